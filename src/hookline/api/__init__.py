@@ -1,0 +1,1 @@
+"""The HTTP API: management routes, health, auth and error mapping."""

@@ -1,0 +1,80 @@
+"""Shared route dependencies: the caller, the database, the app being addressed."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import Depends, Header, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from hookline.api.auth import Principal, authenticate, bearer
+from hookline.api.errors import ApiError
+from hookline.config import Settings
+from hookline.delivery.engine import DeliveryEngine
+from hookline.store import applications
+from hookline.store.database import Database
+from hookline.store.errors import NotFoundError
+from hookline.store.pagination import MAX_LIMIT
+from hookline.store.tables import Row
+
+
+async def principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    return await authenticate(request, credentials)
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def settings(request: Request) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+def engine(request: Request) -> DeliveryEngine | None:
+    value: DeliveryEngine | None = request.app.state.engine
+    return value
+
+
+Auth = Annotated[Principal, Depends(principal)]
+Db = Annotated[Database, Depends(database)]
+Conf = Annotated[Settings, Depends(settings)]
+Engine = Annotated[DeliveryEngine | None, Depends(engine)]
+AppId = Annotated[str, Path(description="The application's id or uid", min_length=1, max_length=256)]
+EndpointId = Annotated[str, Path(description="The endpoint's id or uid", min_length=1, max_length=256)]
+MsgId = Annotated[str, Path(description="The message's id or eventId", min_length=1, max_length=256)]
+# Documented here, honoured by the idempotency middleware.
+IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", description="Repeat a POST safely for 12 hours")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most 250")]
+Iterator = Annotated[str | None, Query(max_length=64)]
+Order = Literal["ascending", "descending"]
+When = Annotated[datetime | None, Query()]
+CsvList = Annotated[list[str] | None, Query()]
+
+
+def split_csv(values: list[str] | None) -> list[str] | None:
+    """Accept ``event_types=a,b`` (what the svix SDK sends) and repeated parameters."""
+    if not values:
+        return None
+    out = [part for value in values for part in value.split(",") if part]
+    return out or None
+
+
+async def load_app(db: Database, who: Principal, app_id: str) -> Row:
+    """The addressed application, or 404 when it does not exist or is not the caller's."""
+    async with db.read() as conn:
+        row = await applications.find(conn, app_id)
+    if row is None or (who.app_id is not None and row["id"] != who.app_id):
+        raise NotFoundError("application")
+    return row
+
+
+def forbid_app_token(who: Principal) -> None:
+    if not who.is_admin:
+        raise ApiError(403, "forbidden", "this token is scoped to one application")
+
+
+def to_ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)

@@ -1,0 +1,145 @@
+"""ASGI middleware: request size limits and idempotent POSTs."""
+
+import hashlib
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hookline.store import idempotency
+from hookline.store.database import Database, now_ms
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+            + (headers or []),
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies above ``max_bytes`` with 413, before reading them whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _send_json(
+                    send, 413, {"code": "payload_too_large", "detail": f"request body over {self.max_bytes} bytes"}
+                )
+                return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLargeError
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLargeError:
+            if not started:
+                await _send_json(
+                    send, 413, {"code": "payload_too_large", "detail": f"request body over {self.max_bytes} bytes"}
+                )
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+class IdempotencyMiddleware:
+    """Replay the first 2xx response to a POST whose ``idempotency-key`` repeats.
+
+    The key is scoped to the caller's credentials and the path, so one client's
+    key never returns another client's response.
+    """
+
+    def __init__(self, app: ASGIApp, db_getter: Any) -> None:
+        self.app = app
+        self.db_getter = db_getter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        key = headers.get(b"idempotency-key")
+        if not key:
+            await self.app(scope, receive, send)
+            return
+        digest = hashlib.sha256(
+            b"\n".join([headers.get(b"authorization", b""), scope["path"].encode(), key])
+        ).hexdigest()
+        db: Database = self.db_getter()
+        async with db.write() as conn:
+            earlier = await idempotency.claim(conn, digest, now_ms())
+        if earlier is not None:
+            if earlier.state == "done" and earlier.status_code is not None:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": earlier.status_code,
+                        "headers": [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": earlier.body or b""})
+            else:
+                await _send_json(
+                    send,
+                    409,
+                    {
+                        "code": "idempotency_conflict",
+                        "detail": "a request with this idempotency-key is still in progress",
+                    },
+                )
+            return
+        await self._run_and_store(scope, receive, send, db, digest)
+
+    async def _run_and_store(self, scope: Scope, receive: Receive, send: Send, db: Database, digest: str) -> None:
+        # Buffer the (small, JSON) response so it is stored before the client sees
+        # it: a retry that arrives right after the answer then finds it replayable.
+        messages: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            messages.append(message)
+
+        status = 0
+        try:
+            await self.app(scope, receive, capture)
+            start = next((m for m in messages if m["type"] == "http.response.start"), None)
+            status = start["status"] if start else 0
+        finally:
+            async with db.write() as conn:
+                if 200 <= status < 300:
+                    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+                    await idempotency.complete(conn, digest, status, body)
+                else:
+                    await idempotency.release(conn, digest)
+        for message in messages:
+            await send(message)

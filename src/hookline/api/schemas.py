@@ -1,0 +1,250 @@
+"""Request and response bodies, in Svix's camelCase shape."""
+
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from hookline.domain.signing import InvalidSecretError, validate_secret
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
+Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=128)]
+Rate = Annotated[int, Field(ge=1, le=65535)]
+Metadata = dict[str, str]
+
+
+def _check_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http or https URL")
+    return value
+
+
+def _check_secret(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        validate_secret(value)
+    except InvalidSecretError as exc:
+        raise ValueError(f"invalid secret: {exc}") from exc
+    return value
+
+
+Url = Annotated[str, StringConstraints(min_length=1, max_length=65536), AfterValidator(_check_url)]
+Secret = Annotated[str | None, AfterValidator(_check_secret)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+class MessageStatus(IntEnum):
+    SUCCESS = 0
+    PENDING = 1
+    FAIL = 2
+    SENDING = 3
+
+
+StatusText = Literal["success", "pending", "fail", "sending"]
+STATUS_TEXT: dict[int, StatusText] = {0: "success", 1: "pending", 2: "fail", 3: "sending"}
+
+T = TypeVar("T")
+
+
+class ListResponse(Model, Generic[T]):
+    data: list[T]
+    iterator: str | None
+    prev_iterator: str | None = None
+    done: bool
+
+
+class HttpErrorOut(Model):
+    code: str
+    detail: Any
+
+
+# -- applications ------------------------------------------------------------
+class ApplicationIn(Model):
+    name: Annotated[str, StringConstraints(min_length=1)]
+    uid: Name | None = None
+    metadata: Metadata = Field(default_factory=dict)
+    throttle_rate: Rate | None = None
+
+
+class ApplicationPatch(Model):
+    name: Annotated[str, StringConstraints(min_length=1)] | None = None
+    uid: Name | None = None
+    metadata: Metadata | None = None
+    throttle_rate: Rate | None = None
+
+
+class ApplicationOut(Model):
+    id: str
+    uid: str | None
+    name: str
+    metadata: Metadata
+    throttle_rate: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- event types -------------------------------------------------------------
+class EventTypeUpdate(Model):
+    description: str
+    archived: bool = False
+    deprecated: bool = False
+    schemas: dict[str, dict[str, Any]] | None = None
+    feature_flag: Name | None = None
+
+
+class EventTypeIn(EventTypeUpdate):
+    name: Name
+
+
+class EventTypePatch(Model):
+    description: str | None = None
+    archived: bool | None = None
+    deprecated: bool | None = None
+    schemas: dict[str, dict[str, Any]] | None = None
+    feature_flag: Name | None = None
+
+
+class EventTypeOut(Model):
+    name: str
+    description: str
+    archived: bool
+    deprecated: bool
+    schemas: dict[str, dict[str, Any]] | None
+    feature_flag: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- endpoints ---------------------------------------------------------------
+EventTypes = Annotated[list[Name], Field(min_length=1)]
+Channels = Annotated[list[Channel], Field(min_length=1, max_length=10)]
+Headers = dict[str, str]
+
+
+class EndpointUpdate(Model):
+    url: Url
+    description: str = ""
+    uid: Name | None = None
+    event_types: EventTypes | None = Field(default=None, alias="eventTypes")
+    channels: Channels | None = None
+    disabled: bool = False
+    metadata: Metadata = Field(default_factory=dict)
+    throttle_rate: Rate | None = None
+
+
+class EndpointIn(EndpointUpdate):
+    secret: Secret = None
+    headers: Headers | None = None
+
+
+class EndpointPatch(Model):
+    url: Url | None = None
+    description: str | None = None
+    uid: Name | None = None
+    event_types: EventTypes | None = Field(default=None, alias="eventTypes")
+    channels: Channels | None = None
+    disabled: bool | None = None
+    metadata: Metadata | None = None
+    throttle_rate: Rate | None = None
+
+
+class EndpointOut(Model):
+    id: str
+    uid: str | None
+    url: str
+    description: str
+    event_types: list[str] | None = Field(alias="eventTypes")
+    channels: list[str] | None
+    disabled: bool
+    metadata: Metadata
+    throttle_rate: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EndpointSecretOut(Model):
+    key: str
+
+
+class EndpointSecretRotateIn(Model):
+    key: Secret = None
+    grace_period_seconds: Annotated[int, Field(ge=0, le=604800)] | None = 86400
+
+
+class EndpointHeadersIn(Model):
+    headers: Headers
+
+
+class EndpointHeadersPatchIn(Model):
+    headers: dict[str, str | None]
+
+
+class EndpointHeadersOut(Model):
+    headers: Headers
+    sensitive: list[str]
+
+
+class EventExampleIn(Model):
+    event_type: Name
+
+
+# -- messages ----------------------------------------------------------------
+class MessageIn(Model):
+    event_type: Name
+    payload: dict[str, Any]
+    event_id: Name | None = None
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=5)] | None = None
+    payload_retention_period: Annotated[int, Field(ge=1, le=3650)] = 90
+    application: ApplicationIn | None = None
+
+
+class MessageOut(Model):
+    id: str
+    event_type: str
+    event_id: str | None
+    payload: dict[str, Any]
+    channels: list[str] | None
+    timestamp: datetime
+
+
+class EndpointMessageOut(MessageOut):
+    status: MessageStatus
+    status_text: StatusText
+    next_attempt: datetime | None = None
+
+
+class MessageEndpointOut(EndpointOut):
+    status: MessageStatus
+    status_text: StatusText
+    next_attempt: datetime | None = None
+
+
+# -- attempts ----------------------------------------------------------------
+class MessageAttemptOut(Model):
+    id: str
+    msg_id: str
+    endpoint_id: str
+    url: str
+    response: str
+    response_status_code: int
+    response_duration_ms: int
+    status: MessageStatus
+    status_text: StatusText
+    trigger_type: Literal[0, 1]
+    attempt_number: int
+    error: str | None
+    timestamp: datetime
+    msg: MessageOut | None = None

@@ -1,0 +1,114 @@
+"""Typed settings, read from ``HOOKLINE_*`` environment variables."""
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Literal
+
+from hookline.domain.retry import DEFAULT_SCHEDULE, parse_schedule
+
+SignatureHeaders = Literal["webhook", "svix", "both"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """A HOOKLINE_* variable holds a value hookline cannot use."""
+
+
+def _networks(text: str) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in text.split(",") if p.strip())
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///hookline.db"
+    host: str = "127.0.0.1"
+    port: int = 8071
+    admin_token: str | None = None
+    request_timeout: float = 15.0
+    retry_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
+    signature_headers: SignatureHeaders = "both"
+    allowed_cidrs: tuple[Network, ...] = ()
+    lease_seconds: float = 60.0
+    poll_interval: float = 1.0
+    max_in_flight: int = 200
+    endpoint_concurrency: int = 10
+    max_payload_bytes: int = 1024 * 1024
+    response_body_limit: int = 20_000
+    endpoint_https_only: bool = False
+    main_secret: str | None = None
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    log_level: str = "info"
+    log_format: Literal["json", "console"] = "json"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        clean = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **clean)  # type: ignore[arg-type]
+
+
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "port": int,
+    "request_timeout": float,
+    "retry_schedule": parse_schedule,
+    "allowed_cidrs": _networks,
+    "lease_seconds": float,
+    "poll_interval": float,
+    "max_in_flight": int,
+    "endpoint_concurrency": int,
+    "max_payload_bytes": int,
+    "response_body_limit": int,
+    "endpoint_https_only": _bool,
+}
+
+
+def _check(settings: Settings) -> Settings:
+    if not 0 < settings.request_timeout <= 30:
+        raise ConfigError("HOOKLINE_REQUEST_TIMEOUT must be more than 0 and at most 30 seconds")
+    if settings.signature_headers not in ("webhook", "svix", "both"):
+        raise ConfigError("HOOKLINE_SIGNATURE_HEADERS must be webhook, svix or both")
+    if settings.sqlite_synchronous not in ("FULL", "NORMAL"):
+        raise ConfigError("HOOKLINE_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
+    if settings.log_format not in ("json", "console"):
+        raise ConfigError("HOOKLINE_LOG_FORMAT must be json or console")
+    if settings.lease_seconds <= settings.request_timeout:
+        raise ConfigError("HOOKLINE_LEASE_SECONDS must be longer than HOOKLINE_REQUEST_TIMEOUT")
+    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")
+    return settings
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        raw = env.get(f"HOOKLINE_{f.name.upper()}")
+        if raw is None or raw == "":
+            continue
+        parser = _PARSERS.get(f.name)
+        try:
+            values[f.name] = parser(raw) if parser else raw
+        except ValueError as exc:
+            raise ConfigError(f"HOOKLINE_{f.name.upper()}: {exc}") from exc
+    if "sqlite_synchronous" in values:
+        values["sqlite_synchronous"] = str(values["sqlite_synchronous"]).upper()
+    return _check(Settings(**values))  # type: ignore[arg-type]
+
+
+def check(settings: Settings) -> Settings:
+    """Validate settings built in code (tests, CLI overrides)."""
+    return _check(settings)

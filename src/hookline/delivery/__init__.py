@@ -1,0 +1,1 @@
+"""The delivery engine: claiming, sending, recording outcomes."""

@@ -1,0 +1,187 @@
+"""The delivery engine: claim due deliveries, send them, record what happened.
+
+Three kinds of task cooperate: one claimer that leases due rows, one sending
+task per claimed delivery (bounded by ``max_in_flight``), and one writer that
+records outcomes in batches so a busy engine commits once for many attempts.
+"""
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+
+import aiohttp
+import structlog
+
+from hookline.config import Settings
+from hookline.delivery import sender
+from hookline.delivery.ssrf import make_connector
+from hookline.domain.retry import plan_after_attempt
+from hookline.store import queue
+from hookline.store.database import Database, now_ms
+
+log = structlog.get_logger("hookline.engine")
+_BATCH = 100
+_WRITE_BATCH = 500
+
+
+class DeliveryEngine:
+    def __init__(self, db: Database, settings: Settings, *, clock: Callable[[], int] = now_ms) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._outcomes: asyncio.Queue[queue.Outcome] = asyncio.Queue()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+        self.last_claim_at: float | None = None
+        self._rng = random.Random()
+
+    # -- lifecycle -----------------------------------------------------------
+    async def start(self) -> None:
+        connector = make_connector(self.settings.allowed_cidrs, limit=0, limit_per_host=0)
+        self._session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
+        )
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name="hookline-claimer"),
+            asyncio.create_task(self._write_loop(), name="hookline-writer"),
+        ]
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and not self._stopping and all(not t.done() for t in self._tasks)
+
+    def wake(self) -> None:
+        """New work is due now (called after a publish commits)."""
+        self._wake.set()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop claiming, let in-flight attempts finish within ``grace``, flush outcomes."""
+        self._stopping = True
+        self._wake.set()
+        self._slot_freed.set()
+        claimer = self._tasks[0] if self._tasks else None
+        if claimer:
+            await asyncio.wait([claimer], timeout=grace)
+        if self._in_flight:
+            _done, pending = await asyncio.wait(self._in_flight, timeout=grace)
+            for task in pending:
+                task.cancel()
+        # Whatever was cancelled goes back to the queue when its lease expires.
+        await self._outcomes.join()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._session:
+            await self._session.close()
+
+    # -- claiming ------------------------------------------------------------
+    async def _claim_loop(self) -> None:
+        backoff = 0.1
+        while not self._stopping:
+            free = self.settings.max_in_flight - len(self._in_flight)
+            if free <= 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            want = min(free, _BATCH)
+            self._wake.clear()
+            try:
+                async with self.db.write() as conn:
+                    claimed = await queue.claim(conn, self.clock(), int(self.settings.lease_seconds * 1000), want)
+            except Exception as exc:
+                log.warning("claim failed", error=str(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            backoff = 0.1
+            self.last_claim_at = time.time()
+            for item in claimed:
+                task = asyncio.create_task(self._deliver(item))
+                self._in_flight.add(task)
+                task.add_done_callback(self._finished)
+            if len(claimed) < want:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._slot_freed.set()
+
+    # -- sending -------------------------------------------------------------
+    async def _deliver(self, item: queue.Claimed) -> None:
+        now = self.clock()
+        if item.url is None or item.disabled or item.payload is None:
+            # Endpoint gone or disabled, or payload expunged: nothing to send.
+            self._outcomes.put_nowait(queue.Outcome(item, now, "", 0, "", 0, "not sent", False, None))
+            return
+        assert self._session is not None
+        headers = sender.request_headers(
+            item.msg_id,
+            int(time.time()),
+            item.payload,
+            item.secrets,
+            self.settings.signature_headers,
+            item.headers,
+        )
+        resp = await sender.post(
+            self._session,
+            item.url,
+            item.payload,
+            headers,
+            timeout=self.settings.request_timeout,
+            body_limit=self.settings.response_body_limit,
+        )
+        done = self.clock()
+        plan = plan_after_attempt(
+            resp.status_code, item.attempts + 1, self.settings.retry_schedule, resp.retry_after, done, self._rng
+        )
+        log.info(
+            "attempt",
+            msg_id=item.msg_id,
+            endpoint_id=item.endpoint_id,
+            status_code=resp.status_code,
+            duration_ms=resp.duration_ms,
+            succeeded=plan.succeeded,
+            error=resp.error,
+        )
+        self._outcomes.put_nowait(
+            queue.Outcome(
+                delivery=item,
+                at_ms=done,
+                url=item.url,
+                status_code=resp.status_code,
+                response=resp.body,
+                duration_ms=resp.duration_ms,
+                error=resp.error,
+                succeeded=plan.succeeded,
+                next_attempt_at=plan.next_attempt_at,
+                disable_endpoint=plan.disable_endpoint,
+            )
+        )
+
+    # -- recording -----------------------------------------------------------
+    async def _write_loop(self) -> None:
+        backoff = 0.1
+        while True:
+            batch = [await self._outcomes.get()]
+            while len(batch) < _WRITE_BATCH and not self._outcomes.empty():
+                batch.append(self._outcomes.get_nowait())
+            while True:
+                try:
+                    async with self.db.write() as conn:
+                        await queue.record(conn, batch)
+                    break
+                except Exception as exc:
+                    log.warning("recording outcomes failed", error=str(exc), retry_in=backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+            backoff = 0.1
+            for _ in batch:
+                self._outcomes.task_done()

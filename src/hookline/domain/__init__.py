@@ -1,0 +1,1 @@
+"""Pure rules of hookline: ids, signing, retry policy, matching. No I/O here."""

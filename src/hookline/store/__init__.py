@@ -1,0 +1,1 @@
+"""Storage: tables, queries, the delivery queue and migrations (SQLite or PostgreSQL)."""

@@ -1,0 +1,97 @@
+"""Messages, and their fan-out into deliveries in the same transaction."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.domain.ids import new_id
+from hookline.domain.matching import endpoint_matches
+from hookline.store import tables as t
+from hookline.store.database import now_ms
+from hookline.store.errors import ConflictError, NotFoundError
+from hookline.store.queue import new_delivery
+from hookline.store.tables import Row
+
+msg = t.message
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    app_id: str
+    event_type: str
+    payload: bytes
+    event_id: str | None = None
+    channels: Sequence[str] | None = None
+    retention_days: int = 90
+
+
+def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
+    return [
+        e
+        for e in endpoints
+        if endpoint_matches(
+            disabled=e["disabled"],
+            endpoint_event_types=e["event_types"],
+            endpoint_channels=e["channels"],
+            event_type=new.event_type,
+            message_channels=new.channels,
+        )
+    ]
+
+
+async def _targets(conn: AsyncConnection, new: NewMessage) -> list[str]:
+    endpoint_cols = (t.endpoint.c.id, t.endpoint.c.disabled, t.endpoint.c.event_types, t.endpoint.c.channels)
+    query = select(*endpoint_cols).where(t.endpoint.c.app_id == new.app_id, t.endpoint.c.disabled.is_(False))
+    return [e["id"] for e in matching_endpoints(list((await conn.execute(query)).mappings()), new)]
+
+
+async def create(
+    conn: AsyncConnection, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None
+) -> tuple[Row, int]:
+    """Store the message and one due delivery per matching endpoint (or per
+    ``endpoint_ids`` when given). Returns the message row and the delivery count.
+    """
+    now = now_ms()
+    msg_id = new_id("msg", now)
+    targets = list(endpoint_ids) if endpoint_ids is not None else await _targets(conn, new)
+    row: dict[str, Any] = {
+        "id": msg_id,
+        "app_id": new.app_id,
+        "event_type": new.event_type,
+        "event_id": new.event_id,
+        "payload": new.payload,
+        "channels": list(new.channels) if new.channels else None,
+        "created_at": now,
+        "payload_expires_at": now + new.retention_days * DAY_MS,
+    }
+    try:
+        await conn.execute(insert(msg).values(row))
+    except IntegrityError as exc:
+        raise ConflictError("a message with this eventId already exists") from exc
+    if targets:
+        await conn.execute(
+            insert(t.delivery),
+            [new_delivery(msg_id, e, new.app_id, now) for e in targets],
+        )
+    return row, len(targets)
+
+
+async def find(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Row | None:
+    query = select(msg).where(msg.c.app_id == app_id, or_(msg.c.id == id_or_event_id, msg.c.event_id == id_or_event_id))
+    return (await conn.execute(query.limit(1))).mappings().first()
+
+
+async def get(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Row:
+    row = await find(conn, app_id, id_or_event_id)
+    if row is None:
+        raise NotFoundError("message")
+    return row
+
+
+async def expunge(conn: AsyncConnection, msg_id: str) -> None:
+    await conn.execute(update(msg).where(msg.c.id == msg_id).values(payload=None))

@@ -1,0 +1,56 @@
+"""Cursor pagination over time-sortable ids, both ways, as Svix does it.
+
+``iterator`` continues after the given id in the listing's order; an iterator
+starting with ``-`` (a ``prevIterator``) walks back towards the start.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.store.tables import Row
+
+MAX_LIMIT = 250
+DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: Sequence[Row]
+    iterator: str | None
+    prev_iterator: str | None
+    done: bool
+
+
+async def paginate(
+    conn: AsyncConnection,
+    query: Select[Any],
+    cursor: ColumnElement[Any],
+    *,
+    limit: int,
+    iterator: str | None,
+    descending: bool,
+) -> Page:
+    backwards = bool(iterator and iterator.startswith("-"))
+    position = iterator[1:] if iterator and backwards else iterator
+    walk_descending = descending != backwards
+    if position:
+        query = query.where(cursor < position if walk_descending else cursor > position)
+    query = query.order_by(cursor.desc() if walk_descending else cursor.asc()).limit(limit + 1)
+    rows = list((await conn.execute(query)).mappings())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    key = cursor.key
+    if not rows:
+        return Page(rows=[], iterator=position if backwards else iterator, prev_iterator=None, done=True)
+    return Page(
+        rows=rows,
+        iterator=str(rows[-1][key]),
+        prev_iterator="-" + str(rows[0][key]),
+        done=not more if not backwards else False,
+    )

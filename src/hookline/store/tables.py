@@ -1,0 +1,155 @@
+"""The schema, as SQLAlchemy Core tables. Times are Unix milliseconds (BigInteger)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# What queries hand back: a Row, or a dict with the same keys.
+Row = Mapping[Any, Any]
+
+metadata = MetaData()
+
+application = Table(
+    "application",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("uid", String(256), nullable=True, unique=True),
+    Column("name", Text, nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("throttle_rate", Integer, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+event_type = Table(
+    "event_type",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("deprecated", Boolean, nullable=False, default=False),
+    Column("schemas", JSON, nullable=True),
+    Column("feature_flag", String(256), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+endpoint = Table(
+    "endpoint",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("uid", String(256), nullable=True),
+    Column("url", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("event_types", JSON, nullable=True),
+    Column("channels", JSON, nullable=True),
+    Column("disabled", Boolean, nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("throttle_rate", Integer, nullable=True),
+    Column("headers", JSON, nullable=False),
+    # The current signing secret, and earlier ones still in their grace period:
+    # a list of {"key": ..., "expires_at": ms}.
+    Column("secret", Text, nullable=False),
+    Column("old_secrets", JSON, nullable=False),
+    # Start of the current run of exhausted deliveries with no success (auto-disable).
+    Column("failing_since", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("app_id", "uid", name="uq_endpoint_app_uid"),
+    Index("ix_endpoint_app", "app_id", "id"),
+)
+
+message = Table(
+    "message",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("event_id", String(256), nullable=True),
+    # The exact bytes every endpoint receives; NULL once expunged.
+    Column("payload", LargeBinary, nullable=True),
+    Column("channels", JSON, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("payload_expires_at", BigInteger, nullable=False),
+    UniqueConstraint("app_id", "event_id", name="uq_message_app_event_id"),
+    Index("ix_message_app", "app_id", "id"),
+)
+
+# One row per (message, endpoint) to deliver: the queue. Status codes follow
+# Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending.
+delivery = Table(
+    "delivery",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("msg_id", String(40), nullable=False),
+    Column("endpoint_id", String(40), nullable=False),
+    Column("app_id", String(40), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=True),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("trigger", SmallInteger, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_delivery_due", "status", "next_attempt_at"),
+    UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
+    Index("ix_delivery_endpoint", "endpoint_id", "id"),
+)
+
+# Append-only log of every HTTP attempt.
+attempt = Table(
+    "attempt",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("delivery_id", String(40), nullable=False),
+    Column("msg_id", String(40), nullable=False),
+    Column("endpoint_id", String(40), nullable=False),
+    Column("app_id", String(40), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("response_status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("response_duration_ms", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("trigger", SmallInteger, nullable=False),
+    Column("attempt_number", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_attempt_endpoint", "endpoint_id", "id"),
+    Index("ix_attempt_msg", "msg_id", "id"),
+)
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("app_id", String(40), nullable=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)

@@ -1,0 +1,47 @@
+"""API tokens. Only a SHA-256 of each token is stored."""
+
+import hashlib
+import secrets
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.domain.ids import new_id
+from hookline.store import tables as t
+from hookline.store.database import now_ms
+from hookline.store.tables import Row
+
+TOKEN_PREFIX = "hl_"  # noqa: S105 - a prefix, not a secret
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def generate_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+async def create(conn: AsyncConnection, *, app_id: str | None, name: str) -> str:
+    """Store a new token and return it; it cannot be read back later."""
+    token = generate_token()
+    await conn.execute(
+        insert(t.api_token).values(
+            id=new_id("tok"), token_hash=hash_token(token), app_id=app_id, name=name, created_at=now_ms()
+        )
+    )
+    return token
+
+
+async def lookup(conn: AsyncConnection, token: str) -> Row | None:
+    query = select(t.api_token).where(t.api_token.c.token_hash == hash_token(token))
+    return (await conn.execute(query)).mappings().first()
+
+
+async def list_all(conn: AsyncConnection) -> list[Row]:
+    return list((await conn.execute(select(t.api_token).order_by(t.api_token.c.id))).mappings())
+
+
+async def has_admin(conn: AsyncConnection) -> bool:
+    query = select(t.api_token.c.id).where(t.api_token.c.app_id.is_(None)).limit(1)
+    return (await conn.execute(query)).first() is not None
