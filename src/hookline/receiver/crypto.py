@@ -40,9 +40,9 @@ def hmac_text(key: str | bytes, content: bytes, algorithm: Algorithm = "sha256",
     return encode(hmac_digest(key, content, algorithm), encoding)
 
 
-def matches_any(expected: str, candidates: Iterable[str]) -> bool:
-    """True if any candidate equals ``expected``; compares every one in constant time."""
-    wanted = expected.encode()
+def matches_any(value: str, candidates: Iterable[str]) -> bool:
+    """True if any candidate equals ``value``; compares every one in constant time."""
+    wanted = value.encode()
     found = False
     for candidate in candidates:
         # Bytes, not str: compare_digest rejects non-ASCII str with a TypeError.

@@ -1,21 +1,10 @@
 """What a verifier gets: the request as received, the secret, and the clock."""
 
-import re
 import time
 from dataclasses import dataclass, field
 
 from hookline.receiver.errors import WebhookVerificationError
 from hookline.receiver.headers import Headers
-
-_DIGITS = re.compile(r"[0-9]{1,20}")
-
-
-def parse_timestamp(text: str, what: str = "timestamp") -> int:
-    """An integer timestamp as providers send it: ASCII digits only."""
-    # int() alone would also take "+1", " 1", "1_000" and non-ASCII digits.
-    if not _DIGITS.fullmatch(text):
-        raise WebhookVerificationError(f"{what} is not an integer: {text[:32]!r}")
-    return int(text)
 
 
 @dataclass(frozen=True)

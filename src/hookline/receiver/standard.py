@@ -11,8 +11,9 @@ from hookline.domain import signing
 from hookline.receiver.crypto import b64decode, ed25519_key, to_bytes
 from hookline.receiver.errors import WebhookVerificationError
 from hookline.receiver.headers import Headers, HeadersLike
+from hookline.receiver.parsing import parse_timestamp
 from hookline.receiver.payload import parse_json
-from hookline.receiver.request import SignedRequest, check_window, parse_timestamp
+from hookline.receiver.request import SignedRequest, check_window
 
 DEFAULT_TOLERANCE = 5 * 60  # seconds, either way; what every reference library uses
 

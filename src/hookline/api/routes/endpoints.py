@@ -159,9 +159,7 @@ async def get_endpoint_secret(
     return EndpointSecretOut(key=SecretBox.from_settings(settings).open(row["secret"]))
 
 
-@router.post(
-    "/{endpoint_id}/secret/rotate", status_code=204, response_class=Response, operation_id="v1.endpoint.rotate-secret"
-)
+@router.post("/{endpoint_id}/secret/rotate", response_model=EndpointSecretOut, operation_id="v1.endpoint.rotate-secret")
 async def rotate_endpoint_secret(
     app_id: AppId,
     endpoint_id: EndpointId,
@@ -170,12 +168,14 @@ async def rotate_endpoint_secret(
     db: Db,
     settings: Conf,
     idempotency_key: IdempotencyKey = None,
-) -> None:
+) -> EndpointSecretOut:
+    """Make a new secret current (returned); the old one keeps signing for the grace period."""
     row = await _load(db, who, app_id, endpoint_id)
     grace = 86400 if body.grace_period_seconds is None else body.grace_period_seconds
-    new_secret = SecretBox.from_settings(settings).seal(body.key or generate_secret())
+    new_secret = body.key or generate_secret()
     async with db.write() as conn:
-        await endpoints.rotate_secret(conn, row, new_secret, grace * 1000)
+        await endpoints.rotate_secret(conn, row, SecretBox.from_settings(settings).seal(new_secret), grace * 1000)
+    return EndpointSecretOut(key=new_secret)
 
 
 def _headers_out(headers: dict[str, str]) -> EndpointHeadersOut:

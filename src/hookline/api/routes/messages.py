@@ -173,7 +173,7 @@ async def expunge_message_content(app_id: AppId, msg_id: MsgId, who: Auth, db: D
 @router.post(
     "/{msg_id}/endpoint/{endpoint_id}/resend",
     status_code=202,
-    response_class=Response,
+    response_model=dict[str, str],
     operation_id="v1.message-attempt.resend",
 )
 async def resend_message(
@@ -184,7 +184,8 @@ async def resend_message(
     db: Db,
     engine: Engine,
     idempotency_key: IdempotencyKey = None,
-) -> None:
+) -> dict[str, str]:
+    """Queue a manual attempt now; it is recorded with trigger type 1 (manual)."""
     app = await load_app(db, who, app_id)
     async with db.write() as conn:
         msg = await messages.get(conn, app["id"], msg_id)
@@ -192,6 +193,7 @@ async def resend_message(
         await queue.enqueue_manual(conn, msg["id"], ep["id"], app["id"], now_ms())
     if engine:
         engine.wake()
+    return {}
 
 
 __all__ = ["STATUS_TEXT", "channel_filter", "message_fields", "message_out", "router", "time_window"]

@@ -1,0 +1,90 @@
+"""Fixtures shared by every test. Storage tests run on SQLite and on PostgreSQL."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+import asyncpg
+import pytest
+from tests.support.servers import Hookline, Receiver, run_hookline, test_settings
+
+from hookline.store.database import Database
+from hookline.store.migrate import migrate
+
+PG_URL = os.environ.get("HOOKLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_TEMPLATE = "hookline_test_template"
+
+
+def _pg_admin_url() -> str:
+    return PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(_pg_admin_url())
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> str:
+    """A migrated PostgreSQL database that each test copies (fast, and isolated)."""
+
+    async def build() -> None:
+        await _admin(f"DROP DATABASE IF EXISTS {_TEMPLATE} WITH (FORCE)")
+        await _admin(f"CREATE DATABASE {_TEMPLATE}")
+        db = Database(_with_database(PG_URL, _TEMPLATE))
+        await migrate(db)
+        await db.close()
+
+    asyncio.run(build())
+    return _TEMPLATE
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/hookline.db"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"hookline_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    try:
+        yield _with_database(PG_URL, name)
+    finally:
+        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+HooklineFactory = Callable[..., AbstractContextManager[Hookline]]
+
+
+@pytest.fixture
+def hookline_factory(database_url: str) -> HooklineFactory:
+    """Start hookline with settings overrides: ``with hookline_factory(retry_schedule=(1,)) as hl:``."""
+
+    def factory(**overrides: Any) -> AbstractContextManager[Hookline]:
+        run_engine = overrides.pop("run_engine", True)
+        return run_hookline(test_settings(database_url, **overrides), run_engine=run_engine)
+
+    return factory
+
+
+@pytest.fixture
+def hookline(hookline_factory: HooklineFactory) -> Iterator[Hookline]:
+    with hookline_factory() as hl:
+        yield hl

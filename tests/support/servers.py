@@ -1,0 +1,161 @@
+"""Real servers for tests: hookline itself (uvicorn in a thread) and a webhook receiver."""
+
+import asyncio
+import http.server
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+
+from hookline.api.app import create_app
+from hookline.config import Settings, check
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_settings(database_url: str, **overrides: Any) -> Settings:
+    base = Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        allowed_cidrs=(ipaddress.ip_network("127.0.0.0/8"),),
+        retry_schedule=(0.2, 0.2, 0.2),
+        poll_interval=0.05,
+        request_timeout=2.0,
+        lease_seconds=10.0,
+        sqlite_synchronous="NORMAL",
+    )
+    return check(base.with_overrides(**overrides))
+
+
+@dataclass
+class Hookline:
+    url: str
+    settings: Settings
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def client(self, token: str = ADMIN_TOKEN) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    @property
+    def app(self) -> Any:
+        return self.server.config.app
+
+
+@contextmanager
+def run_hookline(settings: Settings, *, run_engine: bool = True) -> Iterator[Hookline]:
+    port = free_port()
+    app = create_app(settings, run_engine=run_engine)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("hookline did not start")
+        time.sleep(0.01)
+    try:
+        yield Hookline(f"http://127.0.0.1:{port}", settings, server, thread)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records every request it gets.
+
+    ``respond`` decides each reply; by default 200.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.respond: Callable[[Received], Reply] = lambda _r: Reply()
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                body = self.rfile.read(length)
+                item = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+                with receiver._lock:
+                    receiver.requests.append(item)
+                reply = receiver.respond(item)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        wait_until(lambda: len(self.requests) >= count, timeout, f"{count} requests (got {len(self.requests)})")
+        return list(self.requests)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
