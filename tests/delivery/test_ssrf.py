@@ -131,9 +131,7 @@ def test_allowed_cidrs_open_a_range(address: str, allowed: str, is_open: bool) -
 def test_error_message_and_type() -> None:
     exc = BlockedAddressError("127.0.0.1", "127.0.0.1 is a loopback address")
     assert isinstance(exc, OSError)
-    assert str(exc) == (
-        "blocked: 127.0.0.1 is a loopback address (set HOOKLINE_ALLOWED_CIDRS to allow it)"
-    )
+    assert str(exc) == ("blocked: 127.0.0.1 is a loopback address (set HOOKLINE_ALLOWED_CIDRS to allow it)")
 
 
 def test_describe_error_follows_cause_chain() -> None:
@@ -272,9 +270,7 @@ async def test_ipv4_mapped_literal_refused(server: Server, connects: list[str]) 
 
 
 @pytest.mark.parametrize("host", ["0x7f000001", "2130706433", "0177.0.0.1", "127.1"])
-async def test_odd_ipv4_spellings_never_connect(
-    host: str, server: Server, connects: list[str]
-) -> None:
+async def test_odd_ipv4_spellings_never_connect(host: str, server: Server, connects: list[str]) -> None:
     # aiohttp rejects non-canonical numeric literals (InvalidUrlClientError);
     # "0x7f000001" is not numeric to it, so the system resolver maps it to
     # 127.0.0.1 and the guard refuses. Either way nothing is sent.
@@ -293,9 +289,7 @@ async def test_odd_ipv4_spellings_never_connect(
         ("http://[fd00::1]:8080/", "fd00::1 is a unique-local"),
     ],
 )
-async def test_internal_targets_refused_before_connect(
-    url: str, expected: str, connects: list[str]
-) -> None:
+async def test_internal_targets_refused_before_connect(url: str, expected: str, connects: list[str]) -> None:
     started = time.monotonic()
     result = await fetch(url)
     # A refusal, not a timeout: the guard fires before any socket exists.

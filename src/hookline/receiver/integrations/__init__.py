@@ -1,0 +1,1 @@
+"""Framework integrations. Import the module for your framework; each imports only its own."""
