@@ -48,6 +48,10 @@ class Settings:
     endpoint_https_only: bool = False
     main_secret: str | None = None
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    disable_after_days: float = 5.0
+    operational_webhook_url: str | None = None
+    operational_webhook_secret: str | None = None
+    body_timeout: float = 30.0
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -69,6 +73,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_payload_bytes": int,
     "response_body_limit": int,
     "endpoint_https_only": _bool,
+    "disable_after_days": float,
+    "body_timeout": float,
 }
 
 

@@ -20,6 +20,7 @@ from hookline.delivery.ssrf import make_connector
 from hookline.domain.retry import plan_after_attempt
 from hookline.store import queue
 from hookline.store.database import Database, now_ms
+from hookline.store.secrets import SecretBox, SecretUnavailableError
 
 log = structlog.get_logger("hookline.engine")
 _BATCH = 100
@@ -40,6 +41,7 @@ class DeliveryEngine:
         self._session: aiohttp.ClientSession | None = None
         self.last_claim_at: float | None = None
         self._rng = random.Random()
+        self._box = SecretBox.from_settings(settings)
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -51,6 +53,10 @@ class DeliveryEngine:
             asyncio.create_task(self._claim_loop(), name="hookline-claimer"),
             asyncio.create_task(self._write_loop(), name="hookline-writer"),
         ]
+
+    @property
+    def _disable_after_ms(self) -> int:
+        return int(self.settings.disable_after_days * 86_400_000)
 
     @property
     def running(self) -> bool:
@@ -92,23 +98,43 @@ class DeliveryEngine:
                 continue
             want = min(free, _BATCH)
             self._wake.clear()
+            now = self.clock()
             try:
                 async with self.db.write() as conn:
-                    claimed = await queue.claim(conn, self.clock(), int(self.settings.lease_seconds * 1000), want)
-            except Exception as exc:
+                    result = await queue.claim(
+                        conn,
+                        now,
+                        int(self.settings.lease_seconds * 1000),
+                        want,
+                        endpoint_cap=self.settings.endpoint_concurrency,
+                    )
+            except Exception as exc:  # any database trouble: back off, keep going
                 log.warning("claim failed", error=str(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             backoff = 0.1
             self.last_claim_at = time.time()
-            for item in claimed:
+            for item in result.items:
                 task = asyncio.create_task(self._deliver(item))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
-            if len(claimed) < want:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+            if len(result.items) == want or (result.more_due and result.items):
+                continue
+            await self._idle(now, result.wake_at)
+
+    async def _idle(self, now: int, wake_at: int | None) -> None:
+        """Sleep until new work, a throttle opening, a freed endpoint slot, or the poll interval."""
+        delay = self.settings.poll_interval
+        if wake_at is not None:
+            delay = min(delay, max(0.0, (wake_at - now) / 1000))
+        self._slot_freed.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._slot_freed.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
@@ -122,11 +148,16 @@ class DeliveryEngine:
             self._outcomes.put_nowait(queue.Outcome(item, now, "", 0, "", 0, "not sent", False, None))
             return
         assert self._session is not None
+        try:
+            secrets = [self._box.open(s) for s in item.secrets]
+        except SecretUnavailableError as exc:
+            self._outcomes.put_nowait(queue.Outcome(item, now, item.url, 0, "", 0, str(exc), False, None))
+            return
         headers = sender.request_headers(
             item.msg_id,
             int(time.time()),
             item.payload,
-            item.secrets,
+            secrets,
             self.settings.signature_headers,
             item.headers,
         )
@@ -176,12 +207,16 @@ class DeliveryEngine:
             while True:
                 try:
                     async with self.db.write() as conn:
-                        await queue.record(conn, batch)
+                        disabled = await queue.record(conn, batch, disable_after_ms=self._disable_after_ms)
                     break
                 except Exception as exc:
                     log.warning("recording outcomes failed", error=str(exc), retry_in=backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
             backoff = 0.1
+            for endpoint_id in disabled:
+                log.warning("endpoint disabled", endpoint_id=endpoint_id)
+            if any(o.disable_endpoint or o.next_attempt_at is not None for o in batch):
+                self._wake.set()  # a retry may already be due
             for _ in batch:
                 self._outcomes.task_done()

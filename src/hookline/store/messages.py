@@ -13,7 +13,6 @@ from hookline.domain.matching import endpoint_matches
 from hookline.store import tables as t
 from hookline.store.database import now_ms
 from hookline.store.errors import ConflictError, NotFoundError
-from hookline.store.queue import new_delivery
 from hookline.store.tables import Row
 
 msg = t.message
@@ -79,6 +78,22 @@ async def create(
             [new_delivery(msg_id, e, new.app_id, now) for e in targets],
         )
     return row, len(targets)
+
+
+def new_delivery(msg_id: str, endpoint_id: str, app_id: str, now: int, trigger: int = 0) -> dict[str, Any]:
+    return {
+        "id": new_id("dlv", now),
+        "msg_id": msg_id,
+        "endpoint_id": endpoint_id,
+        "app_id": app_id,
+        "status": 1,  # pending
+        "attempts": 0,
+        "next_attempt_at": now,
+        "locked_until": None,
+        "trigger": trigger,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 async def find(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Row | None:

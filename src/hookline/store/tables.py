@@ -32,6 +32,8 @@ application = Table(
     Column("name", Text, nullable=False),
     Column("metadata", JSON, nullable=False),
     Column("throttle_rate", Integer, nullable=True),
+    # GCRA state for throttle_rate (see domain/throttle.py).
+    Column("throttle_tat", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
@@ -62,6 +64,7 @@ endpoint = Table(
     Column("disabled", Boolean, nullable=False),
     Column("metadata", JSON, nullable=False),
     Column("throttle_rate", Integer, nullable=True),
+    Column("throttle_tat", BigInteger, nullable=True),
     Column("headers", JSON, nullable=False),
     # The current signing secret, and earlier ones still in their grace period:
     # a list of {"key": ..., "expires_at": ms}.
@@ -73,6 +76,7 @@ endpoint = Table(
     Column("updated_at", BigInteger, nullable=False),
     UniqueConstraint("app_id", "uid", name="uq_endpoint_app_uid"),
     Index("ix_endpoint_app", "app_id", "id"),
+    Index("ix_endpoint_throttle", "throttle_tat"),
 )
 
 message = Table(
@@ -92,7 +96,9 @@ message = Table(
 )
 
 # One row per (message, endpoint) to deliver: the queue. Status codes follow
-# Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending.
+# Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending. A row is due
+# when next_attempt_at <= now; finished rows have it NULL. A claim sets it to the
+# lease's end, so a row whose worker died becomes due again by itself.
 delivery = Table(
     "delivery",
     metadata,
@@ -107,7 +113,8 @@ delivery = Table(
     Column("trigger", SmallInteger, nullable=False, default=0),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
-    Index("ix_delivery_due", "status", "next_attempt_at"),
+    Index("ix_delivery_due", "next_attempt_at"),
+    Index("ix_delivery_status", "status", "endpoint_id"),
     UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
     Index("ix_delivery_endpoint", "endpoint_id", "id"),
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 03:45:10.451732
+Create Date: 2026-11-23 03:58:35.373185
 """
 
 from collections.abc import Sequence
@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("metadata", sa.JSON(), nullable=False),
         sa.Column("throttle_rate", sa.Integer(), nullable=True),
+        sa.Column("throttle_tat", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -76,11 +77,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
     )
     with op.batch_alter_table("delivery", schema=None) as batch_op:
-        batch_op.create_index("ix_delivery_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index("ix_delivery_due", ["next_attempt_at"], unique=False)
         batch_op.create_index("ix_delivery_endpoint", ["endpoint_id", "id"], unique=False)
-        batch_op.create_index("ix_delivery_msg", ["msg_id", "endpoint_id"], unique=False)
+        batch_op.create_index("ix_delivery_status", ["status", "endpoint_id"], unique=False)
 
     op.create_table(
         "endpoint",
@@ -94,6 +96,7 @@ def upgrade() -> None:
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("metadata", sa.JSON(), nullable=False),
         sa.Column("throttle_rate", sa.Integer(), nullable=True),
+        sa.Column("throttle_tat", sa.BigInteger(), nullable=True),
         sa.Column("headers", sa.JSON(), nullable=False),
         sa.Column("secret", sa.Text(), nullable=False),
         sa.Column("old_secrets", sa.JSON(), nullable=False),
@@ -105,6 +108,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("endpoint", schema=None) as batch_op:
         batch_op.create_index("ix_endpoint_app", ["app_id", "id"], unique=False)
+        batch_op.create_index("ix_endpoint_throttle", ["throttle_tat"], unique=False)
 
     op.create_table(
         "event_type",
@@ -155,11 +159,12 @@ def downgrade() -> None:
     op.drop_table("idempotency")
     op.drop_table("event_type")
     with op.batch_alter_table("endpoint", schema=None) as batch_op:
+        batch_op.drop_index("ix_endpoint_throttle")
         batch_op.drop_index("ix_endpoint_app")
 
     op.drop_table("endpoint")
     with op.batch_alter_table("delivery", schema=None) as batch_op:
-        batch_op.drop_index("ix_delivery_msg")
+        batch_op.drop_index("ix_delivery_status")
         batch_op.drop_index("ix_delivery_endpoint")
         batch_op.drop_index("ix_delivery_due")
 
