@@ -11,8 +11,12 @@ import asyncpg
 import pytest
 from tests.support.servers import Hookline, Receiver, run_hookline, test_settings
 
+from hookline.config import Settings
+from hookline.logs import configure_logging
 from hookline.store.database import Database
 from hookline.store.migrate import migrate
+
+configure_logging(Settings(log_level="warning", log_format="console"))
 
 PG_URL = os.environ.get("HOOKLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _TEMPLATE = "hookline_test_template"

@@ -49,7 +49,9 @@ def test_v3_sdk_vector_with_millisecond_timestamp() -> None:
 
 def test_v3_takes_precedence_over_legacy_headers() -> None:
     with rejects("v3 signature does not match"):
-        check(v3("x" * 44) | legacy("69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750", "v1"), now=15000)
+        check(
+            v3("x" * 44) | legacy("69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750", "v1"), now=15000
+        )
 
 
 def test_v3_decodes_the_documented_escapes_only() -> None:
@@ -63,9 +65,21 @@ def test_v3_decodes_the_documented_escapes_only() -> None:
 @pytest.mark.parametrize(
     ("headers", "kwargs", "match"),
     [
-        (legacy("69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750", "v1"), {"body": b"{}"}, "v1 signature does not match"),
-        (legacy("4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383", "v2"), {"method": "PUT"}, "v2 signature does not match"),
-        (legacy("4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383", "v2"), {"url": URL + "/"}, "v2 signature does not match"),
+        (
+            legacy("69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750", "v1"),
+            {"body": b"{}"},
+            "v1 signature does not match",
+        ),
+        (
+            legacy("4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383", "v2"),
+            {"method": "PUT"},
+            "v2 signature does not match",
+        ),
+        (
+            legacy("4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383", "v2"),
+            {"url": URL + "/"},
+            "v2 signature does not match",
+        ),
         (legacy("abc", "v9"), {}, "unknown HubSpot signature version"),
         ({"X-HubSpot-Signature": "abc"}, {}, "missing x-hubspot-signature-version"),
         (v3(ts="15000000.0"), {}, "not an integer"),

@@ -38,9 +38,7 @@ def test_form_fields() -> None:
 def test_multipart_route_post() -> None:
     fields = block() | {"body-plain": "Hi"}
     boundary = "XyZ123"
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()
-    ]
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()]
     attachment = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="attachment-1"; filename="a.bin"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n\x00\x01\r\n"

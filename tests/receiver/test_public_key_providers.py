@@ -15,7 +15,10 @@ from .helpers import NOW, rejects
 
 # --- SendGrid ---
 
-SG_KEY = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="
+SG_KEY = (
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpV"
+    "KS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="
+)
 SG_SIGNATURE = "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM="
 SG_TS = "1600112502"
 SG_BODY = (
@@ -53,9 +56,19 @@ def test_sendgrid_sdk_vector() -> None:
 @pytest.mark.parametrize(
     ("key", "signature", "ts", "body"),
     [
-        ("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==", SG_SIGNATURE, SG_TS, SG_BODY),
+        (
+            "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==",
+            SG_SIGNATURE,
+            SG_TS,
+            SG_BODY,
+        ),
         (SG_KEY, SG_SIGNATURE, SG_TS, b"payload"),
-        (SG_KEY, "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH3j/0=", SG_TS, SG_BODY),
+        (
+            SG_KEY,
+            "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH3j/0=",
+            SG_TS,
+            SG_BODY,
+        ),
         (SG_KEY, SG_SIGNATURE, "1600112503", SG_BODY),
         (SG_KEY, base64.b64encode(b"not DER").decode(), SG_TS, SG_BODY),
     ],
@@ -67,9 +80,7 @@ def test_sendgrid_sdk_rejections(key: str, signature: str, ts: str, body: bytes)
 
 def p256() -> tuple[ec.EllipticCurvePrivateKey, str]:
     private = ec.generate_private_key(ec.SECP256R1())
-    der = private.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return private, base64.b64encode(der).decode()
 
 

@@ -74,7 +74,9 @@ def test_linear_signature_and_body_timestamp() -> None:
 )
 def test_linear_needs_a_timestamp_in_an_authentic_body(body: bytes, match: str) -> None:
     with rejects(match):
-        hookline.verify("linear", secret=SECRET, headers={"linear-signature": hmac_hex(SECRET, body)}, body=body, now=NOW)
+        hookline.verify(
+            "linear", secret=SECRET, headers={"linear-signature": hmac_hex(SECRET, body)}, body=body, now=NOW
+        )
 
 
 def zoom_headers(body: bytes, ts: int = NOW, secret: str = SECRET) -> dict[str, str]:
@@ -89,11 +91,19 @@ def test_zoom() -> None:
     with rejects("too old"):
         hookline.verify("zoom", secret=SECRET, headers=zoom_headers(BODY), body=BODY, now=NOW + 301, tolerance=300)
     with rejects("Zoom signature does not match"):
-        hookline.verify("zoom", secret=SECRET, headers=zoom_headers(BODY, ts=NOW + 1) | {"x-zm-request-timestamp": str(NOW)}, body=BODY)
+        hookline.verify(
+            "zoom",
+            secret=SECRET,
+            headers=zoom_headers(BODY, ts=NOW + 1) | {"x-zm-request-timestamp": str(NOW)},
+            body=BODY,
+        )
     with rejects("Zoom signature does not match"):
         hookline.verify("zoom", secret=SECRET, headers=zoom_headers(BODY, secret="x"), body=BODY)
 
 
 def test_zoom_url_validation_response() -> None:
     answer = url_validation_response("qgg8vlvZRS6UYooatFL8Aw", SECRET)
-    assert answer == {"plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": hmac_hex(SECRET, b"qgg8vlvZRS6UYooatFL8Aw")}
+    assert answer == {
+        "plainToken": "qgg8vlvZRS6UYooatFL8Aw",
+        "encryptedToken": hmac_hex(SECRET, b"qgg8vlvZRS6UYooatFL8Aw"),
+    }

@@ -15,9 +15,7 @@ from hookline.receiver import Webhook, WebhookPayloadError
 from .helpers import rejects
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-SIGNING_KEY = (
-    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg=="
-)
+SIGNING_KEY = "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg=="
 PUBLIC_KEY = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="
 MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
 TS = 1614265330
@@ -154,9 +152,7 @@ def test_provider_names_accept_every_key_kind(provider: str) -> None:
     with rejects("too old"):
         hookline.verify(provider, secret=SECRET, headers=headers(V1), body=BODY, now=TS + 301)
     with rejects("too old"):
-        hookline.verify(
-            provider, secret=SECRET, headers=headers(V1), body=BODY, now=TS + 60, tolerance=30
-        )
+        hookline.verify(provider, secret=SECRET, headers=headers(V1), body=BODY, now=TS + 60, tolerance=30)
 
 
 # --- oracles: the official libraries sign, we verify; we sign, they verify ---

@@ -59,7 +59,7 @@ def test_published_json_body_vector() -> None:
 
 ORACLE_CASES = [
     ("form", URL, FORM),
-    ("blank and unicode values", "https://example.com/sms", "Body=Caf%C3%A9+%F0%9F%8E%89&Empty=&To=%2B1".encode()),
+    ("blank and unicode values", "https://example.com/sms", b"Body=Caf%C3%A9+%F0%9F%8E%89&Empty=&To=%2B1"),
     ("repeated names", "https://example.com/x?y=1", b"a=2&a=1&b=&a=2"),
     ("port", "https://example.com:8443/voice", FORM),
     ("http", "http://example.com/voice", FORM),
@@ -93,7 +93,9 @@ class _MultiDict(dict[str, list[str]]):
 
 def test_algorithm_header_must_match_the_signature() -> None:
     signature = hmac_b64(TOKEN, b"https://example.com/a", "sha256")
-    assert ok("https://example.com/a", b"", signature, **{"x-twilio-webhooks-signature-settings": "algorithm=HMAC_SHA256"})
+    assert ok(
+        "https://example.com/a", b"", signature, **{"x-twilio-webhooks-signature-settings": "algorithm=HMAC_SHA256"}
+    )
     assert not ok("https://example.com/a", b"", signature)
     with rejects("unsupported Twilio algorithm"):
         hookline.verify(
@@ -111,6 +113,8 @@ def test_needs_url_and_header_and_valid_port() -> None:
     with rejects("missing x-twilio-signature"):
         hookline.verify("twilio", secret=TOKEN, headers={}, body=FORM, url=URL)
     with rejects("invalid URL"):
-        hookline.verify("twilio", secret=TOKEN, headers={"x-twilio-signature": "x"}, body=FORM, url="https://a:99999999/")
+        hookline.verify(
+            "twilio", secret=TOKEN, headers={"x-twilio-signature": "x"}, body=FORM, url="https://a:99999999/"
+        )
     with rejects("not UTF-8"):
         hookline.verify("twilio", secret=TOKEN, headers={"x-twilio-signature": "x"}, body=b"\xff=1", url=URL)

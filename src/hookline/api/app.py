@@ -14,12 +14,25 @@ from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.routes import applications, attempts, endpoints, event_types, health, messages
 from hookline.config import Settings
 from hookline.delivery.engine import DeliveryEngine
-from hookline.store import tokens
+from hookline.domain.signing import generate_secret
+from hookline.store import operational, tokens
+from hookline.store.secrets import SecretBox
 from hookline.store.database import Database
 from hookline.store.migrate import migrate
 
 # Room for the JSON around a payload that may itself be max_payload_bytes.
 _ENVELOPE_BYTES = 64 * 1024
+
+
+async def configure_operational_webhooks(db: Database, settings: Settings) -> None:
+    url = settings.operational_webhook_url
+    if not url:
+        return
+    secret = settings.operational_webhook_secret or generate_secret()
+    async with db.write() as conn:
+        await operational.configure_from_env(
+            conn, url, settings.operational_webhook_secret, SecretBox.from_settings(settings).seal(secret)
+        )
 
 
 async def ensure_admin_token(db: Database, settings: Settings) -> None:
@@ -43,6 +56,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         await migrate(db)
         await ensure_admin_token(db, settings)
+        await configure_operational_webhooks(db, settings)
         app.state.db = db
         engine = DeliveryEngine(db, settings) if run_engine else None
         app.state.engine = engine

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.ids import new_id
+from hookline.store import operational
 from hookline.store import tables as t
 from hookline.store.database import now_ms
 from hookline.store.errors import ConflictError, NotFoundError
@@ -42,7 +43,9 @@ async def create(conn: AsyncConnection, app_id: str, fields: dict[str, Any]) -> 
         await conn.execute(insert(ep).values(values))
     except IntegrityError as exc:
         raise ConflictError("an endpoint with this uid already exists in this application") from exc
-    return await get(conn, app_id, values["id"])
+    row = await get(conn, app_id, values["id"])
+    await operational.endpoint_event(conn, "endpoint.created", row)
+    return row
 
 
 async def update_fields(conn: AsyncConnection, row: Row, fields: dict[str, Any]) -> Row:
@@ -53,13 +56,16 @@ async def update_fields(conn: AsyncConnection, row: Row, fields: dict[str, Any])
         await conn.execute(update(ep).where(ep.c.id == row["id"]).values(updated_at=now_ms(), **fields))
     except IntegrityError as exc:
         raise ConflictError("an endpoint with this uid already exists in this application") from exc
-    return await get(conn, row["app_id"], row["id"])
+    updated = await get(conn, row["app_id"], row["id"])
+    await operational.endpoint_event(conn, "endpoint.updated", updated)
+    return updated
 
 
 async def remove(conn: AsyncConnection, row: Row) -> None:
     pending = and_(t.delivery.c.endpoint_id == row["id"], t.delivery.c.status.in_((1, 3)))
     await conn.execute(delete(t.delivery).where(pending))
     await conn.execute(delete(ep).where(ep.c.id == row["id"]))
+    await operational.endpoint_event(conn, "endpoint.deleted", row)
 
 
 def live_old_secrets(row: Row, at_ms: int) -> list[dict[str, Any]]:
