@@ -135,3 +135,10 @@ def test_failed_view_releases_the_id() -> None:
     with pytest.raises(RuntimeError, match="handler failed"):
         client().post("/github", data=body, content_type="application/json", headers=headers)
     assert len(calls) == 2
+
+
+def test_exemption_survives_outer_decorators() -> None:
+    from django.views.decorators.http import require_POST
+
+    view = require_POST(linear_hook)
+    assert getattr(view, "csrf_exempt", False) is True

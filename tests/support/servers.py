@@ -15,6 +15,7 @@ import httpx
 import uvicorn
 
 from hookline.api.app import create_app
+from hookline.api.protocol import LimitedHttpToolsProtocol
 from hookline.config import Settings, check
 
 ADMIN_TOKEN = "test-admin-token"
@@ -59,7 +60,9 @@ class Hookline:
 def run_hookline(settings: Settings, *, run_engine: bool = True) -> Iterator[Hookline]:
     port = free_port()
     app = create_app(settings, run_engine=run_engine)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=LimitedHttpToolsProtocol
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,14 +11,14 @@ from hookline.api import errors
 from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
-from hookline.api.routes import applications, attempts, endpoints, event_types, health, messages
+from hookline.api.routes import applications, attempts, auth, endpoints, event_types, health, messages
 from hookline.config import Settings
 from hookline.delivery.engine import DeliveryEngine
 from hookline.domain.signing import generate_secret
 from hookline.store import operational, tokens
-from hookline.store.secrets import SecretBox
 from hookline.store.database import Database
 from hookline.store.migrate import migrate
+from hookline.store.secrets import SecretBox
 
 # Room for the JSON around a payload that may itself be max_payload_bytes.
 _ENVELOPE_BYTES = 64 * 1024
@@ -82,9 +82,11 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.engine = None
     app.state.token_cache = TokenCache()
     errors.install(app)
-    for module in (applications, event_types, endpoints, messages, attempts, health):
+    for module in (applications, event_types, endpoints, messages, attempts, health, auth):
         app.include_router(module.router)
     install_docs(app)
     app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_payload_bytes + _ENVELOPE_BYTES)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_payload_bytes + _ENVELOPE_BYTES, timeout=settings.body_timeout
+    )
     return app

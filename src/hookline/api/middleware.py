@@ -1,5 +1,6 @@
 """ASGI middleware: request size limits and idempotent POSTs."""
 
+import asyncio
 import hashlib
 from typing import Any
 
@@ -28,9 +29,10 @@ async def _send_json(
 class BodyLimitMiddleware:
     """Refuse request bodies above ``max_bytes`` with 413, before reading them whole."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,33 +46,42 @@ class BodyLimitMiddleware:
                 return
         seen = 0
         started = False
+        refused = False
+        deadline = asyncio.get_running_loop().time() + self.timeout
+
+        async def refuse(status: int, code: str, detail: str) -> Message:
+            # Answer ourselves, then tell the app the client went away: frameworks
+            # turn exceptions raised from receive() into their own 400s.
+            nonlocal refused
+            if not started and not refused:
+                refused = True
+                await _send_json(send, status, {"code": code, "detail": detail})
+            return {"type": "http.disconnect"}
 
         async def limited_receive() -> Message:
             nonlocal seen
-            message = await receive()
+            if refused:
+                return {"type": "http.disconnect"}
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                return await refuse(408, "request_timeout", f"request body not received within {self.timeout:g} s")
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLargeError
+                    return await refuse(413, "payload_too_large", f"request body over {self.max_bytes} bytes")
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLargeError:
-            if not started:
-                await _send_json(
-                    send, 413, {"code": "payload_too_large", "detail": f"request body over {self.max_bytes} bytes"}
-                )
-
-
-class _TooLargeError(Exception):
-    pass
+        await self.app(scope, limited_receive, guarded_send)
 
 
 class IdempotencyMiddleware:

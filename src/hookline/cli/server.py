@@ -38,6 +38,7 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
     import uvicorn
 
     from hookline.api.app import create_app
+    from hookline.api.protocol import LimitedHttpToolsProtocol
     from hookline.logs import configure_logging
 
     settings = _settings(host=host, port=port, database_url=database_url)
@@ -51,7 +52,7 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
         access_log=False,
         log_level="warning",
         loop="uvloop",
-        http="httptools",
+        http=LimitedHttpToolsProtocol,
         timeout_graceful_shutdown=int(settings.request_timeout) + 5,
     )
 

@@ -66,12 +66,10 @@ def _params(request: SignedRequest, query: dict[str, list[str]]) -> list[tuple[s
 
 def signed_text(url: str, params: list[tuple[str, str]]) -> str:
     """The URL, then each distinct parameter name and value, sorted (as Twilio's library)."""
-    names = sorted({name for name, _ in params})
-    pieces = [url]
-    for name in names:
-        for value in sorted({v for n, v in params if n == name}):
-            pieces.append(name + value)
-    return "".join(pieces)
+    grouped: dict[str, set[str]] = {}
+    for name, value in params:
+        grouped.setdefault(name, set()).add(value)
+    return url + "".join(name + value for name in sorted(grouped) for value in sorted(grouped[name]))
 
 
 def verify_twilio(request: SignedRequest) -> None:
