@@ -44,11 +44,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._in_head:
             self._head_bytes += len(data)
-            if self._head_bytes > self.max_head_bytes:
-                self._cancel_head_timer()
-                self.send_400_response("Request head too large.")
-                return
         super().data_received(data)
+        # Still in the head after parsing this chunk: the head alone is this big.
+        if self._in_head and self._head_bytes > self.max_head_bytes and not self.transport.is_closing():
+            self._cancel_head_timer()
+            self.send_400_response("Request head too large.")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
