@@ -11,6 +11,7 @@ from hookline.api import errors
 from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
+from hookline.api.openapi import ERROR_RESPONSES
 from hookline.api.routes import applications, attempts, auth, endpoints, event_types, health, messages
 from hookline.config import Settings
 from hookline.delivery.engine import DeliveryEngine
@@ -83,7 +84,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.token_cache = TokenCache()
     errors.install(app)
     for module in (applications, event_types, endpoints, messages, attempts, health, auth):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     install_docs(app)
     app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
     app.add_middleware(

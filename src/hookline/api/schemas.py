@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from hookline.domain.signing import InvalidSecretError, validate_secret
@@ -18,8 +18,12 @@ Metadata = dict[str, str]
 def _check_url(value: str) -> str:
     from urllib.parse import urlsplit
 
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError("must be an absolute http or https URL") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
         raise ValueError("must be an absolute http or https URL")
     return value
 
@@ -34,8 +38,25 @@ def _check_secret(value: str | None) -> str | None:
     return value
 
 
-Url = Annotated[str, StringConstraints(min_length=1, max_length=65536), AfterValidator(_check_url)]
-Secret = Annotated[str | None, AfterValidator(_check_secret)]
+# The patterns document exactly what the validators accept, so clients (and the
+# fuzzer) can tell a valid value from the schema alone.
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*(:" + _PORT + r")?([/?#][^\s]*)?$"
+KEY_FORMAT = (
+    r"^(whsec_)?([A-Za-z0-9+/]{4}){8,25}([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+    r"|^whsk_[A-Za-z0-9+/]{86}==$"
+)
+Url = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=65536),
+    AfterValidator(_check_url),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": URL_PATTERN, "maxLength": 65536}),
+]
+Secret = Annotated[
+    str | None,
+    AfterValidator(_check_secret),
+    WithJsonSchema({"type": "string", "nullable": True, "pattern": KEY_FORMAT}),
+]
 
 
 class Model(BaseModel):

@@ -1,5 +1,6 @@
 """/api/v1/app/{app}/msg: publishing and reading messages."""
 
+import json
 from typing import Annotated, Any
 
 import orjson
@@ -33,6 +34,14 @@ from hookline.store.tables import Row
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
 WithContent = Annotated[bool, Query(description="Include message payloads")]
+
+
+def encode_payload(payload: dict[str, Any]) -> bytes:
+    """Compact JSON bytes; integers beyond 64 bits (valid JSON) take the slow path."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def payload_of(row: Row) -> dict[str, Any]:
@@ -90,7 +99,7 @@ async def create_message(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     settings = request.app.state.settings
-    payload = orjson.dumps(body.payload)
+    payload = encode_payload(body.payload)
     if len(payload) > settings.max_payload_bytes:
         raise ApiError(
             413, "payload_too_large", f"payload is {len(payload)} bytes; the limit is {settings.max_payload_bytes}"
