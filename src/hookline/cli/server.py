@@ -1,6 +1,7 @@
 """``hookline serve``, ``migrate`` and ``token``: commands that run the server side."""
 
 import asyncio
+import os
 from typing import Any
 
 import click
@@ -33,28 +34,103 @@ database_option = click.option(
 @click.option("--host", envvar="HOOKLINE_HOST", help="Address to listen on [127.0.0.1]")
 @click.option("--port", envvar="HOOKLINE_PORT", type=int, help="Port to listen on [8071]")
 @database_option
-def serve(host: str | None, port: int | None, database_url: str | None) -> None:
+@click.option(
+    "--role",
+    type=click.Choice(["all", "api", "worker"]),
+    default="all",
+    show_default=True,
+    envvar="HOOKLINE_ROLE",
+    help="api: HTTP only; worker: deliveries only; all: both",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    envvar="HOOKLINE_WORKERS",
+    help="Processes to run on this machine",
+)
+def serve(host: str | None, port: int | None, database_url: str | None, role: str, workers: int) -> None:
     """Run the API and the delivery engine."""
+    from hookline.logs import configure_logging
+    from hookline.runtime import prepare
+
+    settings = _settings(host=host, port=port, database_url=database_url)
+    configure_logging(settings)
+    if workers > 1:
+        if _db_label(settings) == "sqlite":
+            click.echo("hookline: several processes on SQLite take turns writing; use PostgreSQL to scale", err=True)
+        _run(prepare(settings))  # once, before the processes race for it
+    if role == "worker":
+        click.echo(f"hookline worker x{workers} ({_db_label(settings)})", err=True)
+        _run_processes(workers, _worker_main, settings)
+        return
+    _serve_http(settings, role, workers)
+
+
+def _worker_main(settings: Settings) -> None:
+    from hookline.logs import configure_logging
+    from hookline.runtime import run_worker
+
+    configure_logging(settings)
+    _run(run_worker(settings))
+
+
+def _run_processes(count: int, target: Any, settings: Settings) -> None:
+    """Run ``target(settings)`` here, or in ``count`` child processes until they all exit."""
+    if count == 1:
+        target(settings)
+        return
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=target, args=(settings,), daemon=False) for _ in range(count)]
+    for child in children:
+        child.start()
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            if child.pid is not None and child.is_alive():
+                os.kill(child.pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        child.join()
+
+
+def _serve_http(settings: Settings, role: str, workers: int) -> None:
     import uvicorn
 
     from hookline.api.app import create_app
     from hookline.api.protocol import LimitedHttpToolsProtocol
-    from hookline.logs import configure_logging
 
-    settings = _settings(host=host, port=port, database_url=database_url)
-    configure_logging(settings)
-    app = create_app(settings)
-    click.echo(f"hookline listening on http://{settings.host}:{settings.port} ({_db_label(settings)})", err=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_level="warning",
-        loop="uvloop",
-        http=LimitedHttpToolsProtocol,
-        timeout_graceful_shutdown=int(settings.request_timeout) + 5,
-    )
+    click.echo(f"hookline {role} listening on http://{settings.host}:{settings.port} ({_db_label(settings)})", err=True)
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,
+        "log_level": "warning",
+        "loop": "uvloop",
+        "http": LimitedHttpToolsProtocol,
+        "timeout_graceful_shutdown": int(settings.request_timeout) + 5,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, run_engine=role == "all"), **options)
+        return
+    # uvicorn's process manager imports the app in each worker: hand the settings over by environment.
+    os.environ.update(_environment(settings, role))
+    uvicorn.run("hookline.api.app:app_from_env", factory=True, workers=workers, **options)
+
+
+def _environment(settings: Settings, role: str) -> dict[str, str]:
+    return {
+        "HOOKLINE_HOST": settings.host,
+        "HOOKLINE_PORT": str(settings.port),
+        "HOOKLINE_DATABASE_URL": settings.database_url,
+        "HOOKLINE_ROLE": role,
+    }
 
 
 def _db_label(settings: Settings) -> str:

@@ -12,12 +12,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 Dialect = Literal["sqlite", "postgresql"]
+WORK_CHANNEL = "hookline_work"
 
 
 class DatabaseUnavailableError(Exception):
@@ -57,6 +58,12 @@ def _sqlite_engine(url: str, *, pool_size: int, begin: str, synchronous: str) ->
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+async def notify_work(conn: AsyncConnection) -> None:
+    """Tell listening workers (other processes) that deliveries are due; sent at commit."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WORK_CHANNEL})
 
 
 def is_disconnect(exc: BaseException) -> bool:

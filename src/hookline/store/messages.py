@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookline.domain.ids import new_id
 from hookline.domain.matching import endpoint_matches
 from hookline.store import tables as t
-from hookline.store.database import now_ms
+from hookline.store.database import notify_work, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.tables import Row
 
@@ -77,6 +77,7 @@ async def create(
             insert(t.delivery),
             [new_delivery(msg_id, e, new.app_id, now) for e in targets],
         )
+        await notify_work(conn)
     return row, len(targets)
 
 

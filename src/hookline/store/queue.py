@@ -16,6 +16,7 @@ from hookline.domain.ids import new_id
 from hookline.domain.throttle import admit, blocked_until
 from hookline.store import operational
 from hookline.store import tables as t
+from hookline.store.database import notify_work
 from hookline.store.messages import new_delivery
 
 SUCCESS, PENDING, FAIL, SENDING = 0, 1, 2, 3
@@ -344,3 +345,4 @@ async def enqueue_manual(conn: AsyncConnection, msg_id: str, endpoint_id: str, a
     )
     if (await conn.execute(reset)).rowcount == 0:
         await conn.execute(insert(d).values(new_delivery(msg_id, endpoint_id, app_id, now, trigger=1)))
+    await notify_work(conn)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from hookline.api.deps import AppId, Auth, Db, IdempotencyKey
 from hookline.api.schemas import ApplicationIn, Model
 from hookline.store import applications, tokens
+from hookline.store.errors import NotFoundError
 
 router = APIRouter(prefix="/api/v1/auth", tags=["Authentication"])
 
@@ -31,7 +32,7 @@ async def app_portal_access(
         app = await applications.find(conn, app_id)
         if app is None:
             if body.application is None:
-                app = await applications.get(conn, app_id)  # raises 404
+                raise NotFoundError("application")
             fields = body.application.model_dump()
             fields["uid"] = fields.get("uid") or app_id
             app = await applications.create(conn, fields)
