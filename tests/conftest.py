@@ -53,18 +53,22 @@ def pg_template() -> str:
     return _TEMPLATE
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/hookline.db"
-        return
-    template = request.getfixturevalue("pg_template")
+@pytest.fixture
+def pg_database_url(pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of this test's own."""
     name = f"hookline_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    asyncio.run(_admin(f"CREATE DATABASE {name} TEMPLATE {pg_template}"))
     try:
         yield _with_database(PG_URL, name)
     finally:
         asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/hookline.db"
+    return str(request.getfixturevalue("pg_database_url"))
 
 
 @pytest.fixture

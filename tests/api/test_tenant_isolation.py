@@ -9,11 +9,11 @@ import re
 from typing import Any
 
 import httpx
+from tests.support.api import make_endpoint, publish, wait_attempts
+from tests.support.servers import Receiver
 
 from hookline.store import tokens
 from hookline.store.database import Database
-from tests.support.api import make_endpoint, publish, wait_attempts
-from tests.support.servers import Receiver
 
 # Minimal valid bodies, so the request reaches the authorization check.
 BODIES: dict[str, Any] = {

@@ -4,7 +4,6 @@ import json
 import time
 
 import standardwebhooks
-
 from tests.support.api import attempts, delivery_status, make_endpoint, publish, wait_attempts
 from tests.support.servers import Receiver, Reply, wait_until
 

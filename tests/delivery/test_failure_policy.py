@@ -5,11 +5,11 @@ import time
 
 import standardwebhooks
 from sqlalchemy import select
+from tests.support.api import make_endpoint, publish
+from tests.support.servers import Receiver, Reply, run, wait_until
 
 from hookline.store import tables
 from hookline.store.database import Database
-from tests.support.api import make_endpoint, publish
-from tests.support.servers import Receiver, Reply, run, wait_until
 
 OP_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

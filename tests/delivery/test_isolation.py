@@ -4,7 +4,7 @@ import threading
 import time
 
 from tests.support.api import make_endpoint, publish
-from tests.support.servers import Receiver, Reply, wait_until
+from tests.support.servers import Receiver, Reply
 
 
 def _percentile(values: list[float], p: float) -> float:

@@ -9,7 +9,6 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-
 from tests.support.api import make_endpoint, publish
 from tests.support.servers import ADMIN_TOKEN, Hookline, Receiver
 
@@ -18,7 +17,9 @@ EXAMPLES_PER_OPERATION = 8
 
 def _fuzz(operation: Any) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     def run(case: Any) -> None:
         case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
 

@@ -3,7 +3,6 @@
 from typing import Any
 
 import httpx
-
 from tests.support.servers import wait_until
 
 
