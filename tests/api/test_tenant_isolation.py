@@ -57,7 +57,7 @@ def _fill(path: str, ids: dict[str, str]) -> str | None:
 def test_no_route_leaks_across_applications(hookline, receiver: Receiver) -> None:
     with hookline.client() as admin:
         app_a, ep_a = make_endpoint(admin, receiver.url(), app_uid="tenant-a")
-        app_b, ep_b = make_endpoint(admin, receiver.url(), app_uid="tenant-b")
+        app_b, _ep_b = make_endpoint(admin, receiver.url(), app_uid="tenant-b")
         msg_a = publish(admin, "tenant-a")
         attempt_a = wait_attempts(admin, "tenant-a", ep_a, 1)[0]["id"]
         spec = admin.get("/api/v1/openapi.json").json()

@@ -10,7 +10,7 @@ from tests.support.servers import Receiver, Reply, wait_until
 
 def test_delivers_exact_bytes_signed_with_custom_headers(hookline, receiver: Receiver) -> None:
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url(), headers={"X-Team": "payments", "webhook-id": "spoofed"})
+        _app, ep = make_endpoint(c, receiver.url(), headers={"X-Team": "payments", "webhook-id": "spoofed"})
         secret = c.get(f"/api/v1/app/acme/endpoint/{ep}/secret").json()["key"]
         msg = publish(c, "acme", payload={"b": [1, 2], "a": "ü"})
         got = receiver.wait_for(1)[0]
@@ -36,7 +36,7 @@ def test_failures_retry_on_schedule_then_succeed(hookline, receiver: Receiver) -
     replies = iter([500, 503, 200])
     receiver.respond = lambda _r: Reply(status=next(replies, 200))
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url())
+        _app, ep = make_endpoint(c, receiver.url())
         msg = publish(c, "acme")
         got = receiver.wait_for(3)
         found = wait_attempts(c, "acme", ep, 3)
@@ -54,7 +54,7 @@ def test_failures_retry_on_schedule_then_succeed(hookline, receiver: Receiver) -
 def test_exhausting_the_schedule_marks_the_delivery_failed(hookline, receiver: Receiver) -> None:
     receiver.respond = lambda _r: Reply(status=500, body=b"boom")
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url())
+        _app, ep = make_endpoint(c, receiver.url())
         msg = publish(c, "acme")
         # The schedule (0.2, 0.2, 0.2) allows 4 attempts in all.
         wait_until(lambda: delivery_status(c, "acme", msg)[0]["statusText"] == "fail", 10, "failed delivery")
@@ -68,7 +68,7 @@ def test_exhausting_the_schedule_marks_the_delivery_failed(hookline, receiver: R
 def test_gone_disables_the_endpoint(hookline, receiver: Receiver) -> None:
     receiver.respond = lambda _r: Reply(status=410)
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url())
+        _app, ep = make_endpoint(c, receiver.url())
         msg = publish(c, "acme")
         wait_until(lambda: c.get(f"/api/v1/app/acme/endpoint/{ep}").json()["disabled"], 10, "endpoint disabled")
         assert delivery_status(c, "acme", msg)[0]["statusText"] == "fail"
@@ -80,7 +80,7 @@ def test_gone_disables_the_endpoint(hookline, receiver: Receiver) -> None:
 def test_redirects_are_not_followed(hookline, receiver: Receiver) -> None:
     receiver.respond = lambda r: Reply(status=302, headers={"Location": receiver.url("/elsewhere")})
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url("/start"))
+        _app, ep = make_endpoint(c, receiver.url("/start"))
         publish(c, "acme")
         found = wait_attempts(c, "acme", ep, 1)
     time.sleep(0.1)
@@ -92,7 +92,7 @@ def test_redirects_are_not_followed(hookline, receiver: Receiver) -> None:
 def test_timeouts_are_failed_attempts_with_status_zero(hookline_factory, receiver: Receiver) -> None:
     receiver.respond = lambda _r: Reply(delay=1.5)
     with hookline_factory(request_timeout=0.3, retry_schedule=(30,)) as hl, hl.client() as c:
-        app, ep = make_endpoint(c, receiver.url())
+        _app, ep = make_endpoint(c, receiver.url())
         publish(c, "acme")
         found = wait_attempts(c, "acme", ep, 1)
     assert found[0]["responseStatusCode"] == 0
@@ -102,7 +102,7 @@ def test_timeouts_are_failed_attempts_with_status_zero(hookline_factory, receive
 def test_huge_response_bodies_are_cut_at_the_limit(hookline, receiver: Receiver) -> None:
     receiver.respond = lambda _r: Reply(status=200, body=b"x" * 5_000_000)
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url())
+        _app, ep = make_endpoint(c, receiver.url())
         publish(c, "acme")
         found = wait_attempts(c, "acme", ep, 1)
     assert len(found[0]["response"]) == 20_000

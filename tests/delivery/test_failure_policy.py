@@ -33,7 +33,7 @@ def test_endpoint_disabled_after_failing_for_the_window(hookline_factory, receiv
             ) as hl,
             hl.client() as c,
         ):
-            app, ep = make_endpoint(c, receiver.url())
+            _app, ep = make_endpoint(c, receiver.url())
             publish(c, "acme")
             receiver.wait_for(2)
             time.sleep(0.3)
@@ -56,7 +56,7 @@ def test_a_success_resets_the_failure_window(hookline_factory, receiver: Receive
     replies = iter([500, 500, 200, 500, 500])
     receiver.respond = lambda _r: Reply(status=next(replies, 500))
     with hookline_factory(retry_schedule=(0.05,), disable_after_days=0.5 / 86400) as hl, hl.client() as c:
-        app, ep = make_endpoint(c, receiver.url())
+        _app, ep = make_endpoint(c, receiver.url())
         publish(c, "acme")
         receiver.wait_for(2)
         time.sleep(0.6)
@@ -93,7 +93,7 @@ def test_failing_and_recovered_operational_events(hookline_factory, receiver: Re
 
 def test_secrets_are_encrypted_at_rest_with_a_main_secret(hookline_factory, receiver: Receiver) -> None:
     with hookline_factory(main_secret="correct horse battery staple") as hl, hl.client() as c:
-        app, ep = make_endpoint(c, receiver.url(), secret=OP_SECRET)
+        _app, ep = make_endpoint(c, receiver.url(), secret=OP_SECRET)
         assert c.get(f"/api/v1/app/acme/endpoint/{ep}/secret").json()["key"] == OP_SECRET
         publish(c, "acme")
         got = receiver.wait_for(1)[0]

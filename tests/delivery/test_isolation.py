@@ -9,7 +9,7 @@ from tests.support.servers import Receiver, Reply
 
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def test_hanging_endpoints_do_not_delay_a_healthy_one(hookline_factory, receiver: Receiver) -> None:

@@ -6,7 +6,7 @@ from tests.support.servers import Receiver
 
 def test_loopback_refused_by_default_and_recorded(hookline_factory, receiver: Receiver) -> None:
     with hookline_factory(allowed_cidrs=(), retry_schedule=(30,)) as hl, hl.client() as c:
-        app, ep = make_endpoint(c, receiver.url())
+        _app, ep = make_endpoint(c, receiver.url())
         make_endpoint(c, f"http://localhost:{receiver.port}/x")
         make_endpoint(c, f"http://[::ffff:127.0.0.1]:{receiver.port}/x")
         make_endpoint(c, "http://169.254.169.254/latest/meta-data")
