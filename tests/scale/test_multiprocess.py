@@ -110,9 +110,7 @@ def test_api_and_two_workers_share_work_and_survive_a_kill(
     processes[2].wait(30)
     worker_attempts = [_attempts_logged(logs[1]), _attempts_logged(logs[2])]
     assert all(n > 0 for n in worker_attempts), worker_attempts
-    print(
-        f"accepted={len(accepted)} deliveries={len(receiver.requests)} duplicates={duplicates} per-worker={worker_attempts}"
-    )
+    print(f"accepted={len(accepted)} delivered={len(receiver.requests)} dup={duplicates} workers={worker_attempts}")
 
 
 def _ping(client: httpx.Client) -> bool:
