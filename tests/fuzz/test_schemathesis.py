@@ -5,6 +5,7 @@ schemathesis's pytest plugin does not support this pytest yet, so each
 operation's Hypothesis strategy is driven directly.
 """
 
+import os
 from typing import Any
 
 import schemathesis
@@ -13,12 +14,18 @@ from tests.support.api import make_endpoint, publish
 from tests.support.servers import ADMIN_TOKEN, Hookline, Receiver
 
 EXAMPLES_PER_OPERATION = 8
+# Reproducible in CI; set HOOKLINE_FUZZ_RANDOM=1 to explore new inputs locally.
+DERANDOMIZE = os.environ.get("HOOKLINE_FUZZ_RANDOM") != "1"
 
 
 def _fuzz(operation: Any) -> None:
     @given(case=operation.as_strategy())
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=DERANDOMIZE,
     )
     def run(case: Any) -> None:
         case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})

@@ -23,17 +23,17 @@ async def principal(
     return await authenticate(request, credentials)
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     value: Settings = request.app.state.settings
     return value
 
 
-def engine(request: Request) -> DeliveryEngine | None:
+async def engine(request: Request) -> DeliveryEngine | None:
     value: DeliveryEngine | None = request.app.state.engine
     return value
 
@@ -42,13 +42,20 @@ Auth = Annotated[Principal, Depends(principal)]
 Db = Annotated[Database, Depends(database)]
 Conf = Annotated[Settings, Depends(settings)]
 Engine = Annotated[DeliveryEngine | None, Depends(engine)]
-AppId = Annotated[str, Path(description="The application's id or uid", min_length=1, max_length=256)]
-EndpointId = Annotated[str, Path(description="The endpoint's id or uid", min_length=1, max_length=256)]
-MsgId = Annotated[str, Path(description="The message's id or eventId", min_length=1, max_length=256)]
+ID_PATTERN = r"^[a-zA-Z0-9\-_.]+$"
+AppId = Annotated[
+    str, Path(description="The application's id or uid", min_length=1, max_length=256, pattern=ID_PATTERN)
+]
+EndpointId = Annotated[
+    str, Path(description="The endpoint's id or uid", min_length=1, max_length=256, pattern=ID_PATTERN)
+]
+MsgId = Annotated[
+    str, Path(description="The message's id or eventId", min_length=1, max_length=256, pattern=ID_PATTERN)
+]
 # Documented here, honoured by the idempotency middleware.
 IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", description="Repeat a POST safely for 12 hours")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most 250")]
-Iterator = Annotated[str | None, Query(max_length=64)]
+Iterator = Annotated[str | None, Query(max_length=64, pattern=r"^-?[A-Za-z0-9_.\-]+$")]
 Order = Literal["ascending", "descending"]
 When = Annotated[datetime | None, Query()]
 CsvList = Annotated[list[str] | None, Query()]

@@ -85,7 +85,14 @@ async def _on_conflict(_: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "conflict", str(exc))
 
 
+def _unstorable_text(exc: Exception) -> bool:
+    # PostgreSQL text cannot hold NUL characters; SQLite can. Same input, same answer.
+    return "invalid byte sequence" in str(exc) or "CharacterNotInRepertoire" in type(getattr(exc, "orig", exc)).__name__
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if _unstorable_text(exc):
+        return error_response(422, "validation", "text fields may not contain NUL (\\u0000) characters")
     if is_disconnect(exc):
         log.warning("database unavailable", path=request.url.path, error=str(exc))
         return error_response(

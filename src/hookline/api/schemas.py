@@ -12,7 +12,32 @@ from hookline.domain.signing import InvalidSecretError, validate_secret
 Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=128)]
 Rate = Annotated[int, Field(ge=1, le=65535)]
-Metadata = dict[str, str]
+# Text that every database can store: PostgreSQL text cannot hold NUL characters.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+_TEXT = r"^[^\x00]*$"
+Metadata = Annotated[
+    dict[Text, Text],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": _TEXT},
+            "additionalProperties": {"type": "string", "pattern": _TEXT},
+        }
+    ),
+]
+# Custom headers are sent as they are: names must be HTTP tokens, values one line.
+_HEADER_NAME = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+_HEADER_VALUE = r"^[^\x00\r\n]*$"
+HeaderName = Annotated[str, StringConstraints(pattern=_HEADER_NAME, max_length=256)]
+HeaderValue = Annotated[str, StringConstraints(pattern=_HEADER_VALUE, max_length=4096)]
+
+
+def _headers_schema(nullable: bool) -> WithJsonSchema:
+    value: dict[str, Any] = {"type": "string", "pattern": _HEADER_VALUE, "maxLength": 4096}
+    if nullable:
+        value["nullable"] = True
+    names = {"pattern": _HEADER_NAME, "maxLength": 256}
+    return WithJsonSchema({"type": "object", "propertyNames": names, "additionalProperties": value})
 
 
 def _check_url(value: str) -> str:
@@ -43,7 +68,7 @@ def _check_secret(value: str | None) -> str | None:
 _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
 URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*(:" + _PORT + r")?([/?#][^\s]*)?$"
 KEY_FORMAT = (
-    r"^(whsec_)?([A-Za-z0-9+/]{4}){8,25}([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+    r"^(whsec_)?([A-Za-z0-9+/]{4}){8,24}([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
     r"|^whsk_[A-Za-z0-9+/]{86}==$"
 )
 Url = Annotated[
@@ -94,14 +119,14 @@ class HttpErrorOut(Model):
 
 # -- applications ------------------------------------------------------------
 class ApplicationIn(Model):
-    name: Annotated[str, StringConstraints(min_length=1)]
+    name: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\x00]+$")]
     uid: Name | None = None
     metadata: Metadata = Field(default_factory=dict)
     throttle_rate: Rate | None = None
 
 
 class ApplicationPatch(Model):
-    name: Annotated[str, StringConstraints(min_length=1)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\x00]+$")] | None = None
     uid: Name | None = None
     metadata: Metadata | None = None
     throttle_rate: Rate | None = None
@@ -119,7 +144,7 @@ class ApplicationOut(Model):
 
 # -- event types -------------------------------------------------------------
 class EventTypeUpdate(Model):
-    description: str
+    description: Text
     archived: bool = False
     deprecated: bool = False
     schemas: dict[str, dict[str, Any]] | None = None
@@ -131,7 +156,7 @@ class EventTypeIn(EventTypeUpdate):
 
 
 class EventTypePatch(Model):
-    description: str | None = None
+    description: Text | None = None
     archived: bool | None = None
     deprecated: bool | None = None
     schemas: dict[str, dict[str, Any]] | None = None
@@ -140,7 +165,7 @@ class EventTypePatch(Model):
 
 class EventTypeOut(Model):
     name: str
-    description: str
+    description: Text
     archived: bool
     deprecated: bool
     schemas: dict[str, dict[str, Any]] | None
@@ -152,12 +177,12 @@ class EventTypeOut(Model):
 # -- endpoints ---------------------------------------------------------------
 EventTypes = Annotated[list[Name], Field(min_length=1)]
 Channels = Annotated[list[Channel], Field(min_length=1, max_length=10)]
-Headers = dict[str, str]
+Headers = Annotated[dict[HeaderName, HeaderValue], _headers_schema(nullable=False)]
 
 
 class EndpointUpdate(Model):
     url: Url
-    description: str = ""
+    description: Text = ""
     uid: Name | None = None
     event_types: EventTypes | None = Field(default=None, alias="eventTypes")
     channels: Channels | None = None
@@ -173,7 +198,7 @@ class EndpointIn(EndpointUpdate):
 
 class EndpointPatch(Model):
     url: Url | None = None
-    description: str | None = None
+    description: Text | None = None
     uid: Name | None = None
     event_types: EventTypes | None = Field(default=None, alias="eventTypes")
     channels: Channels | None = None
@@ -186,7 +211,7 @@ class EndpointOut(Model):
     id: str
     uid: str | None
     url: str
-    description: str
+    description: Text
     event_types: list[str] | None = Field(alias="eventTypes")
     channels: list[str] | None
     disabled: bool
@@ -210,7 +235,7 @@ class EndpointHeadersIn(Model):
 
 
 class EndpointHeadersPatchIn(Model):
-    headers: dict[str, str | None]
+    headers: Annotated[dict[HeaderName, HeaderValue | None], _headers_schema(nullable=True)]
 
 
 class EndpointHeadersOut(Model):

@@ -1,36 +1,57 @@
 """Connections to SQLite or PostgreSQL, with a write path and a read path.
 
-SQLite allows one writer at a time. Rather than let concurrent writers collide
-on ``database is locked``, every write goes through a pool of exactly one
-connection that opens its transactions with ``BEGIN IMMEDIATE``; reads use
-their own small pool and, thanks to WAL, never wait for the writer.
+PostgreSQL goes through SQLAlchemy's asyncio engine (asyncpg).
+
+SQLite is different: an in-process library whose statements take microseconds.
+Handing each one to a thread (as aiosqlite does) costs far more than the work,
+so SQLite statements run right on the event loop, through SQLAlchemy Core's sync
+API. Only what can take long leaves the loop: a COMMIT that fsyncs runs in a
+thread, and waiting for another process's write lock is an async retry, never a
+blocking busy-wait. SQLite allows one writer at a time, so writes go through one
+connection under an asyncio lock and open with ``BEGIN IMMEDIATE``; reads use a
+small pool of their own and, thanks to WAL, never wait for the writer.
 """
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import Connection, Dialect, Executable, create_engine, event, text
+from sqlalchemy.engine import CursorResult, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-Dialect = Literal["sqlite", "postgresql"]
+DialectName = Literal["sqlite", "postgresql"]
 WORK_CHANNEL = "hookline_work"
+_READERS = 4
 
 
 class DatabaseUnavailableError(Exception):
     """The database cannot be reached right now; the caller should retry later."""
 
 
-def normalize_url(url: str) -> tuple[str, Dialect]:
-    """Map a user-facing URL to its async driver: ``sqlite:///x.db``, ``postgresql://...``."""
+class Conn(Protocol):
+    """What store functions need of a connection: SQLAlchemy's AsyncConnection,
+    or hookline's inline SQLite connection."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]: ...
+
+    def begin_nested(self) -> AbstractAsyncContextManager[Any]: ...
+
+
+def normalize_url(url: str) -> tuple[str, DialectName]:
+    """Map a user-facing URL to its driver: ``sqlite:///x.db``, ``postgresql://...``."""
     parsed = make_url(url.replace("postgres://", "postgresql://", 1))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(False), "sqlite"
+        return parsed.set(drivername="sqlite").render_as_string(False), "sqlite"
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(False), "postgresql"
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql")
@@ -40,30 +61,130 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _sqlite_engine(url: str, *, pool_size: int, begin: str, synchronous: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Take control of transactions away from the driver so BEGIN is ours.
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
-
-    return engine
-
-
-async def notify_work(conn: AsyncConnection) -> None:
+async def notify_work(conn: Conn) -> None:
     """Tell listening workers (other processes) that deliveries are due; sent at commit."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WORK_CHANNEL})
+
+
+class _InlineConnection:
+    """A sync SQLAlchemy connection behind the async interface store code uses."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.sync = conn
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.sync.dialect
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]:
+        return self.sync.execute(statement, parameters)
+
+    @asynccontextmanager
+    async def _nested(self) -> AsyncIterator[None]:
+        with self.sync.begin_nested():
+            yield
+
+    def begin_nested(self) -> AbstractAsyncContextManager[Any]:
+        return self._nested()
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text_ = str(exc.orig).lower()
+    return "locked" in text_ or "busy" in text_
+
+
+class _SQLite:
+    def __init__(self, url: str, synchronous: str) -> None:
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        # The writer's COMMIT may run in the commit thread: allow cross-thread use.
+        self.engine = create_engine(
+            url, pool_size=_READERS + 1, max_overflow=0, connect_args={"check_same_thread": False}
+        )
+        self.fsync_commits = synchronous == "FULL"
+
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # BEGIN is ours to send
+            for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "busy_timeout=100"):
+                dbapi_conn.execute(f"PRAGMA {pragma}")
+
+        self._writer: Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.LifoQueue[Connection] = asyncio.LifoQueue()
+        self._reader_count = 0
+        self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hookline-sqlite-commit")
+
+    def _writer_conn(self) -> Connection:
+        if self._writer is None:
+            self._writer = self.engine.connect()
+        return self._writer
+
+    async def _begin_immediate(self, conn: Connection) -> None:
+        delay = 0.002
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                conn.rollback()
+                await asyncio.sleep(delay)  # another process writes: wait without blocking the loop
+                delay = min(delay * 2, 0.1)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Conn]:
+        async with self._write_lock:
+            conn = self._writer_conn()
+            await self._begin_immediate(conn)
+            try:
+                yield _InlineConnection(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            if self.fsync_commits:
+                await asyncio.get_running_loop().run_in_executor(self._commit_thread, conn.commit)
+            else:
+                conn.commit()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Conn]:
+        if self._readers.empty() and self._reader_count < _READERS:
+            self._reader_count += 1
+            self._readers.put_nowait(self.engine.connect())
+        conn = await self._readers.get()
+        try:
+            conn.exec_driver_sql("BEGIN")
+            try:
+                yield _InlineConnection(conn)
+            finally:
+                conn.rollback()  # read-only: ending the snapshot is all there is to do
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def run_sync(self, fn: Callable[[Connection], None]) -> None:
+        async with self._write_lock:
+            conn = self._writer_conn()
+            await self._begin_immediate(conn)
+            try:
+                fn(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        while not self._readers.empty():
+            self._readers.get_nowait().close()
+        self._reader_count = 0
+        self._commit_thread.shutdown(wait=True)
+        self.engine.dispose()
 
 
 def is_disconnect(exc: BaseException) -> bool:
@@ -95,36 +216,42 @@ class Database:
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
         self.url, self.dialect = normalize_url(url)
+        self._sqlite: _SQLite | None = None
         if self.dialect == "sqlite":
-            database = make_url(self.url).database
-            if database and database != ":memory:":
-                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-            self._writer = _sqlite_engine(
-                self.url, pool_size=1, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous
-            )
-            self._reader = _sqlite_engine(self.url, pool_size=4, begin="BEGIN", synchronous=sqlite_synchronous)
+            self._sqlite = _SQLite(self.url, sqlite_synchronous)
         else:
-            self._writer = create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-            )
-            self._reader = self._writer
-
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._writer
+            self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Conn]:
         """A transaction that may write; committed when the block exits cleanly."""
-        async with self._writer.begin() as conn:
-            yield conn
+        if self._sqlite is not None:
+            async with self._sqlite.write() as conn:
+                yield conn
+            return
+        async with self._pg.begin() as pg_conn:
+            yield pg_conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._reader.begin() as conn:
-            yield conn
+    async def read(self) -> AsyncIterator[Conn]:
+        if self._sqlite is not None:
+            async with self._sqlite.read() as conn:
+                yield conn
+            return
+        async with self._pg.begin() as pg_conn:
+            yield pg_conn
+
+    async def run_sync(self, fn: Callable[[Connection], None]) -> None:
+        """Run ``fn`` on a plain SQLAlchemy connection in one transaction (migrations)."""
+        if self._sqlite is not None:
+            await self._sqlite.run_sync(fn)
+            return
+        pg_conn: AsyncConnection
+        async with self._pg.begin() as pg_conn:
+            await pg_conn.run_sync(fn)
 
     async def close(self) -> None:
-        await self._writer.dispose()
-        if self._reader is not self._writer:
-            await self._reader.dispose()
+        if self._sqlite is not None:
+            await self._sqlite.close()
+        else:
+            await self._pg.dispose()

@@ -4,12 +4,11 @@ from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.ids import new_id
 from hookline.store import operational
 from hookline.store import tables as t
-from hookline.store.database import now_ms
+from hookline.store.database import Conn, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.tables import Row
 
@@ -17,19 +16,19 @@ ep = t.endpoint
 MAX_OLD_SECRETS = 10
 
 
-async def find(conn: AsyncConnection, app_id: str, id_or_uid: str) -> Row | None:
+async def find(conn: Conn, app_id: str, id_or_uid: str) -> Row | None:
     query = select(ep).where(ep.c.app_id == app_id, or_(ep.c.id == id_or_uid, ep.c.uid == id_or_uid))
     return (await conn.execute(query.limit(1))).mappings().first()
 
 
-async def get(conn: AsyncConnection, app_id: str, id_or_uid: str) -> Row:
+async def get(conn: Conn, app_id: str, id_or_uid: str) -> Row:
     row = await find(conn, app_id, id_or_uid)
     if row is None:
         raise NotFoundError("endpoint")
     return row
 
 
-async def create(conn: AsyncConnection, app_id: str, fields: dict[str, Any]) -> Row:
+async def create(conn: Conn, app_id: str, fields: dict[str, Any]) -> Row:
     now = now_ms()
     values = {
         "id": new_id("ep"),
@@ -48,7 +47,7 @@ async def create(conn: AsyncConnection, app_id: str, fields: dict[str, Any]) -> 
     return row
 
 
-async def update_fields(conn: AsyncConnection, row: Row, fields: dict[str, Any]) -> Row:
+async def update_fields(conn: Conn, row: Row, fields: dict[str, Any]) -> Row:
     if fields.get("disabled") is False and row["disabled"]:
         # Re-enabling starts a fresh failure window for auto-disable.
         fields = {**fields, "failing_since": None}
@@ -61,7 +60,7 @@ async def update_fields(conn: AsyncConnection, row: Row, fields: dict[str, Any])
     return updated
 
 
-async def remove(conn: AsyncConnection, row: Row) -> None:
+async def remove(conn: Conn, row: Row) -> None:
     pending = and_(t.delivery.c.endpoint_id == row["id"], t.delivery.c.status.in_((1, 3)))
     await conn.execute(delete(t.delivery).where(pending))
     await conn.execute(delete(ep).where(ep.c.id == row["id"]))
@@ -72,7 +71,7 @@ def live_old_secrets(row: Row, at_ms: int) -> list[dict[str, Any]]:
     return [s for s in row["old_secrets"] if s["expires_at"] > at_ms]
 
 
-async def rotate_secret(conn: AsyncConnection, row: Row, new_secret: str, grace_ms: int) -> None:
+async def rotate_secret(conn: Conn, row: Row, new_secret: str, grace_ms: int) -> None:
     """Make ``new_secret`` current; the old one keeps signing for ``grace_ms``."""
     now = now_ms()
     old = live_old_secrets(row, now)
@@ -83,5 +82,5 @@ async def rotate_secret(conn: AsyncConnection, row: Row, new_secret: str, grace_
     await conn.execute(update(ep).where(ep.c.id == row["id"]).values(values))
 
 
-async def for_app(conn: AsyncConnection, app_id: str) -> list[Row]:
+async def for_app(conn: Conn, app_id: str) -> list[Row]:
     return list((await conn.execute(select(ep).where(ep.c.app_id == app_id))).mappings())

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.store import tables as t
+from hookline.store.database import Conn
 
 TTL_MS = 12 * 3600 * 1000
 idem = t.idempotency
@@ -19,7 +19,7 @@ class Stored:
     body: bytes | None
 
 
-async def claim(conn: AsyncConnection, key_hash: str, now: int) -> Stored | None:
+async def claim(conn: Conn, key_hash: str, now: int) -> Stored | None:
     """Reserve ``key_hash`` for this request; return the earlier entry if there is one."""
     await conn.execute(delete(idem).where(idem.c.key_hash == key_hash, idem.c.created_at < now - TTL_MS))
     try:
@@ -31,16 +31,16 @@ async def claim(conn: AsyncConnection, key_hash: str, now: int) -> Stored | None
     return None
 
 
-async def complete(conn: AsyncConnection, key_hash: str, status_code: int, body: bytes) -> None:
+async def complete(conn: Conn, key_hash: str, status_code: int, body: bytes) -> None:
     values = {"state": "done", "status_code": status_code, "body": body}
     await conn.execute(update(idem).where(idem.c.key_hash == key_hash).values(values))
 
 
-async def release(conn: AsyncConnection, key_hash: str) -> None:
+async def release(conn: Conn, key_hash: str) -> None:
     """Forget a key whose request did not succeed, so the client may retry it."""
     await conn.execute(delete(idem).where(idem.c.key_hash == key_hash))
 
 
-async def prune(conn: AsyncConnection, now: int) -> int:
+async def prune(conn: Conn, now: int) -> int:
     result = await conn.execute(delete(idem).where(idem.c.created_at < now - TTL_MS))
     return int(result.rowcount or 0)

@@ -4,14 +4,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.ids import new_id
 from hookline.domain.matching import endpoint_matches
 from hookline.store import tables as t
-from hookline.store.database import notify_work, now_ms
+from hookline.store.database import Conn, notify_work, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.tables import Row
 
@@ -43,15 +42,20 @@ def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
     ]
 
 
-async def _targets(conn: AsyncConnection, new: NewMessage) -> list[str]:
-    endpoint_cols = (t.endpoint.c.id, t.endpoint.c.disabled, t.endpoint.c.event_types, t.endpoint.c.channels)
-    query = select(*endpoint_cols).where(t.endpoint.c.app_id == new.app_id, t.endpoint.c.disabled.is_(False))
-    return [e["id"] for e in matching_endpoints(list((await conn.execute(query)).mappings()), new)]
+# Built once: the publish path is hot, and building statements costs more than running them.
+_LIVE_ENDPOINTS = select(t.endpoint.c.id, t.endpoint.c.disabled, t.endpoint.c.event_types, t.endpoint.c.channels).where(
+    t.endpoint.c.app_id == bindparam("app_id"), t.endpoint.c.disabled.is_(False)
+)
+_INSERT_MESSAGE = insert(msg)
+_INSERT_DELIVERY = insert(t.delivery)
 
 
-async def create(
-    conn: AsyncConnection, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None
-) -> tuple[Row, int]:
+async def _targets(conn: Conn, new: NewMessage) -> list[str]:
+    rows = list((await conn.execute(_LIVE_ENDPOINTS, {"app_id": new.app_id})).mappings())
+    return [e["id"] for e in matching_endpoints(rows, new)]
+
+
+async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None) -> tuple[Row, int]:
     """Store the message and one due delivery per matching endpoint (or per
     ``endpoint_ids`` when given). Returns the message row and the delivery count.
     """
@@ -69,14 +73,11 @@ async def create(
         "payload_expires_at": now + new.retention_days * DAY_MS,
     }
     try:
-        await conn.execute(insert(msg).values(row))
+        await conn.execute(_INSERT_MESSAGE, row)
     except IntegrityError as exc:
         raise ConflictError("a message with this eventId already exists") from exc
     if targets:
-        await conn.execute(
-            insert(t.delivery),
-            [new_delivery(msg_id, e, new.app_id, now) for e in targets],
-        )
+        await conn.execute(_INSERT_DELIVERY, [new_delivery(msg_id, e, new.app_id, now) for e in targets])
         await notify_work(conn)
     return row, len(targets)
 
@@ -97,17 +98,17 @@ def new_delivery(msg_id: str, endpoint_id: str, app_id: str, now: int, trigger: 
     }
 
 
-async def find(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Row | None:
+async def find(conn: Conn, app_id: str, id_or_event_id: str) -> Row | None:
     query = select(msg).where(msg.c.app_id == app_id, or_(msg.c.id == id_or_event_id, msg.c.event_id == id_or_event_id))
     return (await conn.execute(query.limit(1))).mappings().first()
 
 
-async def get(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Row:
+async def get(conn: Conn, app_id: str, id_or_event_id: str) -> Row:
     row = await find(conn, app_id, id_or_event_id)
     if row is None:
         raise NotFoundError("message")
     return row
 
 
-async def expunge(conn: AsyncConnection, msg_id: str) -> None:
+async def expunge(conn: Conn, msg_id: str) -> None:
     await conn.execute(update(msg).where(msg.c.id == msg_id).values(payload=None))

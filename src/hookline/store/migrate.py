@@ -29,5 +29,4 @@ def _upgrade(connection: Connection) -> None:
 
 async def migrate(db: Database) -> None:
     """Bring the schema up to date; safe to run from several processes at once."""
-    async with db.engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+    await db.run_sync(_upgrade)

@@ -10,11 +10,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.store import applications, endpoints, messages
 from hookline.store import tables as t
-from hookline.store.database import now_ms
+from hookline.store.database import Conn, now_ms
 
 OPERATIONAL_APP_UID = "hookline-operational"
 EVENT_TYPES = (
@@ -30,12 +29,12 @@ EVENT_TYPES = (
 FAILING_AFTER = 4
 
 
-async def operational_app_id(conn: AsyncConnection) -> str | None:
+async def operational_app_id(conn: Conn) -> str | None:
     query = select(t.application.c.id).where(t.application.c.uid == OPERATIONAL_APP_UID)
     return (await conn.execute(query)).scalar_one_or_none()
 
 
-async def emit(conn: AsyncConnection, event_type: str, data: dict[str, Any], *, about_app: str) -> None:
+async def emit(conn: Conn, event_type: str, data: dict[str, Any], *, about_app: str) -> None:
     """Queue an operational event in the caller's transaction (nothing if unconfigured)."""
     op_app = await operational_app_id(conn)
     if op_app is None or about_app == op_app:
@@ -45,7 +44,7 @@ async def emit(conn: AsyncConnection, event_type: str, data: dict[str, Any], *, 
     await messages.create(conn, new)
 
 
-async def endpoint_event(conn: AsyncConnection, event_type: str, endpoint: t.Row) -> None:
+async def endpoint_event(conn: Conn, event_type: str, endpoint: t.Row) -> None:
     app = await applications.find(conn, endpoint["app_id"])
     data = {
         "appId": endpoint["app_id"],
@@ -60,7 +59,7 @@ async def endpoint_event(conn: AsyncConnection, event_type: str, endpoint: t.Row
 
 
 async def attempt_event(
-    conn: AsyncConnection,
+    conn: Conn,
     event_type: str,
     *,
     app_id: str,
@@ -87,7 +86,7 @@ async def attempt_event(
     await emit(conn, event_type, data, about_app=app_id)
 
 
-async def configure_from_env(conn: AsyncConnection, url: str, secret: str | None, sealed_secret: str) -> None:
+async def configure_from_env(conn: Conn, url: str, secret: str | None, sealed_secret: str) -> None:
     """Make sure the operational app and its env-configured endpoint (uid ``env``) exist."""
     app = await applications.find(conn, OPERATIONAL_APP_UID)
     if app is None:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookline.store.database import Conn
 from hookline.store.tables import Row
 
 MAX_LIMIT = 250
@@ -26,7 +26,7 @@ class Page:
 
 
 async def paginate(
-    conn: AsyncConnection,
+    conn: Conn,
     query: Select[Any],
     cursor: ColumnElement[Any],
     *,
@@ -45,7 +45,7 @@ async def paginate(
     rows = rows[:limit]
     if backwards:
         rows.reverse()
-    key = cursor.key
+    key = str(cursor.key)
     if not rows:
         return Page(rows=[], iterator=position if backwards else iterator, prev_iterator=None, done=True)
     return Page(

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.ids import new_id
 from hookline.domain.throttle import admit, blocked_until
 from hookline.store import operational
 from hookline.store import tables as t
-from hookline.store.database import notify_work
+from hookline.store.database import Conn, notify_work
 from hookline.store.messages import new_delivery
 
 SUCCESS, PENDING, FAIL, SENDING = 0, 1, 2, 3
@@ -67,7 +66,7 @@ class ClaimResult:
 CLAIM_LOCK = 7_461_002
 
 
-async def _in_flight(conn: AsyncConnection, now: int) -> dict[str, int]:
+async def _in_flight(conn: Conn, now: int) -> dict[str, int]:
     query = (
         select(d.c.endpoint_id, func.count())
         .where(d.c.status == SENDING, d.c.next_attempt_at > now)
@@ -76,7 +75,7 @@ async def _in_flight(conn: AsyncConnection, now: int) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in (await conn.execute(query)).all()}
 
 
-async def _throttles(conn: AsyncConnection, table: Any, now: int) -> dict[str, tuple[int, int | None]]:
+async def _throttles(conn: Conn, table: Any, now: int) -> dict[str, tuple[int, int | None]]:
     """Rate and GCRA state of every throttled row that sent recently: {id: (rate, tat)}."""
     query = select(table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
         table.c.throttle_rate.is_not(None), table.c.throttle_tat > now - 1000
@@ -84,7 +83,7 @@ async def _throttles(conn: AsyncConnection, table: Any, now: int) -> dict[str, t
     return {row[0]: (int(row[1]), row[2]) for row in (await conn.execute(query)).all()}
 
 
-async def _rates(conn: AsyncConnection, table: Any, ids: set[str]) -> dict[str, tuple[int, int | None]]:
+async def _rates(conn: Conn, table: Any, ids: set[str]) -> dict[str, tuple[int, int | None]]:
     query = select(table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
         table.c.id.in_(ids), table.c.throttle_rate.is_not(None)
     )
@@ -109,7 +108,7 @@ def _fair_pick(rows: Sequence[Any], room: dict[str, int], limit: int) -> list[An
     return picked
 
 
-async def claim(conn: AsyncConnection, now: int, lease_ms: int, limit: int, *, endpoint_cap: int) -> ClaimResult:
+async def claim(conn: Conn, now: int, lease_ms: int, limit: int, *, endpoint_cap: int) -> ClaimResult:
     """Lease up to ``limit`` due deliveries, fairly across endpoints.
 
     No endpoint gets more than ``endpoint_cap`` attempts in flight (counted over
@@ -159,7 +158,7 @@ async def claim(conn: AsyncConnection, now: int, lease_ms: int, limit: int, *, e
     return ClaimResult(await _hydrate(conn, claimed, lease_end, now), more, wake_at)
 
 
-async def _apply_throttles(conn: AsyncConnection, picked: list[Any], now: int) -> tuple[list[Any], int | None]:
+async def _apply_throttles(conn: Conn, picked: list[Any], now: int) -> tuple[list[Any], int | None]:
     """Trim ``picked`` to what endpoint and application rates admit; advance their state."""
     ep_rates = await _rates(conn, t.endpoint, {row.endpoint_id for row in picked})
     app_rates = await _rates(conn, t.application, {row.app_id for row in picked})
@@ -178,7 +177,7 @@ async def _apply_throttles(conn: AsyncConnection, picked: list[Any], now: int) -
     return picked, min(wake, default=None)
 
 
-async def _hydrate(conn: AsyncConnection, claimed: Sequence[Any], locked_until: int, now: int) -> list[Claimed]:
+async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: int) -> list[Claimed]:
     msg_ids = {row.msg_id for row in claimed}
     ep_ids = {row.endpoint_id for row in claimed}
     payloads = dict(
@@ -220,7 +219,7 @@ async def _hydrate(conn: AsyncConnection, claimed: Sequence[Any], locked_until: 
     return out
 
 
-async def record(conn: AsyncConnection, outcomes: Sequence[Outcome], *, disable_after_ms: int) -> list[str]:
+async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: int) -> list[str]:
     """Append the attempts and move each delivery to its next state.
 
     The update is fenced on the lease we hold: if our lease ran out and another
@@ -255,7 +254,7 @@ def _next_state(o: Outcome) -> dict[str, Any]:
     return values
 
 
-async def _operational_events(conn: AsyncConnection, o: Outcome, attempt_id: str) -> None:
+async def _operational_events(conn: Conn, o: Outcome, attempt_id: str) -> None:
     number = o.delivery.attempts + 1
     if o.succeeded:
         event = "message.attempt.recovered" if number > operational.FAILING_AFTER else None
@@ -276,7 +275,7 @@ async def _operational_events(conn: AsyncConnection, o: Outcome, attempt_id: str
         )
 
 
-async def _disable(conn: AsyncConnection, endpoint_id: str, at_ms: int) -> bool:
+async def _disable(conn: Conn, endpoint_id: str, at_ms: int) -> bool:
     ep = t.endpoint
     result = await conn.execute(
         update(ep).where(ep.c.id == endpoint_id, ep.c.disabled.is_(False)).values(disabled=True, updated_at=at_ms)
@@ -288,7 +287,7 @@ async def _disable(conn: AsyncConnection, endpoint_id: str, at_ms: int) -> bool:
     return True
 
 
-async def _track_failure_runs(conn: AsyncConnection, outcomes: Sequence[Outcome], disable_after_ms: int) -> list[str]:
+async def _track_failure_runs(conn: Conn, outcomes: Sequence[Outcome], disable_after_ms: int) -> list[str]:
     """Svix's auto-disable rule: an endpoint whose deliveries have been exhausting
     their retries, with no success in between, for ``disable_after_ms`` is disabled."""
     ep = t.endpoint
@@ -332,7 +331,7 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
     }
 
 
-async def enqueue_manual(conn: AsyncConnection, msg_id: str, endpoint_id: str, app_id: str, now: int) -> None:
+async def enqueue_manual(conn: Conn, msg_id: str, endpoint_id: str, app_id: str, now: int) -> None:
     """Send a message to an endpoint again now, as a manual attempt.
 
     The (message, endpoint) delivery is reset if it exists. Clearing its lease

@@ -4,11 +4,10 @@ import hashlib
 import secrets
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.ids import new_id
 from hookline.store import tables as t
-from hookline.store.database import now_ms
+from hookline.store.database import Conn, now_ms
 from hookline.store.tables import Row
 
 TOKEN_PREFIX = "hl_"  # noqa: S105 - a prefix, not a secret
@@ -22,7 +21,7 @@ def generate_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create(conn: AsyncConnection, *, app_id: str | None, name: str) -> str:
+async def create(conn: Conn, *, app_id: str | None, name: str) -> str:
     """Store a new token and return it; it cannot be read back later."""
     token = generate_token()
     await conn.execute(
@@ -33,15 +32,15 @@ async def create(conn: AsyncConnection, *, app_id: str | None, name: str) -> str
     return token
 
 
-async def lookup(conn: AsyncConnection, token: str) -> Row | None:
+async def lookup(conn: Conn, token: str) -> Row | None:
     query = select(t.api_token).where(t.api_token.c.token_hash == hash_token(token))
     return (await conn.execute(query)).mappings().first()
 
 
-async def list_all(conn: AsyncConnection) -> list[Row]:
+async def list_all(conn: Conn) -> list[Row]:
     return list((await conn.execute(select(t.api_token).order_by(t.api_token.c.id))).mappings())
 
 
-async def has_admin(conn: AsyncConnection) -> bool:
+async def has_admin(conn: Conn) -> bool:
     query = select(t.api_token.c.id).where(t.api_token.c.app_id.is_(None)).limit(1)
     return (await conn.execute(query)).first() is not None

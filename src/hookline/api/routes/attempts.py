@@ -39,7 +39,7 @@ router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"])
 a, d, m = tables.attempt, tables.delivery, tables.message
 StatusQuery = Annotated[MessageStatus | None, Query()]
 CodeClass = Annotated[int | None, Query(description="0, 100, 200, 300, 400 or 500")]
-AttemptId = Annotated[str, Path(min_length=1, max_length=64)]
+AttemptId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
 
 
 def attempt_out(row: Row) -> MessageAttemptOut:
