@@ -216,7 +216,8 @@ class DeliveryEngine:
             backoff = 0.1
             for endpoint_id in disabled:
                 log.warning("endpoint disabled", endpoint_id=endpoint_id)
-            if any(o.disable_endpoint or o.next_attempt_at is not None for o in batch):
-                self._wake.set()  # a retry may already be due
+            # Recorded outcomes free endpoint slots (counted from leases in the
+            # database) and may have made retries due: let the claimer look again.
+            self._wake.set()
             for _ in batch:
                 self._outcomes.task_done()

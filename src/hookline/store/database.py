@@ -10,6 +10,11 @@ thread, and waiting for another process's write lock is an async retry, never a
 blocking busy-wait. SQLite allows one writer at a time, so writes go through one
 connection under an asyncio lock and open with ``BEGIN IMMEDIATE``; reads use a
 small pool of their own and, thanks to WAL, never wait for the writer.
+
+Writes are group-committed: writers that arrive while a transaction is open
+join it, each inside its own SAVEPOINT (so one writer's error undoes only its own
+work), and all of them wait for the one COMMIT that makes their work durable.
+Under load one fsync serves many requests; no writer returns before its commit.
 """
 
 import asyncio
@@ -113,6 +118,8 @@ class _SQLite:
 
         self._writer: Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._group: asyncio.Future[None] | None = None  # the open transaction's commit
+        self._committer: asyncio.Task[None] | None = None
         self._readers: asyncio.LifoQueue[Connection] = asyncio.LifoQueue()
         self._reader_count = 0
         self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hookline-sqlite-commit")
@@ -139,16 +146,38 @@ class _SQLite:
     async def write(self) -> AsyncIterator[Conn]:
         async with self._write_lock:
             conn = self._writer_conn()
-            await self._begin_immediate(conn)
+            if self._group is None:
+                await self._begin_immediate(conn)
+                self._group = asyncio.get_running_loop().create_future()
+            group = self._group
+            savepoint = conn.begin_nested()
             try:
                 yield _InlineConnection(conn)
             except BaseException:
-                conn.rollback()
+                savepoint.rollback()
                 raise
-            if self.fsync_commits:
-                await asyncio.get_running_loop().run_in_executor(self._commit_thread, conn.commit)
-            else:
-                conn.commit()
+            savepoint.commit()
+            if self._committer is None or self._committer.done():
+                self._committer = asyncio.create_task(self._commit_group())
+        await asyncio.shield(group)
+
+    async def _commit_group(self) -> None:
+        await asyncio.sleep(0)  # let writers that are already waiting join this group
+        async with self._write_lock:
+            group, self._group = self._group, None
+            if group is None:
+                return
+            conn = self._writer_conn()
+            try:
+                if self.fsync_commits:
+                    await asyncio.get_running_loop().run_in_executor(self._commit_thread, conn.commit)
+                else:
+                    conn.commit()
+            except BaseException as exc:
+                conn.rollback()
+                group.set_exception(exc)
+                raise
+            group.set_result(None)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
@@ -167,6 +196,8 @@ class _SQLite:
 
     async def run_sync(self, fn: Callable[[Connection], None]) -> None:
         async with self._write_lock:
+            if self._group is not None:
+                raise RuntimeError("run_sync while writes are in progress")
             conn = self._writer_conn()
             await self._begin_immediate(conn)
             try:
@@ -177,6 +208,8 @@ class _SQLite:
             conn.commit()
 
     async def close(self) -> None:
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
         if self._writer is not None:
             self._writer.close()
             self._writer = None
