@@ -52,6 +52,7 @@ class Settings:
     operational_webhook_url: str | None = None
     operational_webhook_secret: str | None = None
     body_timeout: float = 30.0
+    proxy_headers: bool = False
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -75,6 +76,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "endpoint_https_only": _bool,
     "disable_after_days": float,
     "body_timeout": float,
+    "proxy_headers": _bool,
 }
 
 

@@ -10,8 +10,9 @@ from hookline.api import errors
 from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
-from hookline.api.openapi import ERROR_RESPONSES
+from hookline.api.openapi import ERROR_RESPONSES, include_models
 from hookline.api.routes import applications, attempts, auth, endpoints, event_types, health, messages
+from hookline.api.schemas import MessageIn
 from hookline.config import Settings, load_settings
 from hookline.runtime import Runtime
 
@@ -44,8 +45,10 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.engine = None
     app.state.token_cache = TokenCache()
     errors.install(app)
-    for module in (applications, event_types, endpoints, messages, attempts, health, auth):
+    # Publishing is the hot route: match it first.
+    for module in (messages, applications, event_types, endpoints, attempts, health, auth):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    include_models(app, [MessageIn])
     install_docs(app)
     app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
     app.add_middleware(

@@ -67,3 +67,11 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
     if principal is None:
         raise ApiError(401, "authentication_failed", "invalid bearer token", {"WWW-Authenticate": "Bearer"})
     return principal
+
+
+def bearer_credentials(request: Request) -> HTTPAuthorizationCredentials | None:
+    """The bearer token of a request, read without FastAPI's dependency machinery."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())

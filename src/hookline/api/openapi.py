@@ -7,6 +7,9 @@ hookline does not use.
 
 from typing import Any
 
+from fastapi import FastAPI
+from pydantic import BaseModel
+
 from hookline.api.schemas import Model
 
 ERROR_STATUSES = {
@@ -30,3 +33,23 @@ class HttpErrorOut(Model):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": HttpErrorOut, "description": description} for status, description in ERROR_STATUSES.items()
 }
+
+
+def include_models(app: FastAPI, models: list[type[BaseModel]]) -> None:
+    """Add request models that routes read themselves (no FastAPI body parameter)
+    to the document's components, so ``$ref``s to them resolve."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, definition in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, definition)
+                schemas.setdefault(model.__name__, schema)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -115,6 +115,7 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
         "loop": "uvloop",
         "http": LimitedHttpToolsProtocol,
         "timeout_graceful_shutdown": int(settings.request_timeout) + 5,
+        "proxy_headers": settings.proxy_headers,
     }
     if workers == 1:
         uvicorn.run(create_app(settings, run_engine=role == "all"), **options)

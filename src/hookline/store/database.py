@@ -150,13 +150,16 @@ class _SQLite:
                 await self._begin_immediate(conn)
                 self._group = asyncio.get_running_loop().create_future()
             group = self._group
-            savepoint = conn.begin_nested()
+            # Plain SQL savepoints: SQLAlchemy's nested-transaction machinery costs
+            # more than the statements it wraps on this hot path.
+            conn.exec_driver_sql("SAVEPOINT hookline_writer")
             try:
                 yield _InlineConnection(conn)
             except BaseException:
-                savepoint.rollback()
+                conn.exec_driver_sql("ROLLBACK TO SAVEPOINT hookline_writer")
+                conn.exec_driver_sql("RELEASE SAVEPOINT hookline_writer")
                 raise
-            savepoint.commit()
+            conn.exec_driver_sql("RELEASE SAVEPOINT hookline_writer")
             if self._committer is None or self._committer.done():
                 self._committer = asyncio.create_task(self._commit_group())
         await asyncio.shield(group)
