@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from hookline.domain.ids import new_id
 from hookline.domain.throttle import admit, blocked_until
@@ -219,6 +219,21 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
     return out
 
 
+# One statement for every outcome of a batch (executemany), fenced on the lease.
+_MOVE = (
+    update(d)
+    .where(d.c.id == bindparam("b_id"), d.c.locked_until == bindparam("b_lease"))
+    .values(
+        status=bindparam("b_status"),
+        next_attempt_at=bindparam("b_next"),
+        locked_until=None,
+        updated_at=bindparam("b_at"),
+        attempts=d.c.attempts + bindparam("b_inc"),
+    )
+)
+_INSERT_ATTEMPT = insert(t.attempt)
+
+
 async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: int) -> list[str]:
     """Append the attempts and move each delivery to its next state.
 
@@ -228,14 +243,12 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
     """
     rows = {id(o): _attempt_row(o) for o in outcomes if o.url}
     if rows:
-        await conn.execute(insert(t.attempt), list(rows.values()))
+        await conn.execute(_INSERT_ATTEMPT, list(rows.values()))
+    await conn.execute(_MOVE, [_next_state(o) for o in outcomes])
     disabled: list[str] = []
     for o in outcomes:
-        await conn.execute(
-            update(d).where(d.c.id == o.delivery.id, d.c.locked_until == o.delivery.locked_until).values(_next_state(o))
-        )
         attempt = rows.get(id(o))
-        if attempt is not None:
+        if attempt is not None and not (o.succeeded and o.delivery.attempts < operational.FAILING_AFTER):
             await _operational_events(conn, o, attempt["id"])
         if o.disable_endpoint and await _disable(conn, o.delivery.endpoint_id, o.at_ms):
             disabled.append(o.delivery.endpoint_id)
@@ -245,13 +258,19 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
 
 def _next_state(o: Outcome) -> dict[str, Any]:
     if o.succeeded:
-        values: dict[str, Any] = {"status": SUCCESS, "next_attempt_at": None}
+        status, next_at = SUCCESS, None
     elif o.next_attempt_at is not None:
-        values = {"status": PENDING, "next_attempt_at": o.next_attempt_at}
+        status, next_at = PENDING, o.next_attempt_at
     else:
-        values = {"status": FAIL, "next_attempt_at": None}
-    values.update(locked_until=None, updated_at=o.at_ms, attempts=d.c.attempts + (1 if o.url else 0))
-    return values
+        status, next_at = FAIL, None
+    return {
+        "b_id": o.delivery.id,
+        "b_lease": o.delivery.locked_until,
+        "b_status": status,
+        "b_next": next_at,
+        "b_at": o.at_ms,
+        "b_inc": 1 if o.url else 0,
+    }
 
 
 async def _operational_events(conn: Conn, o: Outcome, attempt_id: str) -> None:
