@@ -118,11 +118,29 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
         "proxy_headers": settings.proxy_headers,
     }
     if workers == 1:
+        _exit_cleanly_after_shutdown()
         uvicorn.run(create_app(settings, run_engine=role == "all"), **options)
         return
     # uvicorn's process manager imports the app in each worker: hand the settings over by environment.
     os.environ.update(_environment(settings, role))
     uvicorn.run("hookline.api.app:app_from_env", factory=True, workers=workers, **options)
+
+
+def _exit_cleanly_after_shutdown() -> None:
+    """Make SIGTERM and SIGINT end the process with status 0 once uvicorn has shut down.
+
+    uvicorn shuts down gracefully (HTTP drained, engine stopped, outcomes recorded),
+    then restores the handlers it found and raises the signal again. With the
+    default handlers that kills the process by SIGTERM: a clean stop would look
+    like a crash to a supervisor. These handlers turn it into a normal exit.
+    """
+    import signal
+
+    def _exit(_signum: int, _frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)
 
 
 def _environment(settings: Settings, role: str) -> dict[str, str]:
