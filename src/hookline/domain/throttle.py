@@ -5,6 +5,7 @@ TAT (in the database) makes the limit hold across any number of processes,
 because claims that change it are serialized.
 """
 
+import math
 from dataclasses import dataclass
 
 
@@ -32,4 +33,4 @@ def blocked_until(tat: int | None, rate_per_second: int, burst: int = 1) -> int:
     """The earliest ms at which one more send would be admitted."""
     if tat is None:
         return 0
-    return int(tat - burst * interval_ms(rate_per_second)) + 1
+    return math.ceil(tat - (burst - 1) * interval_ms(rate_per_second))

@@ -1,0 +1,258 @@
+"""Every API operation as a pure function returning a :class:`Call`.
+
+The keyword options are TypedDicts, so the sync and async resources declare
+them once (``**options: Unpack[...]``) and stay one line each.
+"""
+
+from datetime import datetime
+from typing import Any, Literal, TypedDict
+from urllib.parse import quote
+
+from hookline.client._calls import Call, body, creating, query
+from hookline.client._models import (
+    Application,
+    Attempt,
+    BackgroundTask,
+    Endpoint,
+    EndpointMessage,
+    EndpointSecret,
+    EventType,
+    Message,
+    MessageEndpoint,
+    Page,
+    empty,
+    page_of,
+)
+
+Order = Literal["ascending", "descending"]
+
+
+def _path(*parts: str) -> str:
+    return "/api/v1/" + "/".join(quote(p, safe="") if i % 2 else p for i, p in enumerate(parts))
+
+
+class Paging(TypedDict, total=False):
+    limit: int
+    iterator: str | None
+
+
+class OrderedPaging(Paging, total=False):
+    order: Order
+
+
+class EventTypeListOptions(OrderedPaging, total=False):
+    include_archived: bool
+    with_content: bool
+
+
+class MessageListOptions(Paging, total=False):
+    event_types: list[str]
+    channel: str
+    before: datetime
+    after: datetime
+    with_content: bool
+
+
+class EndpointMessageListOptions(MessageListOptions, total=False):
+    status: int
+
+
+class AttemptListOptions(Paging, total=False):
+    status: int
+    status_code_class: int
+    event_types: list[str]
+    channel: str
+    before: datetime
+    after: datetime
+
+
+class MsgAttemptListOptions(AttemptListOptions, total=False):
+    endpoint_id: str
+
+
+class ApplicationOptions(TypedDict, total=False):
+    uid: str
+    metadata: dict[str, str]
+    throttle_rate: int
+    get_if_exists: bool
+    idempotency_key: str
+
+
+class EndpointOptions(TypedDict, total=False):
+    description: str
+    uid: str
+    event_types: list[str]
+    channels: list[str]
+    disabled: bool
+    metadata: dict[str, str]
+    throttle_rate: int
+    secret: str
+    headers: dict[str, str]
+    idempotency_key: str
+
+
+class EventTypeOptions(TypedDict, total=False):
+    archived: bool
+    deprecated: bool
+    schemas: dict[str, Any]
+    feature_flag: str
+    idempotency_key: str
+
+
+class MessageOptions(TypedDict, total=False):
+    event_id: str
+    channels: list[str]
+    payload_retention_period: int
+    idempotency_key: str
+
+
+# -- applications ------------------------------------------------------------
+def list_applications(**o: Any) -> Call[Page[Application]]:
+    return Call("GET", _path("app"), page_of(Application.from_json), query(**o))
+
+
+def create_application(name: str, **o: Any) -> Call[Application]:
+    params = query(get_if_exists=o.get("get_if_exists"))
+    data = body(name=name, uid=o.get("uid"), metadata=o.get("metadata"), throttleRate=o.get("throttle_rate"))
+    return Call("POST", _path("app"), Application.from_json, params, data, creating(o.get("idempotency_key")))
+
+
+def get_application(app_id: str) -> Call[Application]:
+    return Call("GET", _path("app", app_id), Application.from_json)
+
+
+def delete_application(app_id: str) -> Call[None]:
+    return Call("DELETE", _path("app", app_id), empty)
+
+
+# -- endpoints ---------------------------------------------------------------
+def list_endpoints(app_id: str, **o: Any) -> Call[Page[Endpoint]]:
+    return Call("GET", _path("app", app_id, "endpoint"), page_of(Endpoint.from_json), query(**o))
+
+
+def create_endpoint(app_id: str, url: str, **o: Any) -> Call[Endpoint]:
+    data = body(
+        url=url,
+        description=o.get("description"),
+        uid=o.get("uid"),
+        eventTypes=o.get("event_types"),
+        channels=o.get("channels"),
+        disabled=o.get("disabled"),
+        metadata=o.get("metadata"),
+        throttleRate=o.get("throttle_rate"),
+        secret=o.get("secret"),
+        headers=o.get("headers"),
+    )
+    path = _path("app", app_id, "endpoint")
+    return Call("POST", path, Endpoint.from_json, body=data, headers=creating(o.get("idempotency_key")))
+
+
+def get_endpoint(app_id: str, endpoint_id: str) -> Call[Endpoint]:
+    return Call("GET", _path("app", app_id, "endpoint", endpoint_id), Endpoint.from_json)
+
+
+def delete_endpoint(app_id: str, endpoint_id: str) -> Call[None]:
+    return Call("DELETE", _path("app", app_id, "endpoint", endpoint_id), empty)
+
+
+def get_endpoint_secret(app_id: str, endpoint_id: str) -> Call[EndpointSecret]:
+    return Call("GET", _path("app", app_id, "endpoint", endpoint_id) + "/secret", EndpointSecret.from_json)
+
+
+def rotate_endpoint_secret(
+    app_id: str, endpoint_id: str, key: str | None = None, grace_period_seconds: int | None = None
+) -> Call[EndpointSecret]:
+    path = _path("app", app_id, "endpoint", endpoint_id) + "/secret/rotate"
+    data = body(key=key, gracePeriodSeconds=grace_period_seconds)
+    return Call("POST", path, EndpointSecret.from_json, body=data, headers=creating(None))
+
+
+def _task_call(app_id: str, endpoint_id: str, action: str, since: datetime, until: datetime | None) -> Call[Any]:
+    path = _path("app", app_id, "endpoint", endpoint_id) + "/" + action
+    data = body(since=since.isoformat(), until=until.isoformat() if until else None)
+    return Call("POST", path, BackgroundTask.from_json, body=data, headers=creating(None))
+
+
+def recover_endpoint(
+    app_id: str, endpoint_id: str, since: datetime, until: datetime | None = None
+) -> Call[BackgroundTask]:
+    return _task_call(app_id, endpoint_id, "recover", since, until)
+
+
+def replay_missing(
+    app_id: str, endpoint_id: str, since: datetime, until: datetime | None = None
+) -> Call[BackgroundTask]:
+    return _task_call(app_id, endpoint_id, "replay-missing", since, until)
+
+
+# -- event types -------------------------------------------------------------
+def list_event_types(**o: Any) -> Call[Page[EventType]]:
+    return Call("GET", _path("event-type"), page_of(EventType.from_json), query(**o))
+
+
+def create_event_type(name: str, description: str = "", **o: Any) -> Call[EventType]:
+    data = body(
+        name=name,
+        description=description,
+        archived=o.get("archived"),
+        deprecated=o.get("deprecated"),
+        schemas=o.get("schemas"),
+        featureFlag=o.get("feature_flag"),
+    )
+    return Call("POST", _path("event-type"), EventType.from_json, body=data, headers=creating(o.get("idempotency_key")))
+
+
+def get_event_type(name: str) -> Call[EventType]:
+    return Call("GET", _path("event-type", name), EventType.from_json)
+
+
+# -- messages ----------------------------------------------------------------
+def list_messages(app_id: str, **o: Any) -> Call[Page[Message]]:
+    return Call("GET", _path("app", app_id, "msg"), page_of(Message.from_json), query(**o))
+
+
+def create_message(app_id: str, event_type: str, payload: dict[str, Any], **o: Any) -> Call[Message]:
+    data = body(
+        eventType=event_type,
+        payload=payload,
+        eventId=o.get("event_id"),
+        channels=o.get("channels"),
+        payloadRetentionPeriod=o.get("payload_retention_period"),
+    )
+    path = _path("app", app_id, "msg")
+    return Call("POST", path, Message.from_json, body=data, headers=creating(o.get("idempotency_key")))
+
+
+def get_message(app_id: str, msg_id: str) -> Call[Message]:
+    return Call("GET", _path("app", app_id, "msg", msg_id), Message.from_json)
+
+
+def list_endpoint_messages(app_id: str, endpoint_id: str, **o: Any) -> Call[Page[EndpointMessage]]:
+    path = _path("app", app_id, "endpoint", endpoint_id) + "/msg"
+    return Call("GET", path, page_of(EndpointMessage.from_json), query(**o))
+
+
+def list_message_endpoints(app_id: str, msg_id: str, **o: Any) -> Call[Page[MessageEndpoint]]:
+    path = _path("app", app_id, "msg", msg_id) + "/endpoint"
+    return Call("GET", path, page_of(MessageEndpoint.from_json), query(**o))
+
+
+# -- attempts ----------------------------------------------------------------
+def list_attempts_by_endpoint(app_id: str, endpoint_id: str, **o: Any) -> Call[Page[Attempt]]:
+    path = _path("app", app_id, "attempt") + "/endpoint/" + quote(endpoint_id, safe="")
+    return Call("GET", path, page_of(Attempt.from_json), query(**o))
+
+
+def list_attempts_by_msg(app_id: str, msg_id: str, **o: Any) -> Call[Page[Attempt]]:
+    path = _path("app", app_id, "attempt") + "/msg/" + quote(msg_id, safe="")
+    return Call("GET", path, page_of(Attempt.from_json), query(**o))
+
+
+def resend(app_id: str, msg_id: str, endpoint_id: str) -> Call[None]:
+    path = _path("app", app_id, "msg", msg_id, "endpoint", endpoint_id) + "/resend"
+    return Call("POST", path, empty, headers=creating(None))
+
+
+# -- background tasks --------------------------------------------------------
+def get_task(task_id: str) -> Call[BackgroundTask]:
+    return Call("GET", _path("background-task", task_id), BackgroundTask.from_json)
