@@ -5,7 +5,7 @@ them once (``**options: Unpack[...]``) and stay one line each.
 """
 
 from datetime import datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, Unpack
 from urllib.parse import quote
 
 from hookline.client._calls import Call, body, creating, query
@@ -107,11 +107,11 @@ class MessageOptions(TypedDict, total=False):
 
 
 # -- applications ------------------------------------------------------------
-def list_applications(**o: Any) -> Call[Page[Application]]:
+def list_applications(**o: Unpack[OrderedPaging]) -> Call[Page[Application]]:
     return Call("GET", _path("app"), page_of(Application.from_json), query(**o))
 
 
-def create_application(name: str, **o: Any) -> Call[Application]:
+def create_application(name: str, **o: Unpack[ApplicationOptions]) -> Call[Application]:
     params = query(get_if_exists=o.get("get_if_exists"))
     data = body(name=name, uid=o.get("uid"), metadata=o.get("metadata"), throttleRate=o.get("throttle_rate"))
     return Call("POST", _path("app"), Application.from_json, params, data, creating(o.get("idempotency_key")))
@@ -126,11 +126,11 @@ def delete_application(app_id: str) -> Call[None]:
 
 
 # -- endpoints ---------------------------------------------------------------
-def list_endpoints(app_id: str, **o: Any) -> Call[Page[Endpoint]]:
+def list_endpoints(app_id: str, **o: Unpack[OrderedPaging]) -> Call[Page[Endpoint]]:
     return Call("GET", _path("app", app_id, "endpoint"), page_of(Endpoint.from_json), query(**o))
 
 
-def create_endpoint(app_id: str, url: str, **o: Any) -> Call[Endpoint]:
+def create_endpoint(app_id: str, url: str, **o: Unpack[EndpointOptions]) -> Call[Endpoint]:
     data = body(
         url=url,
         description=o.get("description"),
@@ -186,11 +186,11 @@ def replay_missing(
 
 
 # -- event types -------------------------------------------------------------
-def list_event_types(**o: Any) -> Call[Page[EventType]]:
+def list_event_types(**o: Unpack[EventTypeListOptions]) -> Call[Page[EventType]]:
     return Call("GET", _path("event-type"), page_of(EventType.from_json), query(**o))
 
 
-def create_event_type(name: str, description: str = "", **o: Any) -> Call[EventType]:
+def create_event_type(name: str, description: str = "", **o: Unpack[EventTypeOptions]) -> Call[EventType]:
     data = body(
         name=name,
         description=description,
@@ -207,11 +207,11 @@ def get_event_type(name: str) -> Call[EventType]:
 
 
 # -- messages ----------------------------------------------------------------
-def list_messages(app_id: str, **o: Any) -> Call[Page[Message]]:
+def list_messages(app_id: str, **o: Unpack[MessageListOptions]) -> Call[Page[Message]]:
     return Call("GET", _path("app", app_id, "msg"), page_of(Message.from_json), query(**o))
 
 
-def create_message(app_id: str, event_type: str, payload: dict[str, Any], **o: Any) -> Call[Message]:
+def create_message(app_id: str, event_type: str, payload: dict[str, Any], **o: Unpack[MessageOptions]) -> Call[Message]:
     data = body(
         eventType=event_type,
         payload=payload,
@@ -227,23 +227,23 @@ def get_message(app_id: str, msg_id: str) -> Call[Message]:
     return Call("GET", _path("app", app_id, "msg", msg_id), Message.from_json)
 
 
-def list_endpoint_messages(app_id: str, endpoint_id: str, **o: Any) -> Call[Page[EndpointMessage]]:
+def list_endpoint_messages(app_id: str, endpoint_id: str, **o: Unpack[EndpointMessageListOptions]) -> Call[Page[EndpointMessage]]:
     path = _path("app", app_id, "endpoint", endpoint_id) + "/msg"
     return Call("GET", path, page_of(EndpointMessage.from_json), query(**o))
 
 
-def list_message_endpoints(app_id: str, msg_id: str, **o: Any) -> Call[Page[MessageEndpoint]]:
+def list_message_endpoints(app_id: str, msg_id: str, **o: Unpack[Paging]) -> Call[Page[MessageEndpoint]]:
     path = _path("app", app_id, "msg", msg_id) + "/endpoint"
     return Call("GET", path, page_of(MessageEndpoint.from_json), query(**o))
 
 
 # -- attempts ----------------------------------------------------------------
-def list_attempts_by_endpoint(app_id: str, endpoint_id: str, **o: Any) -> Call[Page[Attempt]]:
+def list_attempts_by_endpoint(app_id: str, endpoint_id: str, **o: Unpack[AttemptListOptions]) -> Call[Page[Attempt]]:
     path = _path("app", app_id, "attempt") + "/endpoint/" + quote(endpoint_id, safe="")
     return Call("GET", path, page_of(Attempt.from_json), query(**o))
 
 
-def list_attempts_by_msg(app_id: str, msg_id: str, **o: Any) -> Call[Page[Attempt]]:
+def list_attempts_by_msg(app_id: str, msg_id: str, **o: Unpack[MsgAttemptListOptions]) -> Call[Page[Attempt]]:
     path = _path("app", app_id, "attempt") + "/msg/" + quote(msg_id, safe="")
     return Call("GET", path, page_of(Attempt.from_json), query(**o))
 
