@@ -1,8 +1,9 @@
 """Attempt logs, and per-message / per-endpoint delivery status."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy import select, update
 
 from hookline.api.deps import (
@@ -64,28 +65,39 @@ def _next_attempt(row: Row) -> Any:
     return ms_to_datetime(row["next_attempt_at"]) if row["status"] == 1 and row["next_attempt_at"] else None
 
 
-def _attempt_filters(
-    status: MessageStatus | None,
-    code_class: int | None,
-    channel: str | None,
-    before: Any,
-    after: Any,
-    event_types: list[str] | None,
-) -> list[Any]:
-    conditions = time_window(a.c.id, "atmpt", to_ms(before), to_ms(after))
-    if status is not None:
-        conditions.append(a.c.status == int(status))
-    if code_class is not None:
-        if code_class == 0:
-            conditions.append(a.c.response_status_code == 0)
-        else:
-            conditions += [a.c.response_status_code >= code_class, a.c.response_status_code < code_class + 100]
-    if channel:
-        conditions.append(channel_filter(m.c.channels, channel))
-    types = split_csv(event_types)
-    if types:
-        conditions.append(m.c.event_type.in_(types))
-    return conditions
+@dataclass
+class AttemptFilters:
+    """The filters both attempt listings share (query parameters)."""
+
+    limit: Limit = 50
+    iterator: Iterator = None
+    status: StatusQuery = None
+    status_code_class: CodeClass = None
+    channel: Annotated[str | None, Query()] = None
+    before: When = None
+    after: When = None
+    with_content: Annotated[bool, Query()] = True
+    event_types: CsvList = None
+
+    def conditions(self) -> list[Any]:
+        conditions = time_window(a.c.id, "atmpt", to_ms(self.before), to_ms(self.after))
+        if self.status is not None:
+            conditions.append(a.c.status == int(self.status))
+        if self.status_code_class is not None:
+            if self.status_code_class == 0:
+                conditions.append(a.c.response_status_code == 0)
+            else:
+                low = self.status_code_class
+                conditions += [a.c.response_status_code >= low, a.c.response_status_code < low + 100]
+        if self.channel:
+            conditions.append(channel_filter(m.c.channels, self.channel))
+        types = split_csv(self.event_types)
+        if types:
+            conditions.append(m.c.event_type.in_(types))
+        return conditions
+
+
+Filters = Annotated[AttemptFilters, Depends()]
 
 
 async def _attempt_page(db: Any, scope: list[Any], limit: int, iterator: str | None) -> ListResponse[MessageAttemptOut]:
@@ -106,26 +118,13 @@ async def _attempt_page(db: Any, scope: list[Any], limit: int, iterator: str | N
     operation_id="v1.message-attempt.list-by-endpoint",
 )
 async def list_attempts_by_endpoint(
-    app_id: AppId,
-    endpoint_id: EndpointId,
-    who: Auth,
-    db: Db,
-    limit: Limit = 50,
-    iterator: Iterator = None,
-    status: StatusQuery = None,
-    status_code_class: CodeClass = None,
-    channel: Annotated[str | None, Query()] = None,
-    before: When = None,
-    after: When = None,
-    with_content: Annotated[bool, Query()] = True,
-    event_types: CsvList = None,
+    app_id: AppId, endpoint_id: EndpointId, who: Auth, db: Db, filters: Filters
 ) -> ListResponse[MessageAttemptOut]:
     app = await load_app(db, who, app_id)
     async with db.read() as conn:
         ep = await endpoints.get(conn, app["id"], endpoint_id)
-    scope = [a.c.endpoint_id == ep["id"], a.c.app_id == app["id"]]
-    scope += _attempt_filters(status, status_code_class, channel, before, after, event_types)
-    return await _attempt_page(db, scope, limit, iterator)
+    scope = [a.c.endpoint_id == ep["id"], a.c.app_id == app["id"], *filters.conditions()]
+    return await _attempt_page(db, scope, filters.limit, filters.iterator)
 
 
 @router.get(
@@ -138,26 +137,17 @@ async def list_attempts_by_msg(
     msg_id: MsgId,
     who: Auth,
     db: Db,
-    limit: Limit = 50,
-    iterator: Iterator = None,
-    status: StatusQuery = None,
-    status_code_class: CodeClass = None,
-    channel: Annotated[str | None, Query()] = None,
+    filters: Filters,
     endpoint_id: Annotated[str | None, Query()] = None,
-    before: When = None,
-    after: When = None,
-    with_content: Annotated[bool, Query()] = True,
-    event_types: CsvList = None,
 ) -> ListResponse[MessageAttemptOut]:
     app = await load_app(db, who, app_id)
     async with db.read() as conn:
         msg = await messages.get(conn, app["id"], msg_id)
         ep_id = (await endpoints.get(conn, app["id"], endpoint_id))["id"] if endpoint_id else None
-    scope = [a.c.msg_id == msg["id"], a.c.app_id == app["id"]]
+    scope = [a.c.msg_id == msg["id"], a.c.app_id == app["id"], *filters.conditions()]
     if ep_id:
         scope.append(a.c.endpoint_id == ep_id)
-    scope += _attempt_filters(status, status_code_class, channel, before, after, event_types)
-    return await _attempt_page(db, scope, limit, iterator)
+    return await _attempt_page(db, scope, filters.limit, filters.iterator)
 
 
 @router.get(
