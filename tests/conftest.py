@@ -19,7 +19,8 @@ from hookline.store.migrate import migrate
 configure_logging(Settings(log_level="warning", log_format="console"))
 
 PG_URL = os.environ.get("HOOKLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-_TEMPLATE = "hookline_test_template"
+# Per test session, so that sessions running side by side do not collide.
+_TEMPLATE = f"hookline_test_template_{os.getpid()}"
 
 
 def _pg_admin_url() -> str:
@@ -39,7 +40,7 @@ async def _admin(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> str:
+def pg_template() -> Iterator[str]:
     """A migrated PostgreSQL database that each test copies (fast, and isolated)."""
 
     async def build() -> None:
@@ -50,7 +51,8 @@ def pg_template() -> str:
         await db.close()
 
     asyncio.run(build())
-    return _TEMPLATE
+    yield _TEMPLATE
+    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {_TEMPLATE} WITH (FORCE)"))
 
 
 @pytest.fixture

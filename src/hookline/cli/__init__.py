@@ -4,6 +4,7 @@ light install (library, client, CLI) works without the server's dependencies."""
 import click
 
 from hookline._version import __version__
+from hookline.cli.commands import CLIENT_COMMANDS
 from hookline.cli.server import migrate_command, serve, token
 
 
@@ -16,3 +17,5 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(migrate_command)
 main.add_command(token)
+for _command in CLIENT_COMMANDS:
+    main.add_command(_command)

@@ -6,6 +6,7 @@ both behave the same by construction.
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -118,11 +119,14 @@ def default_headers(token: str) -> dict[str, str]:
 
 def finish(call: Call[T], response: httpx.Response) -> T:
     """The parsed answer of a successful call, or :class:`HooklineError`."""
-    if response.is_success:
-        if response.status_code == 204 or not response.content:
-            return call.parse({})
-        return call.parse(_json(response))
-    raise error_of(response)
+    if not response.is_success:
+        raise error_of(response)
+    data = {} if response.status_code == 204 or not response.content else _json(response)
+    try:
+        return call.parse(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        detail = f"unexpected answer to {call.method} {call.path}: {type(exc).__name__} {exc}"
+        raise HooklineError(response.status_code, "invalid_response", detail) from None
 
 
 def _json(response: httpx.Response) -> Any:
@@ -138,7 +142,11 @@ def error_of(response: httpx.Response) -> HooklineError:
     except ValueError:
         data = None
     if isinstance(data, Mapping) and "code" in data:
-        return HooklineError(response.status_code, str(data["code"]), data.get("detail", ""))
+        detail = data.get("detail", "")
+        if response.status_code in (404, 405) and detail in ("Not Found", "Method Not Allowed"):
+            request = response.request
+            detail = f"{request.method} {request.url.path}: no such route on this server (an older hookline?)"
+        return HooklineError(response.status_code, str(data["code"]), detail)
     text = response.text.strip()[:200] or response.reason_phrase
     return HooklineError(response.status_code, "http_error", text)
 
@@ -159,7 +167,7 @@ def retry_delay(call: Call[Any], attempt: int, retries: int, response: httpx.Res
         return None
     if response is not None and response.status_code not in RETRY_STATUSES:
         return None
-    backoff = 0.2 * 2 ** (attempt - 1)
+    backoff = 0.2 * 2.0 ** (attempt - 1)
     if response is not None:
         return max(backoff, min(_retry_after(response.headers.get("retry-after")), 30.0))
     return backoff
@@ -173,8 +181,6 @@ def _retry_after(value: str | None) -> float:
     except ValueError:
         pass
     try:
-        import time
-
         return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
     except (TypeError, ValueError):
         return 0.0

@@ -41,6 +41,13 @@ class Page(Generic[T]):
     done: bool
 
 
+def next_iterator(page: "Page[Any]", current: str | None) -> str | None:
+    """Where the next page starts, or None when the list is exhausted (or stuck)."""
+    if page.done or not page.iterator or page.iterator == current:
+        return None
+    return page.iterator
+
+
 def page_of(parse: Callable[[JSON], T]) -> Callable[[JSON], Page[T]]:
     def parse_page(data: JSON) -> Page[T]:
         return Page(

@@ -1,7 +1,8 @@
 """Every API operation as a pure function returning a :class:`Call`.
 
 The keyword options are TypedDicts, so the sync and async resources declare
-them once (``**options: Unpack[...]``) and stay one line each.
+them once (``**options: Unpack[...]``) and stay one line each. An option that
+is None is not sent.
 """
 
 from datetime import datetime
@@ -32,78 +33,78 @@ def _path(*parts: str) -> str:
 
 
 class Paging(TypedDict, total=False):
-    limit: int
+    limit: int | None
     iterator: str | None
 
 
 class OrderedPaging(Paging, total=False):
-    order: Order
+    order: Order | None
 
 
 class EventTypeListOptions(OrderedPaging, total=False):
-    include_archived: bool
-    with_content: bool
+    include_archived: bool | None
+    with_content: bool | None
 
 
 class MessageListOptions(Paging, total=False):
-    event_types: list[str]
-    channel: str
-    before: datetime
-    after: datetime
-    with_content: bool
+    event_types: list[str] | None
+    channel: str | None
+    before: datetime | None
+    after: datetime | None
+    with_content: bool | None
 
 
 class EndpointMessageListOptions(MessageListOptions, total=False):
-    status: int
+    status: int | None
 
 
 class AttemptListOptions(Paging, total=False):
-    status: int
-    status_code_class: int
-    event_types: list[str]
-    channel: str
-    before: datetime
-    after: datetime
+    status: int | None
+    status_code_class: int | None
+    event_types: list[str] | None
+    channel: str | None
+    before: datetime | None
+    after: datetime | None
 
 
 class MsgAttemptListOptions(AttemptListOptions, total=False):
-    endpoint_id: str
+    endpoint_id: str | None
 
 
 class ApplicationOptions(TypedDict, total=False):
-    uid: str
-    metadata: dict[str, str]
-    throttle_rate: int
-    get_if_exists: bool
-    idempotency_key: str
+    uid: str | None
+    metadata: dict[str, str] | None
+    throttle_rate: int | None
+    get_if_exists: bool | None
+    idempotency_key: str | None
 
 
 class EndpointOptions(TypedDict, total=False):
-    description: str
-    uid: str
-    event_types: list[str]
-    channels: list[str]
-    disabled: bool
-    metadata: dict[str, str]
-    throttle_rate: int
-    secret: str
-    headers: dict[str, str]
-    idempotency_key: str
+    description: str | None
+    uid: str | None
+    event_types: list[str] | None
+    channels: list[str] | None
+    disabled: bool | None
+    metadata: dict[str, str] | None
+    throttle_rate: int | None
+    secret: str | None
+    headers: dict[str, str] | None
+    idempotency_key: str | None
 
 
 class EventTypeOptions(TypedDict, total=False):
-    archived: bool
-    deprecated: bool
-    schemas: dict[str, Any]
-    feature_flag: str
-    idempotency_key: str
+    archived: bool | None
+    deprecated: bool | None
+    schemas: dict[str, Any] | None
+    feature_flag: str | None
+    idempotency_key: str | None
 
 
 class MessageOptions(TypedDict, total=False):
-    event_id: str
-    channels: list[str]
-    payload_retention_period: int
-    idempotency_key: str
+    event_id: str | None
+    channels: list[str] | None
+    payload_retention_period: int | None
+    idempotency_key: str | None
 
 
 # -- applications ------------------------------------------------------------
@@ -227,7 +228,9 @@ def get_message(app_id: str, msg_id: str) -> Call[Message]:
     return Call("GET", _path("app", app_id, "msg", msg_id), Message.from_json)
 
 
-def list_endpoint_messages(app_id: str, endpoint_id: str, **o: Unpack[EndpointMessageListOptions]) -> Call[Page[EndpointMessage]]:
+def list_endpoint_messages(
+    app_id: str, endpoint_id: str, **o: Unpack[EndpointMessageListOptions]
+) -> Call[Page[EndpointMessage]]:
     path = _path("app", app_id, "endpoint", endpoint_id) + "/msg"
     return Call("GET", path, page_of(EndpointMessage.from_json), query(**o))
 

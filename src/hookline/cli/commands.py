@@ -1,0 +1,23 @@
+"""The commands that talk to a running server through its API (and ``verify``, which needs none)."""
+
+import click
+
+from hookline.cli.messaging import attempts, messages, resend, send
+from hookline.cli.resources import app, endpoint, event_type
+from hookline.cli.tail import tail
+from hookline.cli.tasks import recover, replay
+from hookline.cli.verify import verify_command
+
+CLIENT_COMMANDS: tuple[click.Command, ...] = (
+    app,
+    endpoint,
+    event_type,
+    send,
+    messages,
+    attempts,
+    tail,
+    resend,
+    recover,
+    replay,
+    verify_command,
+)

@@ -1,0 +1,43 @@
+"""How the client commands print: aligned tables for people, JSON for programs."""
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+
+def cell(value: Any) -> str:
+    """One value as table text: times in UTC to the second, None as ``-``."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+    return " ".join(str(value).split())
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Left-aligned columns under an upper-case header; the last column is not padded."""
+    text = [[c.upper() for c in columns], *([cell(v) for v in row] for row in rows)]
+    widths = [max(len(line[i]) for line in text) for i in range(len(columns))]
+    lines = []
+    for line in text:
+        padded = [value.ljust(width) for value, width in zip(line[:-1], widths, strict=False)]
+        lines.append("  ".join([*padded, line[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def show(as_json: bool, data: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Print ``data`` as JSON, or ``rows`` as a table."""
+    click.echo(to_json(data) if as_json else table(columns, rows))

@@ -1,0 +1,241 @@
+"""``hookline.AsyncClient``: the same surface as :class:`Client`, over ``httpx.AsyncClient``."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar, Unpack
+
+import httpx
+
+from hookline.client import _operations as ops
+from hookline.client._calls import (
+    DEFAULT_TIMEOUT,
+    Call,
+    HooklineError,
+    default_headers,
+    finish,
+    retry_delay,
+    settings,
+    unreachable,
+)
+from hookline.client._models import (
+    Application,
+    Attempt,
+    BackgroundTask,
+    Endpoint,
+    EndpointMessage,
+    EndpointSecret,
+    EventType,
+    Message,
+    MessageEndpoint,
+    Page,
+    next_iterator,
+)
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """A typed asyncio client for hookline's management API.
+
+    ``url`` and ``token`` default to ``HOOKLINE_URL`` and ``HOOKLINE_TOKEN``.
+    Failed reads, and POSTs (which carry an idempotency key), are retried
+    ``retries`` times on connection errors and 429/502/503/504 answers.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url, token = settings(url, token)
+        self.retries = retries
+        self._http = httpx.AsyncClient(
+            base_url=self.url, headers=default_headers(token), timeout=timeout, transport=transport
+        )
+        self.applications = Applications(self)
+        self.endpoints = Endpoints(self)
+        self.event_types = EventTypes(self)
+        self.messages = Messages(self)
+        self.attempts = Attempts(self)
+        self.tasks = Tasks(self)
+
+    async def request(self, call: Call[T]) -> T:
+        """Send one call (retrying when that is safe) and return its parsed answer."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.request(
+                    call.method, call.path, params=call.params, json=call.body, headers=call.headers
+                )
+            except httpx.HTTPError as exc:
+                delay = retry_delay(call, attempt, self.retries, None)
+                if delay is None:
+                    raise unreachable(self.url, exc) from None
+            else:
+                delay = retry_delay(call, attempt, self.retries, response)
+                if delay is None:
+                    return finish(call, response)
+            await asyncio.sleep(delay)
+
+    async def iterate(
+        self, list_method: Callable[..., Awaitable[Page[T]]], /, *args: Any, **kwargs: Any
+    ) -> AsyncIterator[T]:
+        """Every item of a list, following its pages: ``async for app in client.iterate(client.applications.list)``."""
+        while True:
+            page = await list_method(*args, **kwargs)
+            for item in page.data:
+                yield item
+            kwargs["iterator"] = next_iterator(page, kwargs.get("iterator"))
+            if kwargs["iterator"] is None:
+                return
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class _Resource:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+
+class Applications(_Resource):
+    async def list(self, **options: Unpack[ops.OrderedPaging]) -> Page[Application]:
+        return await self._client.request(ops.list_applications(**options))
+
+    async def create(self, name: str, **options: Unpack[ops.ApplicationOptions]) -> Application:
+        return await self._client.request(ops.create_application(name, **options))
+
+    async def get(self, app_id: str) -> Application:
+        return await self._client.request(ops.get_application(app_id))
+
+    async def delete(self, app_id: str) -> None:
+        await self._client.request(ops.delete_application(app_id))
+
+
+class Endpoints(_Resource):
+    async def list(self, app_id: str, **options: Unpack[ops.OrderedPaging]) -> Page[Endpoint]:
+        return await self._client.request(ops.list_endpoints(app_id, **options))
+
+    async def create(self, app_id: str, url: str, **options: Unpack[ops.EndpointOptions]) -> Endpoint:
+        return await self._client.request(ops.create_endpoint(app_id, url, **options))
+
+    async def get(self, app_id: str, endpoint_id: str) -> Endpoint:
+        return await self._client.request(ops.get_endpoint(app_id, endpoint_id))
+
+    async def delete(self, app_id: str, endpoint_id: str) -> None:
+        await self._client.request(ops.delete_endpoint(app_id, endpoint_id))
+
+    async def get_secret(self, app_id: str, endpoint_id: str) -> EndpointSecret:
+        return await self._client.request(ops.get_endpoint_secret(app_id, endpoint_id))
+
+    async def rotate_secret(
+        self, app_id: str, endpoint_id: str, *, key: str | None = None, grace_period_seconds: int | None = None
+    ) -> EndpointSecret:
+        return await self._client.request(ops.rotate_endpoint_secret(app_id, endpoint_id, key, grace_period_seconds))
+
+    async def recover(
+        self, app_id: str, endpoint_id: str, since: datetime, until: datetime | None = None
+    ) -> BackgroundTask:
+        """Resend every failed message since ``since``: returns the background task doing it."""
+        return await self._client.request(ops.recover_endpoint(app_id, endpoint_id, since, until))
+
+    async def replay_missing(
+        self, app_id: str, endpoint_id: str, since: datetime, until: datetime | None = None
+    ) -> BackgroundTask:
+        """Send the messages this endpoint never got since ``since``: returns the background task."""
+        return await self._client.request(ops.replay_missing(app_id, endpoint_id, since, until))
+
+
+class EventTypes(_Resource):
+    async def list(self, **options: Unpack[ops.EventTypeListOptions]) -> Page[EventType]:
+        return await self._client.request(ops.list_event_types(**options))
+
+    async def create(self, name: str, description: str = "", **options: Unpack[ops.EventTypeOptions]) -> EventType:
+        return await self._client.request(ops.create_event_type(name, description, **options))
+
+    async def get(self, name: str) -> EventType:
+        return await self._client.request(ops.get_event_type(name))
+
+
+class Messages(_Resource):
+    async def list(self, app_id: str, **options: Unpack[ops.MessageListOptions]) -> Page[Message]:
+        """Newest first."""
+        return await self._client.request(ops.list_messages(app_id, **options))
+
+    async def create(
+        self, app_id: str, event_type: str, payload: dict[str, Any], **options: Unpack[ops.MessageOptions]
+    ) -> Message:
+        return await self._client.request(ops.create_message(app_id, event_type, payload, **options))
+
+    async def get(self, app_id: str, msg_id: str) -> Message:
+        return await self._client.request(ops.get_message(app_id, msg_id))
+
+    async def list_by_endpoint(
+        self, app_id: str, endpoint_id: str, **options: Unpack[ops.EndpointMessageListOptions]
+    ) -> Page[EndpointMessage]:
+        """The messages sent to one endpoint, each with its delivery status there."""
+        return await self._client.request(ops.list_endpoint_messages(app_id, endpoint_id, **options))
+
+    async def destinations(self, app_id: str, msg_id: str, **options: Unpack[ops.Paging]) -> Page[MessageEndpoint]:
+        """The endpoints a message goes to, each with its delivery status."""
+        return await self._client.request(ops.list_message_endpoints(app_id, msg_id, **options))
+
+
+class Attempts(_Resource):
+    async def list_by_endpoint(
+        self, app_id: str, endpoint_id: str, **options: Unpack[ops.AttemptListOptions]
+    ) -> Page[Attempt]:
+        """Newest first."""
+        return await self._client.request(ops.list_attempts_by_endpoint(app_id, endpoint_id, **options))
+
+    async def list_by_msg(
+        self, app_id: str, msg_id: str, **options: Unpack[ops.MsgAttemptListOptions]
+    ) -> Page[Attempt]:
+        """Newest first."""
+        return await self._client.request(ops.list_attempts_by_msg(app_id, msg_id, **options))
+
+    async def resend(self, app_id: str, msg_id: str, endpoint_id: str) -> None:
+        """Queue one more attempt of a message to an endpoint, now."""
+        await self._client.request(ops.resend(app_id, msg_id, endpoint_id))
+
+
+class Tasks(_Resource):
+    async def get(self, task_id: str) -> BackgroundTask:
+        return await self._client.request(ops.get_task(task_id))
+
+    async def wait(
+        self,
+        task: BackgroundTask | str,
+        *,
+        interval: float = 0.5,
+        timeout: float | None = None,
+        on_progress: Callable[[BackgroundTask], None] | None = None,
+    ) -> BackgroundTask:
+        """Poll a task until it is no longer running; ``on_progress`` sees each state."""
+        task_id = task if isinstance(task, str) else task.id
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            current = await self.get(task_id)
+            if on_progress is not None:
+                on_progress(current)
+            if current.finished:
+                return current
+            if deadline is not None and time.monotonic() > deadline:
+                raise HooklineError(0, "timeout", f"task {task_id} still running after {timeout:g}s")
+            await asyncio.sleep(interval)

@@ -1,0 +1,231 @@
+"""``hookline.Client``: the management API over a blocking ``httpx.Client``."""
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar, Unpack
+
+import httpx
+
+from hookline.client import _operations as ops
+from hookline.client._calls import (
+    DEFAULT_TIMEOUT,
+    Call,
+    HooklineError,
+    default_headers,
+    finish,
+    retry_delay,
+    settings,
+    unreachable,
+)
+from hookline.client._models import (
+    Application,
+    Attempt,
+    BackgroundTask,
+    Endpoint,
+    EndpointMessage,
+    EndpointSecret,
+    EventType,
+    Message,
+    MessageEndpoint,
+    Page,
+    next_iterator,
+)
+
+T = TypeVar("T")
+
+
+class Client:
+    """A typed client for hookline's management API.
+
+    ``url`` and ``token`` default to ``HOOKLINE_URL`` and ``HOOKLINE_TOKEN``.
+    Failed reads, and POSTs (which carry an idempotency key), are retried
+    ``retries`` times on connection errors and 429/502/503/504 answers.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url, token = settings(url, token)
+        self.retries = retries
+        self._http = httpx.Client(
+            base_url=self.url, headers=default_headers(token), timeout=timeout, transport=transport
+        )
+        self.applications = Applications(self)
+        self.endpoints = Endpoints(self)
+        self.event_types = EventTypes(self)
+        self.messages = Messages(self)
+        self.attempts = Attempts(self)
+        self.tasks = Tasks(self)
+
+    def request(self, call: Call[T]) -> T:
+        """Send one call (retrying when that is safe) and return its parsed answer."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.request(
+                    call.method, call.path, params=call.params, json=call.body, headers=call.headers
+                )
+            except httpx.HTTPError as exc:
+                delay = retry_delay(call, attempt, self.retries, None)
+                if delay is None:
+                    raise unreachable(self.url, exc) from None
+            else:
+                delay = retry_delay(call, attempt, self.retries, response)
+                if delay is None:
+                    return finish(call, response)
+            time.sleep(delay)
+
+    def iterate(self, list_method: Callable[..., Page[T]], /, *args: Any, **kwargs: Any) -> Iterator[T]:
+        """Every item of a list, following its pages: ``client.iterate(client.applications.list)``."""
+        while True:
+            page = list_method(*args, **kwargs)
+            yield from page.data
+            kwargs["iterator"] = next_iterator(page, kwargs.get("iterator"))
+            if kwargs["iterator"] is None:
+                return
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class _Resource:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+
+class Applications(_Resource):
+    def list(self, **options: Unpack[ops.OrderedPaging]) -> Page[Application]:
+        return self._client.request(ops.list_applications(**options))
+
+    def create(self, name: str, **options: Unpack[ops.ApplicationOptions]) -> Application:
+        return self._client.request(ops.create_application(name, **options))
+
+    def get(self, app_id: str) -> Application:
+        return self._client.request(ops.get_application(app_id))
+
+    def delete(self, app_id: str) -> None:
+        self._client.request(ops.delete_application(app_id))
+
+
+class Endpoints(_Resource):
+    def list(self, app_id: str, **options: Unpack[ops.OrderedPaging]) -> Page[Endpoint]:
+        return self._client.request(ops.list_endpoints(app_id, **options))
+
+    def create(self, app_id: str, url: str, **options: Unpack[ops.EndpointOptions]) -> Endpoint:
+        return self._client.request(ops.create_endpoint(app_id, url, **options))
+
+    def get(self, app_id: str, endpoint_id: str) -> Endpoint:
+        return self._client.request(ops.get_endpoint(app_id, endpoint_id))
+
+    def delete(self, app_id: str, endpoint_id: str) -> None:
+        self._client.request(ops.delete_endpoint(app_id, endpoint_id))
+
+    def get_secret(self, app_id: str, endpoint_id: str) -> EndpointSecret:
+        return self._client.request(ops.get_endpoint_secret(app_id, endpoint_id))
+
+    def rotate_secret(
+        self, app_id: str, endpoint_id: str, *, key: str | None = None, grace_period_seconds: int | None = None
+    ) -> EndpointSecret:
+        return self._client.request(ops.rotate_endpoint_secret(app_id, endpoint_id, key, grace_period_seconds))
+
+    def recover(self, app_id: str, endpoint_id: str, since: datetime, until: datetime | None = None) -> BackgroundTask:
+        """Resend every failed message since ``since``: returns the background task doing it."""
+        return self._client.request(ops.recover_endpoint(app_id, endpoint_id, since, until))
+
+    def replay_missing(
+        self, app_id: str, endpoint_id: str, since: datetime, until: datetime | None = None
+    ) -> BackgroundTask:
+        """Send the messages this endpoint never got since ``since``: returns the background task."""
+        return self._client.request(ops.replay_missing(app_id, endpoint_id, since, until))
+
+
+class EventTypes(_Resource):
+    def list(self, **options: Unpack[ops.EventTypeListOptions]) -> Page[EventType]:
+        return self._client.request(ops.list_event_types(**options))
+
+    def create(self, name: str, description: str = "", **options: Unpack[ops.EventTypeOptions]) -> EventType:
+        return self._client.request(ops.create_event_type(name, description, **options))
+
+    def get(self, name: str) -> EventType:
+        return self._client.request(ops.get_event_type(name))
+
+
+class Messages(_Resource):
+    def list(self, app_id: str, **options: Unpack[ops.MessageListOptions]) -> Page[Message]:
+        """Newest first."""
+        return self._client.request(ops.list_messages(app_id, **options))
+
+    def create(
+        self, app_id: str, event_type: str, payload: dict[str, Any], **options: Unpack[ops.MessageOptions]
+    ) -> Message:
+        return self._client.request(ops.create_message(app_id, event_type, payload, **options))
+
+    def get(self, app_id: str, msg_id: str) -> Message:
+        return self._client.request(ops.get_message(app_id, msg_id))
+
+    def list_by_endpoint(
+        self, app_id: str, endpoint_id: str, **options: Unpack[ops.EndpointMessageListOptions]
+    ) -> Page[EndpointMessage]:
+        """The messages sent to one endpoint, each with its delivery status there."""
+        return self._client.request(ops.list_endpoint_messages(app_id, endpoint_id, **options))
+
+    def destinations(self, app_id: str, msg_id: str, **options: Unpack[ops.Paging]) -> Page[MessageEndpoint]:
+        """The endpoints a message goes to, each with its delivery status."""
+        return self._client.request(ops.list_message_endpoints(app_id, msg_id, **options))
+
+
+class Attempts(_Resource):
+    def list_by_endpoint(
+        self, app_id: str, endpoint_id: str, **options: Unpack[ops.AttemptListOptions]
+    ) -> Page[Attempt]:
+        """Newest first."""
+        return self._client.request(ops.list_attempts_by_endpoint(app_id, endpoint_id, **options))
+
+    def list_by_msg(self, app_id: str, msg_id: str, **options: Unpack[ops.MsgAttemptListOptions]) -> Page[Attempt]:
+        """Newest first."""
+        return self._client.request(ops.list_attempts_by_msg(app_id, msg_id, **options))
+
+    def resend(self, app_id: str, msg_id: str, endpoint_id: str) -> None:
+        """Queue one more attempt of a message to an endpoint, now."""
+        self._client.request(ops.resend(app_id, msg_id, endpoint_id))
+
+
+class Tasks(_Resource):
+    def get(self, task_id: str) -> BackgroundTask:
+        return self._client.request(ops.get_task(task_id))
+
+    def wait(
+        self,
+        task: BackgroundTask | str,
+        *,
+        interval: float = 0.5,
+        timeout: float | None = None,
+        on_progress: Callable[[BackgroundTask], None] | None = None,
+    ) -> BackgroundTask:
+        """Poll a task until it is no longer running; ``on_progress`` sees each state."""
+        task_id = task if isinstance(task, str) else task.id
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            current = self.get(task_id)
+            if on_progress is not None:
+                on_progress(current)
+            if current.finished:
+                return current
+            if deadline is not None and time.monotonic() > deadline:
+                raise HooklineError(0, "timeout", f"task {task_id} still running after {timeout:g}s")
+            time.sleep(interval)

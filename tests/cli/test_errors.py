@@ -1,0 +1,68 @@
+"""Exit codes and error lines shared by every client command: 0 success, 1 failure, 2 usage."""
+
+import pytest
+from click.testing import CliRunner
+from tests.cli.conftest import Cli, assert_one_line_error
+from tests.support.servers import ADMIN_TOKEN, free_port
+
+from hookline.cli import main
+
+COMMANDS = ("app", "endpoint", "event-type", "send", "messages", "attempts", "tail", "resend", "recover", "replay")
+
+
+def test_help_lists_every_client_command() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in (*COMMANDS, "verify"):
+        assert f"  {name} " in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["app", "list"],
+        ["endpoint", "list", "acme"],
+        ["messages", "acme"],
+        ["tail", "acme", "--max-seconds", "1"],
+        ["recover", "acme", "ep_1", "--since", "1h"],
+    ],
+)
+def test_server_down_is_one_line(args: list[str]) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(main, [*args, "--url", down, "--token", "t"], env={"HOOKLINE_URL": None})
+    line = assert_one_line_error(result)
+    assert line.startswith(f"Error: connection_error: cannot reach {down}")
+
+
+def test_no_token_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["app", "list"], env={"HOOKLINE_TOKEN": None, "HOOKLINE_URL": None})
+    assert "no API token: pass --token or set HOOKLINE_TOKEN" in assert_one_line_error(result, exit_code=2)
+
+
+def test_flags_win_over_the_environment(hookline) -> None:
+    env = {"HOOKLINE_URL": f"http://127.0.0.1:{free_port()}", "HOOKLINE_TOKEN": "wrong"}
+    result = CliRunner().invoke(main, ["app", "list", "--url", hookline.url, "--token", ADMIN_TOKEN], env=env)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_bad_token_fails(cli: Cli) -> None:
+    line = assert_one_line_error(cli("app", "list", "--token", "wrong"))
+    assert line.startswith("Error: 401 ")
+
+
+def test_unknown_app(cli: Cli) -> None:
+    assert assert_one_line_error(cli("endpoint", "list", "nope")) == "Error: 404 not_found: application not found"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["app", "list", "--limit", "0"],
+        ["app", "frobnicate"],
+        ["endpoint", "create", "acme"],
+        ["messages"],
+        ["tail", "acme", "--count", "0"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    assert_one_line_error(CliRunner().invoke(main, args, env={"HOOKLINE_TOKEN": "t"}), exit_code=2)

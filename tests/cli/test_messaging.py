@@ -1,0 +1,108 @@
+"""``hookline send``, ``messages``, ``attempts`` and ``resend``."""
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import Cli, assert_one_line_error
+from tests.support.servers import Receiver, Reply, wait_until
+
+from hookline import Client
+
+
+def test_send_from_a_file_and_from_stdin(
+    cli: Cli, acme: tuple[Client, str], receiver: Receiver, tmp_path: Path
+) -> None:
+    message_file = tmp_path / "message.json"
+    message_file.write_text(json.dumps({"eventType": "invoice.paid", "payload": {"amount": 42}, "eventId": "inv-1"}))
+    table = cli.ok("send", "acme", str(message_file)).stdout.splitlines()
+    assert table[0].split() == ["ID", "EVENT", "TYPE", "EVENT", "ID", "CREATED"]
+    assert table[1].startswith("msg_") and "invoice.paid  inv-1" in table[1]
+
+    sent = cli.json("send", "acme", "--event-type", "order.created", "--channel", "eu", input='{"order": 7}')
+    assert sent["eventType"] == "order.created" and sent["payload"] == {"order": 7} and sent["channels"] == ["eu"]
+
+    bodies = [json.loads(r.body) for r in receiver.wait_for(2)]
+    assert sorted(bodies, key=str) == [{"amount": 42}, {"order": 7}]
+
+
+def test_send_rejects_bad_input_as_usage_errors(cli: Cli, acme: tuple[Client, str]) -> None:
+    line = assert_one_line_error(cli("send", "acme", input="{not json"), exit_code=2)
+    assert "Invalid value for FILE" in line
+    line = assert_one_line_error(cli("send", "acme", input='{"payload": {}}'), exit_code=2)
+    assert "eventType" in line
+    line = assert_one_line_error(cli("send", "acme", "--event-type", "a.b", input="[1]"), exit_code=2)
+    assert "must be an object" in line
+
+
+def test_send_to_an_unknown_app(cli: Cli) -> None:
+    line = assert_one_line_error(cli("send", "nope", "--event-type", "a.b", input="{}"))
+    assert line == "Error: 404 not_found: application not found"
+
+
+def test_messages_with_their_delivery_status(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    receiver.respond = lambda r: Reply(status=500 if b"bad" in r.body else 200)
+    good = client.messages.create("acme", "invoice.paid", {"ok": True})
+    bad = client.messages.create("acme", "invoice.failed", {"bad": True})
+    wait_until(lambda: client.messages.destinations("acme", bad.id).data[0].status_text == "fail", 15, "failure")
+    wait_until(lambda: client.messages.destinations("acme", good.id).data[0].status_text == "success")
+
+    lines = cli.ok("messages", "acme").stdout.splitlines()
+    assert lines[0].split() == ["ID", "EVENT", "TYPE", "CREATED", "STATUS"]
+    assert lines[1].startswith(bad.id) and lines[1].endswith("fail")
+    assert lines[2].startswith(good.id) and lines[2].endswith("success")
+
+    listed = cli.json("messages", "acme", "--limit", "1")
+    assert [m["id"] for m in listed] == [bad.id]
+    assert listed[0]["destinations"] == [
+        {"endpointId": endpoint_id, "url": receiver.url(), "status": 2, "statusText": "fail", "nextAttempt": None}
+    ]
+    only_paid = cli.json("messages", "acme", "--event-type", "invoice.paid")
+    assert [m["id"] for m in only_paid] == [good.id]
+
+    failed = cli.json("messages", "acme", "--endpoint", endpoint_id, "--status", "fail")
+    assert [(m["id"], m["statusText"]) for m in failed] == [(bad.id, "fail")]
+    table = cli.ok("messages", "acme", "--endpoint", endpoint_id).stdout
+    assert "NEXT ATTEMPT" in table.splitlines()[0] and good.id in table
+
+
+def test_messages_status_needs_an_endpoint(cli: Cli, acme: tuple[Client, str]) -> None:
+    line = assert_one_line_error(cli("messages", "acme", "--status", "fail"), exit_code=2)
+    assert "--status needs --endpoint" in line
+
+
+def test_attempts_and_resend(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    message = client.messages.create("acme", "invoice.paid", {"n": 1})
+    receiver.wait_for(1)
+    wait_until(lambda: client.attempts.list_by_endpoint("acme", endpoint_id).data)
+
+    lines = cli.ok("attempts", "acme", "--endpoint", endpoint_id).stdout.splitlines()
+    assert lines[0].split() == ["ID", "TIME", "MSG", "ENDPOINT", "STATUS", "CODE", "MS", "TRIGGER", "#"]
+    assert lines[1].startswith("atmpt_") and f"{message.id}  {endpoint_id}  success  200" in lines[1]
+    assert "scheduled  1" in lines[1]
+
+    resent = cli.ok("resend", "acme", message.id, endpoint_id).stdout.splitlines()
+    assert resent[1].split() == [message.id, endpoint_id, "queued"]
+    assert receiver.wait_for(2)[1].headers["webhook-id"] == message.id
+    wait_until(lambda: len(client.attempts.list_by_msg("acme", message.id).data) == 2)
+
+    by_msg = cli.json("attempts", "acme", "--msg", message.id)
+    assert [a["triggerType"] for a in by_msg] == [1, 0]
+    assert cli.json("attempts", "acme", "--msg", message.id, "--endpoint", endpoint_id, "--status", "fail") == []
+    assert len(cli.json("attempts", "acme", "--msg", message.id, "--limit", "1")) == 1
+    assert cli.json("resend", "acme", message.id, endpoint_id) == {
+        "queued": True,
+        "msgId": message.id,
+        "endpointId": endpoint_id,
+    }
+
+
+def test_attempts_needs_a_filter(cli: Cli, acme: tuple[Client, str]) -> None:
+    assert "pass --endpoint, --msg or both" in assert_one_line_error(cli("attempts", "acme"), exit_code=2)
+
+
+def test_resend_of_an_unknown_message(cli: Cli, acme: tuple[Client, str]) -> None:
+    _, endpoint_id = acme
+    line = assert_one_line_error(cli("resend", "acme", "msg_nope", endpoint_id))
+    assert line.startswith("Error: 404 not_found")

@@ -1,0 +1,87 @@
+"""``hookline tail``: attempts printed as they happen."""
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from tests.cli.conftest import Cli
+from tests.support.servers import Receiver, wait_until
+
+from hookline import Client
+from hookline.cli.tail import LAG, Tail
+from hookline.client import Attempt
+
+T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def attempt(number: int, at: datetime) -> Attempt:
+    return Attempt.from_json(
+        {
+            "id": f"atmpt_{number:04d}",
+            "msgId": "msg_1",
+            "endpointId": "ep_1",
+            "url": "http://x",
+            "response": "",
+            "responseStatusCode": 200,
+            "responseDurationMs": 1,
+            "status": 0,
+            "statusText": "success",
+            "triggerType": 0,
+            "attemptNumber": 1,
+            "error": None,
+            "timestamp": at.isoformat(),
+        }
+    )
+
+
+def test_tail_state_prints_each_attempt_once_and_looks_back_a_little() -> None:
+    state = Tail()
+    first, second = attempt(1, T0), attempt(2, T0 + timedelta(seconds=30))
+    assert state.absorb([second, first]) == [first, second]
+    assert state.after == second.timestamp - LAG
+    assert state.absorb([second, first]) == []
+    assert set(state.seen) == {second.id}  # older than the window: forgotten
+    late = attempt(3, T0 + timedelta(seconds=25))  # recorded late, inside the window
+    assert state.absorb([late, second]) == [late]
+    assert state.after == second.timestamp - LAG
+
+
+def test_tail_since_prints_recent_attempts(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    ids = [client.messages.create("acme", "a.b", {"n": n}).id for n in range(2)]
+    wait_until(lambda: len(client.attempts.list_by_endpoint("acme", endpoint_id).data) == 2)
+    lines = cli.ok("tail", "acme", "--since", "10m", "--count", "2").stdout.splitlines()
+    assert lines[0].split() == ["TIME", "STATUS", "CODE", "MS", "#", "MSG", "ENDPOINT", "URL"]
+    assert [line.split()[6] for line in lines[1:]] == ids
+    assert all(line.split()[2:4] == ["success", "200"] and line.endswith(receiver.url()) for line in lines[1:])
+
+
+def test_tail_follows_new_attempts_live(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    old = client.messages.create("acme", "a.b", {"old": True})
+    wait_until(lambda: client.attempts.list_by_endpoint("acme", endpoint_id).data)
+
+    def publish_later() -> None:
+        time.sleep(0.6)
+        client.messages.create("acme", "a.b", {"new": True}, event_id="new-one")
+
+    publisher = threading.Thread(target=publish_later)
+    publisher.start()
+    started = time.monotonic()
+    result = cli.ok(
+        "tail", "acme", "--endpoint", endpoint_id, "--interval", "0.1", "--count", "1", "--json", "--max-seconds", "20"
+    )
+    publisher.join()
+    [line] = result.stdout.splitlines()
+    printed = json.loads(line)
+    assert printed["msgId"] != old.id and printed["endpointId"] == endpoint_id
+    assert client.messages.get("acme", "new-one").id == printed["msgId"]
+    assert time.monotonic() - started < 20
+
+
+def test_tail_stops_after_max_seconds(cli: Cli, acme: tuple[Client, str]) -> None:
+    started = time.monotonic()
+    result = cli.ok("tail", "acme", "--interval", "0.1", "--max-seconds", "0.5")
+    assert 0.4 < time.monotonic() - started < 5
+    assert result.stdout.splitlines() == [result.stdout.splitlines()[0]]  # the header alone

@@ -1,0 +1,73 @@
+"""``hookline recover`` and ``replay``, and the times they take.
+
+The server routes are being built alongside: the end-to-end tests are skipped,
+with the reason, only while the server answers 404 for the route itself.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import Result
+from tests.cli.conftest import Cli, assert_one_line_error
+from tests.support.servers import Receiver, Reply, wait_until
+
+from hookline import Client
+from hookline.cli.options import parse_when
+
+NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def test_parse_when() -> None:
+    assert parse_when("90s", NOW) == NOW - timedelta(seconds=90)
+    assert parse_when("2h", NOW) == NOW - timedelta(hours=2)
+    assert parse_when("7d", NOW) == NOW - timedelta(days=7)
+    assert parse_when("1w", NOW) == NOW - timedelta(weeks=1)
+    assert parse_when("2024-04-30T08:00", NOW) == datetime(2024, 4, 30, 8, tzinfo=UTC)
+    assert parse_when("2024-04-30T08:00:00+02:00", NOW) == datetime(2024, 4, 30, 6, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        parse_when("yesterday", NOW)
+
+
+def test_bad_since_is_a_usage_error(cli: Cli) -> None:
+    line = assert_one_line_error(cli("recover", "acme", "ep_1", "--since", "yesterday"), exit_code=2)
+    assert "'yesterday' is neither an ISO 8601 time nor a duration" in line
+    assert "Missing option '--since'" in assert_one_line_error(cli("replay", "acme", "ep_1"), exit_code=2)
+
+
+def skip_if_route_missing(result: Result) -> None:
+    if result.exit_code == 1 and "no such route" in result.stderr:
+        pytest.skip(f"background-task routes not on the server yet: {result.stderr.strip()}")
+
+
+def test_recover_with_progress(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    receiver.respond = lambda _r: Reply(status=500)
+    message = client.messages.create("acme", "a.b", {"n": 1})
+    wait_until(lambda: client.messages.destinations("acme", message.id).data[0].status_text == "fail", 15, "failure")
+    failed_requests = len(receiver.requests)
+    receiver.respond = lambda _r: Reply(status=200)
+
+    result = cli("recover", "acme", endpoint_id, "--since", "1h", "--interval", "0.05")
+    skip_if_route_missing(result)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ID", "TASK", "STATUS", "DONE", "TOTAL", "UPDATED"]
+    assert " finished " in lines[1]
+    assert receiver.wait_for(failed_requests + 1)[-1].headers["webhook-id"] == message.id
+
+
+def test_replay_json_and_no_wait(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    client.endpoints.delete("acme", endpoint_id)
+    message = client.messages.create("acme", "a.b", {"n": 1})
+    endpoint_id = client.endpoints.create("acme", receiver.url()).id
+
+    result = cli("replay", "acme", endpoint_id, "--since", "1h", "--no-wait", "--json")
+    skip_if_route_missing(result)
+    assert result.exit_code == 0, result.output
+    task = json.loads(result.stdout)
+    assert task["id"] and task["status"] in ("running", "finished")
+    assert receiver.wait_for(1)[0].headers["webhook-id"] == message.id
+    done = cli.json("replay", "acme", endpoint_id, "--since", "1h")
+    assert done["status"] == "finished"

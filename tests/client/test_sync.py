@@ -1,0 +1,123 @@
+"""``hookline.Client`` against a real server, on SQLite and PostgreSQL."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from tests.support.servers import ADMIN_TOKEN, Receiver, wait_until
+
+from hookline import Client, HooklineError
+from hookline.client import Application, Attempt, EndpointMessage, Message, MessageEndpoint, Page
+
+
+@pytest.fixture
+def client(hookline) -> Client:
+    with Client(hookline.url, ADMIN_TOKEN, timeout=10) as c:
+        yield c
+
+
+def test_applications_create_get_list_delete(client: Client) -> None:
+    app = client.applications.create("Acme", uid="acme", metadata={"tier": "gold"})
+    assert isinstance(app, Application)
+    assert app.id.startswith("app_") and app.uid == "acme" and app.metadata == {"tier": "gold"}
+    assert app.created_at.tzinfo is not None
+    assert client.applications.get("acme") == app
+    again = client.applications.create("Other name", uid="acme", get_if_exists=True)
+    assert again.id == app.id
+    page = client.applications.list()
+    assert isinstance(page, Page) and [a.id for a in page.data] == [app.id] and page.done
+    client.applications.delete(app.id)
+    with pytest.raises(HooklineError) as caught:
+        client.applications.get("acme")
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+
+
+def test_iterate_follows_every_page(client: Client) -> None:
+    created = [client.applications.create(f"app {i}").id for i in range(7)]
+    first = client.applications.list(limit=3)
+    assert len(first.data) == 3 and not first.done
+    assert [a.id for a in client.iterate(client.applications.list, limit=3)] == created
+    newest_first = [a.id for a in client.iterate(client.applications.list, limit=2, order="descending")]
+    assert newest_first == created[::-1]
+
+
+def test_publish_deliver_and_inspect(client: Client, receiver: Receiver) -> None:
+    client.applications.create("Acme", uid="acme")
+    client.event_types.create("invoice.paid", "An invoice was paid")
+    assert [t.name for t in client.event_types.list().data] == ["invoice.paid"]
+    endpoint = client.endpoints.create("acme", receiver.url(), event_types=["invoice.paid"], uid="main")
+    assert endpoint.event_types == ["invoice.paid"] and client.endpoints.get("acme", "main") == endpoint
+
+    message = client.messages.create("acme", "invoice.paid", {"amount": 42}, event_id="inv-1")
+    assert isinstance(message, Message) and message.payload == {"amount": 42} and message.event_id == "inv-1"
+    received = receiver.wait_for(1)[0]
+    assert received.headers["webhook-id"] == message.id and json.loads(received.body) == {"amount": 42}
+
+    attempts = wait_until(lambda: client.attempts.list_by_endpoint("acme", "main").data)
+    first = attempts[0]
+    assert isinstance(first, Attempt)
+    assert (first.msg_id, first.response_status_code, first.status_text) == (message.id, 200, "success")
+    assert client.attempts.list_by_msg("acme", message.id, endpoint_id=endpoint.id).data[0].id == attempts[0].id
+    assert client.attempts.list_by_msg("acme", message.id, status=2).data == []
+
+    [sent] = client.messages.list_by_endpoint("acme", endpoint.id).data
+    assert isinstance(sent, EndpointMessage) and sent.status_text == "success"
+    [destination] = client.messages.destinations("acme", message.id).data
+    assert isinstance(destination, MessageEndpoint) and destination.id == endpoint.id
+    assert destination.status == 0 and destination.next_attempt is None
+    assert client.messages.get("acme", "inv-1").id == message.id
+    assert [m.id for m in client.messages.list("acme", event_types=["invoice.paid"]).data] == [message.id]
+    assert client.messages.list("acme", after=datetime.now(UTC) + timedelta(minutes=1)).data == []
+
+    client.attempts.resend("acme", message.id, endpoint.id)
+    assert receiver.wait_for(2)[1].headers["webhook-id"] == message.id
+    manual = wait_until(
+        lambda: [a for a in client.attempts.list_by_endpoint("acme", "main").data if a.trigger_type == 1]
+    )
+    assert manual[0].status_text == "success"
+
+
+def test_endpoint_secrets(client: Client, receiver: Receiver) -> None:
+    client.applications.create("Acme", uid="acme")
+    endpoint = client.endpoints.create("acme", receiver.url())
+    secret = client.endpoints.get_secret("acme", endpoint.id).key
+    assert secret.startswith("whsec_")
+    rotated = client.endpoints.rotate_secret("acme", endpoint.id, grace_period_seconds=0)
+    assert rotated.key != secret and client.endpoints.get_secret("acme", endpoint.id) == rotated
+    chosen = "whsec_" + "A" * 32
+    assert client.endpoints.rotate_secret("acme", endpoint.id, key=chosen).key == chosen
+    client.endpoints.delete("acme", endpoint.id)
+    assert client.endpoints.list("acme").data == []
+
+
+def test_creating_posts_are_idempotent(client: Client) -> None:
+    first = client.applications.create("Acme", idempotency_key="same-key")
+    second = client.applications.create("Acme", idempotency_key="same-key")
+    assert first.id == second.id
+    assert len(client.applications.list().data) == 1
+    client.applications.create("Acme")
+    client.applications.create("Acme")
+    assert len(client.applications.list().data) == 3
+
+
+def test_validation_errors_are_one_line(client: Client) -> None:
+    client.applications.create("Acme", uid="acme")
+    with pytest.raises(HooklineError) as caught:
+        client.endpoints.create("acme", "not a url")
+    error = caught.value
+    assert error.status == 422 and error.code == "validation" and isinstance(error.detail, list)
+    assert str(error).startswith("422 validation: url:") and "\n" not in str(error)
+
+
+def test_bad_token(hookline) -> None:
+    with Client(hookline.url, "wrong-token") as client, pytest.raises(HooklineError) as caught:
+        client.applications.list()
+    assert caught.value.status == 401
+
+
+def test_url_and_token_come_from_the_environment(hookline, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOOKLINE_URL", hookline.url + "/")
+    monkeypatch.setenv("HOOKLINE_TOKEN", ADMIN_TOKEN)
+    with Client() as client:
+        assert client.url == hookline.url
+        assert client.applications.list().data == []
