@@ -3,7 +3,6 @@
 from typing import Any
 
 import pytest
-
 from tests.support.api import make_endpoint, publish
 from tests.support.servers import Receiver
 
