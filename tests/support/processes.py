@@ -5,23 +5,28 @@ a test may stop and start without touching anyone else's database.
 Only 127.0.0.1 is ever contacted, and every wait is bounded in time.
 """
 
+import contextlib
+import http.server
 import os
 import pwd
+import random
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.servers import ADMIN_TOKEN, Received, free_port
+from tests.support.servers import ADMIN_TOKEN, free_port
 
 HOOKLINE_SERVE = [sys.executable, "-m", "hookline", "serve"]
 
@@ -119,6 +124,10 @@ class HooklineProcess:
             return "(no log)"
 
 
+# What the ``spawn_hookline`` fixture hands a test: ``spawn_hookline(database_url, **settings)``.
+SpawnHookline = Callable[..., HooklineProcess]
+
+
 @dataclass
 class PublishStats:
     accepted: list[str] = field(default_factory=list)
@@ -129,15 +138,14 @@ class PublishStats:
     unavailable: list[Any] = field(default_factory=list)  # a few 503 bodies, parsed
 
 
-class Publisher(threading.Thread):
-    """Publishes messages through the API as fast as it is answered, until stopped.
+class Publisher:
+    """Publishes messages through the API from ``threads`` threads, as fast as it is answered, until stopped.
 
     Only a 202 counts as accepted: while the server is dead or the database is gone,
     a publish that fails is simply not accepted (the producer would retry it).
     """
 
-    def __init__(self, url: str, app: str, *, pause: float = 0.0, timeout: float = 5.0) -> None:
-        super().__init__(name="publisher", daemon=True)
+    def __init__(self, url: str, app: str, *, threads: int = 1, pause: float = 0.0, timeout: float = 5.0) -> None:
         self.url = url
         self.app = app
         self.pause = pause
@@ -145,6 +153,14 @@ class Publisher(threading.Thread):
         self.stats = PublishStats()
         self._stop_event = threading.Event()
         self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, args=(i,), name=f"publisher-{i}", daemon=True) for i in range(threads)
+        ]
+
+    def start(self) -> "Publisher":
+        for thread in self._threads:
+            thread.start()
+        return self
 
     def accepted(self) -> list[str]:
         with self._lock:
@@ -160,8 +176,10 @@ class Publisher(threading.Thread):
 
     def stop(self, timeout: float = 15) -> PublishStats:
         self._stop_event.set()
-        self.join(timeout)
-        assert not self.is_alive(), "publisher did not stop"
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            assert not thread.is_alive(), "publisher did not stop"
         return self.stats
 
     def _note(self, outcome: str) -> None:
@@ -169,13 +187,13 @@ class Publisher(threading.Thread):
             self.stats.statuses[outcome] += 1
             self.stats.events.append((time.monotonic(), outcome))
 
-    def run(self) -> None:
+    def _run(self, worker: int) -> None:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         with httpx.Client(base_url=self.url, headers=headers, timeout=self.timeout) as client:
             n = 0
             while not self._stop_event.is_set():
                 n += 1
-                body = {"eventType": "load.test", "payload": {"n": n, "pad": "x" * 64}}
+                body = {"eventType": "load.test", "payload": {"worker": worker, "n": n, "pad": "x" * 64}}
                 try:
                     resp = client.post(f"/api/v1/app/{self.app}/msg", json=body)
                 except httpx.TimeoutException:
@@ -208,16 +226,117 @@ def _json_or_text(resp: httpx.Response) -> Any:
         return resp.text
 
 
-def delivery_counts(requests: Iterable[Received]) -> Counter[tuple[str, str]]:
-    """How often each (receiver path, webhook-id) arrived."""
-    return Counter((r.path, r.headers.get("webhook-id", "")) for r in requests)
+@dataclass(frozen=True)
+class Delivery:
+    path: str
+    msg_id: str  # the webhook-id header
+    at: float  # monotonic time the 2xx answer was written
 
 
-def missing_deliveries(
-    requests: Iterable[Received], accepted: Iterable[str], paths: Iterable[str]
-) -> set[tuple[str, str]]:
-    arrived = set(delivery_counts(requests))
-    return {(path, msg_id) for msg_id in accepted for path in paths} - arrived
+def _peer_closed(sock: socket.socket) -> bool:
+    """True when the sender hung up (a killed process's sockets are closed by the kernel)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # a sender killed mid-request is expected here
+            super().handle_error(request, client_address)
+
+
+class CountingReceiver:
+    """A webhook receiver on 127.0.0.1 that counts a delivery only once it has *answered* it 2xx.
+
+    Each request takes a little time (``delay``, a random range in seconds), and a
+    fraction ``fail_rate`` is answered 503 so retries are part of the load. A request
+    whose sender hung up before the answer (hookline was killed meanwhile) is not a
+    delivery: hookline never learnt of it, and must send it again once its lease expires.
+    """
+
+    def __init__(self, *, delay: tuple[float, float] = (0.0, 0.0), fail_rate: float = 0.0, seed: int = 0) -> None:
+        self.delivered: list[Delivery] = []
+        self.refused = 0  # answered 503 on purpose
+        self.interrupted = 0  # the sender was gone before the answer
+        self._lock = threading.Lock()
+        rng = random.Random(seed)
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                msg_id = self.headers.get("webhook-id", "")
+                with receiver._lock:
+                    pause, fail = rng.uniform(*delay), rng.random() < fail_rate
+                if pause:
+                    time.sleep(pause)
+                if _peer_closed(self.connection):
+                    receiver._count("interrupted")
+                    self.close_connection = True
+                    return
+                body = b"try again" if fail else b"ok"
+                self.send_response(503 if fail else 200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                if fail:
+                    receiver._count("refused")
+                    return
+                with receiver._lock:
+                    receiver.delivered.append(Delivery(self.path, msg_id, time.monotonic()))
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="receiver", daemon=True)
+        self.thread.start()
+
+    def _count(self, what: str) -> None:
+        with self._lock:
+            setattr(self, what, getattr(self, what) + 1)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def deliveries(self) -> list[Delivery]:
+        with self._lock:
+            return list(self.delivered)
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        """How often each (path, webhook-id) was delivered."""
+        return Counter((d.path, d.msg_id) for d in self.deliveries())
+
+    def missing(self, accepted: Iterable[str], paths: Iterable[str]) -> set[tuple[str, str]]:
+        arrived = set(self.counts())
+        return {(path, msg_id) for msg_id in accepted for path in paths} - arrived
+
+    def wait_for_count(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.delivered) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {count} deliveries (got {len(self.delivered)})")
+            time.sleep(0.02)
+
+    def wait_for_all(self, accepted: Iterable[str], paths: Iterable[str], timeout: float) -> set[tuple[str, str]]:
+        """Wait until every accepted id has arrived at every path; return what is still missing."""
+        accepted, paths = list(accepted), list(paths)
+        deadline = time.monotonic() + timeout
+        while (missing := self.missing(accepted, paths)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return missing
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 # -- a private PostgreSQL cluster --------------------------------------------
@@ -298,10 +417,8 @@ class PrivatePostgres:
 
     def destroy(self) -> None:
         if self.running():
-            try:
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
                 self.stop("immediate")
-            except (RuntimeError, subprocess.TimeoutExpired):
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def log_tail(self, lines: int = 20) -> str:

@@ -6,10 +6,11 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from hookline.store.database import is_disconnect
+from hookline.store.database import DatabaseUnavailableError, is_disconnect
 from hookline.store.errors import ConflictError, NotFoundError
 
 log = structlog.get_logger("hookline.api")
@@ -108,4 +109,10 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(NotFoundError, _on_not_found)
     app.add_exception_handler(ConflictError, _on_conflict)
+    # Database failures get a handler of their own class, not only the catch-all: Starlette
+    # answers an ``Exception`` handler's response but then re-raises, and uvicorn closes the
+    # keep-alive connection and logs a traceback. Every 503 during a database outage would
+    # cost the client its connection (the next request on it is reset).
+    for database_failure in (DatabaseUnavailableError, SQLAlchemyError, OSError):
+        app.add_exception_handler(database_failure, _on_unexpected)
     app.add_exception_handler(Exception, _on_unexpected)
