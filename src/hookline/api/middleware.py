@@ -8,7 +8,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.store import idempotency
-from hookline.store.database import Database, now_ms
+from hookline.store.database import Database, is_disconnect, now_ms
 
 
 async def _send_json(
@@ -108,8 +108,15 @@ class IdempotencyMiddleware:
             b"\n".join([headers.get(b"authorization", b""), scope["path"].encode(), key])
         ).hexdigest()
         db: Database = self.db_getter()
-        async with db.write() as conn:
-            earlier = await idempotency.claim(conn, digest, now_ms())
+        try:
+            async with db.write() as conn:
+                earlier = await idempotency.claim(conn, digest, now_ms())
+        except Exception as exc:
+            if not is_disconnect(exc):
+                raise
+            detail = "the database is unavailable; retry later"
+            await _send_json(send, 503, {"code": "database_unavailable", "detail": detail}, [(b"retry-after", b"1")])
+            return
         if earlier is not None:
             if earlier.state == "done" and earlier.status_code is not None:
                 await send(
@@ -132,6 +139,20 @@ class IdempotencyMiddleware:
             return
         await self._run_and_store(scope, receive, send, db, digest)
 
+    async def _settle(self, db: Database, digest: str, status: int, messages: list[Message]) -> None:
+        """Store a 2xx for replay, or free the key; a key left pending by a database
+        outage is taken over after ``idempotency.ABANDONED_MS``."""
+        try:
+            async with db.write() as conn:
+                if 200 <= status < 300:
+                    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+                    await idempotency.complete(conn, digest, status, body)
+                else:
+                    await idempotency.release(conn, digest)
+        except Exception as exc:
+            if not is_disconnect(exc):
+                raise
+
     async def _run_and_store(self, scope: Scope, receive: Receive, send: Send, db: Database, digest: str) -> None:
         # Buffer the (small, JSON) response so it is stored before the client sees
         # it: a retry that arrives right after the answer then finds it replayable.
@@ -146,11 +167,6 @@ class IdempotencyMiddleware:
             start = next((m for m in messages if m["type"] == "http.response.start"), None)
             status = start["status"] if start else 0
         finally:
-            async with db.write() as conn:
-                if 200 <= status < 300:
-                    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-                    await idempotency.complete(conn, digest, status, body)
-                else:
-                    await idempotency.release(conn, digest)
+            await self._settle(db, digest, status, messages)
         for message in messages:
             await send(message)

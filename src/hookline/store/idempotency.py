@@ -9,6 +9,9 @@ from hookline.store import tables as t
 from hookline.store.database import Conn
 
 TTL_MS = 12 * 3600 * 1000
+# A key still "pending" this long belongs to a request that died with its process
+# or lost its database: let the client's retry take it over.
+ABANDONED_MS = 60_000
 idem = t.idempotency
 
 
@@ -21,7 +24,10 @@ class Stored:
 
 async def claim(conn: Conn, key_hash: str, now: int) -> Stored | None:
     """Reserve ``key_hash`` for this request; return the earlier entry if there is one."""
-    await conn.execute(delete(idem).where(idem.c.key_hash == key_hash, idem.c.created_at < now - TTL_MS))
+    stale = (idem.c.created_at < now - TTL_MS) | (
+        (idem.c.state == "pending") & (idem.c.created_at < now - ABANDONED_MS)
+    )
+    await conn.execute(delete(idem).where(idem.c.key_hash == key_hash, stale))
     try:
         async with conn.begin_nested():
             await conn.execute(insert(idem).values(key_hash=key_hash, state="pending", created_at=now))
