@@ -1,6 +1,6 @@
 """Shared route dependencies: the caller, the database, the app being addressed."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -57,7 +57,9 @@ IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", descripti
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most 250")]
 Iterator = Annotated[str | None, Query(max_length=64, pattern=r"^-?[A-Za-z0-9_.\-]+$")]
 Order = Literal["ascending", "descending"]
-When = Annotated[datetime | None, Query()]
+When = Annotated[datetime | None, Query(description="An ISO 8601 time; without a zone, UTC")]
+# Validated like the channels it is compared with: it becomes part of a LIKE pattern.
+ChannelQuery = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9\-_.]+$")]
 CsvList = Annotated[list[str] | None, Query()]
 
 
@@ -84,4 +86,9 @@ def forbid_app_token(who: Principal) -> None:
 
 
 def to_ms(value: datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp() * 1000)
+    """Unix milliseconds (a time without a zone is UTC), never below 0: ids cannot encode earlier times."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return max(0, int(value.timestamp() * 1000))

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from hookline.api.deps import (
     AppId,
     Auth,
+    ChannelQuery,
     CsvList,
     Db,
     EndpointId,
@@ -73,7 +74,7 @@ class AttemptFilters:
     iterator: Iterator = None
     status: StatusQuery = None
     status_code_class: CodeClass = None
-    channel: Annotated[str | None, Query()] = None
+    channel: ChannelQuery = None
     before: When = None
     after: When = None
     with_content: Annotated[bool, Query()] = True
@@ -223,7 +224,7 @@ async def list_attempted_messages(
     db: Db,
     limit: Limit = 50,
     iterator: Iterator = None,
-    channel: Annotated[str | None, Query()] = None,
+    channel: ChannelQuery = None,
     status: StatusQuery = None,
     before: When = None,
     after: When = None,
