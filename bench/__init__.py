@@ -1,0 +1,1 @@
+"""hookline's benchmark suite: ``python -m bench`` (see docs/benchmarks.md)."""
