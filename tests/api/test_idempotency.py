@@ -1,6 +1,11 @@
 """A POST whose idempotency-key repeats gets the first 2xx answer again, and the work is done once."""
 
+import asyncio
+
 from tests.support.api import make_endpoint
+
+from hookline.store import idempotency, tokens
+from hookline.store.database import Database
 
 
 def test_repeated_key_replays_the_first_answer(hookline, receiver) -> None:
@@ -33,3 +38,49 @@ def test_keys_are_scoped_to_the_path(hookline) -> None:
         et = c.post("/api/v1/event-type", json={"name": "x.y", "description": "d"}, headers={"idempotency-key": "same"})
     assert app.status_code == 201 and et.status_code == 201
     assert et.json()["name"] == "x.y"
+
+
+def test_keys_are_scoped_to_the_caller(hookline) -> None:
+    with hookline.client() as c:
+        app_id = c.post("/api/v1/app", json={"name": "a", "uid": "a"}).json()["id"]
+        first = c.post("/api/v1/app/a/msg", json={"eventType": "a.b", "payload": {}}, headers={"idempotency-key": "k"})
+    token = asyncio.run(_app_token(hookline.settings.database_url, app_id))
+    with hookline.client(token) as tenant:
+        other = tenant.post(
+            "/api/v1/app/a/msg", json={"eventType": "a.b", "payload": {}}, headers={"idempotency-key": "k"}
+        )
+    assert first.status_code == other.status_code == 202
+    assert other.json()["id"] != first.json()["id"] and "idempotent-replayed" not in other.headers
+
+
+def test_a_key_left_pending_is_taken_over(hookline) -> None:
+    """A request that died mid-way (its process killed) must not block its key for 12 hours."""
+
+    async def scenario() -> None:
+        db = Database(hookline.settings.database_url)
+        try:
+            async with db.write() as conn:
+                assert await idempotency.claim(conn, "digest", 1_000) is None
+            async with db.write() as conn:
+                earlier = await idempotency.claim(conn, "digest", 2_000)
+                assert earlier is not None and earlier.state == "pending"
+            async with db.write() as conn:
+                assert await idempotency.claim(conn, "digest", 1_000 + idempotency.ABANDONED_MS + 1) is None
+                await idempotency.complete(conn, "digest", 202, b"{}")
+            async with db.write() as conn:
+                # A finished answer is kept for replay however long it took.
+                done = await idempotency.claim(conn, "digest", 3 * idempotency.ABANDONED_MS)
+                assert done is not None and (done.state, done.status_code, done.body) == ("done", 202, b"{}")
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+
+
+async def _app_token(database_url: str, app_id: str) -> str:
+    db = Database(database_url)
+    try:
+        async with db.write() as conn:
+            return await tokens.create(conn, app_id=app_id, name="tenant")
+    finally:
+        await db.close()

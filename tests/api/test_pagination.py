@@ -41,3 +41,40 @@ def test_empty_list(hookline) -> None:
     with hookline.client() as c:
         page = c.get("/api/v1/event-type").json()
     assert page == {"data": [], "iterator": None, "prevIterator": None, "done": True}
+
+
+def test_prev_iterator_walks_back_to_the_first_item(hookline) -> None:
+    with hookline.client() as c:
+        for n in range(7):
+            make_endpoint(c, f"https://hooks.example/{n}")
+        path = "/api/v1/app/acme/endpoint"
+        ids = [e["id"] for e in c.get(path, params={"limit": 250}).json()["data"]]
+        assert len(ids) == 7 and ids == sorted(ids)
+
+        pages = []
+        page = c.get(path, params={"limit": 3}).json()
+        while True:
+            pages.append(page)
+            if page["done"]:
+                break
+            page = c.get(path, params={"limit": 3, "iterator": page["iterator"]}).json()
+        assert [[e["id"] for e in p["data"]] for p in pages] == [ids[0:3], ids[3:6], ids[6:7]]
+
+        back = []
+        iterator = pages[-1]["prevIterator"]
+        while True:
+            page = c.get(path, params={"limit": 3, "iterator": iterator}).json()
+            if not page["data"]:
+                break
+            back.append([e["id"] for e in page["data"]])
+            iterator = page["prevIterator"]
+        assert back == [ids[3:6], ids[0:3]]
+        # Nothing before the first item; going forward from there starts at the first item again.
+        assert page["iterator"] is None and page["done"]
+        again = c.get(path, params={"limit": 3, **({"iterator": page["iterator"]} if page["iterator"] else {})}).json()
+        assert [e["id"] for e in again["data"]] == ids[0:3]
+
+        descending = c.get(path, params={"limit": 4, "order": "descending"}).json()
+        assert [e["id"] for e in descending["data"]] == ids[::-1][:4]
+        rest = c.get(path, params={"limit": 4, "order": "descending", "iterator": descending["iterator"]}).json()
+        assert [e["id"] for e in rest["data"]] == ids[::-1][4:] and rest["done"]

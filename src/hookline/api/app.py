@@ -9,7 +9,7 @@ from hookline._version import __version__
 from hookline.api import errors
 from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
-from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
+from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, JsonBodyMiddleware
 from hookline.api.openapi import ERROR_RESPONSES, include_models
 from hookline.api.routes import applications, attempts, auth, endpoints, event_types, health, messages
 from hookline.api.schemas import MessageIn
@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     include_models(app, [MessageIn])
     install_docs(app)
     app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_payload_bytes + _ENVELOPE_BYTES, timeout=settings.body_timeout
     )

@@ -1,4 +1,4 @@
-"""ASGI middleware: request size limits and idempotent POSTs."""
+"""ASGI middleware: request size limits, JSON-only bodies and idempotent POSTs."""
 
 import asyncio
 import hashlib
@@ -82,6 +82,40 @@ class BodyLimitMiddleware:
             await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
+
+
+def _is_json(content_type: bytes) -> bool:
+    media_type = content_type.split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json" or (
+        media_type.startswith(b"application/") and media_type.endswith(b"+json")
+    )
+
+
+class JsonBodyMiddleware:
+    """Refuse API request bodies not declared ``application/json`` with 415, as Svix
+    does, on every route alike; FastAPI would fail them as a wrong-shaped object, and
+    the publish route, which reads its own body, would accept them."""
+
+    def __init__(self, app: ASGIApp, path_prefix: str = "/api/") -> None:
+        self.app = app
+        self.path_prefix = path_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("POST", "PUT", "PATCH")
+            and scope["path"].startswith(self.path_prefix)
+        ):
+            headers = dict(scope["headers"])
+            content_type = headers.get(b"content-type")
+            length = headers.get(b"content-length")
+            has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
+            if has_body and (content_type is None or not _is_json(content_type)):
+                given = "none" if content_type is None else repr(content_type.decode("latin-1"))
+                detail = f"content-type must be application/json (got {given})"
+                await _send_json(send, 415, {"code": "unsupported_media_type", "detail": detail})
+                return
+        await self.app(scope, receive, send)
 
 
 class IdempotencyMiddleware:

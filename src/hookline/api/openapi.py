@@ -1,6 +1,6 @@
 """Make the OpenAPI document say what every route can really answer.
 
-Every route may refuse a request (401, 403, 404, 409, 413, 422, 503...), always
+Every route may refuse a request (401, 403, 404, 409, 413, 415, 422, 503...), always
 with the same JSON error shape; FastAPI only documents its own 422 shape, which
 hookline does not use.
 """
@@ -20,6 +20,7 @@ ERROR_STATUSES = {
     408: "The request body arrived too slowly",
     409: "Conflict",
     413: "Request body too large",
+    415: "The request body is not JSON",
     422: "Validation error: `detail` lists each field and its problem",
     503: "The database is unavailable; retry later",
 }

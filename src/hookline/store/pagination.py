@@ -47,7 +47,9 @@ async def paginate(
         rows.reverse()
     key = str(cursor.key)
     if not rows:
-        return Page(rows=[], iterator=position if backwards else iterator, prev_iterator=None, done=True)
+        # Walking back found nothing: ``position`` starts the listing, so going forward
+        # again starts from the top (continuing after ``position`` would skip it).
+        return Page(rows=[], iterator=None if backwards else iterator, prev_iterator=None, done=True)
     return Page(
         rows=rows,
         iterator=str(rows[-1][key]),

@@ -106,7 +106,10 @@ async def update_application(
             fields["uid"] = fields["uid"] or app_id
             response.status_code = 201
             return app_out(await applications.create(conn, fields))
-        return app_out(await applications.update_fields(conn, existing["id"], _fields(body, partial=False)))
+        fields = _fields(body, partial=False)
+        if "uid" not in body.model_fields_set:
+            fields.pop("uid")  # keep the uid the caller may be addressing it by
+        return app_out(await applications.update_fields(conn, existing["id"], fields))
 
 
 @router.patch("/{app_id}", response_model=ApplicationOut, operation_id="v1.application.patch")

@@ -126,8 +126,11 @@ async def update_endpoint(
 ) -> EndpointOut:
     _check_url(settings, body.url)
     row = await _load(db, who, app_id, endpoint_id)
+    fields = body.model_dump()
+    if "uid" not in body.model_fields_set:
+        fields.pop("uid")  # keep the uid the caller may be addressing it by
     async with db.write() as conn:
-        return endpoint_out(await endpoints.update_fields(conn, row, body.model_dump()))
+        return endpoint_out(await endpoints.update_fields(conn, row, fields))
 
 
 @router.patch("/{endpoint_id}", response_model=EndpointOut, operation_id="v1.endpoint.patch")
