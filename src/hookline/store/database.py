@@ -18,6 +18,9 @@ Under load one fsync serves many requests; no writer returns before its commit.
 """
 
 import asyncio
+import contextlib
+import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 DialectName = Literal["sqlite", "postgresql"]
 WORK_CHANNEL = "hookline_work"
 _READERS = 4
+CHECKPOINT_SECONDS = 0.5
 
 
 class DatabaseUnavailableError(Exception):
@@ -113,7 +117,14 @@ class _SQLite:
         @event.listens_for(self.engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # BEGIN is ours to send
-            for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "busy_timeout=100"):
+            # Checkpoints run in their own thread (see _checkpoints), not inside a COMMIT
+            # that every waiting writer would have to wait for.
+            for pragma in (
+                "journal_mode=WAL",
+                f"synchronous={synchronous}",
+                "busy_timeout=100",
+                "wal_autocheckpoint=0",
+            ):
                 dbapi_conn.execute(f"PRAGMA {pragma}")
 
         self._writer: Connection | None = None
@@ -123,6 +134,27 @@ class _SQLite:
         self._readers: asyncio.LifoQueue[Connection] = asyncio.LifoQueue()
         self._reader_count = 0
         self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hookline-sqlite-commit")
+        self._database_path = database
+        self._stop_checkpoints = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if database and database != ":memory:":
+            self._checkpointer = threading.Thread(
+                target=self._checkpoints, name="hookline-sqlite-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+
+    def _checkpoints(self) -> None:
+        """Copy the WAL into the database file now and then, beside the writers.
+
+        A PASSIVE checkpoint never blocks readers or writers; one that cannot finish
+        (a reader still needs old pages) simply finishes next time.
+        """
+        assert self._database_path is not None
+        with contextlib.closing(sqlite3.connect(self._database_path, isolation_level=None)) as conn:
+            conn.execute("PRAGMA busy_timeout=100")
+            while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _writer_conn(self) -> Connection:
         if self._writer is None:
@@ -211,6 +243,9 @@ class _SQLite:
             conn.commit()
 
     async def close(self) -> None:
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=5)
         if self._committer is not None:
             await asyncio.gather(self._committer, return_exceptions=True)
         if self._writer is not None:
