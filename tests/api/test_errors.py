@@ -175,6 +175,7 @@ CASES: list[tuple[str, str, str, Any, int, list[str]]] = [
     ("bad before", "get", "/api/v1/app/acme/msg?before=yesterday", None, 422, ["before"]),
     ("bad after", "get", "/api/v1/app/acme/attempt/endpoint/{ep}?after=2024-13-45", None, 422, ["after"]),
     ("bad status", "get", "/api/v1/app/acme/attempt/endpoint/{ep}?status=9", None, 422, ["status"]),
+    ("bad status code class", "get", "/api/v1/app/acme/attempt/msg/{msg}?status_code_class=250", None, 422, ["class"]),
     ("wildcard channel", "get", "/api/v1/app/acme/msg?channel=%25", None, 422, ["channel"]),
     ("bad order", "get", "/api/v1/app?order=sideways", None, 422, ["order"]),
 ]

@@ -99,6 +99,17 @@ class MessageStatus(IntEnum):
     SENDING = 3
 
 
+class StatusCodeClass(IntEnum):
+    """Filter attempts by the class of their response's status code (0: no response)."""
+
+    CODE_NONE = 0
+    CODE_1XX = 100
+    CODE_2XX = 200
+    CODE_3XX = 300
+    CODE_4XX = 400
+    CODE_5XX = 500
+
+
 StatusText = Literal["success", "pending", "fail", "sending"]
 STATUS_TEXT: dict[int, StatusText] = {0: "success", 1: "pending", 2: "fail", 3: "sending"}
 
@@ -191,8 +202,15 @@ class EndpointUpdate(Model):
     throttle_rate: Rate | None = None
 
 
+KeyType = Literal["hmac", "ed25519"]
+
+
 class EndpointIn(EndpointUpdate):
     secret: Secret = None
+    key_type: KeyType = Field(
+        default="hmac",
+        description="When no secret is given: generate an HMAC secret (v1) or an Ed25519 signing key (v1a)",
+    )
     headers: Headers | None = None
 
 
@@ -227,7 +245,12 @@ class EndpointSecretOut(Model):
 
 class EndpointSecretRotateIn(Model):
     key: Secret = None
+    key_type: KeyType = Field(default="hmac", description="When no key is given: the kind of key to generate")
     grace_period_seconds: Annotated[int, Field(ge=0, le=604800)] | None = 86400
+
+
+class EndpointPublicKeyOut(Model):
+    key: str = Field(description="The `whpk_` public key receivers verify `v1a` signatures with")
 
 
 class EndpointHeadersIn(Model):

@@ -30,6 +30,7 @@ from hookline.api.schemas import (
     MessageAttemptOut,
     MessageEndpointOut,
     MessageStatus,
+    StatusCodeClass,
     ms_to_datetime,
 )
 from hookline.store import endpoints, messages, tables
@@ -40,7 +41,7 @@ from hookline.store.tables import Row
 router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"])
 a, d, m = tables.attempt, tables.delivery, tables.message
 StatusQuery = Annotated[MessageStatus | None, Query()]
-CodeClass = Annotated[int | None, Query(description="0, 100, 200, 300, 400 or 500")]
+CodeClass = Annotated[StatusCodeClass | None, Query(description="0 (no response), 100, 200, 300, 400 or 500")]
 AttemptId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
 
 
@@ -88,7 +89,7 @@ class AttemptFilters:
             if self.status_code_class == 0:
                 conditions.append(a.c.response_status_code == 0)
             else:
-                low = self.status_code_class
+                low = int(self.status_code_class)
                 conditions += [a.c.response_status_code >= low, a.c.response_status_code < low + 100]
         if self.channel:
             conditions.append(channel_filter(m.c.channels, self.channel))

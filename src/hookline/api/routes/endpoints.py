@@ -1,5 +1,6 @@
 """/api/v1/app/{app}/endpoint: endpoints, their secrets and custom headers."""
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ from hookline.api.schemas import (
     EndpointIn,
     EndpointOut,
     EndpointPatch,
+    EndpointPublicKeyOut,
     EndpointSecretOut,
     EndpointSecretRotateIn,
     EndpointUpdate,
@@ -38,7 +40,7 @@ from hookline.api.schemas import (
     ms_to_datetime,
 )
 from hookline.config import Settings
-from hookline.domain.signing import generate_secret
+from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
 from hookline.store import endpoints, event_types, messages, tables
 from hookline.store.database import Database, now_ms
 from hookline.store.pagination import paginate
@@ -108,9 +110,9 @@ async def create_endpoint(
     _check_url(settings, body.url)
     app = await load_app(db, who, app_id)
     box: SecretBox = SecretBox.from_settings(settings)
-    fields = body.model_dump(exclude={"secret", "headers"})
-    fields["secret"] = box.seal(body.secret or generate_secret())
-    fields["headers"] = body.headers or {}
+    fields = body.model_dump(exclude={"secret", "headers", "key_type"})
+    fields["secret"] = box.seal(body.secret or new_key(body.key_type))
+    fields["headers"] = merge_headers({}, body.headers or {})
     async with db.write() as conn:
         return endpoint_out(await endpoints.create(conn, app["id"], fields))
 
@@ -175,10 +177,39 @@ async def rotate_endpoint_secret(
     """Make a new secret current (returned); the old one keeps signing for the grace period."""
     row = await _load(db, who, app_id, endpoint_id)
     grace = 86400 if body.grace_period_seconds is None else body.grace_period_seconds
-    new_secret = body.key or generate_secret()
+    new_secret = body.key or new_key(body.key_type)
     async with db.write() as conn:
         await endpoints.rotate_secret(conn, row, SecretBox.from_settings(settings).seal(new_secret), grace * 1000)
     return EndpointSecretOut(key=new_secret)
+
+
+def merge_headers(headers: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
+    """Apply ``changes`` (None removes) with names compared case-insensitively, as HTTP
+    does: ``x-a`` replaces ``X-A`` rather than sending the header twice."""
+    merged = dict(headers)
+    for name, value in changes.items():
+        for same in [k for k in merged if k.lower() == name.lower()]:
+            del merged[same]
+        if value is not None:
+            merged[name] = value
+    return merged
+
+
+def new_key(key_type: str) -> str:
+    return generate_signing_key() if key_type == "ed25519" else generate_secret()
+
+
+@router.get("/{endpoint_id}/public-key", response_model=EndpointPublicKeyOut, operation_id="v1.endpoint.get-public-key")
+async def get_endpoint_public_key(
+    app_id: AppId, endpoint_id: EndpointId, who: Auth, db: Db, settings: Conf
+) -> EndpointPublicKeyOut:
+    """The public key of an endpoint that signs with Ed25519 (``v1a``): receivers verify
+    with it and never hold the secret. 409 for an endpoint that signs with HMAC."""
+    row = await _load(db, who, app_id, endpoint_id)
+    secret = SecretBox.from_settings(settings).open(row["secret"])
+    if not is_asymmetric(secret):
+        raise ApiError(409, "conflict", "this endpoint signs with an HMAC secret (v1); it has no public key")
+    return EndpointPublicKeyOut(key=public_key_of(secret))
 
 
 def _headers_out(headers: dict[str, str]) -> EndpointHeadersOut:
@@ -200,7 +231,7 @@ async def update_endpoint_headers(
 ) -> None:
     row = await _load(db, who, app_id, endpoint_id)
     async with db.write() as conn:
-        await endpoints.update_fields(conn, row, {"headers": body.headers})
+        await endpoints.update_fields(conn, row, {"headers": merge_headers({}, body.headers)})
 
 
 @router.patch(
@@ -210,12 +241,7 @@ async def patch_endpoint_headers(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointHeadersPatchIn, who: Auth, db: Db
 ) -> None:
     row = await _load(db, who, app_id, endpoint_id)
-    headers = dict(row["headers"])
-    for name, value in body.headers.items():
-        if value is None:
-            headers.pop(name, None)
-        else:
-            headers[name] = value
+    headers = merge_headers(row["headers"], body.headers)
     async with db.write() as conn:
         await endpoints.update_fields(conn, row, {"headers": headers})
 

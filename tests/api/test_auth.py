@@ -1,0 +1,109 @@
+"""Bearer tokens: the admin token reaches everything, an app-scoped token its own application only."""
+
+import asyncio
+
+import httpx
+from tests.support.api import make_endpoint, publish
+from tests.support.servers import Receiver
+
+from hookline.store import tokens
+from hookline.store.database import Database
+
+
+def _app_token(database_url: str, app_id: str) -> str:
+    """What ``hookline token create --app`` does."""
+
+    async def create() -> str:
+        db = Database(database_url)
+        try:
+            async with db.write() as conn:
+                return await tokens.create(conn, app_id=app_id, name="tenant")
+        finally:
+            await db.close()
+
+    return asyncio.run(create())
+
+
+def _refused(resp: httpx.Response, status: int, code: str) -> None:
+    assert resp.status_code == status, f"{resp.request.method} {resp.request.url}: {resp.status_code} {resp.text}"
+    assert resp.json()["code"] == code and resp.json()["detail"], resp.text
+
+
+def test_missing_or_wrong_token_is_401(hookline) -> None:
+    with httpx.Client(base_url=hookline.url) as anonymous:
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": "Basic dXNlcjpwYXNz"},
+            {"Authorization": "x"},
+        ):
+            for method, path in [
+                ("GET", "/api/v1/app"),
+                ("POST", "/api/v1/app/acme/msg"),
+                ("GET", "/api/v1/event-type"),
+            ]:
+                resp = anonymous.request(method, path, headers=headers, json={"eventType": "a", "payload": {}})
+                _refused(resp, 401, "authentication_failed")
+                assert set(resp.json()) == {"code", "detail"} and "token" in resp.json()["detail"]
+                assert resp.headers["www-authenticate"] == "Bearer"
+        # Health and the API description are public.
+        assert anonymous.get("/api/v1/health/ping").status_code == 204
+        assert anonymous.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_app_token_reaches_its_own_application_only(hookline, receiver: Receiver) -> None:
+    with hookline.client() as admin:
+        mine, my_ep = make_endpoint(admin, receiver.url(), app_uid="mine")
+        _, their_ep = make_endpoint(admin, receiver.url(), app_uid="theirs")
+        their_msg = publish(admin, "theirs")
+        admin.post("/api/v1/event-type", json={"name": "a.b", "description": "x"})
+    token = _app_token(hookline.settings.database_url, mine)
+
+    with hookline.client(token) as tenant:
+        # Its own application, by id or uid, and everything under it.
+        assert tenant.get(f"/api/v1/app/{mine}").json()["uid"] == "mine"
+        assert tenant.get("/api/v1/app/mine").status_code == 200
+        assert [a["id"] for a in tenant.get("/api/v1/app").json()["data"]] == [mine]
+        assert tenant.get(f"/api/v1/app/mine/endpoint/{my_ep}").status_code == 200
+        assert tenant.post("/api/v1/app/mine/endpoint", json={"url": receiver.url()}).status_code == 201
+        assert tenant.patch("/api/v1/app/mine", json={"name": "Mine"}).json()["name"] == "Mine"
+        published = tenant.post("/api/v1/app/mine/msg", json={"eventType": "a.b", "payload": {}})
+        assert published.status_code == 202, published.text
+        assert tenant.get(f"/api/v1/app/mine/msg/{published.json()['id']}").status_code == 200
+        # Reading the shared catalogue is fine.
+        assert [e["name"] for e in tenant.get("/api/v1/event-type").json()["data"]] == ["a.b"]
+
+        # Another application does not exist as far as this token can tell.
+        for method, path in [
+            ("GET", "/api/v1/app/theirs"),
+            ("PATCH", "/api/v1/app/theirs"),
+            ("GET", "/api/v1/app/theirs/endpoint"),
+            ("GET", f"/api/v1/app/theirs/endpoint/{their_ep}"),
+            ("GET", f"/api/v1/app/mine/endpoint/{their_ep}"),
+            ("GET", f"/api/v1/app/theirs/msg/{their_msg}"),
+            ("GET", f"/api/v1/app/mine/msg/{their_msg}"),
+            ("POST", "/api/v1/app/theirs/msg"),
+        ]:
+            body = {"eventType": "a.b", "payload": {}} if method == "POST" else {"name": "x"}
+            _refused(tenant.request(method, path, json=body), 404, "not_found")
+        # Publishing cannot create applications with an app token.
+        body = {"eventType": "a.b", "payload": {}, "application": {"name": "New"}}
+        _refused(tenant.post("/api/v1/app/new-one/msg", json=body), 404, "not_found")
+
+        # Admin-only routes.
+        for method, path, body in [
+            ("POST", "/api/v1/app", {"name": "x"}),
+            ("PUT", "/api/v1/app/brand-new", {"name": "x"}),
+            ("DELETE", "/api/v1/app/mine", None),
+            ("POST", "/api/v1/event-type", {"name": "c.d", "description": "x"}),
+            ("PUT", "/api/v1/event-type/a.b", {"description": "x"}),
+            ("PATCH", "/api/v1/event-type/a.b", {"description": "x"}),
+            ("DELETE", "/api/v1/event-type/a.b", None),
+            ("POST", "/api/v1/auth/app-portal-access/mine", {}),
+        ]:
+            _refused(tenant.request(method, path, json=body), 403, "forbidden")
+
+    with hookline.client() as admin:
+        assert admin.get("/api/v1/app/theirs").json()["name"] == "theirs"
+        assert admin.get("/api/v1/event-type/a.b").json()["description"] == "x"
+        assert len(admin.get("/api/v1/app").json()["data"]) == 2
