@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from hookline import metrics
 from hookline.store.database import DatabaseUnavailableError, is_disconnect
 from hookline.store.errors import ConflictError, NotFoundError
 
@@ -95,6 +96,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     if _unstorable_text(exc):
         return error_response(422, "validation", "text fields may not contain NUL (\\u0000) characters")
     if is_disconnect(exc):
+        metrics.database_error("api")
         log.warning("database unavailable", path=request.url.path, error=str(exc))
         return error_response(
             503, "database_unavailable", "the database is unavailable; retry later", {"Retry-After": "1"}

@@ -14,10 +14,11 @@ from collections.abc import Callable
 import aiohttp
 import structlog
 
+from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import sender
 from hookline.delivery.ssrf import make_connector
-from hookline.domain.retry import plan_after_attempt
+from hookline.domain.retry import Plan, plan_after_attempt
 from hookline.store import queue
 from hookline.store.database import Database, now_ms
 from hookline.store.secrets import SecretBox, SecretUnavailableError
@@ -25,6 +26,14 @@ from hookline.store.secrets import SecretBox, SecretUnavailableError
 log = structlog.get_logger("hookline.engine")
 _BATCH = 100
 _WRITE_BATCH = 500
+
+
+def _outcome(plan: Plan, resp: sender.Response) -> str:
+    if plan.succeeded:
+        return "success"
+    if resp.error and resp.error.startswith("blocked"):
+        return "blocked"
+    return "failure" if plan.next_attempt_at is not None else "exhausted"
 
 
 class DeliveryEngine:
@@ -109,6 +118,7 @@ class DeliveryEngine:
                         endpoint_cap=self.settings.endpoint_concurrency,
                     )
             except Exception as exc:  # any database trouble: back off, keep going
+                metrics.database_error("claim")
                 log.warning("claim failed", error=str(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -173,6 +183,7 @@ class DeliveryEngine:
         plan = plan_after_attempt(
             resp.status_code, item.attempts + 1, self.settings.retry_schedule, resp.retry_after, done, self._rng
         )
+        metrics.observe_attempt(_outcome(plan, resp), resp.duration_ms / 1000)
         log.info(
             "attempt",
             msg_id=item.msg_id,
@@ -210,11 +221,13 @@ class DeliveryEngine:
                         disabled = await queue.record(conn, batch, disable_after_ms=self._disable_after_ms)
                     break
                 except Exception as exc:
+                    metrics.database_error("record")
                     log.warning("recording outcomes failed", error=str(exc), retry_in=backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
             backoff = 0.1
             for endpoint_id in disabled:
+                metrics.endpoint_disabled()
                 log.warning("endpoint disabled", endpoint_id=endpoint_id)
             # Recorded outcomes free endpoint slots (counted from leases in the
             # database) and may have made retries due: let the claimer look again.

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import Text, cast, select
 
+from hookline import metrics
 from hookline.api.auth import authenticate, bearer_credentials
 from hookline.api.deps import (
     ID_PATTERN,
@@ -186,6 +187,7 @@ async def create_message(request: Request) -> Response:
             retention_days=body.payload_retention_period,
         )
         row, queued = await messages.create(conn, new)
+    metrics.message_accepted()
     if queued and state.engine:
         state.engine.wake()
     out = message_fields(row, with_content=False)
