@@ -10,7 +10,7 @@ from hookline.config import Settings
 from hookline.delivery.engine import DeliveryEngine
 from hookline.delivery.wakeup import PgWakeups
 from hookline.domain.signing import generate_secret
-from hookline.store import operational, tokens
+from hookline.store import operational, tasks, tokens
 from hookline.store.database import Database
 from hookline.store.migrate import migrate
 from hookline.store.secrets import SecretBox
@@ -49,8 +49,10 @@ async def prepare(settings: Settings) -> None:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, deliver: bool) -> None:
+    def __init__(self, settings: Settings, *, deliver: bool, serves_api: bool = True) -> None:
         self.settings = settings
+        # Background tasks run in API processes; only those may declare them interrupted.
+        self.serves_api = serves_api
         self.db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.engine = DeliveryEngine(self.db, settings) if deliver else None
         self._wakeups: PgWakeups | None = None
@@ -59,6 +61,9 @@ class Runtime:
         await migrate(self.db)
         await ensure_admin_token(self.db, self.settings)
         await configure_operational_webhooks(self.db, self.settings)
+        if self.serves_api:
+            async with self.db.write() as conn:
+                await tasks.fail_interrupted(conn)
         if self.engine:
             await self.engine.start()
             if self.db.dialect == "postgresql":
@@ -75,7 +80,7 @@ class Runtime:
 
 async def run_worker(settings: Settings) -> None:
     """A process that only delivers: no HTTP. Stops cleanly on SIGTERM or SIGINT."""
-    runtime = Runtime(settings, deliver=True)
+    runtime = Runtime(settings, deliver=True, serves_api=False)
     await runtime.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,7 +11,17 @@ from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, JsonBodyMiddleware
 from hookline.api.openapi import ERROR_RESPONSES, include_models
-from hookline.api.routes import applications, attempts, auth, endpoints, event_types, health, messages, metrics
+from hookline.api.routes import (
+    applications,
+    attempts,
+    auth,
+    endpoints,
+    event_types,
+    health,
+    messages,
+    metrics,
+    recovery,
+)
 from hookline.api.schemas import MessageIn
 from hookline.config import Settings, load_settings
 from hookline.runtime import Runtime
@@ -44,9 +54,10 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.engine = None
     app.state.token_cache = TokenCache()
+    app.state.background_tasks = set()
     errors.install(app)
     # Publishing is the hot route: match it first.
-    for module in (messages, applications, event_types, endpoints, attempts, health, auth, metrics):
+    for module in (messages, applications, event_types, endpoints, attempts, recovery, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     install_docs(app)

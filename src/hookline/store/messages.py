@@ -50,6 +50,18 @@ _INSERT_MESSAGE = insert(msg)
 _INSERT_DELIVERY = insert(t.delivery)
 
 
+def matching_endpoints_for(endpoint: Row, event_type: str, channels: Sequence[str] | None) -> bool:
+    """Whether ``endpoint`` would receive a message of this type and channels (ignoring
+    whether it is disabled: replays are asked for explicitly)."""
+    return endpoint_matches(
+        disabled=False,
+        endpoint_event_types=endpoint["event_types"],
+        endpoint_channels=endpoint["channels"],
+        event_type=event_type,
+        message_channels=channels,
+    )
+
+
 async def _targets(conn: Conn, new: NewMessage) -> list[str]:
     rows = list((await conn.execute(_LIVE_ENDPOINTS, {"app_id": new.app_id})).mappings())
     return [e["id"] for e in matching_endpoints(rows, new)]

@@ -160,3 +160,18 @@ idempotency = Table(
     Column("body", LargeBinary, nullable=True),
     Column("created_at", BigInteger, nullable=False),
 )
+
+# Long operations (recover, replay) run in the background; their progress lives here.
+background_task = Table(
+    "background_task",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("task", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
