@@ -53,6 +53,8 @@ class Settings:
     operational_webhook_secret: str | None = None
     body_timeout: float = 30.0
     proxy_headers: bool = False
+    attempt_retention_days: float = 90.0
+    cleaner_interval: float = 600.0
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -77,6 +79,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "disable_after_days": float,
     "body_timeout": float,
     "proxy_headers": _bool,
+    "attempt_retention_days": float,
+    "cleaner_interval": float,
 }
 
 

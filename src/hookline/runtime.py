@@ -10,6 +10,7 @@ from hookline.config import Settings
 from hookline.delivery.engine import DeliveryEngine
 from hookline.delivery.wakeup import PgWakeups
 from hookline.domain.signing import generate_secret
+from hookline.maintenance import Cleaner
 from hookline.store import operational, tasks, tokens
 from hookline.store.database import Database
 from hookline.store.migrate import migrate
@@ -56,6 +57,7 @@ class Runtime:
         self.db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.engine = DeliveryEngine(self.db, settings) if deliver else None
         self._wakeups: PgWakeups | None = None
+        self.cleaner = Cleaner(self.db, settings)
 
     async def start(self) -> None:
         await migrate(self.db)
@@ -64,6 +66,7 @@ class Runtime:
         if self.serves_api:
             async with self.db.write() as conn:
                 await tasks.fail_interrupted(conn)
+        self.cleaner.start()
         if self.engine:
             await self.engine.start()
             if self.db.dialect == "postgresql":
@@ -71,6 +74,7 @@ class Runtime:
                 self._wakeups.start()
 
     async def stop(self) -> None:
+        await self.cleaner.stop()
         if self._wakeups:
             await self._wakeups.stop()
         if self.engine:

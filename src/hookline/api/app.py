@@ -21,6 +21,7 @@ from hookline.api.routes import (
     messages,
     metrics,
     recovery,
+    stats,
 )
 from hookline.api.schemas import MessageIn
 from hookline.config import Settings, load_settings
@@ -57,7 +58,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.background_tasks = set()
     errors.install(app)
     # Publishing is the hot route: match it first.
-    for module in (messages, applications, event_types, endpoints, attempts, recovery, health, auth, metrics):
+    for module in (messages, applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     install_docs(app)

@@ -5,6 +5,7 @@ import click
 
 from hookline._version import __version__
 from hookline.cli.commands import CLIENT_COMMANDS
+from hookline.cli.maintenance import prune
 from hookline.cli.server import migrate_command, serve, token
 
 
@@ -17,5 +18,6 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(migrate_command)
 main.add_command(token)
+main.add_command(prune)
 for _command in CLIENT_COMMANDS:
     main.add_command(_command)

@@ -1,0 +1,45 @@
+"""Retention: expunge expired payloads, prune old attempts and idempotency keys."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, text, update
+
+from hookline.store import idempotency
+from hookline.store import tables as t
+from hookline.store.database import Conn
+
+# Any constant: on PostgreSQL only one process at a time runs the cleaner.
+CLEANER_LOCK = 7_461_003
+
+
+@dataclass(frozen=True)
+class Pruned:
+    payloads_expunged: int
+    attempts_deleted: int
+
+
+async def take_cleaner_lock(conn: Conn) -> bool:
+    """True when this transaction may clean (always on SQLite: one writer at a time)."""
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool((await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CLEANER_LOCK})).scalar())
+
+
+async def expunge_payloads(conn: Conn, now: int, *, created_before: int | None = None) -> int:
+    """Drop the payloads whose retention period is over (or all created before a time)."""
+    m = t.message
+    due = m.c.payload_expires_at < now if created_before is None else m.c.created_at < created_before
+    result = await conn.execute(update(m).where(due, m.c.payload.is_not(None)).values(payload=None))
+    return int(result.rowcount or 0)
+
+
+async def prune_attempts(conn: Conn, older_than: int) -> int:
+    result = await conn.execute(delete(t.attempt).where(t.attempt.c.created_at < older_than))
+    return int(result.rowcount or 0)
+
+
+async def clean(conn: Conn, now: int, attempt_retention_ms: int) -> Pruned:
+    expunged = await expunge_payloads(conn, now)
+    pruned = await prune_attempts(conn, now - attempt_retention_ms)
+    await idempotency.prune(conn, now)
+    return Pruned(expunged, pruned)
