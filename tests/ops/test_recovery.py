@@ -84,3 +84,26 @@ def test_tasks_are_scoped_to_their_application(hookline, receiver: Receiver) -> 
 
     with httpx.Client(base_url=hookline.url, headers={"Authorization": f"Bearer {asyncio.run(token_for_b())}"}) as as_b:
         assert as_b.get(f"/api/v1/background-task/{task['id']}").status_code == 404
+
+
+def test_bulk_replay_by_filter_for_an_endpoint_and_an_application(hookline, receiver: Receiver) -> None:
+    with hookline.client() as c:
+        _, ep_a = make_endpoint(c, receiver.url("/a"))
+        make_endpoint(c, receiver.url("/b"))
+        created = [publish(c, "acme", "user.created") for _ in range(2)]
+        publish(c, "acme", "user.deleted", channels=["eu"])
+        receiver.wait_for(6)
+        wait_until(lambda: all(d["statusText"] == "success" for m in created for d in delivery_status(c, "acme", m)))
+        only_created = c.post(
+            f"/api/v1/app/acme/endpoint/{ep_a}/bulk-replay",
+            json={"since": HOUR_AGO, "eventTypes": ["user.created"], "status": 0},
+        ).json()
+        assert _finished(c, only_created["id"])["data"] == {"done": 2, "total": 2}
+        got = receiver.wait_for(8)
+        assert sorted(r.headers["webhook-id"] for r in got[6:]) == sorted(created)
+        assert {r.path for r in got[6:]} == {"/a"}
+        everywhere = c.post("/api/v1/app/acme/bulk-replay", json={"since": HOUR_AGO, "channel": "eu"}).json()
+        assert everywhere["task"] == "application.bulk-replay"
+        assert _finished(c, everywhere["id"])["data"] == {"done": 2, "total": 2}
+        got = receiver.wait_for(10)
+    assert {r.path for r in got[8:]} == {"/a", "/b"}

@@ -2,6 +2,7 @@
 never got (replay-missing)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, insert, select, update
 
@@ -12,7 +13,7 @@ from hookline.store.messages import matching_endpoints_for, new_delivery
 from hookline.store.tables import Row
 
 d, m = t.delivery, t.message
-SUCCESS, PENDING, FAIL = 0, 1, 2
+SUCCESS, PENDING, FAIL, SENDING = 0, 1, 2, 3
 
 
 def _window(since_ms: int, until_ms: int | None) -> list[ColumnElement[bool]]:
@@ -60,3 +61,47 @@ async def send_missing(conn: Conn, endpoint: Row, msg_ids: Sequence[str], now: i
     if rows:
         await conn.execute(insert(d), rows)
         await notify_work(conn)
+
+
+@dataclass(frozen=True)
+class ReplayFilter:
+    since_ms: int
+    until_ms: int | None = None
+    event_types: Sequence[str] | None = None
+    channel: str | None = None
+    status: int | None = None
+
+
+async def matching_deliveries(conn: Conn, endpoint_ids: Sequence[str], f: ReplayFilter) -> list[tuple[str, str]]:
+    """(endpoint id, message id) of the deliveries a bulk replay covers."""
+    query = (
+        select(d.c.endpoint_id, d.c.msg_id)
+        .select_from(d.join(m, m.c.id == d.c.msg_id))
+        .where(d.c.endpoint_id.in_(list(endpoint_ids)), d.c.status != SENDING, *_window(f.since_ms, f.until_ms))
+        .order_by(d.c.msg_id)
+    )
+    if f.event_types:
+        query = query.where(m.c.event_type.in_(list(f.event_types)))
+    if f.status is not None:
+        query = query.where(d.c.status == f.status)
+    rows = [(row[0], row[1]) for row in (await conn.execute(query)).all()]
+    if f.channel:
+        channels = await _channels(conn, [msg for _, msg in rows])
+        rows = [(ep, msg) for ep, msg in rows if f.channel in (channels.get(msg) or ())]
+    return rows
+
+
+async def _channels(conn: Conn, msg_ids: list[str]) -> dict[str, list[str]]:
+    result = await conn.execute(select(m.c.id, m.c.channels).where(m.c.id.in_(msg_ids)))
+    return {row[0]: row[1] or [] for row in result.all()}
+
+
+async def replay_pairs(conn: Conn, pairs: Sequence[tuple[str, str]], now: int) -> None:
+    """Send each (endpoint, message) delivery again now, as a manual attempt."""
+    for endpoint_id, msg_id in pairs:
+        await conn.execute(
+            update(d)
+            .where(d.c.endpoint_id == endpoint_id, d.c.msg_id == msg_id, d.c.status != SENDING)
+            .values(status=PENDING, next_attempt_at=now, locked_until=None, trigger=1, updated_at=now)
+        )
+    await notify_work(conn)

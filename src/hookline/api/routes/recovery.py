@@ -9,6 +9,7 @@ at once with a task; ``GET /api/v1/background-task/{id}`` shows its progress.
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import structlog
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 
 from hookline.api.deps import AppId, Auth, Db, EndpointId, IdempotencyKey, load_app, to_ms
-from hookline.api.schemas import Model, ms_to_datetime
+from hookline.api.schemas import Channel, MessageStatus, Model, Name, ms_to_datetime
 from hookline.store import endpoints, recovery, tasks
 from hookline.store.database import Conn, Database, now_ms
 from hookline.store.errors import NotFoundError
@@ -25,7 +26,7 @@ from hookline.store.tables import Row
 router = APIRouter(tags=["Endpoint"])
 log = structlog.get_logger("hookline.tasks")
 _BATCH = 500
-TaskType = Literal["endpoint.recover", "endpoint.replay"]
+TaskType = Literal["endpoint.recover", "endpoint.replay", "endpoint.bulk-replay", "application.bulk-replay"]
 TaskStatus = Literal["running", "finished", "failed"]
 
 
@@ -51,16 +52,16 @@ def task_out(row: Row) -> BackgroundTaskOut:
     )
 
 
-Apply = Callable[[Conn, Row, Sequence[str], int], Awaitable[None]]
+Apply = Callable[[Conn, Sequence[Any], int], Awaitable[None]]
 
 
-async def _run(db: Database, task_id: str, endpoint: Row, msg_ids: list[str], apply: Apply, wake: Any) -> None:
+async def _run(db: Database, task_id: str, items: Sequence[Any], apply: Apply, wake: Any) -> None:
     done = 0
     try:
-        for start in range(0, len(msg_ids), _BATCH):
-            chunk = msg_ids[start : start + _BATCH]
+        for start in range(0, len(items), _BATCH):
+            chunk = items[start : start + _BATCH]
             async with db.write() as conn:
-                await apply(conn, endpoint, chunk, now_ms())
+                await apply(conn, chunk, now_ms())
                 done += len(chunk)
                 await tasks.progress(conn, task_id, done)
             if wake:
@@ -81,16 +82,93 @@ async def _start(
     async with db.write() as conn:
         endpoint = await endpoints.get(conn, app["id"], endpoint_id)
         if kind == "endpoint.recover":
-            msg_ids, apply = await recovery.failed_messages(conn, endpoint, since, until), recovery.resend
+            msg_ids = await recovery.failed_messages(conn, endpoint, since, until)
+            apply: Apply = partial(_for_endpoint, recovery.resend, endpoint)
         else:
-            msg_ids, apply = await recovery.missing_messages(conn, endpoint, since, until), recovery.send_missing
-        task = await tasks.create(conn, app["id"], kind, len(msg_ids))
+            msg_ids = await recovery.missing_messages(conn, endpoint, since, until)
+            apply = partial(_for_endpoint, recovery.send_missing, endpoint)
+    return await _launch(request, db, app["id"], kind, msg_ids, apply)
+
+
+async def _for_endpoint(
+    fn: Callable[[Conn, Row, Sequence[str], int], Awaitable[None]],
+    endpoint: Row,
+    conn: Conn,
+    msg_ids: Sequence[str],
+    now: int,
+) -> None:
+    await fn(conn, endpoint, msg_ids, now)
+
+
+async def _launch(
+    request: Request, db: Database, app_id: str, kind: TaskType, items: Sequence[Any], apply: Apply
+) -> BackgroundTaskOut:
+    async with db.write() as conn:
+        task = await tasks.create(conn, app_id, kind, len(items))
     engine = request.app.state.engine
     running: set[asyncio.Task[None]] = request.app.state.background_tasks
-    job = asyncio.create_task(_run(db, task["id"], endpoint, msg_ids, apply, engine.wake if engine else None))
+    job = asyncio.create_task(_run(db, task["id"], items, apply, engine.wake if engine else None))
     running.add(job)
     job.add_done_callback(running.discard)
     return task_out(task)
+
+
+class BulkReplayIn(RecoverIn):
+    event_types: list[Name] | None = None
+    channel: Channel | None = None
+    status: MessageStatus | None = None
+
+
+def _replay_filter(body: BulkReplayIn) -> recovery.ReplayFilter:
+    return recovery.ReplayFilter(
+        since_ms=to_ms(body.since) or 0,
+        until_ms=to_ms(body.until),
+        event_types=body.event_types,
+        channel=body.channel,
+        status=None if body.status is None else int(body.status),
+    )
+
+
+@router.post(
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/bulk-replay",
+    status_code=202,
+    response_model=BackgroundTaskOut,
+    operation_id="v1.endpoint.bulk-replay",
+)
+async def bulk_replay_endpoint(
+    app_id: AppId,
+    endpoint_id: EndpointId,
+    body: BulkReplayIn,
+    request: Request,
+    who: Auth,
+    db: Db,
+    idempotency_key: IdempotencyKey = None,
+) -> BackgroundTaskOut:
+    """Send the endpoint again every message of the window matching the filters
+    (event types, channel, delivery status)."""
+    app = await load_app(db, who, app_id)
+    async with db.read() as conn:
+        endpoint = await endpoints.get(conn, app["id"], endpoint_id)
+        pairs = await recovery.matching_deliveries(conn, [endpoint["id"]], _replay_filter(body))
+    return await _launch(request, db, app["id"], "endpoint.bulk-replay", pairs, recovery.replay_pairs)
+
+
+@router.post(
+    "/api/v1/app/{app_id}/bulk-replay",
+    status_code=202,
+    response_model=BackgroundTaskOut,
+    operation_id="v1.application.bulk-replay",
+    tags=["Application"],
+)
+async def bulk_replay_application(
+    app_id: AppId, body: BulkReplayIn, request: Request, who: Auth, db: Db, idempotency_key: IdempotencyKey = None
+) -> BackgroundTaskOut:
+    """The same for every endpoint of the application."""
+    app = await load_app(db, who, app_id)
+    async with db.read() as conn:
+        endpoint_ids = [row["id"] for row in await endpoints.for_app(conn, app["id"])]
+        pairs = await recovery.matching_deliveries(conn, endpoint_ids, _replay_filter(body))
+    return await _launch(request, db, app["id"], "application.bulk-replay", pairs, recovery.replay_pairs)
 
 
 @router.post(
