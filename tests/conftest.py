@@ -89,7 +89,8 @@ def hookline_factory(database_url: str) -> HooklineFactory:
 
     def factory(**overrides: Any) -> AbstractContextManager[Hookline]:
         run_engine = overrides.pop("run_engine", True)
-        return run_hookline(test_settings(database_url, **overrides), run_engine=run_engine)
+        prepare = overrides.pop("prepare", None)
+        return run_hookline(test_settings(database_url, **overrides), run_engine=run_engine, prepare=prepare)
 
     return factory
 

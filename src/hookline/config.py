@@ -53,6 +53,7 @@ class Settings:
     operational_webhook_secret: str | None = None
     body_timeout: float = 30.0
     proxy_headers: bool = False
+    otel_enabled: bool = False
     attempt_retention_days: float = 90.0
     cleaner_interval: float = 600.0
     log_level: str = "info"
@@ -79,6 +80,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "disable_after_days": float,
     "body_timeout": float,
     "proxy_headers": _bool,
+    "otel_enabled": _bool,
     "attempt_retention_days": float,
     "cleaner_interval": float,
 }

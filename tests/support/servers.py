@@ -57,9 +57,13 @@ class Hookline:
 
 
 @contextmanager
-def run_hookline(settings: Settings, *, run_engine: bool = True) -> Iterator[Hookline]:
+def run_hookline(
+    settings: Settings, *, run_engine: bool = True, prepare: Callable[[Any], None] | None = None
+) -> Iterator[Hookline]:
     port = free_port()
     app = create_app(settings, run_engine=run_engine)
+    if prepare:
+        prepare(app)  # before start: middleware and instrumentation must be in place by then
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=LimitedHttpToolsProtocol
     )

@@ -61,6 +61,10 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     for module in (messages, applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
+    if settings.otel_enabled:
+        from hookline import tracing
+
+        tracing.install(app)
     install_docs(app)
     app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
     app.add_middleware(JsonBodyMiddleware)
