@@ -75,7 +75,7 @@ async def load_app(db: Database, who: Principal, app_id: str) -> Row:
     """The addressed application, or 404 when it does not exist or is not the caller's."""
     async with db.read() as conn:
         row = await applications.find(conn, app_id)
-    if row is None or (who.app_id is not None and row["id"] != who.app_id):
+    if row is None or (who.app_id is not None and (row["id"] != who.app_id or row["internal"])):
         raise NotFoundError("application")
     return row
 

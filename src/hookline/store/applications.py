@@ -14,7 +14,13 @@ from hookline.store.tables import Row
 app = t.application
 
 
-_FIND = select(app).where(or_(app.c.id == bindparam("key"), app.c.uid == bindparam("key"))).limit(1)
+# An id wins over a uid that happens to spell it, so that no uid can shadow another application.
+_FIND = (
+    select(app)
+    .where(or_(app.c.id == bindparam("key"), app.c.uid == bindparam("key")))
+    .order_by((app.c.id == bindparam("key")).desc())
+    .limit(1)
+)
 
 
 async def find(conn: Conn, id_or_uid: str) -> Row | None:

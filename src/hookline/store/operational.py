@@ -1,8 +1,9 @@
 """Operational webhooks: hookline's own events, delivered to the operator.
 
-They live in an ordinary application (uid ``hookline-operational``), so they
-travel through the same queue, signing and retries as every other message, and
-the operator manages their endpoints with the ordinary endpoint routes.
+They live in an application of their own, so they travel through the same
+queue, signing and retries as every other message. That application is marked
+``internal``, a column no API call can set: it has no uid a tenant could take,
+no token can be scoped to it, and it is never listed.
 """
 
 from datetime import UTC, datetime
@@ -15,7 +16,6 @@ from hookline.store import applications, endpoints, messages
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 
-OPERATIONAL_APP_UID = "hookline-operational"
 EVENT_TYPES = (
     "endpoint.created",
     "endpoint.updated",
@@ -30,7 +30,7 @@ FAILING_AFTER = 4
 
 
 async def operational_app_id(conn: Conn) -> str | None:
-    query = select(t.application.c.id).where(t.application.c.uid == OPERATIONAL_APP_UID)
+    query = select(t.application.c.id).where(t.application.c.internal.is_(True)).order_by(t.application.c.id).limit(1)
     return (await conn.execute(query)).scalar_one_or_none()
 
 
@@ -88,17 +88,16 @@ async def attempt_event(
 
 async def configure_from_env(conn: Conn, url: str, secret: str | None, sealed_secret: str) -> None:
     """Make sure the operational app and its env-configured endpoint (uid ``env``) exist."""
-    app = await applications.find(conn, OPERATIONAL_APP_UID)
-    if app is None:
-        app = await applications.create(
-            conn, {"name": "hookline operational webhooks", "uid": OPERATIONAL_APP_UID, "metadata": {}}
-        )
-    existing = await endpoints.find(conn, app["id"], "env")
+    app_id = await operational_app_id(conn)
+    if app_id is None:
+        app: dict[str, Any] = {"name": "hookline operational webhooks", "uid": None, "metadata": {}, "internal": True}
+        app_id = (await applications.create(conn, app))["id"]
+    existing = await endpoints.find(conn, app_id, "env")
     fields: dict[str, Any] = {"url": url, "disabled": False}
     if existing is None:
         await endpoints.create(
             conn,
-            app["id"],
+            app_id,
             {
                 **fields,
                 "uid": "env",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # What queries hand back: a Row, or a dict with the same keys.
@@ -36,6 +37,8 @@ application = Table(
     Column("throttle_tat", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # hookline's own applications (operational webhooks): set only by hookline, never by the API.
+    Column("internal", Boolean, nullable=False, server_default=false()),
 )
 
 event_type = Table(

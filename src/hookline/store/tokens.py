@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 from hookline.domain.ids import new_id
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
+from hookline.store.errors import NotFoundError
 from hookline.store.tables import Row
 
 TOKEN_PREFIX = "hl_"  # noqa: S105 - a prefix, not a secret
@@ -23,6 +24,11 @@ def generate_token() -> str:
 
 async def create(conn: Conn, *, app_id: str | None, name: str) -> str:
     """Store a new token and return it; it cannot be read back later."""
+    if app_id is not None:
+        # hookline's internal applications (operational webhooks) are never a tenant's.
+        query = select(t.application.c.internal).where(t.application.c.id == app_id)
+        if (await conn.execute(query)).scalar_one_or_none() in (None, True):
+            raise NotFoundError("application")
     token = generate_token()
     await conn.execute(
         insert(t.api_token).values(

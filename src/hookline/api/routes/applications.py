@@ -5,7 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
+from hookline.api.auth import Principal
 from hookline.api.deps import AppId, Auth, Db, IdempotencyKey, Iterator, Limit, Order, load_app
+from hookline.api.errors import ApiError
 from hookline.api.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -45,7 +47,7 @@ def _fields(body: ApplicationIn | ApplicationPatch, *, partial: bool) -> dict[st
 async def list_applications(
     who: Auth, db: Db, limit: Limit = 50, iterator: Iterator = None, order: Order = "ascending"
 ) -> ListResponse[ApplicationOut]:
-    query = select(tables.application)
+    query = select(tables.application).where(tables.application.c.internal.is_(False))
     if who.app_id is not None:
         query = query.where(tables.application.c.id == who.app_id)
     async with db.read() as conn:
@@ -109,14 +111,34 @@ async def update_application(
         fields = _fields(body, partial=False)
         if "uid" not in body.model_fields_set:
             fields.pop("uid")  # keep the uid the caller may be addressing it by
+        _keep_admin_fields(who, existing, body, fields)
         return app_out(await applications.update_fields(conn, existing["id"], fields))
 
 
 @router.patch("/{app_id}", response_model=ApplicationOut, operation_id="v1.application.patch")
 async def patch_application(app_id: AppId, body: ApplicationPatch, who: Auth, db: Db) -> ApplicationOut:
     row = await load_app(db, who, app_id)
+    fields = _fields(body, partial=True)
+    _keep_admin_fields(who, row, body, fields)
     async with db.write() as conn:
-        return app_out(await applications.update_fields(conn, row["id"], _fields(body, partial=True)))
+        return app_out(await applications.update_fields(conn, row["id"], fields))
+
+
+# What an application is to the operator: its identity and its limits. A tenant's token may rename
+# its application, but may not change these (a new uid could impersonate another application).
+_ADMIN_FIELDS = {"uid": "uid", "metadata": "metadata", "throttle_rate": "throttleRate"}
+
+
+def _keep_admin_fields(
+    who: Principal, current: Row, body: ApplicationIn | ApplicationPatch, fields: dict[str, Any]
+) -> None:
+    """Refuse an application token's change to an admin-owned field; leave unsent ones as they are."""
+    if who.is_admin:
+        return
+    for column, name in _ADMIN_FIELDS.items():
+        if column in body.model_fields_set and fields.get(column) != current[column]:
+            raise ApiError(403, "forbidden", f"{name}: an application-scoped token cannot change it")
+        fields.pop(column, None)
 
 
 @router.delete("/{app_id}", status_code=204, response_class=Response, operation_id="v1.application.delete")
