@@ -197,7 +197,7 @@ async def test_a_worker_that_dies_fails_only_its_run(sandbox: Sandbox) -> None:
     await asyncio.sleep(0.3)
     worker.process.kill()
     result = await pending
-    assert result == TransformError("crashed", "the sandbox process died running the transformation (exit -9)")
+    assert result == TransformError("crashed", "the sandbox process died running the transformation")
     assert isinstance(await sandbox.run("function handler(w) { return w }", WEBHOOK), TransformResult)
 
 

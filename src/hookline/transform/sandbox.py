@@ -77,7 +77,7 @@ def _died(returncode: int | None, stderr: bytes) -> TransformError:
     # heap ceiling or RLIMIT_DATA.
     if b"out of memory" in stderr or (returncode is not None and -returncode in (signal.SIGTRAP, signal.SIGABRT)):
         return TransformError("memory", "the transformation exhausted the sandbox's memory")
-    return TransformError("crashed", f"the sandbox process died running the transformation (exit {returncode})")
+    return TransformError("crashed", "the sandbox process died running the transformation")
 
 
 class _Worker:
