@@ -391,7 +391,7 @@ FILTER = st.builds(
 )
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(FILTER, DOCUMENT)
 def test_matches_agrees_with_the_reference(f: dict[str, Any], document: dict[str, Any]) -> None:
     assert matches(f, document) is ref(document, f)

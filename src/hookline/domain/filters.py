@@ -80,26 +80,30 @@ def format_path(path: tuple[str | int, ...]) -> str:
 # --- value helpers -------------------------------------------------------------------------
 
 
+# Exact types rather than isinstance: bool is an int in Python but a distinct type in
+# JSON, and a type() lookup keeps the hot path cheap. Documents come from a JSON parser.
+_NUMBER: Final = (int, float)
+_PRIMITIVE: Final = (str, int, float, bool, type(None))
+
+
 def _is_number(v: object) -> bool:
-    # bool is an int in Python but a distinct type in JSON.
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    return type(v) in _NUMBER
 
 
 def _is_primitive(v: object) -> bool:
-    return v is None or isinstance(v, str | bool | int | float)
+    return type(v) in _PRIMITIVE
 
 
-def _equal(a: object, b: object) -> bool:
-    """JSON equality: typed for primitives, structural for arrays and objects."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a is b
-    if _is_number(a):
-        return _is_number(b) and a == b
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(map(_equal, a, b))
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_equal(v, b[k]) for k, v in a.items())
-    return type(a) is type(b) and a == b
+def _equal(a: Any, b: Any) -> bool:
+    """JSON equality: typed for primitives (``1 == 1.0``), structural for arrays and objects."""
+    ta, tb = type(a), type(b)
+    if ta is not tb:
+        return ta in _NUMBER and tb in _NUMBER and bool(a == b)
+    if ta is list:
+        return len(a) == len(b) and all(map(_equal, a, b))
+    if ta is dict:
+        return a.keys() == b.keys() and all(_equal(v, b[k]) for k, v in a.items())
+    return bool(a == b)
 
 
 def _ordered(v: object, operand: object) -> bool:
@@ -236,10 +240,16 @@ def _compile(schema: object) -> Predicate:
 
 
 def _compile_primitive(expected: object) -> Predicate:
+    kinds = _NUMBER if _is_number(expected) else (type(expected),)
+
     def pred(v: Any) -> bool:
-        if isinstance(v, list):
-            return any(pred(item) for item in v)
-        return _is_primitive(v) and _equal(v, expected)
+        kind = type(v)
+        if kind is list:
+            for item in v:  # noqa: SIM110 (no generator on the hot path)
+                if pred(item):
+                    return True
+            return False
+        return kind in kinds and bool(v == expected)
 
     return pred
 
@@ -274,7 +284,10 @@ def _all(checks: list[Predicate]) -> Predicate:
         return checks[0]
 
     def pred(v: Any) -> bool:
-        return all(check(v) for check in checks)
+        for check in checks:  # noqa: SIM110 (no generator on the hot path)
+            if not check(v):
+                return False
+        return True
 
     return pred
 
@@ -282,7 +295,10 @@ def _all(checks: list[Predicate]) -> Predicate:
 def _elementwise(check: Predicate) -> Predicate:
     def pred(v: Any) -> bool:
         if isinstance(v, list):
-            return any(pred(item) for item in v)
+            for item in v:  # noqa: SIM110 (no generator on the hot path)
+                if pred(item):
+                    return True
+            return False
         return check(v)
 
     return pred
@@ -293,7 +309,10 @@ def _compile_fields(fields: list[tuple[str, Predicate]]) -> Predicate:
         if not isinstance(v, dict):
             return False
         get = v.get
-        return all(p(get(key, MISSING)) for key, p in fields)
+        for key, p in fields:  # noqa: SIM110 (no generator on the hot path)
+            if not p(get(key, MISSING)):
+                return False
+        return True
 
     return pred
 
@@ -330,11 +349,12 @@ def _compile_in(operand: Any, *, negate: bool) -> Predicate:
     missing field), as in Outpost.
     """
     if isinstance(operand, list):
+        members = frozenset(_member_key(item) for item in operand)
 
         def within(v: Any) -> bool | None:
-            if not _is_primitive(v):
+            if type(v) not in _PRIMITIVE:
                 return None
-            return any(_equal(v, item) for item in operand)
+            return _member_key(v) in members
 
     else:
 
@@ -356,6 +376,12 @@ def _compile_in(operand: Any, *, negate: bool) -> Predicate:
             return within(v) is True
 
     return pred
+
+
+def _member_key(v: Any) -> tuple[object, Any]:
+    # Tagged by JSON type, so 1 and 1.0 meet (equal hashes) but 1 and true do not.
+    kind = type(v)
+    return (int if kind is float else kind), v
 
 
 def _compile_order(op: str, operand: Any) -> Predicate:
