@@ -16,13 +16,17 @@ from urllib.parse import urlsplit
 
 MAX_CODE_BYTES: Final = 50 * 1024
 DEFAULT_TIMEOUT: Final = 0.2
+MAX_TIMEOUT: Final = 30.0
 DEFAULT_MEMORY_MB: Final = 128
-# Room for the interpreter and V8 outside the JS heap; bounds ArrayBuffers as well.
-PROCESS_HEADROOM_MB: Final = 512
+# RLIMIT_DATA of a worker is the JS heap limit plus this. V8 alone reserves ~570 MB of
+# writable (mostly untouched) address space, which the limit counts; the rest is room for
+# results. It bounds ArrayBuffers too: a 1 GB one fails.
+PROCESS_HEADROOM_MB: Final = 1024
 # IPC and creating a V8 context are outside V8's own clock; on a loaded machine they can
 # take a while, so the watchdog allows this much beyond the limit before killing.
 WATCHDOG_GRACE: Final = 2.0
 METHODS: Final = ("POST", "PUT")
+MAX_RESULT_BYTES: Final = 8 * 1024 * 1024
 
 ErrorKind = Literal["too_large", "syntax", "exception", "timeout", "memory", "invalid", "crashed"]
 
@@ -104,7 +108,7 @@ class _Worker:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            limit=64 * 1024 * 1024,
+            limit=MAX_RESULT_BYTES,
         )
         worker = cls(process)
         worker.stderr_task = asyncio.create_task(worker._drain_stderr())
@@ -121,9 +125,9 @@ class _Worker:
             raise EOFError
         return json.loads(line)
 
-    async def ask(self, request: dict[str, Any]) -> Any:
+    async def ask(self, request: str) -> Any:
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(request).encode() + b"\n")
+        self.process.stdin.write(request.encode() + b"\n")
         await self.process.stdin.drain()
         return await self._read()
 
@@ -148,9 +152,12 @@ class Sandbox:
     async def run(
         self, code: str, webhook: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT
     ) -> TransformResult | TransformError:
+        if not 0 < timeout <= MAX_TIMEOUT:
+            raise ValueError(f"timeout must be in (0, {MAX_TIMEOUT}] seconds")
         if len(code.encode()) > MAX_CODE_BYTES:
             return TransformError("too_large", f"the code is over {MAX_CODE_BYTES // 1024} KB")
-        request = {"code": code, "webhook": webhook, "timeout": timeout, "memory": self.memory}
+        # Serialized up front: a webhook that is not JSON is the caller's bug, not the code's.
+        request = json.dumps({"code": code, "webhook": webhook, "timeout": timeout, "memory": self.memory})
         async with self._slots:
             worker = self._idle.pop() if self._idle else await self._spawn()
             try:
@@ -158,9 +165,12 @@ class Sandbox:
             except TimeoutError:
                 await self._discard(worker)
                 return TransformError("timeout", f"the transformation ran longer than {timeout * 1000:.0f} ms")
-            except (EOFError, ConnectionError, ValueError):
+            except (EOFError, ConnectionError):
                 await self._discard(worker)
                 return _died(worker.process.returncode, worker.stderr_head)
+            except ValueError:  # an answer line over the stream limit
+                await self._discard(worker)
+                return TransformError("invalid", "the handler's result is too large")
             except BaseException:
                 worker.kill()  # cancelled mid-run: the worker's state is unknown
                 self._all.discard(worker)
