@@ -266,3 +266,12 @@ async def test_caller_mistakes_raise(sandbox: Sandbox) -> None:
         await sandbox.run("function handler(w) { return w }", WEBHOOK, timeout=0)
     with pytest.raises(TypeError):
         await sandbox.run("function handler(w) { return w }", {**WEBHOOK, "payload": object()})
+
+
+async def test_a_sandbox_that_cannot_start_is_an_error_not_an_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    box = Sandbox(size=1)
+    monkeypatch.setattr("sys.executable", "/bin/false")
+    result = await box.run("function handler(w) { return w }", WEBHOOK)
+    assert isinstance(result, TransformError) and result.kind == "unavailable"
+    assert "could not start" in result.message
+    await box.close()

@@ -25,10 +25,11 @@ PROCESS_HEADROOM_MB: Final = 1024
 # IPC and creating a V8 context are outside V8's own clock; on a loaded machine they can
 # take a while, so the watchdog allows this much beyond the limit before killing.
 WATCHDOG_GRACE: Final = 2.0
+STARTUP_TIMEOUT: Final = 30.0
 METHODS: Final = ("POST", "PUT")
 MAX_RESULT_BYTES: Final = 8 * 1024 * 1024
 
-ErrorKind = Literal["too_large", "syntax", "exception", "timeout", "memory", "invalid", "crashed"]
+ErrorKind = Literal["too_large", "syntax", "exception", "timeout", "memory", "invalid", "crashed", "unavailable"]
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,16 @@ class _Worker:
         )
         worker = cls(process)
         worker.stderr_task = asyncio.create_task(worker._drain_stderr())
-        ready = await worker._read()
+        try:
+            ready = await asyncio.wait_for(worker._read(), STARTUP_TIMEOUT)
+        except (EOFError, TimeoutError, ValueError):
+            ready = None
         if ready != {"ready": True}:
             worker.kill()
-            raise RuntimeError("the transformation sandbox did not start")
+            await process.wait()
+            await worker.stderr_task
+            last = worker.stderr_head.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise EOFError(last[0])
         return worker
 
     async def _read(self) -> Any:
@@ -159,7 +166,10 @@ class Sandbox:
         # Serialized up front: a webhook that is not JSON is the caller's bug, not the code's.
         request = json.dumps({"code": code, "webhook": webhook, "timeout": timeout, "memory": self.memory})
         async with self._slots:
-            worker = self._idle.pop() if self._idle else await self._spawn()
+            try:
+                worker = self._idle.pop() if self._idle else await self._spawn()
+            except (OSError, EOFError, ValueError) as exc:
+                return TransformError("unavailable", f"the transformation sandbox could not start: {exc!r}")
             try:
                 answer = await asyncio.wait_for(worker.ask(request), timeout + WATCHDOG_GRACE)
             except TimeoutError:
