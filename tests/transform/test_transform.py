@@ -275,3 +275,12 @@ async def test_a_sandbox_that_cannot_start_is_an_error_not_an_exception(monkeypa
     assert isinstance(result, TransformError) and result.kind == "unavailable"
     assert "could not start" in result.message
     await box.close()
+
+
+async def test_a_worker_that_died_while_idle_is_replaced_before_the_next_run(sandbox: Sandbox) -> None:
+    await sandbox.run("function handler(w) { return w }", WEBHOOK)
+    (worker,) = sandbox._all
+    worker.process.kill()
+    await worker.process.wait()
+    assert isinstance(await sandbox.run("function handler(w) { return w }", WEBHOOK), TransformResult)
+    assert worker not in sandbox._all

@@ -167,7 +167,7 @@ class Sandbox:
         request = json.dumps({"code": code, "webhook": webhook, "timeout": timeout, "memory": self.memory})
         async with self._slots:
             try:
-                worker = self._idle.pop() if self._idle else await self._spawn()
+                worker = await self._take()
             except (OSError, EOFError, ValueError) as exc:
                 return TransformError("unavailable", f"the transformation sandbox could not start: {exc!r}")
             try:
@@ -189,6 +189,14 @@ class Sandbox:
         if "error" in answer:
             return TransformError(answer["error"]["kind"], answer["error"]["message"])
         return interpret(answer["ok"])
+
+    async def _take(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.returncode is None:
+                return worker
+            await self._discard(worker)  # died while idle: not this run's fault
+        return await self._spawn()
 
     async def _spawn(self) -> _Worker:
         worker = await _Worker.start(self.memory_mb, self._data_limit)
