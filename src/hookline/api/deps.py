@@ -7,7 +7,6 @@ from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from hookline.api.auth import Principal, authenticate, bearer
-from hookline.api.errors import ApiError
 from hookline.config import Settings
 from hookline.delivery.engine import DeliveryEngine
 from hookline.store import applications
@@ -78,11 +77,6 @@ async def load_app(db: Database, who: Principal, app_id: str) -> Row:
     if row is None or (who.app_id is not None and (row["id"] != who.app_id or row["internal"])):
         raise NotFoundError("application")
     return row
-
-
-def forbid_app_token(who: Principal) -> None:
-    if not who.is_admin:
-        raise ApiError(403, "forbidden", "this token is scoped to one application")
 
 
 def to_ms(value: datetime | None) -> int | None:

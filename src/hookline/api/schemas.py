@@ -123,11 +123,6 @@ class ListResponse(Model, Generic[T]):
     done: bool
 
 
-class HttpErrorOut(Model):
-    code: str
-    detail: Any
-
-
 # -- applications ------------------------------------------------------------
 class ApplicationIn(Model):
     name: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\x00]+$")]

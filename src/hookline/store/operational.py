@@ -16,15 +16,6 @@ from hookline.store import applications, endpoints, messages
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 
-EVENT_TYPES = (
-    "endpoint.created",
-    "endpoint.updated",
-    "endpoint.deleted",
-    "endpoint.disabled",
-    "message.attempt.failing",
-    "message.attempt.exhausted",
-    "message.attempt.recovered",
-)
 # Svix's rule: a message is "failing" once its 4th attempt has failed.
 FAILING_AFTER = 4
 

@@ -14,7 +14,6 @@ from hookline.store.database import Conn
 from hookline.store.tables import Row
 
 MAX_LIMIT = 250
-DEFAULT_LIMIT = 50
 
 
 @dataclass(frozen=True)
