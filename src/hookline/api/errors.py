@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from hookline import metrics
 from hookline.errors import Conflict, Forbidden, HooklineError, Invalid, NotFound, TooLarge, Unavailable
-from hookline.store.database import DatabaseUnavailableError, is_disconnect
+from hookline.services.context import DatabaseUnavailableError, is_disconnect
 
 log = structlog.get_logger("hookline.api")
 
