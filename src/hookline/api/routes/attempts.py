@@ -30,7 +30,7 @@ from hookline.api.schemas import (
     StatusCodeClass,
     ms_to_datetime,
 )
-from hookline.domain.model import Attempt, AttemptFilter, DeliveryState, DeliveryStatus
+from hookline.domain.model import Attempt, AttemptFilter, DeliveryState, DeliveryStatus, Trigger
 from hookline.services import listings
 
 router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"])
@@ -50,7 +50,7 @@ def attempt_out(attempt: Attempt) -> MessageAttemptOut:
         response_duration_ms=attempt.response_duration_ms,
         status=MessageStatus(attempt.status),
         status_text=STATUS_TEXT[attempt.status],
-        trigger_type=0 if attempt.trigger == 0 else 1,
+        trigger_type=0 if attempt.trigger == Trigger.SCHEDULED else 1,
         attempt_number=attempt.attempt_number,
         error=attempt.error,
         timestamp=ms_to_datetime(attempt.created_at),
