@@ -61,7 +61,7 @@ async def put(
     ``sent`` names the fields the caller gave. Returns the application and whether it was created."""
     async with ctx.db.write() as conn:
         existing = _visible(await applications.find(conn, key), tenant)
-        if existing is None or (tenant is not None and existing.id != tenant):
+        if existing is None:
             if tenant is not None:
                 raise Forbidden(SCOPED)
             fields = {**fields, "uid": fields.get("uid") or key}
