@@ -1,6 +1,7 @@
 """/api/v1/app/{app}/msg: publishing and reading messages."""
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -58,7 +59,9 @@ def message_out(message: Message, with_content: bool = True) -> MessageOut:
     return MessageOut(**message_fields(message, with_content))
 
 
-def message_filter(channel: str | None, before: Any, after: Any, event_types: list[str] | None) -> MessageFilter:
+def message_filter(
+    channel: str | None, before: datetime | None, after: datetime | None, event_types: list[str] | None
+) -> MessageFilter:
     """The message filter of a listing's query parameters."""
     types = split_csv(event_types)
     return MessageFilter(
