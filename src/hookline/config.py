@@ -3,7 +3,7 @@
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 from hookline.domain.retry import DEFAULT_SCHEDULE, parse_schedule
@@ -58,7 +58,6 @@ class Settings:
     cleaner_interval: float = 600.0
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -108,8 +107,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         raw = env.get(f"HOOKLINE_{f.name.upper()}")
         if raw is None or raw == "":
             continue
