@@ -8,12 +8,14 @@ from typing import IO, Any
 import click
 
 from hookline.cli.options import Session, api_command, limit_option
-from hookline.cli.output import show
+from hookline.cli.output import cell, clip, show
 from hookline.client import Attempt, Message, MessageEndpoint
 
 STATUSES = {"success": 0, "pending": 1, "fail": 2, "sending": 3}
 TRIGGERS = {0: "scheduled", 1: "manual"}
-ATTEMPT_COLUMNS = ("id", "time", "msg", "endpoint", "status", "code", "ms", "trigger", "#")
+ATTEMPT_COLUMNS = ("id", "time", "msg", "endpoint", "status", "code", "ms", "trigger", "#", "url", "error")
+URL_WIDTH = 40
+ERROR_WIDTH = 60
 
 
 def message_input(document: Any, event_type: str | None) -> dict[str, Any]:
@@ -38,6 +40,24 @@ def status_summary(destinations: Sequence[MessageEndpoint]) -> str:
     return ", ".join(f"{n} {text}" for text, n in sorted(counts.items()))
 
 
+def failure(a: Attempt) -> str | None:
+    """Why an attempt failed: the engine's error when no answer came (refused, timed out,
+    blocked address), else the start of the receiver's answer. None for a success."""
+    if a.error:
+        return a.error
+    if a.status_text == "success":
+        return None
+    return a.response or None
+
+
+def attempt_url(a: Attempt) -> str:
+    return clip(cell(a.url), URL_WIDTH)
+
+
+def attempt_error(a: Attempt) -> str:
+    return clip(cell(failure(a)), ERROR_WIDTH)
+
+
 def show_attempts(session: Session, attempts: Sequence[Attempt]) -> None:
     rows = [
         (
@@ -50,6 +70,8 @@ def show_attempts(session: Session, attempts: Sequence[Attempt]) -> None:
             a.response_duration_ms,
             TRIGGERS.get(a.trigger_type, a.trigger_type),
             a.attempt_number,
+            attempt_url(a),
+            attempt_error(a),
         )
         for a in attempts
     ]
