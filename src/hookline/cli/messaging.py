@@ -182,7 +182,7 @@ def _destination(d: MessageEndpoint) -> dict[str, Any]:
 def attempts(
     session: Session, app_id: str, endpoint_id: str | None, msg_id: str | None, status: str | None, limit: int
 ) -> None:
-    """Delivery attempts of APP, newest first: by --endpoint, by --msg, or both."""
+    """Delivery attempts of APP, newest first: all of them, or by --endpoint, by --msg, or both."""
     client = session.client
     code = STATUSES[status] if status else None
     if msg_id is not None:
@@ -190,8 +190,18 @@ def attempts(
     elif endpoint_id is not None:
         found = session.take(client.attempts.list_by_endpoint, limit, app_id, endpoint_id, status=code)
     else:
-        raise click.UsageError("pass --endpoint, --msg or both")
+        # The API lists attempts per endpoint or per message only: the newest `limit` of the
+        # application are among the newest `limit` of each endpoint.
+        endpoint_ids = [e.id for e in client.iterate(client.endpoints.list, app_id, limit=250)]
+        lists = [session.take(client.attempts.list_by_endpoint, limit, app_id, e, status=code) for e in endpoint_ids]
+        found = newest_first(lists, limit)
     show_attempts(session, found)
+
+
+def newest_first(lists: Sequence[Sequence[Attempt]], limit: int) -> list[Attempt]:
+    """Several attempt lists merged, newest first (ids break ties: they grow with time), cut to ``limit``."""
+    merged = [a for attempts in lists for a in attempts]
+    return sorted(merged, key=lambda a: (a.timestamp, a.id), reverse=True)[:limit]
 
 
 @click.command("resend")
