@@ -8,6 +8,8 @@ from tests.cli.conftest import Cli, assert_one_line_error
 from tests.support.servers import Receiver, Reply, free_port, wait_until
 
 from hookline import Client
+from hookline.cli.messaging import newest_first
+from hookline.client import Attempt
 
 ATTEMPT_COLUMNS_SHOWN = ("ID", "TIME", "MSG", "ENDPOINT", "STATUS", "CODE", "MS", "TRIGGER", "#", "URL", "ERROR")
 
@@ -101,8 +103,43 @@ def test_attempts_and_resend(cli: Cli, acme: tuple[Client, str], receiver: Recei
     }
 
 
-def test_attempts_needs_a_filter(cli: Cli, acme: tuple[Client, str]) -> None:
-    assert "pass --endpoint, --msg or both" in assert_one_line_error(cli("attempts", "acme"), exit_code=2)
+def test_attempts_of_the_whole_application_newest_first(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    second = client.endpoints.create("acme", receiver.url("/second")).id
+    for n in range(3):
+        client.messages.create("acme", "a.b", {"n": n})
+    receiver.wait_for(6)
+    wait_until(lambda: all(len(client.attempts.list_by_endpoint("acme", e).data) == 3 for e in (endpoint_id, second)))
+
+    listed = cli.json("attempts", "acme")
+    assert len(listed) == 6 and {a["endpointId"] for a in listed} == {endpoint_id, second}
+    assert [(a["timestamp"], a["id"]) for a in listed] == sorted(
+        ((a["timestamp"], a["id"]) for a in listed), reverse=True
+    )
+    newest = cli.json("attempts", "acme", "--limit", "2")
+    assert [a["id"] for a in newest] == [a["id"] for a in listed[:2]]
+    assert cli.json("attempts", "acme", "--status", "fail") == []
+    lines = cli.ok("attempts", "acme").stdout.splitlines()
+    assert len(lines) == 7 and lines[0].split()[-2:] == ["URL", "ERROR"]
+
+
+def test_newest_first_merges_and_cuts() -> None:
+    def attempt(number: int, second: int) -> Attempt:
+        return Attempt.from_json(
+            {
+                "id": f"atmpt_{number}",
+                "msgId": "msg_1",
+                "endpointId": "ep_1",
+                "url": "http://x",
+                "status": 0,
+                "statusText": "success",
+                "timestamp": f"2024-05-01T12:00:{second:02d}+00:00",
+            }
+        )
+
+    a1, a2, a3, b1 = attempt(1, 1), attempt(2, 3), attempt(3, 3), attempt(4, 2)
+    assert newest_first([[a3, a2, a1], [b1]], 3) == [a3, a2, b1]
+    assert newest_first([], 5) == []
 
 
 def test_resend_of_an_unknown_message(cli: Cli, acme: tuple[Client, str]) -> None:
