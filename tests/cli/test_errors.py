@@ -7,7 +7,19 @@ from tests.support.servers import ADMIN_TOKEN, free_port
 
 from hookline.cli import main
 
-COMMANDS = ("app", "endpoint", "event-type", "send", "messages", "attempts", "tail", "resend", "recover", "replay")
+COMMANDS = (
+    "app",
+    "endpoint",
+    "event-type",
+    "send",
+    "messages",
+    "attempts",
+    "tail",
+    "resend",
+    "recover",
+    "replay",
+    "bulk-replay",
+)
 
 
 def test_help_lists_every_client_command() -> None:
