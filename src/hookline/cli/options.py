@@ -33,9 +33,10 @@ def one_line_usage_errors() -> Iterator[None]:
     except click.exceptions.NoArgsIsHelpError:
         raise  # a group called alone prints its help: that is not an error line
     except click.UsageError as exc:
-        message = exc.format_message()
+        message = exc.format_message().rstrip()
         if exc.ctx is not None:
-            message += f" See '{exc.ctx.command_path} --help'."
+            end = "" if message.endswith((".", "?", "!")) else "."
+            message += f"{end} See '{exc.ctx.command_path} --help'."
         raise UsageLine(message) from None
 
 
@@ -134,12 +135,12 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
 
 
-def duration_seconds(text: str) -> float:
-    """``parse_duration`` in seconds, failing as a usage error (for ``prune --older-than``)."""
+def duration_seconds(text: str, option: str = "--older-than") -> float:
+    """``parse_duration`` in seconds, failing as a usage error about ``option`` (``prune --older-than``)."""
     try:
         return parse_duration(text).total_seconds()
     except ValueError:
-        raise click.BadParameter(DURATION_HINT) from None
+        raise click.BadParameter(f"{text!r}: {DURATION_HINT}", param_hint=f"'{option}'") from None
 
 
 def parse_when(text: str, now: datetime) -> datetime:
