@@ -1,0 +1,1 @@
+"""Use-cases: the operations every entry point (API, dashboard, CLI) calls."""
