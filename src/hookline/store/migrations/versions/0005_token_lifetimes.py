@@ -4,6 +4,7 @@ Revision ID: 0005
 Revises: 0003
 """
 
+import time
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -25,13 +26,23 @@ def upgrade() -> None:
         batch.add_column(sa.Column("session_id", sa.String(length=256), nullable=True))
         batch.create_index("ix_api_token_app", ["app_id", "session_id"])
     # Earlier versions named their tokens by how they were made: that names their origin.
-    token = sa.table("api_token", sa.column("name", sa.Text), sa.column("app_id"), sa.column("origin", sa.String))
+    token = sa.table(
+        "api_token",
+        sa.column("name", sa.Text),
+        sa.column("app_id"),
+        sa.column("origin", sa.String),
+        sa.column("expires_at", sa.BigInteger),
+    )
     op.execute(
         token.update()
         .where(token.c.name == "admin (generated at first start)", token.c.app_id.is_(None))
         .values(origin="generated")
     )
-    op.execute(token.update().where(token.c.name == "app portal access").values(origin="portal"))
+    # Portal tokens used to live forever: give the existing ones Svix's 7 days from now.
+    week_from_now = int(time.time() * 1000) + 7 * 24 * 3600 * 1000
+    op.execute(
+        token.update().where(token.c.name == "app portal access").values(origin="portal", expires_at=week_from_now)
+    )
 
 
 def downgrade() -> None:
