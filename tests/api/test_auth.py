@@ -11,6 +11,7 @@ from svix.models import AppPortalCapability
 from tests.support.api import make_endpoint, publish
 from tests.support.servers import ADMIN_TOKEN, Receiver
 
+from hookline.api.errors import ApiError
 from hookline.store import tokens
 from hookline.store.database import Database
 
@@ -142,3 +143,23 @@ def test_svix_sdk_authentication_calls(hookline) -> None:
     Svix(other, SvixOptions(server_url=hookline.url)).authentication.logout()
     with httpx.Client(base_url=hookline.url) as c:
         assert c.get("/api/v1/app/acme", headers={"Authorization": f"Bearer {other}"}).status_code == 401
+
+
+def test_the_capability_policy_names_real_routes_and_starts_closed() -> None:
+    """A typo in POLICY would silently close a route to every capability: each entry must be served."""
+    from hookline.api.app import create_app
+    from hookline.api.auth import POLICY, Principal, need
+    from hookline.config import Settings
+    from hookline.services.tokens import Capability
+
+    app = create_app(Settings(database_url="sqlite:///unused.db"), run_engine=False)
+    served = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
+    assert set(POLICY) <= served, set(POLICY) - served
+    # Routes not in the table: reads need ViewBase, anything else a token without capability limits.
+    assert need("GET", "/api/v1/app/{app_id}/msg") == frozenset({Capability.VIEW_BASE})
+    assert need("POST", "/api/v1/app/{app_id}/msg") == "full"
+    viewer = Principal(app_id="app_1", capabilities=frozenset({Capability.VIEW_BASE}))
+    viewer.authorize("GET", "/api/v1/app/{app_id}/endpoint")
+    with pytest.raises(ApiError):
+        viewer.authorize("GET", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret")
+    Principal(app_id="app_1", read_only=True).authorize("POST", "/api/v1/auth/logout")
