@@ -13,9 +13,8 @@ from hookline.store import applications
 from hookline.store import tokens as store
 from hookline.store.database import Database, now_ms
 from hookline.store.errors import NotFoundError
-from hookline.store.pagination import Page
 from hookline.store.tables import Row
-from hookline.store.tokens import GENERATED_NAME, NewToken, Origin, StoredToken, hash_token
+from hookline.store.tokens import GENERATED_NAME, NewToken, Origin, StoredToken, TokenPage, hash_token
 
 __all__ = [
     "PORTAL_EXPIRY_DEFAULT",
@@ -25,6 +24,7 @@ __all__ = [
     "Capability",
     "PortalGrant",
     "StoredToken",
+    "TokenPage",
     "check",
     "create_token",
     "expire_all",
@@ -130,7 +130,7 @@ async def list_tokens(db: Database) -> list[StoredToken]:
         return await store.list_all(conn)
 
 
-async def list_page(db: Database, *, limit: int, iterator: str | None) -> tuple[list[StoredToken], Page]:
+async def list_page(db: Database, *, limit: int, iterator: str | None) -> TokenPage:
     async with db.read() as conn:
         return await store.list_page(conn, limit=limit, iterator=iterator)
 

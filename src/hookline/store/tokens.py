@@ -12,7 +12,7 @@ from hookline.domain.ids import new_id
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 from hookline.store.errors import NotFoundError
-from hookline.store.pagination import Page, paginate
+from hookline.store.pagination import paginate
 from hookline.store.tables import Row
 
 TOKEN_PREFIX = "hl_"  # noqa: S105 - a prefix, not a secret
@@ -54,6 +54,14 @@ class StoredToken:
 
     def usable_at(self, now: int) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True)
+class TokenPage:
+    tokens: list[StoredToken]
+    iterator: str | None
+    prev_iterator: str | None
+    done: bool
 
 
 @dataclass(frozen=True)
@@ -126,9 +134,10 @@ async def list_all(conn: Conn, *, app_id: str | None = None, admin_only: bool = 
     return [StoredToken.from_row(row) for row in (await conn.execute(query)).mappings()]
 
 
-async def list_page(conn: Conn, *, limit: int, iterator: str | None) -> tuple[list[StoredToken], Page]:
+async def list_page(conn: Conn, *, limit: int, iterator: str | None) -> TokenPage:
     page = await paginate(conn, select(t.api_token), t.api_token.c.id, limit=limit, iterator=iterator, descending=False)
-    return [StoredToken.from_row(row) for row in page.rows], page
+    tokens = [StoredToken.from_row(row) for row in page.rows]
+    return TokenPage(tokens, page.iterator, page.prev_iterator, page.done)
 
 
 def _usable(now: int) -> list[ColumnElement[bool]]:

@@ -143,10 +143,9 @@ async def list_tokens(who: Auth, db: Db, limit: Limit = 50, iterator: Iterator =
     """hookline extension (admin only): every stored token, revoked and expired ones included,
     never its value. HOOKLINE_ADMIN_TOKEN is not stored, so not listed."""
     who.require_admin()
-    rows, page = await tokens.list_page(db, limit=limit, iterator=iterator)
-    return ListResponse(
-        data=[_token_out(row) for row in rows], iterator=page.iterator, prev_iterator=page.prev_iterator, done=page.done
-    )
+    page = await tokens.list_page(db, limit=limit, iterator=iterator)
+    data = [_token_out(token) for token in page.tokens]
+    return ListResponse(data=data, iterator=page.iterator, prev_iterator=page.prev_iterator, done=page.done)
 
 
 @router.post("/token", status_code=201, response_model=ApiTokenCreatedOut, operation_id="hookline.token.create")
