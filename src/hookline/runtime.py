@@ -11,21 +11,23 @@ from hookline.delivery.engine import DeliveryEngine
 from hookline.delivery.wakeup import PgWakeups
 from hookline.domain.signing import generate_secret
 from hookline.maintenance import Cleaner
-from hookline.store import operational, tasks, tokens
+from hookline.services import tokens as admin_tokens
+from hookline.store import operational, tasks
 from hookline.store.database import Database
 from hookline.store.migrate import migrate
 from hookline.store.secrets import SecretBox
 
 
 async def ensure_admin_token(db: Database, settings: Settings) -> None:
-    """On first start without HOOKLINE_ADMIN_TOKEN, make an admin token and print it once."""
-    if settings.admin_token:
-        return
-    async with db.write() as conn:
-        if await tokens.has_admin(conn):
-            return
-        token = await tokens.create(conn, app_id=None, name="admin (generated at first start)")
-    print(f"hookline: generated admin token (shown once, keep it safe):\n\n    {token}\n", file=sys.stderr, flush=True)
+    """Without HOOKLINE_ADMIN_TOKEN and any admin token, make one and print it once; with it,
+    revoke the one generated at first start (services/tokens.py decides)."""
+    result = await admin_tokens.settle_admin_tokens(db, admin_token_configured=bool(settings.admin_token))
+    if result.revoked:
+        ids = ", ".join(result.revoked)
+        print(f"hookline: HOOKLINE_ADMIN_TOKEN is set: revoked the generated admin token ({ids})", file=sys.stderr)
+    if result.generated:
+        shown = f"hookline: generated admin token (shown once, keep it safe):\n\n    {result.generated}\n"
+        print(shown, file=sys.stderr, flush=True)
 
 
 async def configure_operational_webhooks(db: Database, settings: Settings) -> None:

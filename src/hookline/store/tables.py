@@ -152,6 +152,15 @@ api_token = Table(
     Column("app_id", String(40), nullable=True),
     Column("name", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # How the token was made: generated (printed at first start), cli, api or portal.
+    Column("origin", String(16), nullable=False, server_default="cli"),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    # Portal grants (app-portal-access): refuse every write; or only what the capabilities allow.
+    Column("read_only", Boolean, nullable=False, server_default=false()),
+    Column("capabilities", JSON, nullable=True),
+    Column("session_id", String(256), nullable=True),
+    Index("ix_api_token_app", "app_id", "session_id"),
 )
 
 idempotency = Table(
