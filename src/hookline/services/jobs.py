@@ -11,11 +11,12 @@ import contextlib
 from collections.abc import Callable
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 from hookline.config import Settings
 from hookline.services.recovery import STEPS
 from hookline.store import tasks
-from hookline.store.database import Database, now_ms
+from hookline.store.database import Database, DatabaseUnavailableError, now_ms
 from hookline.store.tasks import Job, LeaseLostError
 
 log = structlog.get_logger("hookline.jobs")
@@ -103,12 +104,13 @@ class JobRunner:
 
     async def _run(self, job: Job) -> None:
         step_fn = STEPS.get(job.task)
-        if job.params is None or step_fn is None:
-            async with self.db.write() as conn:
-                await tasks.finish(conn, job, tasks.FAILED, INTERRUPTED)
-            return
         log.info("job claimed", task_id=job.id, task=job.task, done=job.done, total=job.total)
         try:
+            if job.params is None or step_fn is None:
+                # A task from before jobs were durable: it cannot be resumed.
+                async with self.db.write() as conn:
+                    await tasks.finish(conn, job, tasks.FAILED, INTERRUPTED)
+                return
             me = asyncio.current_task()
             assert me is not None
             while True:
@@ -130,7 +132,11 @@ class JobRunner:
                     return
         except LeaseLostError:
             log.warning("job taken over by another process", task_id=job.id)
+        except (DBAPIError, DatabaseUnavailableError, OSError) as exc:
+            # Not the job's fault: its lease runs out and it resumes from its last batch.
+            log.warning("job paused by database trouble", task_id=job.id, error=str(exc))
         except Exception as exc:
             log.exception("job failed", task_id=job.id, task=job.task)
-            async with self.db.write() as conn:
-                await tasks.finish(conn, job, tasks.FAILED, f"{type(exc).__name__}: {exc}")
+            with contextlib.suppress(DBAPIError, DatabaseUnavailableError, OSError):
+                async with self.db.write() as conn:
+                    await tasks.finish(conn, job, tasks.FAILED, f"{type(exc).__name__}: {exc}")
