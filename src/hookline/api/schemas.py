@@ -240,6 +240,14 @@ class EndpointOut(Model):
     updated_at: datetime
 
 
+class EndpointWrittenOut(EndpointOut):
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="hookline: why this endpoint, although accepted, may never receive anything "
+        "(a private address the SSRF guard refuses, event types not in the catalogue)",
+    )
+
+
 class EndpointSecretOut(Model):
     key: str
 

@@ -150,6 +150,13 @@ def app_enable(session: Session, app_id: str) -> None:
 
 
 # -- endpoints ---------------------------------------------------------------
+def warn_about(endpoint: Endpoint) -> None:
+    """The server's warnings about an endpoint that can never work, on stderr (JSON stays clean)."""
+    for warning in endpoint.raw.get("warnings") or []:
+        click.echo(f"warning: {warning}", err=True)
+
+
+
 @click.group("endpoint")
 def endpoint() -> None:
     """List, create, change and delete an application's endpoints, and rotate their secrets."""
@@ -195,6 +202,7 @@ def endpoint_create(
         secret=secret,
     )
     show(session.as_json, created.raw, ENDPOINT_COLUMNS, [endpoint_row(created)])
+    warn_about(created)
 
 
 @endpoint.command("secret")
@@ -261,6 +269,7 @@ def endpoint_update(
     options = "--endpoint-url, --event-type, --channel, --description, --uid, --metadata, --throttle-rate"
     updated = session.client.endpoints.patch(app_id, endpoint_id, **changes_or_refuse(given, options))
     show(session.as_json, updated.raw, ENDPOINT_COLUMNS, [endpoint_row(updated)])
+    warn_about(updated)
 
 
 @endpoint.command("delete")
@@ -284,6 +293,7 @@ def endpoint_disable(session: Session, app_id: str, endpoint_id: str) -> None:
     """Stop delivering to ENDPOINT: new messages skip it and pending deliveries are not sent."""
     changed = session.client.endpoints.patch(app_id, endpoint_id, disabled=True)
     show(session.as_json, changed.raw, ENDPOINT_COLUMNS, [endpoint_row(changed)])
+    warn_about(changed)
 
 
 @endpoint.command("enable")
@@ -294,6 +304,7 @@ def endpoint_enable(session: Session, app_id: str, endpoint_id: str) -> None:
     """Deliver to ENDPOINT again (`replay` sends what it missed meanwhile)."""
     changed = session.client.endpoints.patch(app_id, endpoint_id, disabled=False)
     show(session.as_json, changed.raw, ENDPOINT_COLUMNS, [endpoint_row(changed)])
+    warn_about(changed)
 
 
 # -- event types -------------------------------------------------------------

@@ -187,7 +187,13 @@ class DeliveryEngine:
         )
         done = self.clock()
         plan = plan_after_attempt(
-            resp.status_code, item.attempts + 1, self.settings.retry_schedule, resp.retry_after, done, self._rng
+            resp.status_code,
+            item.attempts + 1,
+            self.settings.retry_schedule,
+            resp.retry_after,
+            done,
+            self._rng,
+            blocked=resp.blocked,
         )
         metrics.observe_attempt(_outcome(plan, resp), resp.duration_ms / 1000)
         log.info(

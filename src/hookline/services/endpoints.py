@@ -4,16 +4,18 @@ Every change emits its operational event (``endpoint.created`` / ``updated`` /
 ``deleted``) here, in the transaction that makes the change.
 """
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from hookline.domain.addresses import blocked_reason
 from hookline.domain.model import Endpoint
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
 from hookline.errors import Conflict, Invalid
 from hookline.services import applications
 from hookline.services.context import Context
-from hookline.store import endpoints, operational
+from hookline.store import endpoints, event_types, operational
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
@@ -47,6 +49,36 @@ def split_sensitive(headers: Mapping[str, str]) -> tuple[dict[str, str], list[st
     sensitive = sorted(k for k in headers if k.lower() in SENSITIVE_HEADERS)
     visible = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
     return visible, sensitive
+
+
+def _address_warning(ctx: Context, url: str) -> str | None:
+    """An IP-literal (or localhost) URL the SSRF guard will always refuse. Names that resolve
+    to private addresses are caught at send time instead: DNS can change before then."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        host = "127.0.0.1"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    reason = blocked_reason(ip, ctx.settings.allowed_cidrs)
+    if reason is None:
+        return None
+    return f"url: {reason}; deliveries to it will be refused unless HOOKLINE_ALLOWED_CIDRS allows it"
+
+
+async def warnings(ctx: Context, endpoint: Endpoint) -> list[str]:
+    """Why an endpoint that was accepted can never receive anything, in words a user can act on."""
+    found = [w for w in [_address_warning(ctx, endpoint.url)] if w]
+    if endpoint.event_types:
+        async with ctx.db.read() as conn:
+            missing = [name for name in endpoint.event_types if await event_types.find(conn, name) is None]
+        if missing:
+            found.append(
+                f"eventTypes: {', '.join(missing)} not in the event type catalogue: "
+                "check the spelling, or create them with POST /api/v1/event-type"
+            )
+    return found
 
 
 async def get(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> Endpoint:

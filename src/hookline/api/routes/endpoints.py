@@ -15,6 +15,7 @@ from hookline.api.schemas import (
     EndpointSecretOut,
     EndpointSecretRotateIn,
     EndpointUpdate,
+    EndpointWrittenOut,
     EventExampleIn,
     ListResponse,
     MessageOut,
@@ -22,6 +23,7 @@ from hookline.api.schemas import (
 )
 from hookline.domain.model import Endpoint
 from hookline.services import endpoints, publishing
+from hookline.services.context import Context
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
 
@@ -42,6 +44,11 @@ def endpoint_out(endpoint: Endpoint) -> EndpointOut:
     )
 
 
+async def _written(ctx: Context, endpoint: Endpoint) -> EndpointWrittenOut:
+    out = endpoint_out(endpoint)
+    return EndpointWrittenOut(**out.model_dump(), warnings=await endpoints.warnings(ctx, endpoint))
+
+
 @router.get("", response_model=ListResponse[EndpointOut], operation_id="v1.endpoint.list")
 async def list_endpoints(
     app_id: AppId, who: Auth, ctx: Ctx, limit: Limit = 50, iterator: Iterator = None, order: Order = "ascending"
@@ -57,15 +64,15 @@ async def list_endpoints(
     )
 
 
-@router.post("", status_code=201, response_model=EndpointOut, operation_id="v1.endpoint.create")
+@router.post("", status_code=201, response_model=EndpointWrittenOut, operation_id="v1.endpoint.create")
 async def create_endpoint(
     app_id: AppId, body: EndpointIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None
-) -> EndpointOut:
+) -> EndpointWrittenOut:
     fields = body.model_dump(exclude={"secret", "headers", "key_type"})
     created = await endpoints.create(
         ctx, app_id, fields, secret=body.secret, key_type=body.key_type, headers=body.headers, tenant=who.app_id
     )
-    return endpoint_out(created)
+    return await _written(ctx, created)
 
 
 @router.get("/{endpoint_id}", response_model=EndpointOut, operation_id="v1.endpoint.get")
@@ -73,25 +80,25 @@ async def get_endpoint(app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: C
     return endpoint_out(await endpoints.get(ctx, app_id, endpoint_id, tenant=who.app_id))
 
 
-@router.put("/{endpoint_id}", response_model=EndpointOut, operation_id="v1.endpoint.update")
+@router.put("/{endpoint_id}", response_model=EndpointWrittenOut, operation_id="v1.endpoint.update")
 async def update_endpoint(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointUpdate, who: Auth, ctx: Ctx
-) -> EndpointOut:
+) -> EndpointWrittenOut:
     fields = body.model_dump()
     if "uid" not in body.model_fields_set:
         fields.pop("uid")  # keep the uid the caller may be addressing it by
-    return endpoint_out(await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
+    return await _written(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
 
 
-@router.patch("/{endpoint_id}", response_model=EndpointOut, operation_id="v1.endpoint.patch")
+@router.patch("/{endpoint_id}", response_model=EndpointWrittenOut, operation_id="v1.endpoint.patch")
 async def patch_endpoint(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointPatch, who: Auth, ctx: Ctx
-) -> EndpointOut:
+) -> EndpointWrittenOut:
     fields = body.model_dump(exclude_unset=True)
     for key in ("url", "description", "disabled", "metadata"):
         if key in fields and fields[key] is None:
             fields.pop(key)
-    return endpoint_out(await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
+    return await _written(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
 
 
 @router.delete("/{endpoint_id}", status_code=204, response_class=Response, operation_id="v1.endpoint.delete")
