@@ -15,12 +15,16 @@ from hookline.api.routes import (
     applications,
     attempts,
     auth,
+    background_tasks,
     endpoints,
     event_types,
     health,
+    health_head,
+    integrations,
     messages,
     metrics,
     recovery,
+    statistics,
     stats,
 )
 from hookline.api.schemas import MessageIn
@@ -59,6 +63,9 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     errors.install(app)
     # Publishing is the hot route: match it first.
     for module in (messages, applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    # Svix parity (issue 15): resources with routes of their own.
+    for module in (background_tasks, integrations, statistics, health_head):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     if settings.otel_enabled:

@@ -1,0 +1,1 @@
+"""Use-cases: what every entry point (API, CLI, dashboard) calls."""

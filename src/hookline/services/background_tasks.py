@@ -1,0 +1,21 @@
+"""Listing background tasks: progress, and what finished ones computed."""
+
+from hookline.store import task_results
+from hookline.store.database import Database
+from hookline.store.pagination import Page
+
+
+async def page(
+    db: Database,
+    *,
+    app_id: str | None,
+    status: str | None,
+    task: str | None,
+    limit: int,
+    iterator: str | None,
+    descending: bool,
+) -> Page:
+    async with db.read() as conn:
+        return await task_results.page(
+            conn, app_id=app_id, status=status, task=task, limit=limit, iterator=iterator, descending=descending
+        )
