@@ -23,6 +23,7 @@ from hookline.api.routes import (
     integrations,
     messages,
     metrics,
+    poller,
     recovery,
     statistics,
     stats,
@@ -65,7 +66,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     for module in (messages, applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Svix parity (issue 15): resources with routes of their own.
-    for module in (background_tasks, integrations, statistics, health_head):
+    for module in (background_tasks, integrations, statistics, poller, health_head):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     if settings.otel_enabled:
