@@ -17,6 +17,7 @@ from hookline.api.routes import (
     auth,
     background_tasks,
     endpoints,
+    environment,
     event_types,
     health,
     health_head,
@@ -66,7 +67,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     for module in (messages, applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Svix parity (issue 15): resources with routes of their own.
-    for module in (background_tasks, integrations, statistics, poller, health_head):
+    for module in (background_tasks, integrations, statistics, poller, environment, health_head):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     if settings.otel_enabled:
