@@ -17,6 +17,8 @@ RENAMED = {
     ("patch", "/api/v1/app/{app_id}"): ("patch_application", "v1.application.patch"),
     ("patch", "/api/v1/app/{app_id}/endpoint/{endpoint_id}"): ("patch_endpoint", "v1.endpoint.patch"),
     ("patch", "/api/v1/event-type/{event_type_name}"): ("patch_event_type", "v1.event-type.patch"),
+    # Svix's document gives HEAD the GET's operationId; OpenAPI requires them unique.
+    ("head", "/api/v1/health"): ("v1.health.get", "v1.health.head"),
 }
 
 
