@@ -43,6 +43,10 @@ def test_integration_lifecycle_with_the_sdk(hookline) -> None:
     with pytest.raises(HttpError) as err:
         scoped.application.get(other.id)
     assert err.value.status_code == 404
+    with pytest.raises(HttpError) as err:
+        scoped.integration.list(other.id)
+    assert err.value.status_code == 404
+    assert [i.id for i in scoped.integration.list(app.id).data] == [created.id, second.id]
 
     # Rotating revokes the old key at once.
     new_key = svix.integration.rotate_key(app.id, created.id).key

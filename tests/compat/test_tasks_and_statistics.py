@@ -45,6 +45,7 @@ def test_statistics_are_finished_tasks_with_real_numbers(hookline, receiver: Rec
     stats = {s["appId"]: s for s in listed.data[0].data["appStats"]}
     assert stats[a] == {"appId": a, "appUid": "app-a", "messageDestinations": 2}
     assert stats[b]["messageDestinations"] == 1
+    assert svix.background_task.get(started.id).data == listed.data[0].data
 
     # The window is honoured, and so are appIds (ids or uids; unknown ones are reported).
     later = AppUsageStatsIn(since=now + timedelta(hours=1), until=now + timedelta(hours=2), app_ids=["app-a", "nope"])
@@ -64,6 +65,7 @@ def test_statistics_are_finished_tasks_with_real_numbers(hookline, receiver: Rec
     assert by_app[a]["explicitlySubscribedEventTypes"] == ["user.deleted", "user.signup"]
     assert by_app[a]["hasCatchAllEndpoint"] is False
     assert by_app[b] == {"appId": b, "explicitlySubscribedEventTypes": [], "hasCatchAllEndpoint": True}
+    assert svix.background_task.get(aggregated.id).data["event_types"] == task.data["event_types"]
 
 
 def test_background_task_list_filters_pages_and_scopes(hookline, receiver: Receiver) -> None:
@@ -102,6 +104,10 @@ def test_background_task_list_filters_pages_and_scopes(hookline, receiver: Recei
     with pytest.raises(HttpError) as err:
         as_a.statistics.aggregate_event_types()
     assert err.value.status_code == 403
+    with pytest.raises(HttpError) as err:
+        as_a.background_task.get(everything.data[0].id)  # a statistics task: the admin's
+    assert err.value.status_code == 404
+    assert as_a.background_task.get(recover.id).task == BackgroundTaskType.ENDPOINT_RECOVER
 
 
 def test_head_health_checks(hookline) -> None:

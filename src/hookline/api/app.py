@@ -64,7 +64,10 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.background_tasks = set()
     errors.install(app)
     # Publishing is the hot route: match it first.
-    for module in (messages, applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
+    app.include_router(messages.router, responses=ERROR_RESPONSES)
+    # Before recovery's GET /api/v1/background-task/{id}: see background_tasks.get_router.
+    app.include_router(background_tasks.get_router)
+    for module in (applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Svix parity (issue 15): resources with routes of their own.
     for module in (background_tasks, integrations, statistics, poller, environment, health_head):

@@ -3,6 +3,7 @@
 from hookline.store import task_results
 from hookline.store.database import Database
 from hookline.store.pagination import Page
+from hookline.store.tables import Row
 
 
 async def page(
@@ -19,3 +20,8 @@ async def page(
         return await task_results.page(
             conn, app_id=app_id, status=status, task=task, limit=limit, iterator=iterator, descending=descending
         )
+
+
+async def get(db: Database, task_id: str) -> Row | None:
+    async with db.read() as conn:
+        return await task_results.get_task(conn, task_id)

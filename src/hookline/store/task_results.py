@@ -7,6 +7,7 @@ from sqlalchemy import insert, select
 from hookline.store import tables as t
 from hookline.store.database import Conn
 from hookline.store.pagination import Page, paginate
+from hookline.store.tables import Row
 
 bt, result = t.background_task, t.background_task_result
 # A task that belongs to no application (statistics over all of them): admin tokens only.
@@ -44,3 +45,8 @@ async def get(conn: Conn, task_id: str) -> dict[str, Any] | None:
     query = select(result.c.data).where(result.c.task_id == task_id)
     data: dict[str, Any] | None = (await conn.execute(query)).scalar_one_or_none()
     return data
+
+
+async def get_task(conn: Conn, task_id: str) -> Row | None:
+    """One task with its result (``data`` is NULL while it has none)."""
+    return (await conn.execute(_LISTING.where(bt.c.id == task_id))).mappings().first()

@@ -1,17 +1,22 @@
 """GET /api/v1/background-task: the background tasks, filtered by status and kind."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import Field
 
 from hookline.api.deps import Auth, Db, Iterator, Limit, Order
 from hookline.api.schemas import ListResponse, Model, ms_to_datetime
 from hookline.services import background_tasks
+from hookline.store.errors import NotFoundError
 from hookline.store.tables import Row
 
 router = APIRouter(prefix="/api/v1/background-task", tags=["Background Task"])
+# Matched before recovery.py's documented ``GET /{task_id}``, which knows neither the statistics
+# task kinds nor their results (it would fail on them). Merge note: once that route shows
+# ``task_results`` and these kinds, delete this router.
+get_router = APIRouter(prefix="/api/v1/background-task", include_in_schema=False)
 TaskStatus = Literal["running", "finished", "failed"]
 # Svix's kinds that hookline runs, and hookline's own application-wide bulk replay.
 TaskKind = Literal[
@@ -64,3 +69,13 @@ async def list_background_tasks(
     return ListResponse(
         data=[task_out(r) for r in page.rows], iterator=page.iterator, prev_iterator=page.prev_iterator, done=page.done
     )
+
+
+@get_router.get("/{task_id}", response_model=TaskOut)
+async def get_background_task(
+    task_id: Annotated[str, Path(pattern=r"^[a-zA-Z0-9\-_.]+$", max_length=64)], who: Auth, db: Db
+) -> TaskOut:
+    row = await background_tasks.get(db, task_id)
+    if row is None or (who.app_id is not None and row["app_id"] != who.app_id):
+        raise NotFoundError("background task")
+    return task_out(row)

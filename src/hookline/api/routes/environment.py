@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
 
 from hookline.api.deps import Auth, Conf, Db, IdempotencyKey, forbid_app_token, to_ms
 from hookline.api.errors import ApiError
 from hookline.api.schemas import (
+    KEY_FORMAT,
     Channels,
     EventTypes,
     Headers,
@@ -23,11 +24,11 @@ from hookline.api.schemas import (
     Model,
     Name,
     Rate,
-    Secret,
     Text,
     Url,
     ms_to_datetime,
 )
+from hookline.domain.signing import InvalidSecretError, validate_secret
 from hookline.services import environment
 from hookline.store.database import now_ms
 from hookline.store.secrets import SecretBox
@@ -35,13 +36,24 @@ from hookline.store.tables import Row
 
 router = APIRouter(prefix="/api/v1/environment", tags=["Environment"])
 VERSION = 1
+
+
+def check_secret(value: str) -> str:
+    try:
+        validate_secret(value)
+    except InvalidSecretError as exc:
+        raise ValueError(f"invalid secret: {exc}") from exc
+    return value
+
+
+RequiredSecret = Annotated[str, AfterValidator(check_secret), WithJsonSchema({"type": "string", "pattern": KEY_FORMAT})]
 AppIdValue = Annotated[str, Field(pattern=r"^app_[0-9A-Za-z]{22}$")]
 EndpointIdValue = Annotated[str, Field(pattern=r"^ep_[0-9A-Za-z]{22}$")]
 
 
 class OldSecret(Model):
     model_config = ConfigDict(extra="forbid")
-    key: Annotated[str, Field(min_length=1)]
+    key: RequiredSecret
     expires_at: datetime
 
 
@@ -57,17 +69,10 @@ class EndpointDoc(Model):
     metadata: Metadata = Field(default_factory=dict)
     throttle_rate: Rate | None = None
     headers: Headers = Field(default_factory=dict)
-    secret: Secret = Field(description="The signing secret, in the clear: keep this document safe")
+    secret: RequiredSecret = Field(description="The signing secret, in the clear: keep this document safe")
     old_secrets: list[OldSecret] = Field(default_factory=list, description="Earlier secrets still in their grace")
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-    @field_validator("secret")
-    @classmethod
-    def _required(cls, value: str | None) -> str | None:
-        if value is None:
-            raise ValueError("every endpoint needs its secret")
-        return value
 
 
 class ApplicationDoc(Model):
@@ -89,7 +94,6 @@ class EventTypeDoc(Model):
     archived: bool = False
     deprecated: bool = False
     schemas: dict[str, dict[str, Any]] | None = None
-    feature_flag: Name | None = None
     feature_flags: Annotated[list[Name], Field(max_length=1)] | None = Field(
         default=None, description="At most one: hookline event types have a single feature flag"
     )
@@ -103,18 +107,14 @@ class EnvironmentIn(Model):
     version: Literal[1] | None = None
     created_at: datetime | None = Field(default=None, description="When the document was made; informational")
     event_types: list[EventTypeDoc] | None = None
-    settings: dict[str, Any] | None = Field(
-        default=None, description="Must be empty: settings are HOOKLINE_* variables"
+    # Refused unless empty (422 naming them), rather than accepted and dropped.
+    settings: Annotated[dict[str, Any], Field(max_length=0)] | None = Field(
+        default=None, description="Must be empty: hookline's settings are HOOKLINE_* variables"
     )
-    connectors: list[Any] | None = Field(default=None, description="Must be empty: hookline has no connectors")
+    connectors: Annotated[list[Any], Field(max_length=0)] | None = Field(
+        default=None, description="Must be empty: hookline has no connectors"
+    )
     applications: list[ApplicationDoc] | None = None
-
-    @field_validator("settings", "connectors")
-    @classmethod
-    def _empty(cls, value: Any) -> Any:
-        if value:
-            raise ValueError("hookline has none to import; leave it empty")
-        return value
 
 
 class EventTypeExport(Model):
@@ -123,7 +123,7 @@ class EventTypeExport(Model):
     archived: bool
     deprecated: bool
     schemas: dict[str, dict[str, Any]] | None
-    feature_flag: str | None
+    feature_flags: list[str]
     created_at: datetime
     updated_at: datetime
 
@@ -189,7 +189,8 @@ async def export_environment(
         by_app[row["app_id"]].append(_endpoint_out(row))
     types = [
         EventTypeExport(
-            **{f: r[f] for f in ("name", "description", "archived", "deprecated", "schemas", "feature_flag")},
+            **{f: r[f] for f in ("name", "description", "archived", "deprecated", "schemas")},
+            feature_flags=[r["feature_flag"]] if r["feature_flag"] else [],
             **_times(r),
         )
         for r in snapshot.event_types
@@ -217,11 +218,7 @@ def _stamps(doc: EventTypeDoc | ApplicationDoc | EndpointDoc, now: int) -> dict[
 
 
 def _event_type_values(doc: EventTypeDoc, now: int) -> dict[str, Any]:
-    flag = doc.feature_flag
-    if doc.feature_flags:
-        if flag is not None and flag != doc.feature_flags[0]:
-            raise _invalid(["body", "eventTypes", doc.name, "featureFlags"], "differs from featureFlag")
-        flag = doc.feature_flags[0]
+    flag = doc.feature_flags[0] if doc.feature_flags else None
     fields = doc.model_dump(include={"name", "description", "archived", "deprecated", "schemas"})
     return {**fields, "feature_flag": flag, **_stamps(doc, now)}
 

@@ -7,7 +7,13 @@ from hookline.api.routes import health
 router = APIRouter(prefix="/api/v1/health", tags=["Health"])
 
 
-@router.head("", operation_id="v1.health.head", responses={503: {"description": "Database or engine unhealthy"}})
+@router.head(
+    "",
+    status_code=204,
+    response_class=Response,
+    operation_id="v1.health.head",
+    responses={503: {"description": "Database or engine unhealthy"}},
+)
 async def health_head(request: Request) -> Response:
     verdict = await health.health(request)
     return Response(status_code=204 if verdict.status_code == 200 else verdict.status_code)

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints
 
 from hookline.api.deps import AppId, Auth, Conf, Db, IdempotencyKey, Iterator, Limit, Order, load_app
 from hookline.api.schemas import ListResponse, Model, ms_to_datetime
@@ -19,16 +19,10 @@ IntegId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9
 class IntegrationIn(Model):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00]+$")]
-    feature_flags: list[str] | None = Field(
-        default=None, description="Refused unless empty: hookline does not gate event types by feature flag"
+    # Refused unless empty (422 naming it), rather than stored and never applied.
+    feature_flags: Annotated[list[str], Field(max_length=0)] | None = Field(
+        default=None, description="Must be empty: hookline does not gate event types by feature flag"
     )
-
-    @field_validator("feature_flags")
-    @classmethod
-    def _no_flags(cls, value: list[str] | None) -> list[str] | None:
-        if value:
-            raise ValueError("featureFlags are not supported: hookline does not gate event types by feature flag")
-        return value
 
 
 class IntegrationOut(Model):
