@@ -12,10 +12,10 @@ from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
 from hookline.api.deps import Auth, Db, IdempotencyKey, forbid_app_token, to_ms
-from hookline.api.errors import ApiError
 from hookline.api.routes.background_tasks import TaskStatus
 from hookline.api.schemas import Model, Name, ms_to_datetime
 from hookline.services import statistics
+from hookline.store.errors import NotFoundError
 from hookline.store.tables import Row
 
 router = APIRouter(prefix="/api/v1/stats/usage", tags=["Statistics"])
@@ -58,9 +58,9 @@ async def aggregate_app_stats(
     try:
         result = await statistics.app_stats(db, to_ms(body.since) or 0, to_ms(body.until) or 0, body.app_ids)
     except statistics.NoAppResolvedError:
-        # The shape of a validation error, which the SDKs parse for 422s.
-        msg = "none of the given ids or uids names an application"
-        raise ApiError(422, "validation", [{"loc": ["body", "appIds"], "msg": msg, "type": "value_error"}]) from None
+        # Svix answers 422; a well-formed request naming unknown applications is a 404 here,
+        # as everywhere else in hookline's API.
+        raise NotFoundError("application: none of appIds names an application") from None
     return AppUsageStatsOut(**_task(result.task), unresolved_app_ids=result.unresolved)
 
 
