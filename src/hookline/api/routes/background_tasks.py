@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import Field
 
-from hookline.api.deps import Auth, Db, Iterator, Limit, Order
+from hookline.api.deps import Auth, Db, Iterator, Limit, Order, forbid_app_token
 from hookline.api.schemas import ListResponse, Model, ms_to_datetime
 from hookline.services import background_tasks
 from hookline.store.errors import NotFoundError
@@ -56,10 +56,12 @@ async def list_background_tasks(
     iterator: Iterator = None,
     order: Order = "descending",
 ) -> ListResponse[TaskOut]:
-    """Background tasks, newest first by default. An application's token sees only its application's."""
+    """Background tasks, newest first by default. Admin tokens only, as in Svix (an application's
+    token reads its own tasks by id)."""
+    forbid_app_token(who)
     page = await background_tasks.page(
         db,
-        app_id=who.app_id,
+        app_id=None,
         status=status,
         task=task,
         limit=limit,
