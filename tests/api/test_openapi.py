@@ -18,6 +18,8 @@ RENAMED = {
     ("patch", "/api/v1/app/{app_id}/endpoint/{endpoint_id}"): ("patch_endpoint", "v1.endpoint.patch"),
     ("patch", "/api/v1/event-type/{event_type_name}"): ("patch_event_type", "v1.event-type.patch"),
     ("post", "/api/v1/auth/logout"): ("logout_api_v1_auth_logout__post", "v1.authentication.logout"),
+    # Svix's document gives HEAD the GET's operationId; OpenAPI requires them unique.
+    ("head", "/api/v1/health"): ("v1.health.get", "v1.health.head"),
 }
 
 

@@ -15,12 +15,18 @@ from hookline.api.routes import (
     applications,
     attempts,
     auth,
+    background_tasks,
     endpoints,
+    environment,
     event_types,
     health,
+    health_head,
+    integrations,
     messages,
     metrics,
+    poller,
     recovery,
+    statistics,
     stats,
 )
 from hookline.api.schemas import MessageIn
@@ -59,7 +65,13 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.jobs = None
     errors.install(app)
     # Publishing is the hot route: match it first.
-    for module in (messages, applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
+    app.include_router(messages.router, responses=ERROR_RESPONSES)
+    # Before recovery's GET /api/v1/background-task/{id}: see background_tasks.get_router.
+    app.include_router(background_tasks.get_router)
+    for module in (applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    # Svix parity (issue 15): resources with routes of their own.
+    for module in (background_tasks, integrations, statistics, poller, environment, health_head):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     if settings.otel_enabled:

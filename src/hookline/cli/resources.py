@@ -156,7 +156,6 @@ def warn_about(endpoint: Endpoint) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
-
 @click.group("endpoint")
 def endpoint() -> None:
     """List, create, change and delete an application's endpoints, and rotate their secrets."""

@@ -1,10 +1,19 @@
 """What a use-case runs against: the database, the settings, and the engine to wake."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from hookline.config import Settings
 from hookline.store.database import Database, DatabaseUnavailableError, is_disconnect, now_ms
+from hookline.store.secrets import SecretBox
+
+# A row not (yet) given a record type of its own.
+Row = Mapping[str, Any]
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    return SecretBox.from_settings(settings)
 
 
 class Wakeable(Protocol):
@@ -26,4 +35,14 @@ class Context:
 
 
 # Entry points name these through the use-case layer, never through the store.
-__all__ = ["Context", "Database", "DatabaseUnavailableError", "Wakeable", "is_disconnect", "now_ms"]
+__all__ = [
+    "Context",
+    "Database",
+    "DatabaseUnavailableError",
+    "Row",
+    "SecretBox",
+    "Wakeable",
+    "is_disconnect",
+    "now_ms",
+    "secret_box",
+]

@@ -72,4 +72,6 @@ async def remove(conn: Conn, app_id: str) -> None:
     await conn.execute(delete(t.delivery).where(t.delivery.c.app_id == app_id, t.delivery.c.status.in_(OPEN_STATUSES)))
     await conn.execute(delete(t.endpoint).where(t.endpoint.c.app_id == app_id))
     await conn.execute(delete(t.api_token).where(t.api_token.c.app_id == app_id))
+    await conn.execute(delete(t.integration).where(t.integration.c.app_id == app_id))
+    await conn.execute(delete(t.poller_cursor).where(t.poller_cursor.c.app_id == app_id))
     await conn.execute(delete(app).where(app.c.id == app_id))

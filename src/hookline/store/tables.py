@@ -194,3 +194,38 @@ background_task = Table(
     Column("locked_until", BigInteger, nullable=True),
     Index("ix_background_task_due", "status", "locked_until"),
 )
+
+# Per-application integration keys. The key is an app-scoped API token (``token_id`` in
+# api_token); it is also kept here, sealed like endpoint secrets, so it can be shown again.
+integration = Table(
+    "integration",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("feature_flags", JSON, nullable=False),
+    Column("token_id", String(40), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_integration_app", "app_id", "id"),
+)
+
+# Where each polling consumer stands: the last message id it was handed.
+poller_cursor = Table(
+    "poller_cursor",
+    metadata,
+    Column("endpoint_id", String(40), primary_key=True),
+    Column("consumer_id", String(256), primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("position", String(64), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# What a finished background task computed (statistics), shown as the task's ``data``.
+background_task_result = Table(
+    "background_task_result",
+    metadata,
+    Column("task_id", String(40), primary_key=True),
+    Column("data", JSON, nullable=False),
+)

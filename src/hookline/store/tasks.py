@@ -39,14 +39,17 @@ class LeaseLostError(Exception):
     """Another process took the job (our lease ran out): this batch must not commit."""
 
 
-async def create(conn: Conn, app_id: str, task: str, total: int, params: dict[str, Any]) -> Row:
+async def create(
+    conn: Conn, app_id: str, task: str, total: int, params: dict[str, Any], *, finished: bool = False
+) -> Row:
+    """A job for the runners, or (``finished``) the record of work already done in the request."""
     now = now_ms()
     row: dict[str, Any] = {
         "id": new_id("qtask", now),
         "app_id": app_id,
         "task": task,
-        "status": RUNNING,
-        "done": 0,
+        "status": FINISHED if finished else RUNNING,
+        "done": total if finished else 0,
         "total": total,
         "error": None,
         "created_at": now,
@@ -56,7 +59,7 @@ async def create(conn: Conn, app_id: str, task: str, total: int, params: dict[st
         "locked_until": None,
     }
     await conn.execute(insert(bt), row)
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and not finished:
         await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": JOBS_CHANNEL})
     return row
 
