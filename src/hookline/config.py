@@ -58,6 +58,7 @@ class Settings:
     cleaner_interval: float = 600.0
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
+    ui_session_hours: float = 12.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> "Settings":
@@ -83,6 +84,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "otel_enabled": _bool,
     "attempt_retention_days": float,
     "cleaner_interval": float,
+    "ui_session_hours": float,
 }
 
 
@@ -97,6 +99,8 @@ def _check(settings: Settings) -> Settings:
         raise ConfigError("HOOKLINE_LOG_FORMAT must be json or console")
     if settings.lease_seconds <= settings.request_timeout:
         raise ConfigError("HOOKLINE_LEASE_SECONDS must be longer than HOOKLINE_REQUEST_TIMEOUT")
+    if not 0 < settings.ui_session_hours <= 24 * 30:
+        raise ConfigError("HOOKLINE_UI_SESSION_HOURS must be more than 0 and at most 720")
     for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")
