@@ -63,7 +63,7 @@ async def add_delivery(db: Database, next_attempt_at: int, status: int = 1) -> N
         await conn.execute(
             insert(t.delivery).values(
                 id=new_id("dlv"),
-                msg_id="msg_seed",
+                msg_id=new_id("msg"),
                 endpoint_id="ep_seed",
                 app_id="app_seed",
                 status=status,
