@@ -69,7 +69,7 @@ def test_hostile_names_show_as_text_and_run_nothing(hookline: Hookline, open_pag
     shown = watched.page.get_by_test_id("apps").inner_text()
     for name in HOSTILE_NAMES:
         assert name in shown
-    assert watched.page.locator("main script:not([type='application/json']), main img, main svg").count() == 0
+    assert watched.page.locator("main script, main img, main svg").count() == 0
     assert watched.dialogs == []
     assert watched.errors == []
 
@@ -133,4 +133,25 @@ def test_theme_toggle_switches_and_remembers(hookline: Hookline, open_page: Call
     page.reload()
     assert page.evaluate(background) == light
     assert page.get_by_role("button", name="Switch to dark theme").is_visible()
+    assert watched.errors == []
+
+
+def test_overview_refreshes_in_place_and_leaves_when_the_session_ends(
+    hookline: Hookline, receiver: Receiver, open_page: Callable[..., Watched]
+) -> None:
+    watched = open_page()
+    page = watched.page
+    sign_in(watched, hookline)
+    assert page.get_by_test_id("succeeded").inner_text() == "0"
+    with hookline.client() as api:
+        _, ep = make_endpoint(api, receiver.url())
+        publish(api, "acme")
+        wait_attempts(api, "acme", ep, 1)
+    page.evaluate("htmx.trigger('#overview', 'refresh')")  # what the 30 s timer does
+    page.wait_for_selector("#deliveries-chart canvas")
+    assert page.get_by_test_id("succeeded").inner_text() == "1"
+    assert page.url.endswith("/ui/")  # swapped in place, no navigation
+    page.context.clear_cookies()
+    page.evaluate("htmx.trigger('#overview', 'refresh')")
+    page.wait_for_url("**/ui/login")
     assert watched.errors == []

@@ -25,6 +25,7 @@ from hookline.ui.web import (
     read_form,
     redirect,
     render,
+    secured,
     set_cookie,
     tokens_match,
 )
@@ -133,6 +134,9 @@ async def logout(request: Request) -> Response:
 async def overview(request: Request, range_: Annotated[str, Query(alias="range")] = "hour") -> Response:
     session = _session(request)
     if session is None:
+        if request.headers.get("hx-request"):
+            # An in-place refresh after the session ended: send the whole page to sign-in.
+            return secured(Response(status_code=204, headers={"HX-Redirect": "/ui/login"}))
         return redirect("/ui/login")
     if range_ not in _RANGES:
         return error_page(400, "Unknown range", "The range parameter must be hour or day.", session)

@@ -37,6 +37,7 @@ function deliveriesChart(container, data) {
   var opts = {
     width: container.clientWidth,
     height: container.clientWidth < 500 ? 180 : 240,
+    padding: [12, 24, 0, 0],
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(4, max)]; } } },
@@ -50,25 +51,31 @@ function deliveriesChart(container, data) {
   return new window.uPlot(opts, [data.t, data.ok, data.fail], container);
 }
 
+// One chart at a time: the overview replaces itself every 30 s (HTMX), so the chart is
+// rebuilt from the new page's data, and the resize and theme listeners are set up once.
+var current = null;
+
 function mountCharts() {
+  if (current) current.chart.destroy();
+  current = null;
   var container = document.getElementById("deliveries-chart");
-  var source = document.getElementById("deliveries-data");
-  if (!container || !source || !window.uPlot) return;
-  var data = JSON.parse(source.textContent);
-  var chart = deliveriesChart(container, data);
-  function redraw() {
-    chart.destroy();
-    chart = deliveriesChart(container, data);
-  }
-  var width = container.clientWidth;
-  window.addEventListener("resize", function () {
-    if (container.clientWidth !== width) {
-      width = container.clientWidth;
-      redraw();
-    }
-  });
-  document.addEventListener("hookline:theme", redraw);
-  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
+  if (!container || !window.uPlot) return;
+  var data = JSON.parse(container.dataset.series);
+  current = { container: container, data: data, width: container.clientWidth };
+  current.chart = deliveriesChart(container, data);
+}
+
+function redraw() {
+  if (!current) return;
+  current.chart.destroy();
+  current.width = current.container.clientWidth;
+  current.chart = deliveriesChart(current.container, current.data);
 }
 
 document.addEventListener("DOMContentLoaded", mountCharts);
+document.addEventListener("htmx:load", mountCharts);
+document.addEventListener("hookline:theme", redraw);
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
+window.addEventListener("resize", function () {
+  if (current && current.container.clientWidth !== current.width) redraw();
+});
