@@ -34,14 +34,23 @@ function deliveriesChart(container, data) {
   var ink = cssVar("--muted");
   var grid = cssVar("--line");
   var axis = { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  var clock = window.uPlot.fmtDate("{HH}:{mm}");
+  var time = Object.assign({}, axis, {
+    size: 32,
+    values: function (u, splits) {
+      return splits.map(function (s) { return clock(new Date(s * 1000)); });
+    },
+  });
+  // Counts are whole numbers: no 2.5 deliveries on the axis.
+  var counts = Object.assign({}, axis, { size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6] });
   var opts = {
     width: container.clientWidth,
     height: container.clientWidth < 500 ? 180 : 240,
-    padding: [12, 24, 0, 0],
+    padding: [12, 28, 0, 0],
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(4, max)]; } } },
-    axes: [axis, Object.assign({}, axis, { size: 40 })],
+    axes: [time, counts],
     series: [
       {},
       { label: "succeeded", stroke: cssVar("--ok"), fill: cssVar("--ok-fill"), width: 1.5, points: { show: false } },
