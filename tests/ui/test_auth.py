@@ -130,3 +130,20 @@ def test_unknown_range_is_refused_by_name(hookline: Hookline) -> None:
         assert resp.status_code == 400
         assert "range parameter must be hour or day" in resp.text
         assert client.get("/ui/", params={"range": "day"}).status_code == 200
+
+
+def test_the_cookie_is_secure_when_the_request_is_https(hookline: Hookline) -> None:
+    # A reverse proxy on 127.0.0.1 that terminated TLS says so; uvicorn then sees scheme https.
+    with httpx.Client(base_url=hookline.url, headers={"X-Forwarded-Proto": "https"}) as client:
+        page = client.get("/ui/login")
+        assert "Secure" in page.headers["set-cookie"]
+        token = csrf_token(page.text)
+        # httpx keeps Secure cookies off plain http, so hand the form's cookie back ourselves.
+        resp = client.post(
+            "/ui/login",
+            data={"csrf_token": token, "token": "test-admin-token"},
+            headers={"Cookie": f"hookline_ui_login={token}"},
+        )
+        assert resp.status_code == 303
+        cookie = next(c for c in resp.headers.get_list("set-cookie") if c.startswith("hookline_ui="))
+        assert "Secure" in cookie
