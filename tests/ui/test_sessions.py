@@ -60,3 +60,15 @@ def test_login_limiter_blocks_an_address_after_five_failures_for_the_window() ->
     assert limiter.retry_after("10.0.0.1") == 30
     clock.now += 30
     assert limiter.retry_after("10.0.0.1") is None
+
+
+def test_session_hours_setting_is_read_and_checked() -> None:
+    import pytest
+
+    from hookline.config import ConfigError, load_settings
+
+    assert load_settings({}).ui_session_hours == 12
+    assert load_settings({"HOOKLINE_UI_SESSION_HOURS": "0.5"}).ui_session_hours == 0.5
+    for bad in ("0", "-1", "721", "soon"):
+        with pytest.raises(ConfigError, match="HOOKLINE_UI_SESSION_HOURS"):
+            load_settings({"HOOKLINE_UI_SESSION_HOURS": bad})
