@@ -1,6 +1,7 @@
 """The dashboard's routes: sign-in, sign-out and the overview."""
 
 import math
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,7 +11,6 @@ from starlette.responses import Response
 
 from hookline.api.auth import authenticate
 from hookline.api.errors import ApiError
-from hookline.store.database import now_ms
 from hookline.ui import queries
 from hookline.ui.sessions import LoginLimiter, Session, SessionStore
 from hookline.ui.web import (
@@ -141,7 +141,7 @@ async def overview(request: Request, range_: Annotated[str, Query(alias="range")
     if range_ not in _RANGES:
         return error_page(400, "Unknown range", "The range parameter must be hour or day.", session)
     db = request.app.state.db
-    until = now_ms()
+    until = int(time.time() * 1000)
     since = until - _RANGES[range_]
     series = await queries.delivery_series(db, since, until, _MINUTE)
     app_count, apps = await queries.applications(db, _LIST_LIMIT)
