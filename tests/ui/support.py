@@ -19,7 +19,7 @@ def csrf_token(html: str) -> str:
 @contextmanager
 def signed_in(hookline: Hookline, token: str = ADMIN_TOKEN) -> Iterator[tuple[httpx.Client, str]]:
     """A client holding a dashboard session, and the session's CSRF token."""
-    with httpx.Client(base_url=hookline.url, timeout=10) as client:
+    with httpx.Client(base_url=hookline.url, timeout=30) as client:
         login = client.get("/ui/login")
         resp = client.post("/ui/login", data={"csrf_token": csrf_token(login.text), "token": token})
         assert resp.status_code == 303, resp.text

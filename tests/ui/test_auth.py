@@ -21,7 +21,7 @@ def _login(client: httpx.Client, token: str) -> httpx.Response:
 
 
 def test_admin_token_signs_in_with_a_locked_down_cookie(hookline: Hookline) -> None:
-    with httpx.Client(base_url=hookline.url) as client:
+    with httpx.Client(base_url=hookline.url, timeout=30) as client:
         assert client.get("/ui/").headers["location"] == "/ui/login"
         resp = _login(client, "test-admin-token")
         assert resp.status_code == 303
@@ -41,7 +41,7 @@ def test_wrong_and_application_tokens_are_refused(hookline: Hookline) -> None:
     with hookline.client() as api:
         assert api.post("/api/v1/app", json={"name": "Acme", "uid": "acme"}).status_code == 201
         app_token = api.post("/api/v1/auth/app-portal-access/acme", json={}).json()["token"]
-    with httpx.Client(base_url=hookline.url) as client:
+    with httpx.Client(base_url=hookline.url, timeout=30) as client:
         wrong = _login(client, "not-the-token")
         assert wrong.status_code == 401
         assert "That token is not valid." in wrong.text
@@ -56,12 +56,12 @@ def test_a_stored_admin_token_signs_in(hookline: Hookline) -> None:
     made = CliRunner().invoke(main, ["token", "--database-url", hookline.settings.database_url])
     assert made.exit_code == 0, made.output
     token = made.output.strip().splitlines()[-1].split()[-1]
-    with httpx.Client(base_url=hookline.url) as client:
+    with httpx.Client(base_url=hookline.url, timeout=30) as client:
         assert _login(client, token).status_code == 303
 
 
 def test_forms_without_their_csrf_token_are_refused(hookline: Hookline) -> None:
-    with httpx.Client(base_url=hookline.url) as fresh:
+    with httpx.Client(base_url=hookline.url, timeout=30) as fresh:
         fresh.get("/ui/login")
         refused = fresh.post("/ui/login", data={"token": "test-admin-token"})
         assert refused.status_code == 403
@@ -84,7 +84,7 @@ def test_logout_ends_the_session_on_the_server(hookline: Hookline) -> None:
         assert resp.status_code == 303
         assert resp.headers["location"] == "/ui/login?out"
         assert "You are signed out." in client.get(resp.headers["location"]).text
-    with httpx.Client(base_url=hookline.url, cookies={"hookline_ui": cookie}) as replay:
+    with httpx.Client(base_url=hookline.url, cookies={"hookline_ui": cookie}, timeout=30) as replay:
         assert replay.get("/ui/").status_code == 303  # the old cookie no longer works
 
 
@@ -95,7 +95,7 @@ def test_no_get_changes_state(hookline: Hookline) -> None:
 
 
 def test_failed_logins_are_limited_per_address(hookline: Hookline) -> None:
-    with httpx.Client(base_url=hookline.url) as client:
+    with httpx.Client(base_url=hookline.url, timeout=30) as client:
         for _ in range(5):
             assert _login(client, "guess").status_code == 401
         blocked = _login(client, "test-admin-token")  # even the right token waits
@@ -134,7 +134,7 @@ def test_unknown_range_is_refused_by_name(hookline: Hookline) -> None:
 
 def test_the_cookie_is_secure_when_the_request_is_https(hookline: Hookline) -> None:
     # A reverse proxy on 127.0.0.1 that terminated TLS says so; uvicorn then sees scheme https.
-    with httpx.Client(base_url=hookline.url, headers={"X-Forwarded-Proto": "https"}) as client:
+    with httpx.Client(base_url=hookline.url, headers={"X-Forwarded-Proto": "https"}, timeout=30) as client:
         page = client.get("/ui/login")
         assert "Secure" in page.headers["set-cookie"]
         token = csrf_token(page.text)
