@@ -44,11 +44,25 @@ async def backfill(url: str, app_id: str) -> None:
         await db.close()
 
 
+def first_visit(url: str, path: Path) -> None:
+    """The overview of a new installation: every panel says what to do next."""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        page.goto(f"{url}/ui/login")
+        page.fill("#token", ADMIN_TOKEN)
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=apps-empty]")
+        page.screenshot(path=str(path), full_page=True)
+        browser.close()
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     receiver = Receiver()
     receiver.respond = lambda r: Reply(status=503 if r.path == "/down" else 200)
     with tempfile.TemporaryDirectory() as tmp, run_hookline(test_settings(f"sqlite:///{tmp}/hookline.db")) as hl:
+        first_visit(hl.url, out / "overview-empty-desktop-light.png")
         with hl.client() as api:
             make_endpoint(api, receiver.url("/ok"), app_uid="acme-donations")
             app_id, _ = make_endpoint(api, receiver.url("/down"), app_uid="northwind-crm")
