@@ -3,7 +3,7 @@
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 from hookline.domain.retry import DEFAULT_SCHEDULE, parse_schedule
@@ -59,7 +59,6 @@ class Settings:
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     ui_session_hours: float = 12.0
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -112,8 +111,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         raw = env.get(f"HOOKLINE_{f.name.upper()}")
         if raw is None or raw == "":
             continue

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from hookline.domain.model import DeliveryStatus
 from hookline.domain.signing import InvalidSecretError, validate_secret
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
@@ -92,11 +93,12 @@ def ms_to_datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
+# DeliveryStatus under the name the API documents (Svix's); no docstring: it would enter the OpenAPI document.
 class MessageStatus(IntEnum):
-    SUCCESS = 0
-    PENDING = 1
-    FAIL = 2
-    SENDING = 3
+    SUCCESS = DeliveryStatus.SUCCESS.value
+    PENDING = DeliveryStatus.PENDING.value
+    FAIL = DeliveryStatus.FAIL.value
+    SENDING = DeliveryStatus.SENDING.value
 
 
 class StatusCodeClass(IntEnum):
@@ -111,7 +113,12 @@ class StatusCodeClass(IntEnum):
 
 
 StatusText = Literal["success", "pending", "fail", "sending"]
-STATUS_TEXT: dict[int, StatusText] = {0: "success", 1: "pending", 2: "fail", 3: "sending"}
+STATUS_TEXT: dict[int, StatusText] = {
+    DeliveryStatus.SUCCESS: "success",
+    DeliveryStatus.PENDING: "pending",
+    DeliveryStatus.FAIL: "fail",
+    DeliveryStatus.SENDING: "sending",
+}
 
 T = TypeVar("T")
 
@@ -121,11 +128,6 @@ class ListResponse(Model, Generic[T]):
     iterator: str | None
     prev_iterator: str | None = None
     done: bool
-
-
-class HttpErrorOut(Model):
-    code: str
-    detail: Any
 
 
 # -- applications ------------------------------------------------------------

@@ -98,8 +98,8 @@ message = Table(
     Index("ix_message_app", "app_id", "id"),
 )
 
-# One row per (message, endpoint) to deliver: the queue. Status codes follow
-# Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending. A row is due
+# One row per (message, endpoint) to deliver: the queue. Status codes are
+# domain.model.DeliveryStatus (Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending). A row is due
 # when next_attempt_at <= now; finished rows have it NULL. A claim sets it to the
 # lease's end, so a row whose worker died becomes due again by itself.
 delivery = Table(
