@@ -56,6 +56,8 @@ class Settings:
     otel_enabled: bool = False
     attempt_retention_days: float = 90.0
     cleaner_interval: float = 600.0
+    # Items a background job (recover, replay) handles per committed batch.
+    job_batch_size: int = 500
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     ui_session_hours: float = 12.0
@@ -83,6 +85,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "otel_enabled": _bool,
     "attempt_retention_days": float,
     "cleaner_interval": float,
+    "job_batch_size": int,
     "ui_session_hours": float,
 }
 
@@ -100,7 +103,7 @@ def _check(settings: Settings) -> Settings:
         raise ConfigError("HOOKLINE_LEASE_SECONDS must be longer than HOOKLINE_REQUEST_TIMEOUT")
     if not 0 < settings.ui_session_hours <= 24 * 30:
         raise ConfigError("HOOKLINE_UI_SESSION_HOURS must be more than 0 and at most 720")
-    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes"):
+    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "job_batch_size"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")
     return settings
