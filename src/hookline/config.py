@@ -60,6 +60,7 @@ class Settings:
     job_batch_size: int = 500
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
+    ui_session_hours: float = 12.0
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -85,6 +86,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "attempt_retention_days": float,
     "cleaner_interval": float,
     "job_batch_size": int,
+    "ui_session_hours": float,
 }
 
 
@@ -99,6 +101,8 @@ def _check(settings: Settings) -> Settings:
         raise ConfigError("HOOKLINE_LOG_FORMAT must be json or console")
     if settings.lease_seconds <= settings.request_timeout:
         raise ConfigError("HOOKLINE_LEASE_SECONDS must be longer than HOOKLINE_REQUEST_TIMEOUT")
+    if not 0 < settings.ui_session_hours <= 24 * 30:
+        raise ConfigError("HOOKLINE_UI_SESSION_HOURS must be more than 0 and at most 720")
     for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "job_batch_size"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")

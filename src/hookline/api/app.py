@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from hookline import ui
 from hookline._version import __version__
 from hookline.api import errors
 from hookline.api.auth import TokenCache
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     for module in (background_tasks, integrations, statistics, poller, environment, health_head):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
+    ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:
         from hookline import tracing
 

@@ -1,0 +1,18 @@
+"""The operator dashboard at /ui/: server-rendered pages over the same database as the API."""
+
+from fastapi import FastAPI
+
+from hookline.ui.pages import router
+from hookline.ui.sessions import LoginLimiter, SessionStore
+from hookline.ui.web import Static
+
+
+def install(app: FastAPI) -> None:
+    """Serve the dashboard from ``app``: its pages, its static files and its in-memory sessions."""
+    app.state.ui_sessions = SessionStore(app.state.settings.ui_session_hours * 3600)
+    app.state.ui_login_limiter = LoginLimiter()
+    app.mount("/ui/static", Static(), name="ui-static")
+    app.include_router(router)
+
+
+__all__ = ["install"]

@@ -1,0 +1,170 @@
+"""The dashboard's routes: sign-in, sign-out and the overview."""
+
+import math
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hookline.api.auth import authenticate
+from hookline.api.errors import ApiError
+from hookline.ui import queries
+from hookline.ui.sessions import LoginLimiter, Session, SessionStore
+from hookline.ui.web import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    clear_cookie,
+    client_address,
+    csrf_given,
+    error_page,
+    new_token,
+    read_form,
+    redirect,
+    render,
+    secured,
+    set_cookie,
+    tokens_match,
+)
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+_RANGES = {"hour": 3_600_000, "day": 86_400_000}
+_MINUTE = 60_000
+_LIST_LIMIT = 10
+
+
+def _sessions(request: Request) -> SessionStore:
+    store: SessionStore = request.app.state.ui_sessions
+    return store
+
+
+def _session(request: Request) -> Session | None:
+    return _sessions(request).get(request.cookies.get(SESSION_COOKIE))
+
+
+def _csrf_refused(session: Session | None = None) -> Response:
+    return error_page(
+        403,
+        "This form has expired",
+        "The request did not carry this page's security token, so it was refused. Reload the page and try again.",
+        session,
+    )
+
+
+@router.get("")
+async def root() -> Response:
+    return redirect("/ui/")
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    if _session(request):
+        return redirect("/ui/")
+    notice = "You are signed out." if "out" in request.query_params else None
+    return _login_form(request, 200, error=None, notice=notice)
+
+
+def _login_form(request: Request, status: int, *, error: str | None, notice: str | None = None) -> Response:
+    token = request.cookies.get(LOGIN_COOKIE) or new_token()
+    response = render("login.html", status, csrf_token=token, error=error, notice=notice, session=None)
+    set_cookie(response, request, LOGIN_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    limiter: LoginLimiter = request.app.state.ui_login_limiter
+    address = client_address(request)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        seconds = math.ceil(wait)
+        return error_page(
+            429,
+            "Too many sign-in attempts",
+            f"Too many wrong tokens from your address. Try again in {seconds} seconds.",
+            headers={"Retry-After": str(seconds)},
+        )
+    form = await read_form(request)
+    if form is None or not tokens_match(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
+        return _csrf_refused()
+    token = form.get("token", "").strip()
+    error = await _check_admin(request, token)
+    if error:
+        limiter.failed(address)
+        return _login_form(request, 401, error=error)
+    sessions = _sessions(request)
+    _, cookie = sessions.create()
+    response = redirect("/ui/")
+    set_cookie(response, request, SESSION_COOKIE, cookie, max_age=int(sessions.lifetime))
+    clear_cookie(response, request, LOGIN_COOKIE)
+    return response
+
+
+async def _check_admin(request: Request, token: str) -> str | None:
+    """Why this token may not sign in, or None when it is an admin token: the API's own check."""
+    if not token:
+        return "Enter an admin token."
+    try:
+        principal = await authenticate(request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
+    except ApiError:
+        return "That token is not valid."
+    if not principal.is_admin:
+        return "That token belongs to one application; the dashboard needs an admin token."
+    return None
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return redirect("/ui/login")
+    form = await read_form(request)
+    if not tokens_match(session.csrf_token, csrf_given(request, form)):
+        return _csrf_refused(session)
+    _sessions(request).end(session)
+    response = redirect("/ui/login?out")
+    clear_cookie(response, request, SESSION_COOKIE)
+    return response
+
+
+@router.get("/")
+async def overview(request: Request, range_: Annotated[str, Query(alias="range")] = "hour") -> Response:
+    session = _session(request)
+    if session is None:
+        if request.headers.get("hx-request"):
+            # An in-place refresh after the session ended: send the whole page to sign-in.
+            return secured(Response(status_code=204, headers={"HX-Redirect": "/ui/login"}))
+        return redirect("/ui/login")
+    if range_ not in _RANGES:
+        return error_page(400, "Unknown range", "The range parameter must be hour or day.", session)
+    db = request.app.state.db
+    until = int(time.time() * 1000)
+    since = until - _RANGES[range_]
+    series = await queries.delivery_series(db, since, until, _MINUTE)
+    app_count, apps = await queries.applications(db, _LIST_LIMIT)
+    context: dict[str, Any] = {
+        "session": session,
+        "nav": "overview",
+        "range": range_,
+        "backlog": await queries.backlog(db),
+        "p95_ms": await queries.p95_latency_ms(db, since, until),
+        "series": series,
+        "chart": {
+            "t": [s // 1000 for s in series.starts_ms],
+            "ok": series.succeeded,
+            "fail": series.failed,
+        },
+        "app_count": app_count,
+        "apps": apps,
+        "troubled": await queries.troubled_endpoints(db, _LIST_LIMIT),
+        "now_ms": until,
+    }
+    return render("overview.html", **context)
+
+
+@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def not_found(request: Request) -> Response:
+    return error_page(404, "Page not found", "There is no dashboard page at this address.", _session(request))

@@ -1,0 +1,90 @@
+// The dashboard's behaviour: the theme toggle (an Alpine component, CSP build) and the charts.
+"use strict";
+
+function effectiveTheme() {
+  var chosen = document.documentElement.dataset.theme;
+  if (chosen) return chosen;
+  return window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
+document.addEventListener("alpine:init", function () {
+  window.Alpine.data("themeToggle", function () {
+    return {
+      label: "Switch to " + (effectiveTheme() === "dark" ? "light" : "dark") + " theme",
+      toggle: function () {
+        var next = effectiveTheme() === "dark" ? "light" : "dark";
+        document.documentElement.dataset.theme = next;
+        try {
+          localStorage.setItem("hookline-theme", next);
+        } catch (e) {
+          /* not remembered, still applied */
+        }
+        this.label = "Switch to " + (next === "dark" ? "light" : "dark") + " theme";
+        document.dispatchEvent(new CustomEvent("hookline:theme"));
+      },
+    };
+  });
+});
+
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+function deliveriesChart(container, data) {
+  var ink = cssVar("--muted");
+  var grid = cssVar("--line");
+  var axis = { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  var clock = window.uPlot.fmtDate("{HH}:{mm}");
+  var time = Object.assign({}, axis, {
+    size: 32,
+    values: function (u, splits) {
+      return splits.map(function (s) { return clock(new Date(s * 1000)); });
+    },
+  });
+  // Counts are whole numbers: no 2.5 deliveries on the axis.
+  var counts = Object.assign({}, axis, { size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6] });
+  var opts = {
+    width: container.clientWidth,
+    height: container.clientWidth < 500 ? 180 : 240,
+    padding: [12, 28, 0, 0],
+    legend: { show: false },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(4, max)]; } } },
+    axes: [time, counts],
+    series: [
+      {},
+      { label: "succeeded", stroke: cssVar("--ok"), fill: cssVar("--ok-fill"), width: 1.5, points: { show: false } },
+      { label: "failed", stroke: cssVar("--fail"), fill: cssVar("--fail-fill"), width: 1.5, points: { show: false } },
+    ],
+  };
+  return new window.uPlot(opts, [data.t, data.ok, data.fail], container);
+}
+
+// One chart at a time: the overview replaces itself every 30 s (HTMX), so the chart is
+// rebuilt from the new page's data, and the resize and theme listeners are set up once.
+var current = null;
+
+function mountCharts() {
+  if (current) current.chart.destroy();
+  current = null;
+  var container = document.getElementById("deliveries-chart");
+  if (!container || !window.uPlot) return;
+  var data = JSON.parse(container.dataset.series);
+  current = { container: container, data: data, width: container.clientWidth };
+  current.chart = deliveriesChart(container, data);
+}
+
+function redraw() {
+  if (!current) return;
+  current.chart.destroy();
+  current.width = current.container.clientWidth;
+  current.chart = deliveriesChart(current.container, current.data);
+}
+
+document.addEventListener("DOMContentLoaded", mountCharts);
+document.addEventListener("htmx:load", mountCharts);
+document.addEventListener("hookline:theme", redraw);
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
+window.addEventListener("resize", function () {
+  if (current && current.container.clientWidth !== current.width) redraw();
+});

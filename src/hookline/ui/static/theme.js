@@ -1,0 +1,9 @@
+// Runs before the first paint so a chosen theme never flashes the other one.
+(function () {
+  try {
+    var theme = localStorage.getItem("hookline-theme");
+    if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+  } catch (e) {
+    /* storage blocked: follow the system setting */
+  }
+})();

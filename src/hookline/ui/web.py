@@ -1,0 +1,137 @@
+"""What every dashboard response shares: templates, security headers, cookies, forms, CSRF."""
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from hookline._version import __version__
+from hookline.ui.sessions import Session
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "hookline_ui"
+LOGIN_COOKIE = "hookline_ui_login"  # the CSRF token of the sign-in form, before any session exists
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+# Scripts, styles and data only from this origin; no inline script or eval (Alpine's CSP build),
+# and no framing of the dashboard by any page.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.globals["version"] = __version__
+
+
+def duration(ms: int) -> str:
+    """A short human duration: ``45 s``, ``12 min``, ``3 h 5 min``, ``2 d 4 h``."""
+    seconds = max(0, int(ms) // 1000)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if minutes < 60:
+        return f"{minutes} min"
+    if hours < 24:
+        return f"{hours} h {minutes % 60} min" if minutes % 60 else f"{hours} h"
+    return f"{days} d {hours % 24} h" if hours % 24 else f"{days} d"
+
+
+templates.filters["duration"] = duration
+
+
+def secured(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def render(template: str, code: int = 200, headers: dict[str, str] | None = None, /, **context: Any) -> Response:
+    html = templates.get_template(template).render(**context)
+    return secured(HTMLResponse(html, status_code=code, headers=headers))
+
+
+def error_page(
+    status: int, title: str, detail: str, session: Session | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    return render("error.html", status, headers, title=title, detail=detail, status=status, session=session)
+
+
+def redirect(url: str) -> Response:
+    # 303: after a POST the browser follows with a GET.
+    return secured(RedirectResponse(url, status_code=303))
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/ui", httponly=True, samesite="lax", secure=is_https(request)
+    )
+
+
+def clear_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(name, path="/ui", httponly=True, samesite="lax", secure=is_https(request))
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def read_form(request: Request) -> dict[str, str] | None:
+    """The urlencoded form a page posted; None when the body is something else."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    body = await request.body()
+    if not body:
+        return {}
+    if content_type != _FORM_TYPE:
+        return None
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
+
+
+def csrf_given(request: Request, form: dict[str, str] | None) -> str | None:
+    """The CSRF token a request carries: the hidden form field, or HTMX's header."""
+    return (form or {}).get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+
+
+class Static(StaticFiles):
+    """The vendored assets and our own CSS and JS, with the same no-sniff rule as the pages."""
+
+    def __init__(self) -> None:
+        super().__init__(directory=HERE / "static")
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response

@@ -1,0 +1,88 @@
+"""The dashboard's reads (hookline.ui.queries) on SQLite and PostgreSQL."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from tests.ui.seed import add_attempts, add_delivery, add_endpoint
+
+from hookline.store import applications
+from hookline.store.database import Database, now_ms
+from hookline.store.migrate import migrate
+from hookline.ui import queries
+
+MINUTE = 60_000
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await migrate(database)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def test_delivery_series_counts_every_endpoints_attempts_per_minute(db: Database) -> None:
+    start = now_ms() // MINUTE * MINUTE - 10 * MINUTE
+    await add_attempts(
+        db,
+        [
+            (start - 1, True, 5),  # before the window
+            (start, True, 10),
+            (start + MINUTE - 1, False, 20),
+            (start + 2 * MINUTE + 5, True, 30),
+            (start + 2 * MINUTE + 6, False, 40),
+            (start + 3 * MINUTE, True, 50),  # the window's end is exclusive
+        ],
+    )
+    await add_attempts(db, [(start + 2 * MINUTE, True, 60)], endpoint_id="ep_other")
+    series = await queries.delivery_series(db, start + 7, start + 3 * MINUTE, MINUTE)
+    assert series.starts_ms == [start, start + MINUTE, start + 2 * MINUTE]  # the empty minute included
+    assert series.succeeded == [1, 0, 2]
+    assert series.failed == [1, 0, 1]
+    assert (series.total_succeeded, series.total_failed) == (3, 2)
+
+
+async def test_p95_latency_picks_the_95th_percentile_attempt(db: Database) -> None:
+    start = now_ms() - 30 * MINUTE
+    assert await queries.p95_latency_ms(db, start, now_ms()) is None
+    await add_attempts(db, [(start + i, True, duration) for i, duration in enumerate(range(100, 0, -1))])
+    assert await queries.p95_latency_ms(db, start, now_ms()) == 95
+
+
+async def test_applications_lists_the_newest_and_hides_internal_ones(db: Database) -> None:
+    async with db.write() as conn:
+        for name in ("first", "second", "third"):
+            await applications.create(conn, {"name": name, "metadata": {}})
+        await applications.create(conn, {"name": "operational", "metadata": {}, "internal": True})
+    count, newest = await queries.applications(db, limit=2)
+    assert count == 3
+    assert [a.name for a in newest] == ["third", "second"]
+
+
+async def test_troubled_endpoints_are_the_disabled_and_failing_ones(db: Database) -> None:
+    now = now_ms()
+    fields: dict[str, Any] = {"disabled": False, "failing_since": None}
+    await add_endpoint(db, "app_a", "https://healthy.example", **fields)
+    recent = await add_endpoint(db, "app_a", "https://recent.example", disabled=False, failing_since=now - MINUTE)
+    off = await add_endpoint(db, "app_a", "https://off.example", disabled=True, failing_since=None)
+    oldest = await add_endpoint(db, "app_b", "https://oldest.example", disabled=True, failing_since=now - 60 * MINUTE)
+    found = await queries.troubled_endpoints(db, limit=10)
+    assert [e.id for e in found] == [oldest, recent, off]
+    assert found[0].disabled and found[0].failing_since_ms == now - 60 * MINUTE
+
+
+async def test_backlog_reports_how_late_the_oldest_due_delivery_is(db: Database) -> None:
+    assert await queries.backlog(db) == queries.Backlog(unfinished=0, oldest_due_age_ms=None)
+    await add_delivery(db, next_attempt_at=now_ms() + 10 * MINUTE)
+    assert await queries.backlog(db) == queries.Backlog(unfinished=1, oldest_due_age_ms=None)  # nothing due yet
+    due = now_ms() - 5 * MINUTE
+    await add_delivery(db, next_attempt_at=due)
+    before = now_ms()
+    found = await queries.backlog(db)
+    after = now_ms()
+    assert found.unfinished == 2
+    assert found.oldest_due_age_ms is not None
+    assert before - due <= found.oldest_due_age_ms <= after - due
