@@ -1,4 +1,4 @@
-"""The dashboard's reads (hookline.ui.queries) on SQLite and PostgreSQL."""
+"""The dashboard's reads (store.dashboard, services.dashboard) on SQLite and PostgreSQL."""
 
 from collections.abc import AsyncIterator
 from typing import Any
@@ -6,12 +6,21 @@ from typing import Any
 import pytest
 from tests.ui.seed import add_attempts, add_delivery, add_endpoint
 
-from hookline.store import applications
+from hookline.services.dashboard import Backlog, overview
+from hookline.store import applications, dashboard
 from hookline.store.database import Database, now_ms
 from hookline.store.migrate import migrate
-from hookline.ui import queries
 
 MINUTE = 60_000
+
+
+async def _read(query: Any, db: Database, *args: Any, **kwargs: Any) -> Any:
+    async with db.read() as conn:
+        return await query(conn, *args, **kwargs)
+
+
+async def _backlog(db: Database) -> Backlog:
+    return (await overview(db, now_ms() - MINUTE, now_ms(), MINUTE, 1)).backlog
 
 
 @pytest.fixture
@@ -38,7 +47,7 @@ async def test_delivery_series_counts_every_endpoints_attempts_per_minute(db: Da
         ],
     )
     await add_attempts(db, [(start + 2 * MINUTE, True, 60)], endpoint_id="ep_other")
-    series = await queries.delivery_series(db, start + 7, start + 3 * MINUTE, MINUTE)
+    series = await _read(dashboard.delivery_series, db, start + 7, start + 3 * MINUTE, MINUTE)
     assert series.starts_ms == [start, start + MINUTE, start + 2 * MINUTE]  # the empty minute included
     assert series.succeeded == [1, 0, 2]
     assert series.failed == [1, 0, 1]
@@ -47,9 +56,9 @@ async def test_delivery_series_counts_every_endpoints_attempts_per_minute(db: Da
 
 async def test_p95_latency_picks_the_95th_percentile_attempt(db: Database) -> None:
     start = now_ms() - 30 * MINUTE
-    assert await queries.p95_latency_ms(db, start, now_ms()) is None
+    assert await _read(dashboard.p95_latency_ms, db, start, now_ms()) is None
     await add_attempts(db, [(start + i, True, duration) for i, duration in enumerate(range(100, 0, -1))])
-    assert await queries.p95_latency_ms(db, start, now_ms()) == 95
+    assert await _read(dashboard.p95_latency_ms, db, start, now_ms()) == 95
 
 
 async def test_applications_lists_the_newest_and_hides_internal_ones(db: Database) -> None:
@@ -57,7 +66,7 @@ async def test_applications_lists_the_newest_and_hides_internal_ones(db: Databas
         for name in ("first", "second", "third"):
             await applications.create(conn, {"name": name, "metadata": {}})
         await applications.create(conn, {"name": "operational", "metadata": {}, "internal": True})
-    count, newest = await queries.applications(db, limit=2)
+    count, newest = await _read(dashboard.applications, db, limit=2)
     assert count == 3
     assert [a.name for a in newest] == ["third", "second"]
 
@@ -69,19 +78,19 @@ async def test_troubled_endpoints_are_the_disabled_and_failing_ones(db: Database
     recent = await add_endpoint(db, "app_a", "https://recent.example", disabled=False, failing_since=now - MINUTE)
     off = await add_endpoint(db, "app_a", "https://off.example", disabled=True, failing_since=None)
     oldest = await add_endpoint(db, "app_b", "https://oldest.example", disabled=True, failing_since=now - 60 * MINUTE)
-    found = await queries.troubled_endpoints(db, limit=10)
+    found = await _read(dashboard.troubled_endpoints, db, limit=10)
     assert [e.id for e in found] == [oldest, recent, off]
     assert found[0].disabled and found[0].failing_since_ms == now - 60 * MINUTE
 
 
 async def test_backlog_reports_how_late_the_oldest_due_delivery_is(db: Database) -> None:
-    assert await queries.backlog(db) == queries.Backlog(unfinished=0, oldest_due_age_ms=None)
+    assert await _backlog(db) == Backlog(unfinished=0, oldest_due_age_ms=None)
     await add_delivery(db, next_attempt_at=now_ms() + 10 * MINUTE)
-    assert await queries.backlog(db) == queries.Backlog(unfinished=1, oldest_due_age_ms=None)  # nothing due yet
+    assert await _backlog(db) == Backlog(unfinished=1, oldest_due_age_ms=None)  # nothing due yet
     due = now_ms() - 5 * MINUTE
     await add_delivery(db, next_attempt_at=due)
     before = now_ms()
-    found = await queries.backlog(db)
+    found = await _backlog(db)
     after = now_ms()
     assert found.unfinished == 2
     assert found.oldest_due_age_ms is not None

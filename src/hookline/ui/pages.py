@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from hookline.api.auth import authenticate
 from hookline.api.errors import ApiError
-from hookline.ui import queries
+from hookline.services import dashboard
 from hookline.ui.sessions import LoginLimiter, Session, SessionStore
 from hookline.ui.web import (
     CSRF_FIELD,
@@ -143,23 +143,23 @@ async def overview(request: Request, range_: Annotated[str, Query(alias="range")
     db = request.app.state.db
     until = int(time.time() * 1000)
     since = until - _RANGES[range_]
-    series = await queries.delivery_series(db, since, until, _MINUTE)
-    app_count, apps = await queries.applications(db, _LIST_LIMIT)
+    found = await dashboard.overview(db, since, until, _MINUTE, _LIST_LIMIT)
+    series = found.series
     context: dict[str, Any] = {
         "session": session,
         "nav": "overview",
         "range": range_,
-        "backlog": await queries.backlog(db),
-        "p95_ms": await queries.p95_latency_ms(db, since, until),
+        "backlog": found.backlog,
+        "p95_ms": found.p95_ms,
         "series": series,
         "chart": {
             "t": [s // 1000 for s in series.starts_ms],
             "ok": series.succeeded,
             "fail": series.failed,
         },
-        "app_count": app_count,
-        "apps": apps,
-        "troubled": await queries.troubled_endpoints(db, _LIST_LIMIT),
+        "app_count": found.app_count,
+        "apps": found.apps,
+        "troubled": found.troubled,
         "now_ms": until,
     }
     return render("overview.html", **context)

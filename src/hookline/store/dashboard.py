@@ -1,27 +1,15 @@
-"""Every read the dashboard makes, in one place, so it can move onto the services layer whole.
-
-Backlog reuses ``hookline.store.backlog``. Three reads had no store function yet and are written
-here with SQLAlchemy Core: deliveries per bucket across all endpoints, the p95 attempt latency,
-and the recent applications and troubled endpoints. All of them only read.
-"""
+"""The dashboard's overview reads: deliveries per bucket across all endpoints, the p95 attempt
+latency, the newest applications and the troubled endpoints. All of them only read."""
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import case, func, select
 
 from hookline.domain.ids import id_floor
-from hookline.store import backlog as store_backlog
 from hookline.store import tables as t
-from hookline.store.database import now_ms
+from hookline.store.database import Conn
 
 a = t.attempt
-
-
-@dataclass(frozen=True)
-class Backlog:
-    unfinished: int
-    oldest_due_age_ms: int | None  # how late the most overdue delivery is; None when nothing is due
 
 
 @dataclass(frozen=True)
@@ -56,15 +44,7 @@ class TroubledEndpoint:
     failing_since_ms: int | None
 
 
-async def backlog(db: Any) -> Backlog:
-    async with db.read() as conn:
-        found = await store_backlog.backlog(conn)
-    now = now_ms()
-    late = None if found.oldest_due_ms is None or found.oldest_due_ms > now else now - found.oldest_due_ms
-    return Backlog(found.unfinished, late)
-
-
-async def delivery_series(db: Any, since_ms: int, until_ms: int, bucket_ms: int) -> Series:
+async def delivery_series(conn: Conn, since_ms: int, until_ms: int, bucket_ms: int) -> Series:
     """Attempts across all endpoints per bucket, split into succeeded and failed.
 
     Counted in SQL, grouped on ``created_at`` rounded down to the bucket; the id range (ids sort
@@ -77,8 +57,7 @@ async def delivery_series(db: Any, since_ms: int, until_ms: int, bucket_ms: int)
         .where(a.c.id >= id_floor("atmpt", since_ms), a.c.id < id_floor("atmpt", until_ms))
         .group_by(bucket)
     )
-    async with db.read() as conn:
-        counted = {int(b): (int(ok), int(total)) for b, ok, total in (await conn.execute(query)).all()}
+    counted = {int(b): (int(ok), int(total)) for b, ok, total in (await conn.execute(query)).all()}
     starts = list(range(since_ms, until_ms, bucket_ms))
     return Series(
         bucket_ms=bucket_ms,
@@ -88,31 +67,29 @@ async def delivery_series(db: Any, since_ms: int, until_ms: int, bucket_ms: int)
     )
 
 
-async def p95_latency_ms(db: Any, since_ms: int, until_ms: int) -> int | None:
+async def p95_latency_ms(conn: Conn, since_ms: int, until_ms: int) -> int | None:
     """The 95th percentile attempt duration in the window: one count, then one indexed pick."""
     window = (a.c.id >= id_floor("atmpt", since_ms), a.c.id < id_floor("atmpt", until_ms))
-    async with db.read() as conn:
-        total = int((await conn.execute(select(func.count()).where(*window))).scalar_one())
-        if total == 0:
-            return None
-        rank = min(total - 1, round(0.95 * (total - 1)))
-        pick = select(a.c.response_duration_ms).where(*window).order_by(a.c.response_duration_ms).offset(rank).limit(1)
-        return int((await conn.execute(pick)).scalar_one())
+    total = int((await conn.execute(select(func.count()).where(*window))).scalar_one())
+    if total == 0:
+        return None
+    rank = min(total - 1, round(0.95 * (total - 1)))
+    pick = select(a.c.response_duration_ms).where(*window).order_by(a.c.response_duration_ms).offset(rank).limit(1)
+    return int((await conn.execute(pick)).scalar_one())
 
 
-async def applications(db: Any, limit: int) -> tuple[int, list[AppSummary]]:
+async def applications(conn: Conn, limit: int) -> tuple[int, list[AppSummary]]:
     """How many applications there are, and the newest ``limit`` of them."""
     app = t.application
     visible = app.c.internal.is_(False)
-    async with db.read() as conn:
-        count = int((await conn.execute(select(func.count()).where(visible))).scalar_one())
-        rows = await conn.execute(
-            select(app.c.id, app.c.uid, app.c.name).where(visible).order_by(app.c.id.desc()).limit(limit)
-        )
-        return count, [AppSummary(r.id, r.uid, r.name) for r in rows.all()]
+    count = int((await conn.execute(select(func.count()).where(visible))).scalar_one())
+    rows = await conn.execute(
+        select(app.c.id, app.c.uid, app.c.name).where(visible).order_by(app.c.id.desc()).limit(limit)
+    )
+    return count, [AppSummary(r.id, r.uid, r.name) for r in rows.all()]
 
 
-async def troubled_endpoints(db: Any, limit: int) -> list[TroubledEndpoint]:
+async def troubled_endpoints(conn: Conn, limit: int) -> list[TroubledEndpoint]:
     """Endpoints that are disabled or currently failing, the longest-failing first."""
     ep = t.endpoint
     query = (
@@ -121,6 +98,5 @@ async def troubled_endpoints(db: Any, limit: int) -> list[TroubledEndpoint]:
         .order_by(ep.c.failing_since.is_(None), ep.c.failing_since, ep.c.id)
         .limit(limit)
     )
-    async with db.read() as conn:
-        rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(query)).all()
     return [TroubledEndpoint(r.id, r.app_id, r.url, bool(r.disabled), r.failing_since) for r in rows]
