@@ -67,8 +67,6 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     errors.install(app)
     # Publishing is the hot route: match it first.
     app.include_router(messages.router, responses=ERROR_RESPONSES)
-    # Before recovery's GET /api/v1/background-task/{id}: see background_tasks.get_router.
-    app.include_router(background_tasks.get_router)
     for module in (applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Svix parity (issue 15): resources with routes of their own.

@@ -240,7 +240,7 @@ class EndpointOut(Model):
     updated_at: datetime
 
 
-class EndpointWrittenOut(EndpointOut):
+class EndpointDetailOut(EndpointOut):
     warnings: list[str] = Field(
         default_factory=list,
         description="hookline: why this endpoint, although accepted, may never receive anything "

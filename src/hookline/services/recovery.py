@@ -24,6 +24,13 @@ ENDPOINT_BULK_REPLAY = "endpoint.bulk-replay"
 APPLICATION_BULK_REPLAY = "application.bulk-replay"
 
 
+def listed_kind(stored: str) -> str:
+    """The task kind a listing shows: hookline's application-wide bulk replay is listed as the
+    kind the svix SDKs know (their BackgroundTaskType enum fails a whole page on any other
+    value). Reading the task by id shows its own kind."""
+    return ENDPOINT_BULK_REPLAY if stored == APPLICATION_BULK_REPLAY else stored
+
+
 @dataclass(frozen=True)
 class Step:
     done: int  # items this batch sent again

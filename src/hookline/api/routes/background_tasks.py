@@ -11,12 +11,9 @@ from hookline.api.schemas import ListResponse, Model, ms_to_datetime
 from hookline.errors import NotFound
 from hookline.services import background_tasks
 from hookline.services.context import Row
+from hookline.services.recovery import listed_kind
 
 router = APIRouter(prefix="/api/v1/background-task", tags=["Background Task"])
-# Matched before recovery.py's documented ``GET /{task_id}``, which knows neither the statistics
-# task kinds nor their results (it would fail on them). Merge note: once that route shows
-# ``task_results`` and these kinds, delete this router.
-get_router = APIRouter(prefix="/api/v1/background-task", include_in_schema=False)
 TaskStatus = Literal["running", "finished", "failed"]
 # Svix's kinds that hookline runs, and hookline's own application-wide bulk replay.
 TaskKind = Literal[
@@ -37,13 +34,19 @@ class TaskOut(Model):
     data: dict[str, Any] = Field(description="Progress (`done` of `total`, `error`) and, when finished, the result")
 
 
-def task_out(row: Row) -> TaskOut:
+def task_out(row: Row, *, listed: bool = False) -> TaskOut:
     data: dict[str, Any] = {"done": row["done"], "total": row["total"]}
     if row["error"]:
         data["error"] = row["error"]
     data.update(row["data"] or {})
     updated = ms_to_datetime(row["updated_at"])
-    return TaskOut(id=row["id"], status=row["status"], task=row["task"], updated_at=updated, data=data)
+    return TaskOut(
+        id=row["id"],
+        status=row["status"],
+        task=listed_kind(row["task"]) if listed else row["task"],
+        updated_at=updated,
+        data=data,
+    )
 
 
 @router.get("", response_model=ListResponse[TaskOut], operation_id="v1.background-task.list")
@@ -69,11 +72,14 @@ async def list_background_tasks(
         descending=order == "descending",
     )
     return ListResponse(
-        data=[task_out(r) for r in page.rows], iterator=page.iterator, prev_iterator=page.prev_iterator, done=page.done
+        data=[task_out(r, listed=True) for r in page.rows],
+        iterator=page.iterator,
+        prev_iterator=page.prev_iterator,
+        done=page.done,
     )
 
 
-@get_router.get("/{task_id}", response_model=TaskOut)
+@router.get("/{task_id}", response_model=TaskOut, operation_id="v1.background-task.get")
 async def get_background_task(
     task_id: Annotated[str, Path(pattern=r"^[a-zA-Z0-9\-_.]+$", max_length=64)], who: Auth, db: Db
 ) -> TaskOut:

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Response
 from hookline.api.deps import AppId, Auth, Ctx, EndpointId, IdempotencyKey, Iterator, Limit, Order
 from hookline.api.routes.messages import message_out
 from hookline.api.schemas import (
+    EndpointDetailOut,
     EndpointHeadersIn,
     EndpointHeadersOut,
     EndpointHeadersPatchIn,
@@ -15,7 +16,6 @@ from hookline.api.schemas import (
     EndpointSecretOut,
     EndpointSecretRotateIn,
     EndpointUpdate,
-    EndpointWrittenOut,
     EventExampleIn,
     ListResponse,
     MessageOut,
@@ -44,9 +44,9 @@ def endpoint_out(endpoint: Endpoint) -> EndpointOut:
     )
 
 
-async def _written(ctx: Context, endpoint: Endpoint) -> EndpointWrittenOut:
+async def _detail(ctx: Context, endpoint: Endpoint) -> EndpointDetailOut:
     out = endpoint_out(endpoint)
-    return EndpointWrittenOut(**out.model_dump(), warnings=await endpoints.warnings(ctx, endpoint))
+    return EndpointDetailOut(**out.model_dump(), warnings=await endpoints.warnings(ctx, endpoint))
 
 
 @router.get("", response_model=ListResponse[EndpointOut], operation_id="v1.endpoint.list")
@@ -64,41 +64,41 @@ async def list_endpoints(
     )
 
 
-@router.post("", status_code=201, response_model=EndpointWrittenOut, operation_id="v1.endpoint.create")
+@router.post("", status_code=201, response_model=EndpointDetailOut, operation_id="v1.endpoint.create")
 async def create_endpoint(
     app_id: AppId, body: EndpointIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None
-) -> EndpointWrittenOut:
+) -> EndpointDetailOut:
     fields = body.model_dump(exclude={"secret", "headers", "key_type"})
     created = await endpoints.create(
         ctx, app_id, fields, secret=body.secret, key_type=body.key_type, headers=body.headers, tenant=who.app_id
     )
-    return await _written(ctx, created)
+    return await _detail(ctx, created)
 
 
-@router.get("/{endpoint_id}", response_model=EndpointOut, operation_id="v1.endpoint.get")
-async def get_endpoint(app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: Ctx) -> EndpointOut:
-    return endpoint_out(await endpoints.get(ctx, app_id, endpoint_id, tenant=who.app_id))
+@router.get("/{endpoint_id}", response_model=EndpointDetailOut, operation_id="v1.endpoint.get")
+async def get_endpoint(app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: Ctx) -> EndpointDetailOut:
+    return await _detail(ctx, await endpoints.get(ctx, app_id, endpoint_id, tenant=who.app_id))
 
 
-@router.put("/{endpoint_id}", response_model=EndpointWrittenOut, operation_id="v1.endpoint.update")
+@router.put("/{endpoint_id}", response_model=EndpointDetailOut, operation_id="v1.endpoint.update")
 async def update_endpoint(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointUpdate, who: Auth, ctx: Ctx
-) -> EndpointWrittenOut:
+) -> EndpointDetailOut:
     fields = body.model_dump()
     if "uid" not in body.model_fields_set:
         fields.pop("uid")  # keep the uid the caller may be addressing it by
-    return await _written(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
+    return await _detail(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
 
 
-@router.patch("/{endpoint_id}", response_model=EndpointWrittenOut, operation_id="v1.endpoint.patch")
+@router.patch("/{endpoint_id}", response_model=EndpointDetailOut, operation_id="v1.endpoint.patch")
 async def patch_endpoint(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointPatch, who: Auth, ctx: Ctx
-) -> EndpointWrittenOut:
+) -> EndpointDetailOut:
     fields = body.model_dump(exclude_unset=True)
     for key in ("url", "description", "disabled", "metadata"):
         if key in fields and fields[key] is None:
             fields.pop(key)
-    return await _written(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
+    return await _detail(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
 
 
 @router.delete("/{endpoint_id}", status_code=204, response_class=Response, operation_id="v1.endpoint.delete")

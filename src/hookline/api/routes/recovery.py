@@ -4,13 +4,13 @@
 window; ``replay-missing`` sends the endpoint the messages it should have had but
 never got (for example while it was disabled or did not exist yet). Both answer
 at once with a task, a durable job that any process running the engine works
-(``services.recovery``); ``GET /api/v1/background-task/{id}`` shows its progress.
+(``services.recovery``); ``GET /api/v1/background-task/{id}`` (routes/background_tasks.py) shows its progress.
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 
 from hookline.api.deps import AppId, Auth, Db, EndpointId, IdempotencyKey, load_app, to_ms
@@ -41,7 +41,11 @@ def task_out(row: Row) -> BackgroundTaskOut:
     if row["error"]:
         data["error"] = row["error"]
     return BackgroundTaskOut(
-        id=row["id"], status=row["status"], task=row["task"], updated_at=ms_to_datetime(row["updated_at"]), data=data
+        id=row["id"],
+        status=row["status"],
+        task=row["task"],
+        updated_at=ms_to_datetime(row["updated_at"]),
+        data=data,
     )
 
 
@@ -145,15 +149,3 @@ async def replay_missing(
     app = await load_app(db, who, app_id)
     task = await jobs.start_replay_missing(db, app["id"], endpoint_id, to_ms(body.since) or 0, to_ms(body.until))
     return _started(request, task)
-
-
-@router.get(
-    "/api/v1/background-task/{task_id}",
-    response_model=BackgroundTaskOut,
-    operation_id="v1.background-task.get",
-    tags=["Background Task"],
-)
-async def get_background_task(
-    task_id: Annotated[str, Path(pattern=r"^[a-zA-Z0-9\-_.]+$", max_length=64)], who: Auth, db: Db
-) -> BackgroundTaskOut:
-    return task_out(await jobs.get_task(db, task_id, who.app_id))
