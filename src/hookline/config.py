@@ -58,6 +58,9 @@ class Settings:
     cleaner_interval: float = 600.0
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
+    max_connections: int = 1000
+    head_timeout: float = 30.0
+    database_lock_timeout: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> "Settings":
@@ -83,6 +86,9 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "otel_enabled": _bool,
     "attempt_retention_days": float,
     "cleaner_interval": float,
+    "max_connections": int,
+    "head_timeout": float,
+    "database_lock_timeout": float,
 }
 
 
@@ -97,7 +103,10 @@ def _check(settings: Settings) -> Settings:
         raise ConfigError("HOOKLINE_LOG_FORMAT must be json or console")
     if settings.lease_seconds <= settings.request_timeout:
         raise ConfigError("HOOKLINE_LEASE_SECONDS must be longer than HOOKLINE_REQUEST_TIMEOUT")
-    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes"):
+    for name in ("head_timeout", "database_lock_timeout"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0 seconds")
+    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "max_connections"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")
     return settings

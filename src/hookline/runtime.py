@@ -13,7 +13,7 @@ from hookline.domain.signing import generate_secret
 from hookline.maintenance import Cleaner
 from hookline.store import operational, tasks, tokens
 from hookline.store.database import Database
-from hookline.store.migrate import migrate
+from hookline.store.migrate import migrate, migrated_database
 from hookline.store.secrets import SecretBox
 
 
@@ -38,15 +38,16 @@ async def configure_operational_webhooks(db: Database, settings: Settings) -> No
         await operational.configure_from_env(conn, url, settings.operational_webhook_secret, sealed)
 
 
+async def prepare_database(db: Database, settings: Settings) -> None:
+    """One-time setup on a migrated database: admin token, operator webhooks."""
+    await ensure_admin_token(db, settings)
+    await configure_operational_webhooks(db, settings)
+
+
 async def prepare(settings: Settings) -> None:
     """One-time setup before any worker starts: schema, admin token, operator webhooks."""
-    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    try:
-        await migrate(db)
-        await ensure_admin_token(db, settings)
-        await configure_operational_webhooks(db, settings)
-    finally:
-        await db.close()
+    async with migrated_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous) as db:
+        await prepare_database(db, settings)
 
 
 class Runtime:
@@ -54,7 +55,11 @@ class Runtime:
         self.settings = settings
         # Background tasks run in API processes; only those may declare them interrupted.
         self.serves_api = serves_api
-        self.db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        self.db = Database(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            lock_timeout=settings.database_lock_timeout,
+        )
         self.engine = DeliveryEngine(self.db, settings) if deliver else None
         self._wakeups: PgWakeups | None = None
         self.cleaner = Cleaner(self.db, settings)

@@ -8,7 +8,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.store import idempotency
-from hookline.store.database import Database, is_disconnect, now_ms
+from hookline.store.database import Database, DatabaseUnavailableError, is_disconnect, now_ms
 
 
 async def _send_json(
@@ -148,8 +148,9 @@ class IdempotencyMiddleware:
         except Exception as exc:
             if not is_disconnect(exc):
                 raise
-            detail = "the database is unavailable; retry later"
-            await _send_json(send, 503, {"code": "database_unavailable", "detail": detail}, [(b"retry-after", b"1")])
+            why = exc if isinstance(exc, DatabaseUnavailableError) else DatabaseUnavailableError()
+            retry_after = str(why.retry_after).encode()
+            await _send_json(send, 503, {"code": why.code, "detail": why.detail}, [(b"retry-after", retry_after)])
             return
         if earlier is not None:
             if earlier.state == "done" and earlier.status_code is not None:
