@@ -9,6 +9,7 @@ is closed too), and the connections served at once (beyond the cap, a 503).
 """
 
 import asyncio
+import functools
 from typing import Any
 
 import httptools
@@ -16,7 +17,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from hookline.config import Settings
+from hookline.config import Settings, load_settings
 
 MAX_HEAD_BYTES = 64 * 1024
 HEAD_TIMEOUT_SECONDS = 30.0
@@ -160,3 +161,19 @@ def protocol_for(settings: Settings) -> type[LimitedHttpToolsProtocol]:
         (LimitedHttpToolsProtocol,),
         {"head_timeout": settings.head_timeout, "max_connections": settings.max_connections},
     )
+
+
+@functools.cache
+def _environment_settings() -> Settings:
+    return load_settings()
+
+
+class EnvironmentHttpProtocol(LimitedHttpToolsProtocol):
+    """For ``serve --workers N``: each process reads its limits from HOOKLINE_*, as
+    ``app_from_env`` reads the rest (a class made by ``protocol_for`` cannot be pickled)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = _environment_settings()
+        self.head_timeout = settings.head_timeout
+        self.max_connections = settings.max_connections

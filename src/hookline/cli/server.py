@@ -47,18 +47,14 @@ def describe_database(settings: Settings, *, existing: bool = False) -> str:
     from sqlalchemy.engine import make_url
 
     from hookline.store.database import sqlite_file
-    from hookline.store.migrate import DatabaseSetupError, open_database
+    from hookline.store.migrate import DatabaseSetupError, check_database_url
 
     try:
-        path = sqlite_file(settings.database_url)
-        label = str(path) if path else make_url(settings.database_url).render_as_string(hide_password=True)
-        if existing and path is not None and not path.exists():
-            open_database(settings.database_url, existing=True)  # raises, saying why
+        check_database_url(settings.database_url, existing=existing)
     except DatabaseSetupError as exc:
         fail(f"{DATABASE_SETTING}: {exc}", 2)
-    except Exception as exc:  # unparsable: the same one line as opening it would give
-        fail(f"{DATABASE_SETTING}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}", 2)
-    return label
+    path = sqlite_file(settings.database_url)
+    return str(path) if path else make_url(settings.database_url).render_as_string(hide_password=True)
 
 
 def on_database(settings: Settings, work: "Callable[[Database], Awaitable[T]]", *, existing: bool) -> T:
@@ -239,7 +235,7 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
     import uvicorn
 
     from hookline.api.app import create_app
-    from hookline.api.protocol import protocol_for
+    from hookline.api.protocol import EnvironmentHttpProtocol, protocol_for
 
     _check_port(settings)
     click.echo(f"hookline {role} listening on http://{settings.host}:{settings.port} ({_db_label(settings)})", err=True)
@@ -249,7 +245,8 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
         "access_log": False,
         "log_level": "warning",
         "loop": "uvloop",
-        "http": protocol_for(settings),
+        # --workers N pickles the options for its processes: a class they can import.
+        "http": protocol_for(settings) if workers == 1 else EnvironmentHttpProtocol,
         "timeout_graceful_shutdown": int(settings.request_timeout) + 5,
         "proxy_headers": settings.proxy_headers,
     }

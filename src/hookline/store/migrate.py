@@ -42,16 +42,24 @@ class DatabaseSetupError(Exception):
 
 def open_database(url: str, *, existing: bool = False, **options: Any) -> Database:
     """A ``Database`` for ``url``; with ``existing``, refuse to create a new SQLite file."""
-    try:
-        path = sqlite_file(normalize_url(url)[0])
-    except (ValueError, ArgumentError) as exc:
-        raise DatabaseSetupError(_first_line(exc)) from exc
-    if existing and path is not None and not path.exists():
-        raise DatabaseSetupError(f"no database at {path}; start `hookline serve` or run `hookline migrate` first")
+    check_database_url(url, existing=existing)
     try:
         return Database(url, **options)
     except Exception as exc:  # any failure to build a connection pool is a bad URL
         raise DatabaseSetupError(_first_line(exc)) from exc
+
+
+def check_database_url(url: str, *, existing: bool = False) -> None:
+    """Raise DatabaseSetupError if ``url`` cannot name a database (or, with ``existing``,
+    names a SQLite file that does not exist yet)."""
+    try:
+        path = sqlite_file(normalize_url(url)[0])
+    except ArgumentError as exc:
+        raise DatabaseSetupError("cannot parse it as a URL: use sqlite:///path.db or postgresql://...") from exc
+    except ValueError as exc:
+        raise DatabaseSetupError(_first_line(exc)) from exc
+    if existing and path is not None and not path.exists():
+        raise DatabaseSetupError(f"no database at {path}; start `hookline serve` or run `hookline migrate` first")
 
 
 @asynccontextmanager
