@@ -3,7 +3,10 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import structlog
+from fastapi import FastAPI, Request
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from hookline._version import __version__
 from hookline.api import errors
@@ -29,6 +32,13 @@ from hookline.runtime import Runtime
 
 # Room for the JSON around a payload that may itself be max_payload_bytes.
 _ENVELOPE_BYTES = 64 * 1024
+log = structlog.get_logger("hookline.api")
+
+
+async def _client_gone(request: Request, _exc: Exception) -> Response:
+    # Not an error of ours: the client went away mid-body. No one reads the answer.
+    log.info("client disconnected before sending the whole request body", path=request.url.path)
+    return Response(status_code=400)
 
 
 def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
@@ -57,6 +67,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.token_cache = TokenCache()
     app.state.background_tasks = set()
     errors.install(app)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     # Publishing is the hot route: match it first.
     for module in (messages, applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
