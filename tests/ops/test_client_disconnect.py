@@ -10,10 +10,8 @@ from tests.support.servers import ADMIN_TOKEN, free_port
 
 def _send_half(port: int, path: str, content_type: bytes) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(
-            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ADMIN_TOKEN.encode() + b"\r\n"
-            b"Content-Type: " + content_type + b"\r\nContent-Length: 1000\r\n\r\n" + b'{"eventType":"a.b"'
-        )
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n".encode()
+        s.sendall(head + b"Content-Type: " + content_type + b"\r\nContent-Length: 1000\r\n\r\n" + b'{"eventType":"a.b"')
         time.sleep(0.3)  # the server is reading the body now
 
 
