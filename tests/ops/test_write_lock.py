@@ -5,7 +5,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -37,15 +36,14 @@ def test_a_failed_publish_does_not_hold_the_write_lock(hookline_factory, databas
     with hookline_factory(run_engine=False) as hl, hl.client() as c:
         resp = c.post("/api/v1/app/no-such-app/msg", json={"eventType": "a.b", "payload": {}})
         assert resp.status_code == 404
-        started = time.monotonic()
+        # Before the fix it waited forever; with only the lock deadline, it would fail as busy.
         done = subprocess.run(
             [*HOOKLINE, "token", "create", "--name", "after-404"],
             env=_env(database_url=database_url),
             capture_output=True,
-            timeout=60,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr.decode()
-        assert time.monotonic() - started < 15
         assert c.get("/api/v1/app").status_code == 200
 
 

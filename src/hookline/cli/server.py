@@ -119,6 +119,7 @@ def serve(host: str | None, port: int | None, database_url: str | None, role: st
     configure_logging(settings)
     describe_database(settings)  # an unusable URL ends here, in one line
     hold_serve_lock(settings)
+    _raise_file_limit(settings)
     warn_at_start(settings, role)
     if workers > 1 and _db_label(settings) == "sqlite":
         click.echo("hookline: several processes on SQLite take turns writing; use PostgreSQL to scale", err=True)
@@ -169,6 +170,26 @@ def hold_serve_lock(settings: Settings) -> None:
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     _serve_lock = fd
+
+
+def _raise_file_limit(settings: Settings) -> None:
+    """Lift the soft file-descriptor limit to fit HOOKLINE_MAX_CONNECTIONS, as far as the
+    hard limit allows: a common soft limit of 1,024 is less than the default cap."""
+    import resource
+
+    want = settings.max_connections + 256  # the database, the delivery engine's sockets, logs
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if new > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    if new < want:
+        click.echo(
+            f"hookline: warning: the file-descriptor limit ({new}) is below HOOKLINE_MAX_CONNECTIONS + 256; "
+            "lower HOOKLINE_MAX_CONNECTIONS or raise `ulimit -n`",
+            err=True,
+        )
 
 
 def startup_warnings(settings: Settings) -> list[str]:
