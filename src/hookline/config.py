@@ -3,7 +3,7 @@
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 from hookline.domain.retry import DEFAULT_SCHEDULE, parse_schedule
@@ -56,12 +56,13 @@ class Settings:
     otel_enabled: bool = False
     attempt_retention_days: float = 90.0
     cleaner_interval: float = 600.0
+    # Items a background job (recover, replay) handles per committed batch.
+    job_batch_size: int = 500
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     max_connections: int = 1000
     head_timeout: float = 30.0
     database_lock_timeout: float = 10.0
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -86,6 +87,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "otel_enabled": _bool,
     "attempt_retention_days": float,
     "cleaner_interval": float,
+    "job_batch_size": int,
     "max_connections": int,
     "head_timeout": float,
     "database_lock_timeout": float,
@@ -106,7 +108,7 @@ def _check(settings: Settings) -> Settings:
     for name in ("head_timeout", "database_lock_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0 seconds")
-    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "max_connections"):
+    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "job_batch_size", "max_connections"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")
     return settings
@@ -117,8 +119,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         raw = env.get(f"HOOKLINE_{f.name.upper()}")
         if raw is None or raw == "":
             continue

@@ -1,6 +1,6 @@
 """What a hookline process runs besides HTTP: database setup, the delivery
-engine and its wake-ups. Shared by ``serve`` (roles all and api) and the
-worker-only role."""
+engine, the background job runner and their wake-ups. Shared by ``serve``
+(roles all and api) and the worker-only role."""
 
 import asyncio
 import signal
@@ -11,21 +11,25 @@ from hookline.delivery.engine import DeliveryEngine
 from hookline.delivery.wakeup import PgWakeups
 from hookline.domain.signing import generate_secret
 from hookline.maintenance import Cleaner
-from hookline.store import operational, tasks, tokens
-from hookline.store.database import Database
+from hookline.services import tokens as admin_tokens
+from hookline.services.jobs import JobRunner
+from hookline.store import operational
+from hookline.store.database import WORK_CHANNEL, Database
 from hookline.store.migrate import migrate, migrated_database
 from hookline.store.secrets import SecretBox
+from hookline.store.tasks import JOBS_CHANNEL
 
 
 async def ensure_admin_token(db: Database, settings: Settings) -> None:
-    """On first start without HOOKLINE_ADMIN_TOKEN, make an admin token and print it once."""
-    if settings.admin_token:
-        return
-    async with db.write() as conn:
-        if await tokens.has_admin(conn):
-            return
-        token = await tokens.create(conn, app_id=None, name="admin (generated at first start)")
-    print(f"hookline: generated admin token (shown once, keep it safe):\n\n    {token}\n", file=sys.stderr, flush=True)
+    """Without HOOKLINE_ADMIN_TOKEN and any admin token, make one and print it once; with it,
+    revoke the one generated at first start (services/tokens.py decides)."""
+    result = await admin_tokens.settle_admin_tokens(db, admin_token_configured=bool(settings.admin_token))
+    if result.revoked:
+        ids = ", ".join(result.revoked)
+        print(f"hookline: HOOKLINE_ADMIN_TOKEN is set: revoked the generated admin token ({ids})", file=sys.stderr)
+    if result.generated:
+        shown = f"hookline: generated admin token (shown once, keep it safe):\n\n    {result.generated}\n"
+        print(shown, file=sys.stderr, flush=True)
 
 
 async def configure_operational_webhooks(db: Database, settings: Settings) -> None:
@@ -51,16 +55,16 @@ async def prepare(settings: Settings) -> None:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, deliver: bool, serves_api: bool = True) -> None:
+    def __init__(self, settings: Settings, *, deliver: bool) -> None:
         self.settings = settings
-        # Background tasks run in API processes; only those may declare them interrupted.
-        self.serves_api = serves_api
         self.db = Database(
             settings.database_url,
             sqlite_synchronous=settings.sqlite_synchronous,
             lock_timeout=settings.database_lock_timeout,
         )
         self.engine = DeliveryEngine(self.db, settings) if deliver else None
+        # Background jobs run where deliveries do: their batches make deliveries due.
+        self.jobs = JobRunner(self.db, settings, on_progress=self.engine.wake) if self.engine else None
         self._wakeups: PgWakeups | None = None
         self.cleaner = Cleaner(self.db, settings)
 
@@ -68,20 +72,20 @@ class Runtime:
         await migrate(self.db)
         await ensure_admin_token(self.db, self.settings)
         await configure_operational_webhooks(self.db, self.settings)
-        if self.serves_api:
-            async with self.db.write() as conn:
-                await tasks.fail_interrupted(conn)
         self.cleaner.start()
-        if self.engine:
+        if self.engine and self.jobs:
             await self.engine.start()
+            self.jobs.start()
             if self.db.dialect == "postgresql":
-                self._wakeups = PgWakeups(self.db.url, self.engine.wake)
+                self._wakeups = PgWakeups(self.db.url, {WORK_CHANNEL: self.engine.wake, JOBS_CHANNEL: self.jobs.wake})
                 self._wakeups.start()
 
     async def stop(self) -> None:
         await self.cleaner.stop()
         if self._wakeups:
             await self._wakeups.stop()
+        if self.jobs:
+            await self.jobs.stop()
         if self.engine:
             await self.engine.stop(grace=self.settings.request_timeout + 1)
         await self.db.close()
@@ -89,7 +93,7 @@ class Runtime:
 
 async def run_worker(settings: Settings) -> None:
     """A process that only delivers: no HTTP. Stops cleanly on SIGTERM or SIGINT."""
-    runtime = Runtime(settings, deliver=True, serves_api=False)
+    runtime = Runtime(settings, deliver=True)
     await runtime.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -3,9 +3,15 @@
 import asyncio
 
 import httpx
+import pytest
+from svix import Svix, SvixOptions
+from svix.api import ApplicationIn, ApplicationTokenExpireIn, AppPortalAccessIn, EndpointIn
+from svix.exceptions import HttpError, HTTPValidationError
+from svix.models import AppPortalCapability
 from tests.support.api import make_endpoint, publish
-from tests.support.servers import Receiver
+from tests.support.servers import ADMIN_TOKEN, Receiver
 
+from hookline.api.errors import ApiError
 from hookline.store import tokens
 from hookline.store.database import Database
 
@@ -107,3 +113,53 @@ def test_app_token_reaches_its_own_application_only(hookline, receiver: Receiver
         assert admin.get("/api/v1/app/theirs").json()["name"] == "theirs"
         assert admin.get("/api/v1/event-type/a.b").json()["description"] == "x"
         assert len(admin.get("/api/v1/app").json()["data"]) == 2
+
+
+def test_svix_sdk_authentication_calls(hookline) -> None:
+    """The unmodified svix SDK: app_portal_access with every option, expire_all by session, logout."""
+    svix = Svix(ADMIN_TOKEN, SvixOptions(server_url=hookline.url))
+    grant = AppPortalAccessIn(
+        application=ApplicationIn(name="Acme", uid="acme"),
+        expiry=3600,
+        read_only=True,
+        capabilities=[AppPortalCapability.VIEW_BASE],
+        session_id="browser-1",
+    )
+    viewer = svix.authentication.app_portal_access("acme", grant).token
+    other = svix.authentication.app_portal_access("acme", AppPortalAccessIn(session_id="browser-2")).token
+    as_viewer = Svix(viewer, SvixOptions(server_url=hookline.url))
+    assert as_viewer.application.get("acme").uid == "acme"
+    with pytest.raises(HttpError) as refused:
+        as_viewer.endpoint.create("acme", EndpointIn(url="https://example.com/h"))
+    assert refused.value.status_code == 403
+    with pytest.raises(HTTPValidationError) as invalid:
+        svix.authentication.app_portal_access("acme", AppPortalAccessIn(expiry=60))
+    assert invalid.value.status_code == 422 and "expiry" in str(invalid.value.to_dict())
+
+    svix.authentication.expire_all("acme", ApplicationTokenExpireIn(session_ids=["browser-1"]))
+    with httpx.Client(base_url=hookline.url) as c:
+        assert c.get("/api/v1/app/acme", headers={"Authorization": f"Bearer {viewer}"}).status_code == 401
+        assert c.get("/api/v1/app/acme", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    Svix(other, SvixOptions(server_url=hookline.url)).authentication.logout()
+    with httpx.Client(base_url=hookline.url) as c:
+        assert c.get("/api/v1/app/acme", headers={"Authorization": f"Bearer {other}"}).status_code == 401
+
+
+def test_the_capability_policy_names_real_routes_and_starts_closed() -> None:
+    """A typo in POLICY would silently close a route to every capability: each entry must be served."""
+    from hookline.api.app import create_app
+    from hookline.api.auth import POLICY, Principal, need
+    from hookline.config import Settings
+    from hookline.services.tokens import Capability
+
+    app = create_app(Settings(database_url="sqlite:///unused.db"), run_engine=False)
+    served = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
+    assert set(POLICY) <= served, set(POLICY) - served
+    # Routes not in the table: reads need ViewBase, anything else a token without capability limits.
+    assert need("GET", "/api/v1/app/{app_id}/msg") == frozenset({Capability.VIEW_BASE})
+    assert need("POST", "/api/v1/app/{app_id}/msg") == "full"
+    viewer = Principal(app_id="app_1", capabilities=frozenset({Capability.VIEW_BASE}))
+    viewer.authorize("GET", "/api/v1/app/{app_id}/endpoint")
+    with pytest.raises(ApiError):
+        viewer.authorize("GET", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret")
+    Principal(app_id="app_1", read_only=True).authorize("POST", "/api/v1/auth/logout")

@@ -11,12 +11,13 @@ from openapi_spec_validator import validate
 # "METHOD path" -> operationId of every operation in Svix's OpenAPI document.
 SVIX_OPERATIONS = Path(__file__).with_name("svix_operations.json")
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
-# Svix's document names these three after its Rust handlers; hookline keeps the
+# Svix's document names these after its Rust handlers (logout: after its Python one); hookline keeps the
 # ``v1.<resource>.<verb>`` scheme Svix uses everywhere else (and in its newer documents).
 RENAMED = {
     ("patch", "/api/v1/app/{app_id}"): ("patch_application", "v1.application.patch"),
     ("patch", "/api/v1/app/{app_id}/endpoint/{endpoint_id}"): ("patch_endpoint", "v1.endpoint.patch"),
     ("patch", "/api/v1/event-type/{event_type_name}"): ("patch_event_type", "v1.event-type.patch"),
+    ("post", "/api/v1/auth/logout"): ("logout_api_v1_auth_logout__post", "v1.authentication.logout"),
 }
 
 

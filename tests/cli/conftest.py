@@ -37,9 +37,7 @@ def assert_one_line_error(result: Result, exit_code: int = 1) -> str:
     assert isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
-    if exit_code == 2:  # click's usage errors: usage, hint, blank line, then the one error line
-        lines = lines[-1:]
-    assert len(lines) == 1, result.stderr
+    assert len(lines) == 1, result.stderr  # usage errors too (exit 2): no usage line, hint or blank line
     assert lines[0].startswith("Error: ")
     return lines[0]
 

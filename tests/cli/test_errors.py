@@ -7,7 +7,19 @@ from tests.support.servers import ADMIN_TOKEN, free_port
 
 from hookline.cli import main
 
-COMMANDS = ("app", "endpoint", "event-type", "send", "messages", "attempts", "tail", "resend", "recover", "replay")
+COMMANDS = (
+    "app",
+    "endpoint",
+    "event-type",
+    "send",
+    "messages",
+    "attempts",
+    "tail",
+    "resend",
+    "recover",
+    "replay",
+    "bulk-replay",
+)
 
 
 def test_help_lists_every_client_command() -> None:
@@ -66,3 +78,35 @@ def test_unknown_app(cli: Cli) -> None:
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:
     assert_one_line_error(CliRunner().invoke(main, args, env={"HOOKLINE_TOKEN": "t"}), exit_code=2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["app", "list", "--limit", "0"], "Error: Invalid value for '--limit': 0 is not in the range x>=1."),
+        (["endpoint", "create", "acme"], "Error: Missing argument 'URL'. See 'hookline endpoint create --help'."),
+        (["--bogus"], "Error: No such option '--bogus'. See 'hookline --help'."),
+    ],
+)
+def test_a_usage_error_is_exactly_one_line(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args, env={"HOOKLINE_TOKEN": "t"}, prog_name="hookline")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+
+
+def test_a_group_alone_still_prints_its_help() -> None:
+    result = CliRunner().invoke(main, ["endpoint"])
+    assert "Commands:" in result.output
+
+
+def test_the_admin_token_of_the_quickstart_is_used_when_there_is_no_token(hookline) -> None:
+    env = {"HOOKLINE_URL": hookline.url, "HOOKLINE_TOKEN": None, "HOOKLINE_ADMIN_TOKEN": ADMIN_TOKEN}
+    result = CliRunner().invoke(main, ["app", "list"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split()[:4] == ["ID", "UID", "NAME", "CREATED"]
+
+
+def test_hookline_token_wins_over_the_admin_token(hookline) -> None:
+    env = {"HOOKLINE_URL": hookline.url, "HOOKLINE_TOKEN": "wrong", "HOOKLINE_ADMIN_TOKEN": ADMIN_TOKEN}
+    assert assert_one_line_error(CliRunner().invoke(main, ["app", "list"], env=env)).startswith("Error: 401 ")

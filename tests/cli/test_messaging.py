@@ -1,12 +1,17 @@
 """``hookline send``, ``messages``, ``attempts`` and ``resend``."""
 
 import json
+import re
 from pathlib import Path
 
 from tests.cli.conftest import Cli, assert_one_line_error
-from tests.support.servers import Receiver, Reply, wait_until
+from tests.support.servers import Receiver, Reply, free_port, wait_until
 
 from hookline import Client
+from hookline.cli.messaging import newest_first
+from hookline.client import Attempt
+
+ATTEMPT_COLUMNS_SHOWN = ("ID", "TIME", "MSG", "ENDPOINT", "STATUS", "CODE", "MS", "TRIGGER", "#", "URL", "ERROR")
 
 
 def test_send_from_a_file_and_from_stdin(
@@ -78,9 +83,9 @@ def test_attempts_and_resend(cli: Cli, acme: tuple[Client, str], receiver: Recei
     wait_until(lambda: client.attempts.list_by_endpoint("acme", endpoint_id).data)
 
     lines = cli.ok("attempts", "acme", "--endpoint", endpoint_id).stdout.splitlines()
-    assert lines[0].split() == ["ID", "TIME", "MSG", "ENDPOINT", "STATUS", "CODE", "MS", "TRIGGER", "#"]
+    assert lines[0].split() == ["ID", "TIME", "MSG", "ENDPOINT", "STATUS", "CODE", "MS", "TRIGGER", "#", "URL", "ERROR"]
     assert lines[1].startswith("atmpt_") and f"{message.id}  {endpoint_id}  success  200" in lines[1]
-    assert "scheduled  1" in lines[1]
+    assert "scheduled  1" in lines[1] and lines[1].endswith(f"{receiver.url()}  -")
 
     resent = cli.ok("resend", "acme", message.id, endpoint_id).stdout.splitlines()
     assert resent[1].split() == [message.id, endpoint_id, "queued"]
@@ -98,11 +103,68 @@ def test_attempts_and_resend(cli: Cli, acme: tuple[Client, str], receiver: Recei
     }
 
 
-def test_attempts_needs_a_filter(cli: Cli, acme: tuple[Client, str]) -> None:
-    assert "pass --endpoint, --msg or both" in assert_one_line_error(cli("attempts", "acme"), exit_code=2)
+def test_attempts_of_the_whole_application_newest_first(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    second = client.endpoints.create("acme", receiver.url("/second")).id
+    for n in range(3):
+        client.messages.create("acme", "a.b", {"n": n})
+    receiver.wait_for(6)
+    wait_until(lambda: all(len(client.attempts.list_by_endpoint("acme", e).data) == 3 for e in (endpoint_id, second)))
+
+    listed = cli.json("attempts", "acme")
+    assert len(listed) == 6 and {a["endpointId"] for a in listed} == {endpoint_id, second}
+    assert [(a["timestamp"], a["id"]) for a in listed] == sorted(
+        ((a["timestamp"], a["id"]) for a in listed), reverse=True
+    )
+    newest = cli.json("attempts", "acme", "--limit", "2")
+    assert [a["id"] for a in newest] == [a["id"] for a in listed[:2]]
+    assert cli.json("attempts", "acme", "--status", "fail") == []
+    lines = cli.ok("attempts", "acme").stdout.splitlines()
+    assert len(lines) == 7 and lines[0].split()[-2:] == ["URL", "ERROR"]
+
+
+def test_newest_first_merges_and_cuts() -> None:
+    def attempt(number: int, second: int) -> Attempt:
+        return Attempt.from_json(
+            {
+                "id": f"atmpt_{number}",
+                "msgId": "msg_1",
+                "endpointId": "ep_1",
+                "url": "http://x",
+                "status": 0,
+                "statusText": "success",
+                "timestamp": f"2024-05-01T12:00:{second:02d}+00:00",
+            }
+        )
+
+    a1, a2, a3, b1 = attempt(1, 1), attempt(2, 3), attempt(3, 3), attempt(4, 2)
+    assert newest_first([[a3, a2, a1], [b1]], 3) == [a3, a2, b1]
+    assert newest_first([], 5) == []
 
 
 def test_resend_of_an_unknown_message(cli: Cli, acme: tuple[Client, str]) -> None:
     _, endpoint_id = acme
     line = assert_one_line_error(cli("resend", "acme", "msg_nope", endpoint_id))
     assert line.startswith("Error: 404 not_found")
+
+
+def test_attempts_say_why_they_failed(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    receiver.respond = lambda _r: Reply(status=503, body=b"database down for maintenance; " + b"x" * 200)
+    dead_url = f"http://127.0.0.1:{free_port()}/" + "long/" * 20
+    dead = client.endpoints.create("acme", dead_url).id
+    message = client.messages.create("acme", "a.b", {"n": 1})
+    wait_until(lambda: len(client.attempts.list_by_msg("acme", message.id).data) == 2, 15, "two attempts")
+
+    lines = cli.ok("attempts", "acme", "--msg", message.id).stdout.splitlines()
+    rows = {cells[3]: cells for cells in (re.split(r" {2,}", line) for line in lines)}
+    assert list(rows["ENDPOINT"]) == [*ATTEMPT_COLUMNS_SHOWN]
+    answered, refused = rows[endpoint_id], rows[dead]
+    assert answered[4:6] == ["fail", "503"] and answered[9] == receiver.url()
+    assert answered[10].startswith("database down for maintenance; xxx") and answered[10].endswith("…")
+    assert len(answered[10]) == 60
+    assert refused[9] == dead_url[:39] + "…"  # a long URL is cut, and the columns after it stay
+    error = {a.id: a.error for a in client.attempts.list_by_endpoint("acme", dead).data}[refused[0]]
+    assert error and refused[10] == (error if len(error) <= 60 else error[:59] + "…")
+    assert all(len(line) < 320 for line in lines)
+    assert {a["url"] for a in cli.json("attempts", "acme", "--msg", message.id)} == {receiver.url(), dead_url}

@@ -50,3 +50,76 @@ def test_event_types(cli: Cli) -> None:
     assert [t["name"] for t in cli.json("event-type", "list")] == ["invoice.paid", "invoice.voided"]
     line = assert_one_line_error(cli("event-type", "create", "invoice.paid"))
     assert line.startswith("Error: 409 conflict")
+
+
+def test_app_update_changes_only_what_is_given(cli: Cli) -> None:
+    created = cli.json("app", "create", "Acme", "--uid", "acme")
+    updated = cli.json("app", "update", "acme", "--name", "Acme Inc", "--metadata", "tier=gold", "--throttle-rate", "5")
+    assert (updated["id"], updated["uid"], updated["name"]) == (created["id"], "acme", "Acme Inc")
+    assert updated["metadata"] == {"tier": "gold"} and updated["throttleRate"] == 5
+    table = cli.ok("app", "update", "acme", "--uid", "acme-inc").stdout.splitlines()
+    assert table[1].split()[:2] == [created["id"], "acme-inc"]
+    assert cli.json("app", "list")[0]["name"] == "Acme Inc"
+
+
+def test_app_update_usage_errors(cli: Cli) -> None:
+    cli.ok("app", "create", "Acme", "--uid", "acme")
+    nothing = assert_one_line_error(cli("app", "update", "acme"), exit_code=2)
+    assert "nothing to change: pass at least one of --name" in nothing
+    bad = assert_one_line_error(cli("app", "update", "acme", "--metadata", "tier"), exit_code=2)
+    assert "'tier' is not KEY=VALUE" in bad
+    assert assert_one_line_error(cli("app", "update", "nope", "--name", "x")).startswith("Error: 404 not_found")
+
+
+def test_app_delete_asks_first(cli: Cli) -> None:
+    cli.ok("app", "create", "Acme", "--uid", "acme")
+    refused = cli("app", "delete", "acme", input="n\n")
+    assert refused.exit_code == 1 and "Delete application acme" in refused.stderr
+    assert len(cli.json("app", "list")) == 1
+    assert cli.json("app", "delete", "acme", "--yes") == {"deleted": True, "id": "acme"}
+    assert cli.json("app", "list") == []
+    assert assert_one_line_error(cli("app", "delete", "acme", "--yes")).startswith("Error: 404 not_found")
+
+
+def test_app_disable_and_enable_switch_every_endpoint(cli: Cli, receiver: Receiver) -> None:
+    cli.ok("app", "create", "Acme", "--uid", "acme")
+    first = cli.json("endpoint", "create", "acme", receiver.url("/1"))["id"]
+    second = cli.json("endpoint", "create", "acme", receiver.url("/2"))["id"]
+    cli.ok("endpoint", "disable", "acme", second)
+    assert [e["id"] for e in cli.json("app", "disable", "acme")] == [first]  # the ones it changed
+    assert [e["disabled"] for e in cli.json("endpoint", "list", "acme")] == [True, True]
+    enabled = cli.ok("app", "enable", "acme").stdout.splitlines()
+    assert len(enabled) == 3 and all(line.split()[-3] == "no" for line in enabled[1:])
+    assert [e["disabled"] for e in cli.json("endpoint", "list", "acme")] == [False, False]
+
+
+def test_endpoint_update_disable_enable_delete(cli: Cli, receiver: Receiver) -> None:
+    cli.ok("app", "create", "Acme", "--uid", "acme")
+    created = cli.json("endpoint", "create", "acme", receiver.url(), "--uid", "main", "--description", "old")
+    changed = cli.json(
+        "endpoint",
+        "update",
+        "acme",
+        "main",
+        "--endpoint-url",
+        receiver.url("/v2"),
+        "--event-type",
+        "a.b",
+        "--channel",
+        "eu",
+    )
+    assert changed["id"] == created["id"] and changed["url"] == receiver.url("/v2")
+    assert changed["eventTypes"] == ["a.b"] and changed["channels"] == ["eu"] and changed["description"] == "old"
+    assert cli.json("endpoint", "update", "acme", "main", "--throttle-rate", "3")["throttleRate"] == 3
+
+    disabled = cli.ok("endpoint", "disable", "acme", "main").stdout.splitlines()
+    assert disabled[1].split()[:2] == [created["id"], "main"] and " yes " in disabled[1]
+    assert cli.json("endpoint", "enable", "acme", "main")["disabled"] is False
+
+    assert "nothing to change" in assert_one_line_error(cli("endpoint", "update", "acme", "main"), exit_code=2)
+    bad_url = assert_one_line_error(cli("endpoint", "update", "acme", "main", "--endpoint-url", "ftp://nope"))
+    assert bad_url.startswith("Error: 422 validation: url:")
+
+    assert cli("endpoint", "delete", "acme", "main", input="n\n").exit_code == 1
+    assert cli.json("endpoint", "delete", "acme", "main", "--yes") == {"deleted": True, "id": "main"}
+    assert cli.json("endpoint", "list", "acme") == []

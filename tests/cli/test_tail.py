@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from tests.cli.conftest import Cli
-from tests.support.servers import Receiver, wait_until
+from tests.support.servers import Receiver, Reply, wait_until
 
 from hookline import Client
 from hookline.cli.tail import LAG, Tail
@@ -52,9 +52,21 @@ def test_tail_since_prints_recent_attempts(cli: Cli, acme: tuple[Client, str], r
     ids = [client.messages.create("acme", "a.b", {"n": n}).id for n in range(2)]
     wait_until(lambda: len(client.attempts.list_by_endpoint("acme", endpoint_id).data) == 2)
     lines = cli.ok("tail", "acme", "--since", "10m", "--count", "2").stdout.splitlines()
-    assert lines[0].split() == ["TIME", "STATUS", "CODE", "MS", "#", "MSG", "ENDPOINT", "URL"]
+    assert lines[0].split() == ["TIME", "STATUS", "CODE", "MS", "#", "MSG", "ENDPOINT", "URL", "ERROR"]
     assert [line.split()[6] for line in lines[1:]] == ids
-    assert all(line.split()[2:4] == ["success", "200"] and line.endswith(receiver.url()) for line in lines[1:])
+    assert all(
+        line.split()[2:4] == ["success", "200"] and line.split()[8:] == [receiver.url(), "-"] for line in lines[1:]
+    )
+
+
+def test_tail_says_why_an_attempt_failed(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:
+    client, endpoint_id = acme
+    receiver.respond = lambda _r: Reply(status=500, body=b"boom: the receiver is broken")
+    client.messages.create("acme", "a.b", {"n": 1})
+    wait_until(lambda: client.attempts.list_by_endpoint("acme", endpoint_id).data)
+    [line] = cli.ok("tail", "acme", "--since", "10m", "--count", "1").stdout.splitlines()[1:]
+    assert line.split()[2:4] == ["fail", "500"]
+    assert line.split()[8:] == [receiver.url(), "boom:", "the", "receiver", "is", "broken"]
 
 
 def test_tail_follows_new_attempts_live(cli: Cli, acme: tuple[Client, str], receiver: Receiver) -> None:

@@ -7,13 +7,14 @@ with the reason, only while the server answers 404 for the route itself.
 import json
 from datetime import UTC, datetime, timedelta
 
+import click
 import pytest
 from click.testing import Result
 from tests.cli.conftest import Cli, assert_one_line_error
 from tests.support.servers import Receiver, Reply, wait_until
 
 from hookline import Client
-from hookline.cli.options import parse_when
+from hookline.cli.options import duration_seconds, parse_duration, parse_when
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -71,3 +72,49 @@ def test_replay_json_and_no_wait(cli: Cli, acme: tuple[Client, str], receiver: R
     assert receiver.wait_for(1)[0].headers["webhook-id"] == message.id
     done = cli.json("replay", "acme", endpoint_id, "--since", "1h")
     assert done["status"] == "finished"
+
+
+def test_durations_for_replay_and_prune_share_one_parser() -> None:
+    assert parse_duration("90s") == timedelta(seconds=90)
+    assert parse_duration("2w") == timedelta(weeks=2)
+    assert parse_duration(" 1.5h ") == timedelta(minutes=90)
+    assert duration_seconds("30d") == 30 * 86400
+    assert duration_seconds("45s") == 45  # prune knew only m, h and d
+    assert duration_seconds("1w") == 7 * 86400
+    for text in ("soon", "5", "5y", "-5m", ""):
+        with pytest.raises(ValueError):
+            parse_duration(text)
+        with pytest.raises(click.BadParameter, match="use a number and a unit: 90s, 15m, 12h, 30d or 2w"):
+            duration_seconds(text)
+
+
+def test_bulk_replay_of_an_endpoint_and_of_the_application(
+    cli: Cli, acme: tuple[Client, str], receiver: Receiver
+) -> None:
+    client, endpoint_id = acme
+    second = client.endpoints.create("acme", receiver.url("/second")).id
+    paid = client.messages.create("acme", "invoice.paid", {"n": 1})
+    client.messages.create("acme", "invoice.voided", {"n": 2})
+    receiver.wait_for(4)
+    wait_until(lambda: all(len(client.attempts.list_by_endpoint("acme", e).data) == 2 for e in (endpoint_id, second)))
+
+    task = cli.json("bulk-replay", "acme", endpoint_id, "--since", "1h", "--event-type", "invoice.paid")
+    assert (task["task"], task["status"], task["data"]["total"]) == ("endpoint.bulk-replay", "finished", 1)
+    again = receiver.wait_for(5)[4]
+    assert (again.path, again.headers["webhook-id"]) == ("/hook", paid.id)
+
+    lines = cli.ok("bulk-replay", "acme", "--since", "1h", "--status", "success", "--interval", "0.05").stdout
+    [header, row] = lines.splitlines()
+    assert header.split() == ["ID", "TASK", "STATUS", "DONE", "TOTAL", "UPDATED"]
+    assert row.split()[1:5] == ["application.bulk-replay", "finished", "4", "4"]
+    assert len(receiver.wait_for(9)) == 9
+    nothing = cli.json("bulk-replay", "acme", "--since", "1h", "--channel", "eu", "--no-wait")
+    assert nothing["data"]["total"] == 0
+
+
+def test_bulk_replay_usage_errors(cli: Cli, acme: tuple[Client, str]) -> None:
+    assert "Missing option '--since'" in assert_one_line_error(cli("bulk-replay", "acme"), exit_code=2)
+    bad = assert_one_line_error(cli("bulk-replay", "acme", "--since", "1h", "--status", "lost"), exit_code=2)
+    assert "Invalid value for '--status'" in bad
+    missing = assert_one_line_error(cli("bulk-replay", "acme", "ep_nope", "--since", "1h"))
+    assert missing.startswith("Error: 404 not_found")

@@ -77,3 +77,38 @@ async def test_async_recover_and_wait(hookline, receiver: Receiver) -> None:
             skip_if_route_missing(error)
             raise
         assert done.status == "finished" and done.id == task.id
+
+
+def test_patch_and_bulk_replay(hookline, receiver: Receiver) -> None:
+    with Client(hookline.url, ADMIN_TOKEN) as client:
+        app = client.applications.patch(client.applications.create("Acme", uid="acme").id, name="Acme Inc")
+        assert (app.name, app.uid) == ("Acme Inc", "acme")
+        endpoint = client.endpoints.create("acme", receiver.url(), description="kept")
+        off = client.endpoints.patch("acme", endpoint.id, disabled=True, throttle_rate=7)
+        assert off.disabled and off.throttle_rate == 7 and off.description == "kept"
+        assert not client.endpoints.patch("acme", endpoint.id, disabled=False).disabled
+        message = client.messages.create("acme", "a.b", {"n": 1})
+        receiver.wait_for(1)
+        wait_until(lambda: client.messages.destinations("acme", message.id).data[0].status_text == "success")
+        since = datetime.now(UTC) - timedelta(hours=1)
+        by_endpoint = client.endpoints.bulk_replay("acme", endpoint.id, since, event_types=["a.b"], status=0)
+        assert client.tasks.wait(by_endpoint, interval=0.05, timeout=20).progress == (1, 1)
+        by_app = client.applications.bulk_replay("acme", since, channel="nowhere")
+        assert client.tasks.wait(by_app, interval=0.05, timeout=20).progress == (0, 0)
+        assert [r.headers["webhook-id"] for r in receiver.wait_for(2)] == [message.id, message.id]
+
+
+async def test_async_patch_and_bulk_replay(hookline, receiver: Receiver) -> None:
+    async with AsyncClient(hookline.url, ADMIN_TOKEN) as client:
+        app = await client.applications.create("Acme", uid="acme")
+        assert (await client.applications.patch("acme", metadata={"tier": "gold"})).metadata == {"tier": "gold"}
+        endpoint = await client.endpoints.create("acme", receiver.url())
+        assert (await client.endpoints.patch("acme", endpoint.id, uid="main")).uid == "main"
+        await client.messages.create("acme", "a.b", {"n": 1})
+        receiver.wait_for(1)
+        since = datetime.now(UTC) - timedelta(hours=1)
+        task = await client.applications.bulk_replay(app.id, since, until=datetime.now(UTC) + timedelta(minutes=1))
+        assert task.task == "application.bulk-replay"
+        assert (await client.tasks.wait(task, interval=0.05, timeout=20)).status == "finished"
+        endpoint_task = await client.endpoints.bulk_replay("acme", "main", since)
+        assert endpoint_task.task == "endpoint.bulk-replay"

@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         await runtime.start()
         app.state.db = runtime.db
         app.state.engine = runtime.engine
+        app.state.jobs = runtime.jobs
         try:
             yield
         finally:
@@ -65,7 +66,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.engine = None
     app.state.token_cache = TokenCache()
-    app.state.background_tasks = set()
+    app.state.jobs = None
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     # Publishing is the hot route: match it first.

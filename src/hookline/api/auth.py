@@ -1,22 +1,89 @@
-"""Bearer-token authentication. Admin tokens reach everything; app tokens one app."""
+"""Bearer-token authentication and what each token may do.
+
+Admin tokens reach everything; app tokens one application. A portal token may also be read-only
+(every write refused) or limited to Svix's capabilities, enforced by ``POLICY`` below.
+
+Token lookups are cached for ``CACHE_SECONDS``. A process forgets its whole cache when it
+revokes or expires a token, so nothing it revoked gets through it again; another process
+(``serve --workers N``, ``hookline token revoke``) may let a revoked token through for up to
+``CACHE_SECONDS``. Expiry is checked on every request, cached or not.
+"""
 
 import hmac
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hookline.api.errors import ApiError
-from hookline.store import tokens
+from hookline.services import tokens
+from hookline.services.tokens import Capability
+from hookline.store.database import now_ms
 
-_CACHE_SECONDS = 10.0
+CACHE_SECONDS = 10.0
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
+
+# What a capability-limited token needs for a route: any one of the capabilities listed;
+# "any": every token may (logging out); "full": only a token without capability limits.
+Need = frozenset[Capability] | Literal["any", "full"]
+_VIEW: Need = frozenset({Capability.VIEW_BASE})
+_SECRET_VIEW: Need = frozenset(
+    {Capability.VIEW_ENDPOINT_SECRET, Capability.MANAGE_ENDPOINT_SECRET, Capability.MANAGE_ENDPOINT}
+)
+_SECRET_MANAGE: Need = frozenset({Capability.MANAGE_ENDPOINT_SECRET, Capability.MANAGE_ENDPOINT})
+_ENDPOINT_MANAGE: Need = frozenset({Capability.MANAGE_ENDPOINT})
+_ATTEMPTS: Need = frozenset({Capability.CREATE_ATTEMPTS})
+_APP = "/api/v1/app/{app_id}"
+_EP = _APP + "/endpoint/{endpoint_id}"
+
+# The one table of what capabilities allow. A route missing here needs ViewBase to read (GET,
+# HEAD) and a token without capability limits for anything else, so new routes start closed.
+POLICY: dict[tuple[str, str], Need] = {
+    ("POST", "/api/v1/auth/logout"): "any",
+    ("GET", _EP + "/secret"): _SECRET_VIEW,
+    ("POST", _EP + "/secret/rotate"): _SECRET_MANAGE,
+    ("POST", _APP + "/endpoint"): _ENDPOINT_MANAGE,
+    ("PUT", _EP): _ENDPOINT_MANAGE,
+    ("PATCH", _EP): _ENDPOINT_MANAGE,
+    ("DELETE", _EP): _ENDPOINT_MANAGE,
+    ("PUT", _EP + "/headers"): _ENDPOINT_MANAGE,
+    ("PATCH", _EP + "/headers"): _ENDPOINT_MANAGE,
+    ("POST", _APP + "/msg/{msg_id}/endpoint/{endpoint_id}/resend"): _ATTEMPTS,
+    ("POST", _EP + "/recover"): _ATTEMPTS,
+    ("POST", _EP + "/replay-missing"): _ATTEMPTS,
+    ("POST", _EP + "/bulk-replay"): _ATTEMPTS,
+    ("POST", _APP + "/bulk-replay"): _ATTEMPTS,
+    ("POST", _EP + "/send-example"): _ATTEMPTS,
+}
+_READS = frozenset({"GET", "HEAD"})
+
+
+def need(method: str, route: str) -> Need:
+    return POLICY.get((method, route), _VIEW if method in _READS else "full")
 
 
 @dataclass(frozen=True)
 class Principal:
     app_id: str | None  # None: the admin, allowed everywhere
+    token_id: str | None = None  # None: HOOKLINE_ADMIN_TOKEN, which lives in the settings
+    expires_at: int | None = None
+    read_only: bool = False
+    capabilities: frozenset[Capability] | None = None  # None: whatever the scope allows
+    generated: bool = False  # the admin token printed at first start
+
+    @classmethod
+    def from_token(cls, token: tokens.StoredToken) -> "Principal":
+        caps = None if token.capabilities is None else frozenset(Capability(c) for c in token.capabilities)
+        return cls(
+            app_id=token.app_id,
+            token_id=token.id,
+            expires_at=token.expires_at,
+            read_only=token.read_only,
+            capabilities=caps,
+            generated=token.origin == "generated",
+        )
 
     @property
     def is_admin(self) -> bool:
@@ -25,6 +92,21 @@ class Principal:
     def require_admin(self) -> None:
         if not self.is_admin:
             raise ApiError(403, "forbidden", "this token is scoped to one application")
+
+    def authorize(self, method: str, route: str) -> None:
+        """Refuse what a read-only or capability-limited token may not do (403)."""
+        needed = need(method, route)
+        if needed == "any":
+            return
+        if self.read_only and method not in _READS:
+            raise ApiError(403, "forbidden", "this token is read-only")
+        if self.capabilities is None:
+            return
+        if needed == "full":
+            raise ApiError(403, "forbidden", "this token's capabilities do not include this operation")
+        if not needed & self.capabilities:
+            names = " or ".join(sorted(needed))
+            raise ApiError(403, "forbidden", f"this token lacks the capability this needs: {names}")
 
 
 class TokenCache:
@@ -42,16 +124,17 @@ class TokenCache:
     def put(self, token_hash: str, principal: Principal | None) -> None:
         if len(self._entries) > 10_000:
             self._entries.clear()
-        self._entries[token_hash] = (time.monotonic() + _CACHE_SECONDS, principal)
+        self._entries[token_hash] = (time.monotonic() + CACHE_SECONDS, principal)
 
     def clear(self) -> None:
         self._entries.clear()
 
 
-async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    if credentials is None or not credentials.credentials:
-        raise ApiError(401, "authentication_failed", "missing bearer token", {"WWW-Authenticate": "Bearer"})
-    token = credentials.credentials
+def _refuse(detail: str) -> ApiError:
+    return ApiError(401, "authentication_failed", detail, {"WWW-Authenticate": "Bearer"})
+
+
+async def _principal(request: Request, token: str) -> Principal:
     state = request.app.state
     admin = state.settings.admin_token
     if admin and hmac.compare_digest(token.encode(), admin.encode()):
@@ -60,13 +143,32 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
     key = tokens.hash_token(token)
     hit, principal = cache.get(key)
     if not hit:
-        async with state.db.read() as conn:
-            row = await tokens.lookup(conn, token)
-        principal = Principal(app_id=row["app_id"]) if row else None
+        stored = await tokens.check(state.db, token)
+        principal = Principal.from_token(stored) if stored and stored.revoked_at is None else None
         cache.put(key, principal)
     if principal is None:
-        raise ApiError(401, "authentication_failed", "invalid bearer token", {"WWW-Authenticate": "Bearer"})
+        raise _refuse("invalid bearer token")
+    if principal.expires_at is not None and principal.expires_at <= now_ms():
+        raise _refuse("this token has expired")
+    if principal.generated and admin:
+        # A process that started before the generated token was revoked must not accept it either.
+        raise _refuse("invalid bearer token: HOOKLINE_ADMIN_TOKEN replaces the token generated at first start")
     return principal
+
+
+async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise _refuse("missing bearer token")
+    principal = await _principal(request, credentials.credentials)
+    route = request.scope.get("route")
+    principal.authorize(request.method, getattr(route, "path", request.url.path))
+    return principal
+
+
+def forget_tokens(request: Request) -> None:
+    """After revoking or expiring tokens: this process must not let them through from its cache."""
+    cache: TokenCache = request.app.state.token_cache
+    cache.clear()
 
 
 def bearer_credentials(request: Request) -> HTTPAuthorizationCredentials | None:

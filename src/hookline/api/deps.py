@@ -7,14 +7,11 @@ from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from hookline.api.auth import Principal, authenticate, bearer
-from hookline.api.errors import ApiError
 from hookline.config import Settings
-from hookline.delivery.engine import DeliveryEngine
-from hookline.store import applications
-from hookline.store.database import Database
-from hookline.store.errors import NotFoundError
-from hookline.store.pagination import MAX_LIMIT
-from hookline.store.tables import Row
+from hookline.domain.model import Application
+from hookline.services import applications
+from hookline.services.context import Context, Database
+from hookline.services.listings import MAX_LIMIT
 
 
 async def principal(
@@ -33,15 +30,16 @@ async def settings(request: Request) -> Settings:
     return value
 
 
-async def engine(request: Request) -> DeliveryEngine | None:
-    value: DeliveryEngine | None = request.app.state.engine
-    return value
+async def context(request: Request) -> Context:
+    """What the use-cases run against, from what the process set up (``api.app``)."""
+    state = request.app.state
+    return Context(db=state.db, settings=state.settings, engine=state.engine)
 
 
 Auth = Annotated[Principal, Depends(principal)]
 Db = Annotated[Database, Depends(database)]
 Conf = Annotated[Settings, Depends(settings)]
-Engine = Annotated[DeliveryEngine | None, Depends(engine)]
+Ctx = Annotated[Context, Depends(context)]
 ID_PATTERN = r"^[a-zA-Z0-9\-_.]+$"
 AppId = Annotated[
     str, Path(description="The application's id or uid", min_length=1, max_length=256, pattern=ID_PATTERN)
@@ -71,18 +69,9 @@ def split_csv(values: list[str] | None) -> list[str] | None:
     return out or None
 
 
-async def load_app(db: Database, who: Principal, app_id: str) -> Row:
+async def load_app(db: Database, who: Principal, app_id: str) -> Application:
     """The addressed application, or 404 when it does not exist or is not the caller's."""
-    async with db.read() as conn:
-        row = await applications.find(conn, app_id)
-    if row is None or (who.app_id is not None and (row["id"] != who.app_id or row["internal"])):
-        raise NotFoundError("application")
-    return row
-
-
-def forbid_app_token(who: Principal) -> None:
-    if not who.is_admin:
-        raise ApiError(403, "forbidden", "this token is scoped to one application")
+    return await applications.visible(db, app_id, tenant=who.app_id)
 
 
 def to_ms(value: datetime | None) -> int | None:

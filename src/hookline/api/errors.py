@@ -11,8 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from hookline import metrics
-from hookline.store.database import DatabaseUnavailableError, is_disconnect
-from hookline.store.errors import ConflictError, NotFoundError
+from hookline.errors import Conflict, Forbidden, HooklineError, Invalid, NotFound, TooLarge, Unavailable
+from hookline.services.context import DatabaseUnavailableError, is_disconnect
 
 log = structlog.get_logger("hookline.api")
 
@@ -26,7 +26,9 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-class ApiError(Exception):
+class ApiError(HooklineError):
+    """An HTTP answer decided by the API layer itself (authentication, for example)."""
+
     def __init__(self, status: int, code: str, detail: Any, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status = status
@@ -63,11 +65,6 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     return items
 
 
-async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.detail, exc.headers)
-
-
 async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return error_response(422, "validation", _validation_items(exc))
@@ -79,12 +76,26 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, exc.detail, getattr(exc, "headers", None))
 
 
-async def _on_not_found(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(404, "not_found", str(exc))
+# The one place where a use-case's failure becomes an HTTP status and code.
+_HOOKLINE_ERRORS: tuple[tuple[type[HooklineError], int, str], ...] = (
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (Forbidden, 403, "forbidden"),
+    (TooLarge, 413, "payload_too_large"),
+    (Unavailable, 503, "unavailable"),
+)
 
 
-async def _on_conflict(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(409, "conflict", str(exc))
+async def _on_hookline_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.code, exc.detail, exc.headers)
+    if isinstance(exc, Invalid):
+        return error_response(422, "validation", [{"loc": exc.field, "msg": str(exc), "type": "value_error"}])
+    for kind, status, code in _HOOKLINE_ERRORS:
+        if isinstance(exc, kind):
+            headers = {"Retry-After": "1"} if status == 503 else None
+            return error_response(status, code, str(exc), headers)
+    return await _on_unexpected(request, exc)
 
 
 def _unstorable_text(exc: Exception) -> bool:
@@ -105,11 +116,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(HooklineError, _on_hookline_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(NotFoundError, _on_not_found)
-    app.add_exception_handler(ConflictError, _on_conflict)
     # Database failures get a handler of their own class, not only the catch-all: Starlette
     # answers an ``Exception`` handler's response but then re-raises, and uvicorn closes the
     # keep-alive connection and logs a traceback. Every 503 during a database outage would

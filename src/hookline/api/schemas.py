@@ -7,7 +7,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from hookline.domain.model import DeliveryStatus
 from hookline.domain.signing import InvalidSecretError, validate_secret
+from hookline.domain.urls import MAX_URL_LENGTH, InvalidUrlError, check_endpoint_url
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=128)]
@@ -41,16 +43,10 @@ def _headers_schema(nullable: bool) -> WithJsonSchema:
 
 
 def _check_url(value: str) -> str:
-    from urllib.parse import urlsplit
-
     try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise ValueError("must be an absolute http or https URL") from exc
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-        raise ValueError("must be an absolute http or https URL")
-    return value
+        return check_endpoint_url(value)
+    except InvalidUrlError as exc:
+        raise ValueError(f"the URL {exc}") from None
 
 
 def _check_secret(value: str | None) -> str | None:
@@ -65,17 +61,21 @@ def _check_secret(value: str | None) -> str | None:
 
 # The patterns document exactly what the validators accept, so clients (and the
 # fuzzer) can tell a valid value from the schema alone.
-_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*(:" + _PORT + r")?([/?#][^\s]*)?$"
+# Narrower than what domain/urls.py accepts (IDN and IPv6 hosts): every URL it matches is valid.
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_LABEL = r"[A-Za-z0-9\-]{1,63}"
+URL_PATTERN = (
+    r"^[hH][tT][tT][pP][sS]?://" + _LABEL + r"(\." + _LABEL + r")*(:" + _PORT + r")?([/?#][^\s\\\x00-\x1f\x7f-\x9f]*)?$"
+)
 KEY_FORMAT = (
     r"^(whsec_)?([A-Za-z0-9+/]{4}){8,24}([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
     r"|^whsk_[A-Za-z0-9+/]{86}==$"
 )
 Url = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=65536),
+    StringConstraints(min_length=1),
     AfterValidator(_check_url),
-    WithJsonSchema({"type": "string", "format": "uri", "pattern": URL_PATTERN, "maxLength": 65536}),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": URL_PATTERN, "maxLength": MAX_URL_LENGTH}),
 ]
 Secret = Annotated[
     str | None,
@@ -92,11 +92,12 @@ def ms_to_datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
+# DeliveryStatus under the name the API documents (Svix's); no docstring: it would enter the OpenAPI document.
 class MessageStatus(IntEnum):
-    SUCCESS = 0
-    PENDING = 1
-    FAIL = 2
-    SENDING = 3
+    SUCCESS = DeliveryStatus.SUCCESS.value
+    PENDING = DeliveryStatus.PENDING.value
+    FAIL = DeliveryStatus.FAIL.value
+    SENDING = DeliveryStatus.SENDING.value
 
 
 class StatusCodeClass(IntEnum):
@@ -111,7 +112,12 @@ class StatusCodeClass(IntEnum):
 
 
 StatusText = Literal["success", "pending", "fail", "sending"]
-STATUS_TEXT: dict[int, StatusText] = {0: "success", 1: "pending", 2: "fail", 3: "sending"}
+STATUS_TEXT: dict[int, StatusText] = {
+    DeliveryStatus.SUCCESS: "success",
+    DeliveryStatus.PENDING: "pending",
+    DeliveryStatus.FAIL: "fail",
+    DeliveryStatus.SENDING: "sending",
+}
 
 T = TypeVar("T")
 
@@ -121,11 +127,6 @@ class ListResponse(Model, Generic[T]):
     iterator: str | None
     prev_iterator: str | None = None
     done: bool
-
-
-class HttpErrorOut(Model):
-    code: str
-    detail: Any
 
 
 # -- applications ------------------------------------------------------------
@@ -237,6 +238,14 @@ class EndpointOut(Model):
     throttle_rate: int | None
     created_at: datetime
     updated_at: datetime
+
+
+class EndpointWrittenOut(EndpointOut):
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="hookline: why this endpoint, although accepted, may never receive anything "
+        "(a private address the SSRF guard refuses, event types not in the catalogue)",
+    )
 
 
 class EndpointSecretOut(Model):

@@ -6,10 +6,11 @@ import click
 from hookline._version import __version__
 from hookline.cli.commands import CLIENT_COMMANDS
 from hookline.cli.maintenance import prune
+from hookline.cli.options import CommandGroup
 from hookline.cli.server import migrate_command, serve, token
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hookline")
 def main() -> None:
     """hookline: self-hosted webhooks."""

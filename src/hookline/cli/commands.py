@@ -5,7 +5,7 @@ import click
 from hookline.cli.messaging import attempts, messages, resend, send
 from hookline.cli.resources import app, endpoint, event_type
 from hookline.cli.tail import tail
-from hookline.cli.tasks import recover, replay
+from hookline.cli.tasks import bulk_replay, recover, replay
 from hookline.cli.verify import verify_command
 
 CLIENT_COMMANDS: tuple[click.Command, ...] = (
@@ -19,5 +19,6 @@ CLIENT_COMMANDS: tuple[click.Command, ...] = (
     resend,
     recover,
     replay,
+    bulk_replay,
     verify_command,
 )

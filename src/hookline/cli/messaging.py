@@ -8,12 +8,14 @@ from typing import IO, Any
 import click
 
 from hookline.cli.options import Session, api_command, limit_option
-from hookline.cli.output import show
+from hookline.cli.output import cell, clip, show
 from hookline.client import Attempt, Message, MessageEndpoint
 
 STATUSES = {"success": 0, "pending": 1, "fail": 2, "sending": 3}
 TRIGGERS = {0: "scheduled", 1: "manual"}
-ATTEMPT_COLUMNS = ("id", "time", "msg", "endpoint", "status", "code", "ms", "trigger", "#")
+ATTEMPT_COLUMNS = ("id", "time", "msg", "endpoint", "status", "code", "ms", "trigger", "#", "url", "error")
+URL_WIDTH = 40
+ERROR_WIDTH = 60
 
 
 def message_input(document: Any, event_type: str | None) -> dict[str, Any]:
@@ -38,6 +40,24 @@ def status_summary(destinations: Sequence[MessageEndpoint]) -> str:
     return ", ".join(f"{n} {text}" for text, n in sorted(counts.items()))
 
 
+def failure(a: Attempt) -> str | None:
+    """Why an attempt failed: the engine's error when no answer came (refused, timed out,
+    blocked address), else the start of the receiver's answer. None for a success."""
+    if a.error:
+        return a.error
+    if a.status_text == "success":
+        return None
+    return a.response or None
+
+
+def attempt_url(a: Attempt) -> str:
+    return clip(cell(a.url), URL_WIDTH)
+
+
+def attempt_error(a: Attempt) -> str:
+    return clip(cell(failure(a)), ERROR_WIDTH)
+
+
 def show_attempts(session: Session, attempts: Sequence[Attempt]) -> None:
     rows = [
         (
@@ -50,6 +70,8 @@ def show_attempts(session: Session, attempts: Sequence[Attempt]) -> None:
             a.response_duration_ms,
             TRIGGERS.get(a.trigger_type, a.trigger_type),
             a.attempt_number,
+            attempt_url(a),
+            attempt_error(a),
         )
         for a in attempts
     ]
@@ -160,7 +182,7 @@ def _destination(d: MessageEndpoint) -> dict[str, Any]:
 def attempts(
     session: Session, app_id: str, endpoint_id: str | None, msg_id: str | None, status: str | None, limit: int
 ) -> None:
-    """Delivery attempts of APP, newest first: by --endpoint, by --msg, or both."""
+    """Delivery attempts of APP, newest first: all of them, or by --endpoint, by --msg, or both."""
     client = session.client
     code = STATUSES[status] if status else None
     if msg_id is not None:
@@ -168,8 +190,18 @@ def attempts(
     elif endpoint_id is not None:
         found = session.take(client.attempts.list_by_endpoint, limit, app_id, endpoint_id, status=code)
     else:
-        raise click.UsageError("pass --endpoint, --msg or both")
+        # The API lists attempts per endpoint or per message only: the newest `limit` of the
+        # application are among the newest `limit` of each endpoint.
+        endpoint_ids = [e.id for e in client.iterate(client.endpoints.list, app_id, limit=250)]
+        lists = [session.take(client.attempts.list_by_endpoint, limit, app_id, e, status=code) for e in endpoint_ids]
+        found = newest_first(lists, limit)
     show_attempts(session, found)
+
+
+def newest_first(lists: Sequence[Sequence[Attempt]], limit: int) -> list[Attempt]:
+    """Several attempt lists merged, newest first (ids break ties: they grow with time), cut to ``limit``."""
+    merged = [a for attempts in lists for a in attempts]
+    return sorted(merged, key=lambda a: (a.timestamp, a.id), reverse=True)[:limit]
 
 
 @click.command("resend")

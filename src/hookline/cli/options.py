@@ -1,8 +1,10 @@
 """What every client command shares: where the server is, how to print, how to fail."""
 
 import functools
+import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -13,8 +15,43 @@ import click
 from hookline.client import Client, HooklineError, Page
 
 T = TypeVar("T")
-_RELATIVE = re.compile(r"^(\d+)([smhdw])$")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+DURATION_HINT = "use a number and a unit: 90s, 15m, 12h, 30d or 2w"
+
+
+class UsageLine(click.ClickException):
+    """A usage error said on one line, exit code 2 (click's own prints usage, a hint and a blank line first)."""
+
+    exit_code = 2
+
+
+@contextmanager
+def one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # a group called alone prints its help: that is not an error line
+    except click.UsageError as exc:
+        message = exc.format_message().rstrip()
+        if exc.ctx is not None:
+            end = "" if message.endswith((".", "?", "!")) else "."
+            message += f"{end} See '{exc.ctx.command_path} --help'."
+        raise UsageLine(message) from None
+
+
+class CommandGroup(click.Group):
+    """The ``hookline`` group: every usage error beneath it, in any subcommand, ends in one line."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with one_line_usage_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with one_line_usage_errors():
+            return super().invoke(ctx)
 
 
 @dataclass
@@ -31,7 +68,7 @@ class Session:
     def client(self) -> Client:
         if self._client is None:
             if not self.token:
-                raise click.UsageError("no API token: pass --token or set HOOKLINE_TOKEN")
+                raise click.UsageError("no API token: pass --token or set HOOKLINE_TOKEN (or HOOKLINE_ADMIN_TOKEN)")
             self._client = Client(self.url, self.token, timeout=self.timeout)
         return self._client
 
@@ -53,7 +90,10 @@ def api_command(func: Callable[..., None]) -> Callable[..., None]:
     def command(
         *args: Any, server_url: str | None, api_token: str | None, api_timeout: float, as_json: bool, **kwargs: Any
     ) -> None:
-        session = Session(server_url, api_token, api_timeout, as_json)
+        # The README's quickstart exports HOOKLINE_ADMIN_TOKEN for the server; the CLI run beside it
+        # uses the same token unless told otherwise.
+        token = api_token or os.environ.get("HOOKLINE_ADMIN_TOKEN") or None
+        session = Session(server_url, token, api_timeout, as_json)
         try:
             func(session, *args, **kwargs)
         except HooklineError as exc:
@@ -65,7 +105,12 @@ def api_command(func: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--url", "server_url", envvar="HOOKLINE_URL", help="Server URL [$HOOKLINE_URL, else http://127.0.0.1:8071]"
         ),
-        click.option("--token", "api_token", envvar="HOOKLINE_TOKEN", help="API token [$HOOKLINE_TOKEN]"),
+        click.option(
+            "--token",
+            "api_token",
+            envvar="HOOKLINE_TOKEN",
+            help="API token [$HOOKLINE_TOKEN, else $HOOKLINE_ADMIN_TOKEN]",
+        ),
         click.option(
             "--timeout", "api_timeout", type=float, default=30.0, show_default=True, help="Seconds per request"
         ),
@@ -82,11 +127,28 @@ def limit_option(default: int = 50) -> Callable[[Callable[..., Any]], Callable[.
     )
 
 
+def parse_duration(text: str) -> timedelta:
+    """A number and a unit: ``90s``, ``15m``, ``2h``, ``1.5d``, ``1w``. Raises ValueError otherwise."""
+    match = _DURATION.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration: {DURATION_HINT}")
+    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+
+
+def duration_seconds(text: str, option: str = "--older-than") -> float:
+    """``parse_duration`` in seconds, failing as a usage error about ``option`` (``prune --older-than``)."""
+    try:
+        return parse_duration(text).total_seconds()
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: {DURATION_HINT}", param_hint=f"'{option}'") from None
+
+
 def parse_when(text: str, now: datetime) -> datetime:
     """An ISO 8601 time (UTC unless it says otherwise) or a duration ago: ``90s``, ``15m``, ``2h``, ``3d``, ``1w``."""
-    match = _RELATIVE.match(text.strip())
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
     value = datetime.fromisoformat(text.strip())
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

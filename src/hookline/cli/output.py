@@ -23,6 +23,11 @@ def cell(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending in ``…`` when cut (``--json`` has it whole)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """Left-aligned columns under an upper-case header; the last column is not padded."""
     text = [[c.upper() for c in columns], *([cell(v) for v in row] for row in rows)]

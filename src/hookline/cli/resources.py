@@ -1,5 +1,6 @@
 """``hookline app``, ``endpoint`` and ``event-type``: the things messages go through."""
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -25,10 +26,42 @@ def event_type_row(t: EventType) -> tuple[Any, ...]:
     return (t.name, t.description, t.archived, t.created_at)
 
 
+def metadata_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Replace the metadata (repeat)"
+    )(func)
+
+
+def parse_metadata(items: tuple[str, ...]) -> dict[str, str] | None:
+    """``--metadata tier=gold --metadata region=eu`` as a dict; None when not given."""
+    if not items:
+        return None
+    pairs = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="'--metadata'")
+        pairs[key] = value
+    return pairs
+
+
+def changes_or_refuse(changes: dict[str, Any], options: str) -> dict[str, Any]:
+    """The options given; none at all is a usage error rather than a request that changes nothing."""
+    given = {name: value for name, value in changes.items() if value is not None}
+    if not given:
+        raise click.UsageError(f"nothing to change: pass at least one of {options}")
+    return given
+
+
+def confirm_deletion(what: str, yes: bool) -> None:
+    if not yes:
+        click.confirm(f"Delete {what}?", abort=True, err=True)
+
+
 # -- applications ------------------------------------------------------------
 @click.group("app")
 def app() -> None:
-    """List and create applications (the tenants messages belong to)."""
+    """List, create, change and delete applications (the tenants messages belong to)."""
 
 
 @app.command("list")
@@ -53,10 +86,79 @@ def app_create(session: Session, name: str, uid: str | None, get_if_exists: bool
     show(session.as_json, created.raw, APP_COLUMNS, [app_row(created)])
 
 
+@app.command("update")
+@click.argument("app_id", metavar="APP")
+@click.option("--name", help="The new name")
+@click.option("--uid", help="The new uid (admin tokens only)")
+@metadata_option
+@click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second, across its endpoints")
+@api_command
+def app_update(
+    session: Session,
+    app_id: str,
+    name: str | None,
+    uid: str | None,
+    metadata: tuple[str, ...],
+    throttle_rate: int | None,
+) -> None:
+    """Change APP: only the options given."""
+    given = {"name": name, "uid": uid, "metadata": parse_metadata(metadata), "throttle_rate": throttle_rate}
+    changes = changes_or_refuse(given, "--name, --uid, --metadata, --throttle-rate")
+    updated = session.client.applications.patch(app_id, **changes)
+    show(session.as_json, updated.raw, APP_COLUMNS, [app_row(updated)])
+
+
+@app.command("delete")
+@click.argument("app_id", metavar="APP")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation")
+@api_command
+def app_delete(session: Session, app_id: str, yes: bool) -> None:
+    """Delete APP with its endpoints, messages and attempts."""
+    confirm_deletion(f"application {app_id} with its endpoints, messages and attempts", yes)
+    session.client.applications.delete(app_id)
+    show(session.as_json, {"deleted": True, "id": app_id}, ("app", "deleted"), [(app_id, True)])
+
+
+def _set_all_endpoints(session: Session, app_id: str, disabled: bool) -> None:
+    # The API has no switch for a whole application: its endpoints are switched one by one.
+    client = session.client
+    changed = [
+        client.endpoints.patch(app_id, e.id, disabled=disabled)
+        for e in list(client.iterate(client.endpoints.list, app_id, limit=250))
+        if e.disabled != disabled
+    ]
+    show(session.as_json, [e.raw for e in changed], ENDPOINT_COLUMNS, map(endpoint_row, changed))
+
+
+@app.command("disable")
+@click.argument("app_id", metavar="APP")
+@api_command
+def app_disable(session: Session, app_id: str) -> None:
+    """Disable every endpoint of APP: messages are still accepted, nothing is sent.
+
+    Prints the endpoints it disabled; `app enable` turns them on again, and `replay` sends each
+    what it missed meanwhile."""
+    _set_all_endpoints(session, app_id, disabled=True)
+
+
+@app.command("enable")
+@click.argument("app_id", metavar="APP")
+@api_command
+def app_enable(session: Session, app_id: str) -> None:
+    """Enable every disabled endpoint of APP, and print them."""
+    _set_all_endpoints(session, app_id, disabled=False)
+
+
 # -- endpoints ---------------------------------------------------------------
+def warn_about(endpoint: Endpoint) -> None:
+    """The server's warnings about an endpoint that can never work, on stderr (JSON stays clean)."""
+    for warning in endpoint.raw.get("warnings") or []:
+        click.echo(f"warning: {warning}", err=True)
+
+
 @click.group("endpoint")
 def endpoint() -> None:
-    """List and create an application's endpoints, and rotate their secrets."""
+    """List, create, change and delete an application's endpoints, and rotate their secrets."""
 
 
 @endpoint.command("list")
@@ -99,6 +201,7 @@ def endpoint_create(
         secret=secret,
     )
     show(session.as_json, created.raw, ENDPOINT_COLUMNS, [endpoint_row(created)])
+    warn_about(created)
 
 
 @endpoint.command("secret")
@@ -127,6 +230,80 @@ def endpoint_rotate_secret(
     """Give ENDPOINT a new signing secret and print it."""
     secret = session.client.endpoints.rotate_secret(app_id, endpoint_id, key=key, grace_period_seconds=grace_period)
     show(session.as_json, {"key": secret.key}, ("key",), [(secret.key,)])
+
+
+@endpoint.command("update")
+@click.argument("app_id", metavar="APP")
+@click.argument("endpoint_id", metavar="ENDPOINT")
+@click.option("--endpoint-url", "url", help="Where to deliver (--url is the server's)")
+@click.option("--event-type", "event_types", multiple=True, help="Only these event types (repeat; replaces the list)")
+@click.option("--channel", "channels", multiple=True, help="Only these channels (repeat; replaces the list)")
+@click.option("--description", help="A note for people")
+@click.option("--uid", help="Your own id for it")
+@metadata_option
+@click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second at most")
+@api_command
+def endpoint_update(
+    session: Session,
+    app_id: str,
+    endpoint_id: str,
+    url: str | None,
+    event_types: tuple[str, ...],
+    channels: tuple[str, ...],
+    description: str | None,
+    uid: str | None,
+    metadata: tuple[str, ...],
+    throttle_rate: int | None,
+) -> None:
+    """Change ENDPOINT of APP: only the options given."""
+    given = {
+        "url": url,
+        "event_types": list(event_types) or None,
+        "channels": list(channels) or None,
+        "description": description,
+        "uid": uid,
+        "metadata": parse_metadata(metadata),
+        "throttle_rate": throttle_rate,
+    }
+    options = "--endpoint-url, --event-type, --channel, --description, --uid, --metadata, --throttle-rate"
+    updated = session.client.endpoints.patch(app_id, endpoint_id, **changes_or_refuse(given, options))
+    show(session.as_json, updated.raw, ENDPOINT_COLUMNS, [endpoint_row(updated)])
+    warn_about(updated)
+
+
+@endpoint.command("delete")
+@click.argument("app_id", metavar="APP")
+@click.argument("endpoint_id", metavar="ENDPOINT")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation")
+@api_command
+def endpoint_delete(session: Session, app_id: str, endpoint_id: str, yes: bool) -> None:
+    """Delete ENDPOINT of APP; its pending deliveries are dropped."""
+    confirm_deletion(f"endpoint {endpoint_id} of {app_id}", yes)
+    session.client.endpoints.delete(app_id, endpoint_id)
+    data = {"deleted": True, "id": endpoint_id}
+    show(session.as_json, data, ("endpoint", "deleted"), [(endpoint_id, True)])
+
+
+@endpoint.command("disable")
+@click.argument("app_id", metavar="APP")
+@click.argument("endpoint_id", metavar="ENDPOINT")
+@api_command
+def endpoint_disable(session: Session, app_id: str, endpoint_id: str) -> None:
+    """Stop delivering to ENDPOINT: new messages skip it and pending deliveries are not sent."""
+    changed = session.client.endpoints.patch(app_id, endpoint_id, disabled=True)
+    show(session.as_json, changed.raw, ENDPOINT_COLUMNS, [endpoint_row(changed)])
+    warn_about(changed)
+
+
+@endpoint.command("enable")
+@click.argument("app_id", metavar="APP")
+@click.argument("endpoint_id", metavar="ENDPOINT")
+@api_command
+def endpoint_enable(session: Session, app_id: str, endpoint_id: str) -> None:
+    """Deliver to ENDPOINT again (`replay` sends what it missed meanwhile)."""
+    changed = session.client.endpoints.patch(app_id, endpoint_id, disabled=False)
+    show(session.as_json, changed.raw, ENDPOINT_COLUMNS, [endpoint_row(changed)])
+    warn_about(changed)
 
 
 # -- event types -------------------------------------------------------------

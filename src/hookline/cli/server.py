@@ -341,56 +341,97 @@ def migrate_command(database_url: str | None) -> None:
 @click.pass_context
 @database_option
 def token(ctx: click.Context, database_url: str | None) -> None:
-    """Create API tokens (alone: a new admin token)."""
+    """Create, list and revoke API tokens (alone: a new admin token)."""
     ctx.obj = _settings(database_url=database_url)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(create_token, app_id=None, name="admin")
+        ctx.invoke(create_token, app_id=None, name="admin", expires=None)
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _duration(_ctx: click.Context, _param: click.Parameter, text: str | None) -> float | None:
+    """``90m``, ``12h``, ``30d``, ``2w`` in seconds."""
+    import re
+
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise click.BadParameter("use a positive number and a unit: 90m, 12h, 30d or 2w")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def _with_database(settings: Settings, work: Any, missing: str | None = None) -> Any:
+    """Run ``work(db)`` against the migrated database; a missing row is one line and exit 1."""
+    from hookline.store.database import Database
+    from hookline.store.errors import NotFoundError
+    from hookline.store.migrate import migrate
+
+    async def run() -> Any:
+        db = Database(settings.database_url)
+        try:
+            await migrate(db)
+            return await work(db)
+        finally:
+            await db.close()
+
+    try:
+        return _run(run())
+    except NotFoundError as exc:
+        raise click.ClickException(missing or str(exc)) from None
 
 
 @token.command("create")
 @click.option("--app", "app_id", help="Scope the token to this application (id or uid)")
 @click.option("--name", default="cli", show_default=True, help="A label for the token")
+@click.option("--expires", callback=_duration, help="Make it expire after this long: 90m, 12h, 30d, 2w [never]")
 @click.pass_obj
-def create_token(settings: Settings, app_id: str | None, name: str) -> None:
+def create_token(settings: Settings, app_id: str | None, name: str, expires: float | None) -> None:
     """Create a token and print it (it is stored hashed: it cannot be shown again)."""
-    from hookline.store import applications, tokens
-    from hookline.store.database import Database
-    from hookline.store.migrate import migrate
+    from hookline.services import tokens
 
-    async def run() -> str:
-        db = Database(settings.database_url)
-        try:
-            await migrate(db)
-            async with db.write() as conn:
-                scope = None
-                if app_id:
-                    app = await applications.find(conn, app_id)
-                    if app is None:
-                        raise click.ClickException(f"application {app_id!r} not found")
-                    scope = app["id"]
-                return await tokens.create(conn, app_id=scope, name=name)
-        finally:
-            await db.close()
+    async def work(db: Any) -> str:
+        _, value = await tokens.create_token(db, app=app_id, name=name, expires_in=expires, origin="cli")
+        return value
 
-    click.echo(_run(run()))
+    click.echo(_with_database(settings, work, missing=f"application {app_id!r} not found"))
 
 
 @token.command("list")
 @click.pass_obj
 def list_tokens(settings: Settings) -> None:
-    """List tokens (ids, scopes and names; never the tokens themselves)."""
-    from hookline.store import tokens
-    from hookline.store.database import Database
-    from hookline.store.migrate import migrate
+    """List tokens: id, scope, name, origin, created, expires, revoked (never the tokens themselves)."""
+    from hookline.services import tokens
 
-    async def run() -> list[Any]:
-        db = Database(settings.database_url)
-        try:
-            await migrate(db)
-            async with db.read() as conn:
-                return await tokens.list_all(conn)
-        finally:
-            await db.close()
+    rows = _with_database(settings, tokens.list_tokens)
+    table = [("ID", "SCOPE", "NAME", "ORIGIN", "CREATED", "EXPIRES", "REVOKED")]
+    for row in rows:
+        scope = row.app_id or "admin"
+        when = (_time(row.created_at), _time(row.expires_at) or "never", _time(row.revoked_at) or "-")
+        table.append((row.id, scope, row.name, row.origin, *when))
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
+    for line in table:
+        click.echo("  ".join([*(cell.ljust(width) for cell, width in zip(line, widths, strict=False)), line[-1]]))
 
-    for row in _run(run()):
-        click.echo(f"{row['id']}\t{row['app_id'] or 'admin'}\t{row['name']}")
+
+def _time(ms: int | None) -> str:
+    from datetime import UTC, datetime
+
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@click.pass_obj
+def revoke_token(settings: Settings, token_id: str) -> None:
+    """Revoke a token by id (see ``token list``). A running server refuses it within 10 seconds."""
+    from hookline.services import tokens
+
+    async def work(db: Any) -> Any:
+        return await tokens.revoke_token(db, token_id)
+
+    _with_database(settings, work, missing=f"token {token_id!r} not found")
+    click.echo(f"revoked {token_id}", err=True)

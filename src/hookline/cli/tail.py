@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import click
 
-from hookline.cli.messaging import TRIGGERS
+from hookline.cli.messaging import TRIGGERS, URL_WIDTH, attempt_error, attempt_url
 from hookline.cli.options import Session, api_command, when
 from hookline.cli.output import cell
 from hookline.client import Attempt
@@ -16,7 +16,7 @@ from hookline.client import Attempt
 # Attempts are recorded a little after their id's time (batched writes), so
 # every poll looks this far behind the newest attempt seen, and skips repeats.
 LAG = timedelta(seconds=15)
-LINE = "{:<19}  {:<7}  {:>4}  {:>6}  {:<2}  {:<26}  {:<25}  {}"
+LINE = f"{{:<19}}  {{:<7}}  {{:>4}}  {{:>6}}  {{:<2}}  {{:<26}}  {{:<25}}  {{:<{URL_WIDTH}}}  {{}}"
 
 
 @dataclass
@@ -41,15 +41,23 @@ class Tail:
 
 
 def header() -> str:
-    return LINE.format("TIME", "STATUS", "CODE", "MS", "#", "MSG", "ENDPOINT", "URL").rstrip()
+    return LINE.format("TIME", "STATUS", "CODE", "MS", "#", "MSG", "ENDPOINT", "URL", "ERROR").rstrip()
 
 
 def line(a: Attempt) -> str:
     code = a.response_status_code or "-"
     number = f"{a.attempt_number}" + ("m" if TRIGGERS.get(a.trigger_type) == "manual" else "")
     return LINE.format(
-        cell(a.timestamp), a.status_text, code, a.response_duration_ms, number, a.msg_id, a.endpoint_id, a.url
-    )
+        cell(a.timestamp),
+        a.status_text,
+        code,
+        a.response_duration_ms,
+        number,
+        a.msg_id,
+        a.endpoint_id,
+        attempt_url(a),
+        attempt_error(a),
+    ).rstrip()
 
 
 def _poll(session: Session, app_id: str, endpoint_ids: tuple[str, ...], after: datetime | None) -> list[Attempt]:

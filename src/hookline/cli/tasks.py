@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from hookline.cli.messaging import STATUSES
 from hookline.cli.options import Session, api_command, when
 from hookline.cli.output import show
 from hookline.client import BackgroundTask
@@ -48,12 +49,13 @@ def show_task(session: Session, task: BackgroundTask) -> None:
 
 def run_task(
     session: Session,
-    start: Callable[[str, str, datetime, datetime | None], BackgroundTask],
-    args: tuple[str, str, datetime, datetime | None],
+    start: Callable[..., BackgroundTask],
+    args: tuple[Any, ...],
     wait: bool,
     interval: float,
+    **options: Any,
 ) -> None:
-    task = start(*args)
+    task = start(*args, **options)
     if wait and not task.finished:
         progress = Progress(f"{task.task} {task.id}") if not session.as_json else None
         try:
@@ -119,3 +121,41 @@ def replay(
     interval: float,
 ) -> None:
     run_task(session, session.client.endpoints.replay_missing, (app_id, endpoint_id, since, until), wait, interval)
+
+
+@click.command("bulk-replay")
+@click.argument("app_id", metavar="APP")
+@click.argument("endpoint_id", metavar="[ENDPOINT]", required=False)
+@click.option("--since", metavar="WHEN", required=True, callback=when, help="From then: 2h, 7d, or an ISO time")
+@click.option("--until", metavar="WHEN", callback=when, help="Up to then (default: now)")
+@click.option("--event-type", "event_types", multiple=True, help="Only these event types (repeat)")
+@click.option("--channel", help="Only messages on this channel")
+@click.option("--status", type=click.Choice(list(STATUSES)), help="Only deliveries with this status")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the task to its end")
+@click.option("--interval", type=click.FloatRange(0.05), default=0.5, show_default=True, help="Seconds between polls")
+@api_command
+def bulk_replay(
+    session: Session,
+    app_id: str,
+    endpoint_id: str | None,
+    since: datetime,
+    until: datetime | None,
+    event_types: tuple[str, ...],
+    channel: str | None,
+    status: str | None,
+    wait: bool,
+    interval: float,
+) -> None:
+    """Send again the messages of the window that match the filters: to ENDPOINT, or to every
+    endpoint of APP that had them (whatever their outcome then, unless --status says)."""
+    filters: dict[str, Any] = {
+        "until": until,
+        "event_types": list(event_types) or None,
+        "channel": channel,
+        "status": STATUSES[status] if status else None,
+    }
+    client = session.client
+    if endpoint_id is None:
+        run_task(session, client.applications.bulk_replay, (app_id, since), wait, interval, **filters)
+    else:
+        run_task(session, client.endpoints.bulk_replay, (app_id, endpoint_id, since), wait, interval, **filters)

@@ -124,8 +124,18 @@ class Applications(_Resource):
     async def get(self, app_id: str) -> Application:
         return await self._client.request(ops.get_application(app_id))
 
+    async def patch(self, app_id: str, **changes: Unpack[ops.ApplicationChanges]) -> Application:
+        """Change only the given fields."""
+        return await self._client.request(ops.patch_application(app_id, **changes))
+
     async def delete(self, app_id: str) -> None:
         await self._client.request(ops.delete_application(app_id))
+
+    async def bulk_replay(
+        self, app_id: str, since: datetime, **options: Unpack[ops.BulkReplayOptions]
+    ) -> BackgroundTask:
+        """Send every endpoint again the messages of the window that match: returns the background task."""
+        return await self._client.request(ops.bulk_replay_application(app_id, since, **options))
 
 
 class Endpoints(_Resource):
@@ -138,8 +148,18 @@ class Endpoints(_Resource):
     async def get(self, app_id: str, endpoint_id: str) -> Endpoint:
         return await self._client.request(ops.get_endpoint(app_id, endpoint_id))
 
+    async def patch(self, app_id: str, endpoint_id: str, **changes: Unpack[ops.EndpointChanges]) -> Endpoint:
+        """Change only the given fields; ``disabled=True`` stops deliveries, ``False`` resumes them."""
+        return await self._client.request(ops.patch_endpoint(app_id, endpoint_id, **changes))
+
     async def delete(self, app_id: str, endpoint_id: str) -> None:
         await self._client.request(ops.delete_endpoint(app_id, endpoint_id))
+
+    async def bulk_replay(
+        self, app_id: str, endpoint_id: str, since: datetime, **options: Unpack[ops.BulkReplayOptions]
+    ) -> BackgroundTask:
+        """Send the endpoint again the messages of the window that match: returns the background task."""
+        return await self._client.request(ops.bulk_replay_endpoint(app_id, endpoint_id, since, **options))
 
     async def get_secret(self, app_id: str, endpoint_id: str) -> EndpointSecret:
         return await self._client.request(ops.get_endpoint_secret(app_id, endpoint_id))

@@ -92,6 +92,31 @@ class EndpointOptions(TypedDict, total=False):
     idempotency_key: str | None
 
 
+class ApplicationChanges(TypedDict, total=False):
+    name: str | None
+    uid: str | None
+    metadata: dict[str, str] | None
+    throttle_rate: int | None
+
+
+class EndpointChanges(TypedDict, total=False):
+    url: str | None
+    description: str | None
+    uid: str | None
+    event_types: list[str] | None
+    channels: list[str] | None
+    disabled: bool | None
+    metadata: dict[str, str] | None
+    throttle_rate: int | None
+
+
+class BulkReplayOptions(TypedDict, total=False):
+    until: datetime | None
+    event_types: list[str] | None
+    channel: str | None
+    status: int | None
+
+
 class EventTypeOptions(TypedDict, total=False):
     archived: bool | None
     deprecated: bool | None
@@ -122,8 +147,18 @@ def get_application(app_id: str) -> Call[Application]:
     return Call("GET", _path("app", app_id), Application.from_json)
 
 
+def patch_application(app_id: str, **o: Unpack[ApplicationChanges]) -> Call[Application]:
+    """Change only the given fields (``PATCH``)."""
+    data = body(name=o.get("name"), uid=o.get("uid"), metadata=o.get("metadata"), throttleRate=o.get("throttle_rate"))
+    return Call("PATCH", _path("app", app_id), Application.from_json, body=data)
+
+
 def delete_application(app_id: str) -> Call[None]:
     return Call("DELETE", _path("app", app_id), empty)
+
+
+def bulk_replay_application(app_id: str, since: datetime, **o: Unpack[BulkReplayOptions]) -> Call[BackgroundTask]:
+    return _bulk_replay(_path("app", app_id) + "/bulk-replay", since, o)
 
 
 # -- endpoints ---------------------------------------------------------------
@@ -150,6 +185,21 @@ def create_endpoint(app_id: str, url: str, **o: Unpack[EndpointOptions]) -> Call
 
 def get_endpoint(app_id: str, endpoint_id: str) -> Call[Endpoint]:
     return Call("GET", _path("app", app_id, "endpoint", endpoint_id), Endpoint.from_json)
+
+
+def patch_endpoint(app_id: str, endpoint_id: str, **o: Unpack[EndpointChanges]) -> Call[Endpoint]:
+    """Change only the given fields (``PATCH``); ``disabled=`` turns delivery off or on."""
+    data = body(
+        url=o.get("url"),
+        description=o.get("description"),
+        uid=o.get("uid"),
+        eventTypes=o.get("event_types"),
+        channels=o.get("channels"),
+        disabled=o.get("disabled"),
+        metadata=o.get("metadata"),
+        throttleRate=o.get("throttle_rate"),
+    )
+    return Call("PATCH", _path("app", app_id, "endpoint", endpoint_id), Endpoint.from_json, body=data)
 
 
 def delete_endpoint(app_id: str, endpoint_id: str) -> Call[None]:
@@ -184,6 +234,24 @@ def replay_missing(
     app_id: str, endpoint_id: str, since: datetime, until: datetime | None = None
 ) -> Call[BackgroundTask]:
     return _task_call(app_id, endpoint_id, "replay-missing", since, until)
+
+
+def bulk_replay_endpoint(
+    app_id: str, endpoint_id: str, since: datetime, **o: Unpack[BulkReplayOptions]
+) -> Call[BackgroundTask]:
+    return _bulk_replay(_path("app", app_id, "endpoint", endpoint_id) + "/bulk-replay", since, o)
+
+
+def _bulk_replay(path: str, since: datetime, o: BulkReplayOptions) -> Call[BackgroundTask]:
+    until = o.get("until")
+    data = body(
+        since=since.isoformat(),
+        until=until.isoformat() if until else None,
+        eventTypes=o.get("event_types"),
+        channel=o.get("channel"),
+        status=o.get("status"),
+    )
+    return Call("POST", path, BackgroundTask.from_json, body=data, headers=creating(None))
 
 
 # -- event types -------------------------------------------------------------

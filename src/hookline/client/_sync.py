@@ -118,8 +118,16 @@ class Applications(_Resource):
     def get(self, app_id: str) -> Application:
         return self._client.request(ops.get_application(app_id))
 
+    def patch(self, app_id: str, **changes: Unpack[ops.ApplicationChanges]) -> Application:
+        """Change only the given fields."""
+        return self._client.request(ops.patch_application(app_id, **changes))
+
     def delete(self, app_id: str) -> None:
         self._client.request(ops.delete_application(app_id))
+
+    def bulk_replay(self, app_id: str, since: datetime, **options: Unpack[ops.BulkReplayOptions]) -> BackgroundTask:
+        """Send every endpoint again the messages of the window that match: returns the background task."""
+        return self._client.request(ops.bulk_replay_application(app_id, since, **options))
 
 
 class Endpoints(_Resource):
@@ -132,8 +140,18 @@ class Endpoints(_Resource):
     def get(self, app_id: str, endpoint_id: str) -> Endpoint:
         return self._client.request(ops.get_endpoint(app_id, endpoint_id))
 
+    def patch(self, app_id: str, endpoint_id: str, **changes: Unpack[ops.EndpointChanges]) -> Endpoint:
+        """Change only the given fields; ``disabled=True`` stops deliveries, ``False`` resumes them."""
+        return self._client.request(ops.patch_endpoint(app_id, endpoint_id, **changes))
+
     def delete(self, app_id: str, endpoint_id: str) -> None:
         self._client.request(ops.delete_endpoint(app_id, endpoint_id))
+
+    def bulk_replay(
+        self, app_id: str, endpoint_id: str, since: datetime, **options: Unpack[ops.BulkReplayOptions]
+    ) -> BackgroundTask:
+        """Send the endpoint again the messages of the window that match: returns the background task."""
+        return self._client.request(ops.bulk_replay_endpoint(app_id, endpoint_id, since, **options))
 
     def get_secret(self, app_id: str, endpoint_id: str) -> EndpointSecret:
         return self._client.request(ops.get_endpoint_secret(app_id, endpoint_id))

@@ -11,13 +11,12 @@ import random
 import time
 from collections.abc import Callable
 
-import aiohttp
 import structlog
 
 from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import sender
-from hookline.delivery.ssrf import make_connector
+from hookline.delivery.transport import AiohttpTransport, Request, Transport, TransportResult
 from hookline.domain.retry import Plan, plan_after_attempt
 from hookline.store import queue
 from hookline.store.database import Database, now_ms
@@ -28,16 +27,23 @@ _BATCH = 100
 _WRITE_BATCH = 500
 
 
-def _outcome(plan: Plan, resp: sender.Response) -> str:
+def _outcome(plan: Plan, resp: TransportResult) -> str:
     if plan.succeeded:
         return "success"
-    if resp.error and resp.error.startswith("blocked"):
+    if resp.blocked:
         return "blocked"
     return "failure" if plan.next_attempt_at is not None else "exhausted"
 
 
 class DeliveryEngine:
-    def __init__(self, db: Database, settings: Settings, *, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        clock: Callable[[], int] = now_ms,
+        transport: Callable[[], Transport] | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
@@ -47,17 +53,16 @@ class DeliveryEngine:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._session: aiohttp.ClientSession | None = None
+        # Built in start(): the aiohttp transport needs a running event loop.
+        self._make_transport = transport or (lambda: AiohttpTransport(settings.allowed_cidrs))
+        self._transport: Transport | None = None
         self.last_claim_at: float | None = None
         self._rng = random.Random()
         self._box = SecretBox.from_settings(settings)
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
-        connector = make_connector(self.settings.allowed_cidrs, limit=0, limit_per_host=0)
-        self._session = aiohttp.ClientSession(
-            connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
-        )
+        self._transport = self._make_transport()
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="hookline-claimer"),
             asyncio.create_task(self._write_loop(), name="hookline-writer"),
@@ -93,8 +98,8 @@ class DeliveryEngine:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._session:
-            await self._session.close()
+        if self._transport:
+            await self._transport.close()
 
     # -- claiming ------------------------------------------------------------
     async def _claim_loop(self) -> None:
@@ -157,7 +162,7 @@ class DeliveryEngine:
             # Endpoint gone or disabled, or payload expunged: nothing to send.
             self._outcomes.put_nowait(queue.Outcome(item, now, "", 0, "", 0, "not sent", False, None))
             return
-        assert self._session is not None
+        assert self._transport is not None
         try:
             secrets = [self._box.open(s) for s in item.secrets]
         except SecretUnavailableError as exc:
@@ -171,17 +176,24 @@ class DeliveryEngine:
             self.settings.signature_headers,
             item.headers,
         )
-        resp = await sender.post(
-            self._session,
-            item.url,
-            item.payload,
-            headers,
-            timeout=self.settings.request_timeout,
-            body_limit=self.settings.response_body_limit,
+        resp = await self._transport.send(
+            Request(
+                item.url,
+                item.payload,
+                headers,
+                timeout=self.settings.request_timeout,
+                body_limit=self.settings.response_body_limit,
+            )
         )
         done = self.clock()
         plan = plan_after_attempt(
-            resp.status_code, item.attempts + 1, self.settings.retry_schedule, resp.retry_after, done, self._rng
+            resp.status_code,
+            item.attempts + 1,
+            self.settings.retry_schedule,
+            resp.retry_after,
+            done,
+            self._rng,
+            blocked=resp.blocked,
         )
         metrics.observe_attempt(_outcome(plan, resp), resp.duration_ms / 1000)
         log.info(

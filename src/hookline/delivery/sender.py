@@ -1,14 +1,8 @@
-"""One HTTP attempt: sign, POST, read at most a bounded response."""
+"""What one attempt sends: the signed headers (the POST itself is a ``transport``)."""
 
-import asyncio
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-
-import aiohttp
 
 from hookline._version import __version__
-from hookline.delivery.ssrf import describe_error
 from hookline.domain.signing import sign_all
 
 USER_AGENT = f"hookline/{__version__} (+https://github.com/hookline/hookline)"
@@ -27,15 +21,6 @@ _RESERVED = frozenset(
         "svix-signature",
     }
 )
-
-
-@dataclass(frozen=True)
-class Response:
-    status_code: int  # 0 when there was no HTTP response
-    body: str
-    duration_ms: int
-    error: str | None
-    retry_after: str | None = None
 
 
 def signature_headers(msg_id: str, timestamp: int, body: bytes, secrets: Sequence[str], mode: str) -> dict[str, str]:
@@ -58,50 +43,3 @@ def request_headers(
     headers["User-Agent"] = USER_AGENT
     headers.update(signature_headers(msg_id, timestamp, body, secrets, mode))
     return headers
-
-
-async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    remaining = limit
-    while remaining > 0:
-        chunk = await response.content.read(remaining)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-async def post(
-    session: aiohttp.ClientSession,
-    url: str,
-    body: bytes,
-    headers: Mapping[str, str],
-    *,
-    timeout: float,
-    body_limit: int,
-) -> Response:
-    """POST once; never raises for network trouble, never follows redirects."""
-    started = time.monotonic()
-
-    def elapsed() -> int:
-        return int((time.monotonic() - started) * 1000)
-
-    try:
-        async with asyncio.timeout(timeout):
-            async with session.post(url, data=body, headers=headers, allow_redirects=False) as resp:
-                raw = await _read_capped(resp, body_limit)
-                # Do not drain what is left: a huge body must cost nothing more.
-                resp.close()
-                return Response(
-                    status_code=resp.status,
-                    body=raw.decode("utf-8", errors="replace"),
-                    duration_ms=elapsed(),
-                    error=None,
-                    retry_after=resp.headers.get("Retry-After"),
-                )
-    except TimeoutError:
-        return Response(0, "", elapsed(), f"timed out after {timeout:g} s")
-    except (aiohttp.ClientError, OSError, ValueError) as exc:
-        reason = describe_error(exc) or f"{type(exc).__name__}: {exc}"
-        return Response(0, "", elapsed(), reason)

@@ -1,21 +1,20 @@
 """Cross-process wake-ups on PostgreSQL: LISTEN for work that other processes queue.
 
 Publishing sends ``NOTIFY hookline_work`` in its transaction (see
-``store.database.notify_work``), so an idle worker on any machine starts within
-milliseconds instead of at its next poll. Polling stays as the fallback: a lost
-notification costs at most one poll interval.
+``store.database.notify_work``), and storing a background job ``NOTIFY
+hookline_jobs``, so an idle worker on any machine starts within milliseconds
+instead of at its next poll. Polling stays as the fallback: a lost notification
+costs at most one poll interval.
 """
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
 import structlog
 from sqlalchemy.engine import make_url
-
-from hookline.store.database import WORK_CHANNEL
 
 log = structlog.get_logger("hookline.wakeup")
 
@@ -25,9 +24,10 @@ def _dsn(sqlalchemy_url: str) -> str:
 
 
 class PgWakeups:
-    def __init__(self, sqlalchemy_url: str, on_wake: Callable[[], None]) -> None:
+    def __init__(self, sqlalchemy_url: str, listeners: Mapping[str, Callable[[], None]]) -> None:
+        """``listeners``: {channel: what to call when it is notified}."""
         self.dsn = _dsn(sqlalchemy_url)
-        self.on_wake = on_wake
+        self.listeners = dict(listeners)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -39,8 +39,8 @@ class PgWakeups:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def _notified(self, *_args: Any) -> None:
-        self.on_wake()
+    def _notified(self, _conn: Any, _pid: int, channel: str, _payload: str) -> None:
+        self.listeners[channel]()
 
     async def _listen_forever(self) -> None:
         backoff = 0.5
@@ -56,8 +56,9 @@ class PgWakeups:
             lost = asyncio.Event()
             conn.add_termination_listener(lambda _c, lost=lost: lost.set())
             try:
-                await conn.add_listener(WORK_CHANNEL, self._notified)
-                self.on_wake()  # anything queued while we were not listening
+                for channel, on_wake in self.listeners.items():
+                    await conn.add_listener(channel, self._notified)
+                    on_wake()  # anything queued while we were not listening
                 while not lost.is_set() and not conn.is_closed():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(lost.wait(), 5.0)

@@ -12,8 +12,6 @@ import time
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _WIDTH = 22  # 62**22 > 2**128
 
-PREFIXES = frozenset({"app", "ep", "msg", "atmpt", "dlv", "tok", "qtask", "evt"})
-
 
 def _encode(number: int) -> str:
     chars = []

@@ -1,10 +1,14 @@
-"""The vocabulary every layer shares: delivery states and attempt triggers.
+"""The vocabulary every layer shares: delivery states, attempt triggers, and the
+records the store returns.
 
 The integer values are the API's (Svix's ``MessageStatus`` and
 ``MessageAttemptTriggerType``) and the values stored in the database.
 """
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
 from enum import IntEnum
+from typing import Any
 
 
 class DeliveryStatus(IntEnum):
@@ -21,3 +25,137 @@ OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 class Trigger(IntEnum):
     SCHEDULED = 0
     MANUAL = 1
+
+
+class _KeyAccess(Mapping[str, Any]):
+    """Transitional: a record also reads as a mapping (``row["id"]``), so code written
+    against the store's untyped rows keeps working until it moves to attributes."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return (f.name for f in fields(self))  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(fields(self))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Application(_KeyAccess):
+    id: str
+    uid: str | None
+    name: str
+    metadata: dict[str, str]
+    throttle_rate: int | None
+    created_at: int
+    updated_at: int
+    internal: bool
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EventType(_KeyAccess):
+    name: str
+    description: str
+    archived: bool
+    deprecated: bool
+    schemas: dict[str, dict[str, Any]] | None
+    feature_flag: str | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Endpoint(_KeyAccess):
+    id: str
+    app_id: str
+    uid: str | None
+    url: str
+    description: str
+    event_types: list[str] | None
+    channels: list[str] | None
+    disabled: bool
+    metadata: dict[str, str]
+    throttle_rate: int | None
+    headers: dict[str, str]
+    secret: str  # sealed at rest (store.secrets)
+    old_secrets: list[dict[str, Any]]  # [{"key", "expires_at"}], still signing until they expire
+    failing_since: int | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Message(_KeyAccess):
+    id: str
+    app_id: str
+    event_type: str
+    event_id: str | None
+    payload: bytes | None  # JSON bytes; None once expunged or expired
+    channels: list[str] | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Attempt(_KeyAccess):
+    id: str
+    msg_id: str
+    endpoint_id: str
+    url: str
+    response: str
+    response_status_code: int
+    response_duration_ms: int
+    status: DeliveryStatus
+    trigger: Trigger
+    attempt_number: int
+    error: str | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DeliveryState(_KeyAccess):
+    """Where one message stands with one endpoint."""
+
+    status: DeliveryStatus
+    next_attempt_at: int | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MessageDelivery:
+    """A message as one endpoint sees it."""
+
+    message: Message
+    state: DeliveryState
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EndpointDelivery:
+    """An endpoint as one message sees it."""
+
+    endpoint: Endpoint
+    state: DeliveryState
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    """What message listings (and attempt listings, by their message) filter on."""
+
+    event_types: tuple[str, ...] | None = None
+    channel: str | None = None
+    before_ms: int | None = None
+    after_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFilter:
+    """What attempt listings filter on: the attempt's outcome, and its message (by
+    ``messages``, whose time window applies to the attempt's own time)."""
+
+    status: DeliveryStatus | None = None
+    status_code_class: int | None = None  # 0 (no response), 100, 200, 300, 400 or 500
+    messages: MessageFilter = MessageFilter()

@@ -73,10 +73,15 @@ def plan_after_attempt(
     retry_after: str | None,
     now_ms: int,
     rng: random.Random | None = None,
+    *,
+    blocked: bool = False,
 ) -> Plan:
-    """2xx succeeds; 410 Gone stops and disables; anything else retries on schedule."""
+    """2xx succeeds; 410 Gone stops and disables; a request the SSRF guard refused stops
+    (the address will not become allowed by waiting); anything else retries on schedule."""
     if 200 <= status_code < 300:
         return Plan(succeeded=True, next_attempt_at=None)
+    if blocked:
+        return Plan(succeeded=False, next_attempt_at=None)
     if status_code == 410:
         return Plan(succeeded=False, next_attempt_at=None, disable_endpoint=True)
     decision = next_retry(schedule, attempts_made, parse_retry_after(retry_after), rng)

@@ -15,7 +15,9 @@ from hookline.receiver.parsing import parse_timestamp
 from hookline.receiver.payload import parse_json
 from hookline.receiver.request import SignedRequest, check_window
 
-DEFAULT_TOLERANCE = 5 * 60  # seconds, either way; what every reference library uses
+# Seconds, either way: what every reference library uses (standardwebhooks and svix ``verify``
+# raise "Message timestamp too old" / "too new" outside it).
+DEFAULT_TOLERANCE = 5 * 60
 
 
 class Webhook:

@@ -6,10 +6,12 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.ids import new_id
+from hookline.domain.model import OPEN_STATUSES, Application
+from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
-from hookline.store.tables import Row
+from hookline.store.pagination import Page, paginate
 
 app = t.application
 
@@ -23,18 +25,31 @@ _FIND = (
 )
 
 
-async def find(conn: Conn, id_or_uid: str) -> Row | None:
-    return (await conn.execute(_FIND, {"key": id_or_uid})).mappings().first()
+async def find(conn: Conn, id_or_uid: str) -> Application | None:
+    row = (await conn.execute(_FIND, {"key": id_or_uid})).mappings().first()
+    return None if row is None else records.application(row)
 
 
-async def get(conn: Conn, id_or_uid: str) -> Row:
-    row = await find(conn, id_or_uid)
-    if row is None:
+async def get(conn: Conn, id_or_uid: str) -> Application:
+    found = await find(conn, id_or_uid)
+    if found is None:
         raise NotFoundError("application")
-    return row
+    return found
 
 
-async def create(conn: Conn, fields: dict[str, Any]) -> Row:
+async def page(
+    conn: Conn, *, only: str | None, limit: int, iterator: str | None, descending: bool
+) -> Page[Application]:
+    """Applications the API lists (never hookline's internal ones); ``only`` narrows to one id."""
+    query = select(app).where(app.c.internal.is_(False))
+    if only is not None:
+        query = query.where(app.c.id == only)
+    return await paginate(
+        conn, query, app.c.id, limit=limit, iterator=iterator, descending=descending, record=records.application
+    )
+
+
+async def create(conn: Conn, fields: dict[str, Any]) -> Application:
     now = now_ms()
     values = {"id": new_id("app"), "created_at": now, "updated_at": now, **fields}
     try:
@@ -44,7 +59,7 @@ async def create(conn: Conn, fields: dict[str, Any]) -> Row:
     return await get(conn, values["id"])
 
 
-async def update_fields(conn: Conn, app_id: str, fields: dict[str, Any]) -> Row:
+async def update_fields(conn: Conn, app_id: str, fields: dict[str, Any]) -> Application:
     try:
         await conn.execute(update(app).where(app.c.id == app_id).values(updated_at=now_ms(), **fields))
     except IntegrityError as exc:
@@ -54,7 +69,7 @@ async def update_fields(conn: Conn, app_id: str, fields: dict[str, Any]) -> Row:
 
 async def remove(conn: Conn, app_id: str) -> None:
     """Delete an application with its endpoints and queued deliveries."""
-    await conn.execute(delete(t.delivery).where(t.delivery.c.app_id == app_id, t.delivery.c.status.in_((1, 3))))
+    await conn.execute(delete(t.delivery).where(t.delivery.c.app_id == app_id, t.delivery.c.status.in_(OPEN_STATUSES)))
     await conn.execute(delete(t.endpoint).where(t.endpoint.c.app_id == app_id))
     await conn.execute(delete(t.api_token).where(t.api_token.c.app_id == app_id))
     await conn.execute(delete(app).where(app.c.id == app_id))

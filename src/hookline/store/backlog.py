@@ -4,11 +4,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from hookline.domain.model import OPEN_STATUSES
 from hookline.store import tables as t
 from hookline.store.database import Conn
 
 d = t.delivery
-_UNFINISHED = select(func.count()).where(d.c.status.in_((1, 3)))
+_UNFINISHED = select(func.count()).where(d.c.status.in_(OPEN_STATUSES))
 _OLDEST_DUE = select(func.min(d.c.next_attempt_at)).where(d.c.next_attempt_at.is_not(None))
 
 

@@ -1,11 +1,8 @@
-"""Errors the store raises for the API to map onto HTTP statuses."""
+"""The store's names for the errors of ``hookline.errors`` (kept for existing imports)."""
 
+from hookline.errors import Conflict, NotFound
 
-class NotFoundError(Exception):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} not found")
-        self.what = what
+NotFoundError = NotFound
+ConflictError = Conflict
 
-
-class ConflictError(Exception):
-    """A unique field (uid, eventId, name) is already taken."""
+__all__ = ["ConflictError", "NotFoundError"]

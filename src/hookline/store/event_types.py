@@ -2,29 +2,43 @@
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hookline.domain.model import EventType
+from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
-from hookline.store.tables import Row
+from hookline.store.pagination import Page, paginate
 
 et = t.event_type
 
 
-async def find(conn: Conn, name: str) -> Row | None:
-    return (await conn.execute(select(et).where(et.c.name == name))).mappings().first()
+async def find(conn: Conn, name: str) -> EventType | None:
+    row = (await conn.execute(select(et).where(et.c.name == name))).mappings().first()
+    return None if row is None else records.event_type(row)
 
 
-async def get(conn: Conn, name: str) -> Row:
-    row = await find(conn, name)
-    if row is None:
+async def get(conn: Conn, name: str) -> EventType:
+    found = await find(conn, name)
+    if found is None:
         raise NotFoundError("event type")
-    return row
+    return found
 
 
-async def create(conn: Conn, fields: dict[str, Any]) -> Row:
+async def page(
+    conn: Conn, *, include_archived: bool, limit: int, iterator: str | None, descending: bool
+) -> Page[EventType]:
+    query = select(et)
+    if not include_archived:
+        query = query.where(et.c.archived.is_(False))
+    return await paginate(
+        conn, query, et.c.name, limit=limit, iterator=iterator, descending=descending, record=records.event_type
+    )
+
+
+async def create(conn: Conn, fields: dict[str, Any]) -> EventType:
     now = now_ms()
     try:
         await conn.execute(insert(et).values(created_at=now, updated_at=now, **fields))
@@ -33,6 +47,10 @@ async def create(conn: Conn, fields: dict[str, Any]) -> Row:
     return await get(conn, fields["name"])
 
 
-async def update_fields(conn: Conn, name: str, fields: dict[str, Any]) -> Row:
+async def update_fields(conn: Conn, name: str, fields: dict[str, Any]) -> EventType:
     await conn.execute(update(et).where(et.c.name == name).values(updated_at=now_ms(), **fields))
     return await get(conn, name)
+
+
+async def remove(conn: Conn, name: str) -> None:
+    await conn.execute(delete(et).where(et.c.name == name))

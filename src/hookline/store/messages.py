@@ -9,13 +9,19 @@ from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.ids import new_id
 from hookline.domain.matching import endpoint_matches
+from hookline.domain.model import DeliveryStatus, Message, MessageFilter, Trigger
+from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
+from hookline.store.filters import message_conditions
+from hookline.store.pagination import Page, paginate
 from hookline.store.tables import Row
 
 msg = t.message
 DAY_MS = 86_400_000
+# Plain ints in bound parameters: drivers need not know our enums.
+_PENDING = int(DeliveryStatus.PENDING)
 
 
 @dataclass(frozen=True)
@@ -67,20 +73,21 @@ async def _targets(conn: Conn, new: NewMessage) -> list[str]:
     return [e["id"] for e in matching_endpoints(rows, new)]
 
 
-async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None) -> tuple[Row, int]:
+async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None) -> tuple[Message, int]:
     """Store the message and one due delivery per matching endpoint (or per
-    ``endpoint_ids`` when given). Returns the message row and the delivery count.
+    ``endpoint_ids`` when given). Returns the message and the delivery count.
     """
     now = now_ms()
     msg_id = new_id("msg", now)
     targets = list(endpoint_ids) if endpoint_ids is not None else await _targets(conn, new)
+    channels = list(new.channels) if new.channels else None
     row: dict[str, Any] = {
         "id": msg_id,
         "app_id": new.app_id,
         "event_type": new.event_type,
         "event_id": new.event_id,
         "payload": new.payload,
-        "channels": list(new.channels) if new.channels else None,
+        "channels": channels,
         "created_at": now,
         "payload_expires_at": now + new.retention_days * DAY_MS,
     }
@@ -91,35 +98,55 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
     if targets:
         await conn.execute(_INSERT_DELIVERY, [new_delivery(msg_id, e, new.app_id, now) for e in targets])
         await notify_work(conn)
-    return row, len(targets)
+    message = Message(
+        id=msg_id,
+        app_id=new.app_id,
+        event_type=new.event_type,
+        event_id=new.event_id,
+        payload=new.payload,
+        channels=channels,
+        created_at=now,
+    )
+    return message, len(targets)
 
 
-def new_delivery(msg_id: str, endpoint_id: str, app_id: str, now: int, trigger: int = 0) -> dict[str, Any]:
+def new_delivery(
+    msg_id: str, endpoint_id: str, app_id: str, now: int, trigger: int = Trigger.SCHEDULED
+) -> dict[str, Any]:
     return {
         "id": new_id("dlv", now),
         "msg_id": msg_id,
         "endpoint_id": endpoint_id,
         "app_id": app_id,
-        "status": 1,  # pending
+        "status": _PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "locked_until": None,
-        "trigger": trigger,
+        "trigger": int(trigger),
         "created_at": now,
         "updated_at": now,
     }
 
 
-async def find(conn: Conn, app_id: str, id_or_event_id: str) -> Row | None:
+async def find(conn: Conn, app_id: str, id_or_event_id: str) -> Message | None:
     query = select(msg).where(msg.c.app_id == app_id, or_(msg.c.id == id_or_event_id, msg.c.event_id == id_or_event_id))
-    return (await conn.execute(query.limit(1))).mappings().first()
+    row = (await conn.execute(query.limit(1))).mappings().first()
+    return None if row is None else records.message(row)
 
 
-async def get(conn: Conn, app_id: str, id_or_event_id: str) -> Row:
-    row = await find(conn, app_id, id_or_event_id)
-    if row is None:
+async def get(conn: Conn, app_id: str, id_or_event_id: str) -> Message:
+    found = await find(conn, app_id, id_or_event_id)
+    if found is None:
         raise NotFoundError("message")
-    return row
+    return found
+
+
+async def page(conn: Conn, app_id: str, f: MessageFilter, *, limit: int, iterator: str | None) -> Page[Message]:
+    """The application's messages matching ``f``, newest first."""
+    query = select(msg).where(msg.c.app_id == app_id, *message_conditions(f, ids=msg.c.id, prefix="msg"))
+    return await paginate(
+        conn, query, msg.c.id, limit=limit, iterator=iterator, descending=True, record=records.message
+    )
 
 
 async def expunge(conn: Conn, msg_id: str) -> None:

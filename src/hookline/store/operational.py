@@ -16,15 +16,6 @@ from hookline.store import applications, endpoints, messages
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 
-EVENT_TYPES = (
-    "endpoint.created",
-    "endpoint.updated",
-    "endpoint.deleted",
-    "endpoint.disabled",
-    "message.attempt.failing",
-    "message.attempt.exhausted",
-    "message.attempt.recovered",
-)
 # Svix's rule: a message is "failing" once its 4th attempt has failed.
 FAILING_AFTER = 4
 
@@ -45,10 +36,11 @@ async def emit(conn: Conn, event_type: str, data: dict[str, Any], *, about_app: 
 
 
 async def endpoint_event(conn: Conn, event_type: str, endpoint: t.Row) -> None:
+    """``endpoint``: a record, or a raw endpoint row (the queue passes one)."""
     app = await applications.find(conn, endpoint["app_id"])
     data = {
         "appId": endpoint["app_id"],
-        "appUid": app["uid"] if app else None,
+        "appUid": app.uid if app else None,
         "endpointId": endpoint["id"],
         "endpointUid": endpoint["uid"],
     }
@@ -73,10 +65,10 @@ async def attempt_event(
     msg = await messages.find(conn, app_id, msg_id)
     data = {
         "appId": app_id,
-        "appUid": app["uid"] if app else None,
+        "appUid": app.uid if app else None,
         "endpointId": endpoint_id,
         "msgId": msg_id,
-        "msgEventId": msg["event_id"] if msg else None,
+        "msgEventId": msg.event_id if msg else None,
         "lastAttempt": {
             "id": attempt_id,
             "responseStatusCode": status_code,
@@ -91,7 +83,7 @@ async def configure_from_env(conn: Conn, url: str, secret: str | None, sealed_se
     app_id = await operational_app_id(conn)
     if app_id is None:
         app: dict[str, Any] = {"name": "hookline operational webhooks", "uid": None, "metadata": {}, "internal": True}
-        app_id = (await applications.create(conn, app))["id"]
+        app_id = (await applications.create(conn, app)).id
     existing = await endpoints.find(conn, app_id, "env")
     fields: dict[str, Any] = {"url": url, "disabled": False}
     if existing is None:

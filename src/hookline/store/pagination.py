@@ -4,9 +4,9 @@
 starting with ``-`` (a ``prevIterator``) walks back towards the start.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import ColumnElement, Select
 
@@ -14,15 +14,42 @@ from hookline.store.database import Conn
 from hookline.store.tables import Row
 
 MAX_LIMIT = 250
-DEFAULT_LIMIT = 50
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Page:
-    rows: Sequence[Row]
+class Page(Generic[T]):
+    rows: Sequence[T]
     iterator: str | None
     prev_iterator: str | None
     done: bool
+
+
+@overload
+async def paginate(
+    conn: Conn,
+    query: Select[Any],
+    cursor: ColumnElement[Any],
+    *,
+    limit: int,
+    iterator: str | None,
+    descending: bool,
+) -> Page[Row]: ...
+
+
+@overload
+async def paginate(
+    conn: Conn,
+    query: Select[Any],
+    cursor: ColumnElement[Any],
+    *,
+    limit: int,
+    iterator: str | None,
+    descending: bool,
+    record: Callable[[Row], T],
+) -> Page[T]: ...
 
 
 async def paginate(
@@ -33,7 +60,9 @@ async def paginate(
     limit: int,
     iterator: str | None,
     descending: bool,
-) -> Page:
+    record: Callable[[Row], Any] | None = None,
+) -> Page[Any]:
+    """One page of ``query`` in ``cursor`` order, each row made a record by ``record``."""
     backwards = bool(iterator and iterator.startswith("-"))
     position = iterator[1:] if iterator and backwards else iterator
     walk_descending = descending != backwards
@@ -51,7 +80,7 @@ async def paginate(
         # again starts from the top (continuing after ``position`` would skip it).
         return Page(rows=[], iterator=None if backwards else iterator, prev_iterator=None, done=True)
     return Page(
-        rows=rows,
+        rows=rows if record is None else [record(row) for row in rows],
         iterator=str(rows[-1][key]),
         prev_iterator="-" + str(rows[0][key]),
         done=not more if not backwards else False,

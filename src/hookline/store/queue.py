@@ -5,20 +5,20 @@ claimed it dies, the lease runs out and the row is due again: that is what
 makes delivery at-least-once.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, text, update
 
+from hookline.domain.claim import FAIR, Candidate, ClaimPolicy, Exclusions, Load, Throttle
 from hookline.domain.ids import new_id
-from hookline.domain.throttle import admit, blocked_until
+from hookline.domain.model import DeliveryStatus, Trigger
 from hookline.store import operational
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work
 from hookline.store.messages import new_delivery
 
-SUCCESS, PENDING, FAIL, SENDING = 0, 1, 2, 3
 d = t.delivery
 
 
@@ -69,112 +69,88 @@ CLAIM_LOCK = 7_461_002
 async def _in_flight(conn: Conn, now: int) -> dict[str, int]:
     query = (
         select(d.c.endpoint_id, func.count())
-        .where(d.c.status == SENDING, d.c.next_attempt_at > now)
+        .where(d.c.status == DeliveryStatus.SENDING, d.c.next_attempt_at > now)
         .group_by(d.c.endpoint_id)
     )
     return {row[0]: int(row[1]) for row in (await conn.execute(query)).all()}
 
 
-async def _throttles(conn: Conn, table: Any, now: int) -> dict[str, tuple[int, int | None]]:
-    """Rate and GCRA state of every throttled row that sent recently: {id: (rate, tat)}."""
+async def _recent_throttles(conn: Conn, table: Any, now: int) -> dict[str, Throttle]:
+    """Throttled rows that sent within the last second: the only ones a throttle may block."""
     query = select(table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
         table.c.throttle_rate.is_not(None), table.c.throttle_tat > now - 1000
     )
-    return {row[0]: (int(row[1]), row[2]) for row in (await conn.execute(query)).all()}
+    return {row[0]: Throttle(int(row[1]), row[2]) for row in (await conn.execute(query)).all()}
 
 
-async def _rates(conn: Conn, table: Any, ids: set[str]) -> dict[str, tuple[int, int | None]]:
+async def _throttles(conn: Conn, table: Any, ids: set[str]) -> dict[str, Throttle]:
     query = select(table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
         table.c.id.in_(ids), table.c.throttle_rate.is_not(None)
     )
-    return {row[0]: (int(row[1]), row[2]) for row in (await conn.execute(query)).all()}
+    return {row[0]: Throttle(int(row[1]), row[2]) for row in (await conn.execute(query)).all()}
 
 
-def _fair_pick(rows: Sequence[Any], room: dict[str, int], limit: int) -> list[Any]:
-    """Round-robin over endpoints in due order, within each endpoint's room."""
-    queues: dict[str, list[Any]] = {}
-    for row in rows:
-        queues.setdefault(row.endpoint_id, []).append(row)
-    picked: list[Any] = []
-    while len(picked) < limit:
-        progressed = False
-        for endpoint_id, waiting in queues.items():
-            if waiting and room.get(endpoint_id, limit) > 0 and len(picked) < limit:
-                picked.append(waiting.pop(0))
-                room[endpoint_id] = room.get(endpoint_id, limit) - 1
-                progressed = True
-        if not progressed:
-            break
-    return picked
+async def _candidates(conn: Conn, now: int, excluded: Exclusions, window: int) -> list[Candidate]:
+    """Due deliveries, earliest first; rows another claimer holds are skipped, not waited for."""
+    query = select(d.c.id, d.c.endpoint_id, d.c.app_id).where(d.c.next_attempt_at <= now)
+    if excluded.endpoints:
+        query = query.where(d.c.endpoint_id.not_in(excluded.endpoints))
+    if excluded.apps:
+        query = query.where(d.c.app_id.not_in(excluded.apps))
+    query = query.order_by(d.c.next_attempt_at).limit(window).with_for_update(skip_locked=True)
+    return [Candidate(row.id, row.endpoint_id, row.app_id) for row in (await conn.execute(query)).all()]
 
 
-async def claim(conn: Conn, now: int, lease_ms: int, limit: int, *, endpoint_cap: int) -> ClaimResult:
-    """Lease up to ``limit`` due deliveries, fairly across endpoints.
+async def _save_tats(conn: Conn, table: Any, tats: dict[str, int]) -> None:
+    if tats:
+        statement = update(table).where(table.c.id == bindparam("b_id")).values(throttle_tat=bindparam("b_tat"))
+        await conn.execute(statement, [{"b_id": owner, "b_tat": tat} for owner, tat in tats.items()])
 
-    No endpoint gets more than ``endpoint_cap`` attempts in flight (counted over
-    every process, from the leases in the database), and throttled endpoints and
-    applications get no more than their rate.
+
+async def claim(
+    conn: Conn, now: int, lease_ms: int, limit: int, *, endpoint_cap: int, policy: ClaimPolicy = FAIR
+) -> ClaimResult:
+    """Lease up to ``limit`` due deliveries, as ``policy`` chooses (fairly across endpoints by default).
+
+    This is only the I/O around the policy: read the in-flight leases and throttle
+    state, read candidates, write the leases and throttle state it decided. Caps
+    hold across processes because they are counted from the leases in the database.
     """
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK})
-    in_flight = await _in_flight(conn, now)
-    ep_limits = await _throttles(conn, t.endpoint, now)
-    app_limits = await _throttles(conn, t.application, now)
-    blocked_eps = {e for e, (rate, tat) in ep_limits.items() if admit(tat, now, rate, 1).admitted == 0}
-    blocked_apps = {a for a, (rate, tat) in app_limits.items() if admit(tat, now, rate, 1).admitted == 0}
-    wake_at = min(
-        [blocked_until(ep_limits[e][1], ep_limits[e][0]) for e in blocked_eps]
-        + [blocked_until(app_limits[a][1], app_limits[a][0]) for a in blocked_apps],
-        default=None,
+    load = Load(
+        now,
+        limit,
+        endpoint_cap,
+        await _in_flight(conn, now),
+        await _recent_throttles(conn, t.endpoint, now),
+        await _recent_throttles(conn, t.application, now),
     )
-    excluded = blocked_eps | {e for e, n in in_flight.items() if n >= endpoint_cap}
-    query = select(d.c.id, d.c.endpoint_id, d.c.app_id).where(d.c.next_attempt_at <= now)
-    if excluded:
-        query = query.where(d.c.endpoint_id.not_in(excluded))
-    if blocked_apps:
-        query = query.where(d.c.app_id.not_in(blocked_apps))
-    window = limit * 4
-    rows = (
-        await conn.execute(query.order_by(d.c.next_attempt_at).limit(window).with_for_update(skip_locked=True))
-    ).all()
-    if not rows:
-        return ClaimResult([], False, wake_at)
-    room = {row.endpoint_id: endpoint_cap - in_flight.get(row.endpoint_id, 0) for row in rows}
-    picked = _fair_pick(rows, room, limit)
-    picked, throttled_wake = await _apply_throttles(conn, picked, now)
-    wake_at = min(w for w in (wake_at, throttled_wake) if w is not None) if (wake_at or throttled_wake) else None
-    more = len(rows) > len(picked)
-    if not picked:
-        return ClaimResult([], more, wake_at)
+    excluded = policy.exclude(load)
+    candidates = await _candidates(conn, now, excluded, policy.window(limit))
+    if not candidates:
+        return ClaimResult([], False, excluded.wake_at)
+    choice = policy.choose(
+        load,
+        excluded,
+        candidates,
+        await _throttles(conn, t.endpoint, {c.endpoint_id for c in candidates}),
+        await _throttles(conn, t.application, {c.app_id for c in candidates}),
+    )
+    await _save_tats(conn, t.endpoint, choice.endpoint_tats)
+    await _save_tats(conn, t.application, choice.app_tats)
+    if not choice.picked:
+        return ClaimResult([], choice.more_due, choice.wake_at)
     lease_end = now + lease_ms
     claimed = (
         await conn.execute(
             update(d)
-            .where(d.c.id.in_([row.id for row in picked]), d.c.next_attempt_at <= now)
-            .values(status=SENDING, locked_until=lease_end, next_attempt_at=lease_end, updated_at=now)
+            .where(d.c.id.in_([c.id for c in choice.picked]), d.c.next_attempt_at <= now)
+            .values(status=DeliveryStatus.SENDING, locked_until=lease_end, next_attempt_at=lease_end, updated_at=now)
             .returning(d.c.id, d.c.msg_id, d.c.endpoint_id, d.c.app_id, d.c.attempts, d.c.trigger)
         )
     ).all()
-    return ClaimResult(await _hydrate(conn, claimed, lease_end, now), more, wake_at)
-
-
-async def _apply_throttles(conn: Conn, picked: list[Any], now: int) -> tuple[list[Any], int | None]:
-    """Trim ``picked`` to what endpoint and application rates admit; advance their state."""
-    ep_rates = await _rates(conn, t.endpoint, {row.endpoint_id for row in picked})
-    app_rates = await _rates(conn, t.application, {row.app_id for row in picked})
-    if not ep_rates and not app_rates:
-        return picked, None
-    wake: list[int] = []
-    for table, rates, key in ((t.endpoint, ep_rates, "endpoint_id"), (t.application, app_rates, "app_id")):
-        for owner, (rate, tat) in rates.items():
-            mine = [row for row in picked if getattr(row, key) == owner]
-            admission = admit(tat, now, rate, len(mine))
-            if admission.admitted < len(mine):
-                dropped = {row.id for row in mine[admission.admitted :]}
-                picked = [row for row in picked if row.id not in dropped]
-                wake.append(blocked_until(admission.tat, rate))
-            await conn.execute(update(table).where(table.c.id == owner).values(throttle_tat=admission.tat))
-    return picked, min(wake, default=None)
+    return ClaimResult(await _hydrate(conn, claimed, lease_end, now), choice.more_due, choice.wake_at)
 
 
 async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: int) -> list[Claimed]:
@@ -258,11 +234,11 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
 
 def _next_state(o: Outcome) -> dict[str, Any]:
     if o.succeeded:
-        status, next_at = SUCCESS, None
+        status, next_at = DeliveryStatus.SUCCESS, None
     elif o.next_attempt_at is not None:
-        status, next_at = PENDING, o.next_attempt_at
+        status, next_at = DeliveryStatus.PENDING, o.next_attempt_at
     else:
-        status, next_at = FAIL, None
+        status, next_at = DeliveryStatus.FAIL, None
     return {
         "b_id": o.delivery.id,
         "b_lease": o.delivery.locked_until,
@@ -339,7 +315,7 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
         "endpoint_id": o.delivery.endpoint_id,
         "app_id": o.delivery.app_id,
         "url": o.url,
-        "status": SUCCESS if o.succeeded else FAIL,
+        "status": DeliveryStatus.SUCCESS if o.succeeded else DeliveryStatus.FAIL,
         "response_status_code": o.status_code,
         "response": o.response,
         "response_duration_ms": o.duration_ms,
@@ -350,17 +326,33 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
     }
 
 
-async def enqueue_manual(conn: Conn, msg_id: str, endpoint_id: str, app_id: str, now: int) -> None:
-    """Send a message to an endpoint again now, as a manual attempt.
+async def reset_as_manual(
+    conn: Conn, now: int, *where: ColumnElement[bool], params: Sequence[Mapping[str, Any]] | None = None
+) -> int:
+    """Make the deliveries matching ``where`` due now again, as manual attempts; returns how many.
 
-    The (message, endpoint) delivery is reset if it exists. Clearing its lease
-    also fences off any attempt still in flight from overwriting the new state.
+    Clearing the lease also fences off an attempt still in flight from
+    overwriting the new state. With ``params``, runs once per parameter set
+    (``where`` then uses ``bindparam``).
     """
-    reset = (
+    statement = (
         update(d)
-        .where(d.c.msg_id == msg_id, d.c.endpoint_id == endpoint_id)
-        .values(status=PENDING, next_attempt_at=now, locked_until=None, trigger=1, updated_at=now)
+        .where(*where)
+        .values(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=now,
+            locked_until=None,
+            trigger=Trigger.MANUAL,
+            updated_at=now,
+        )
     )
-    if (await conn.execute(reset)).rowcount == 0:
-        await conn.execute(insert(d).values(new_delivery(msg_id, endpoint_id, app_id, now, trigger=1)))
+    result = await conn.execute(statement, list(params)) if params else await conn.execute(statement)
+    return int(result.rowcount or 0)
+
+
+async def enqueue_manual(conn: Conn, msg_id: str, endpoint_id: str, app_id: str, now: int) -> None:
+    """Send a message to an endpoint again now, as a manual attempt: the (message,
+    endpoint) delivery is reset if it exists, made otherwise."""
+    if not await reset_as_manual(conn, now, d.c.msg_id == msg_id, d.c.endpoint_id == endpoint_id):
+        await conn.execute(insert(d).values(new_delivery(msg_id, endpoint_id, app_id, now, trigger=Trigger.MANUAL)))
     await notify_work(conn)

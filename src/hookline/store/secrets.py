@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet, InvalidToken
 
 from hookline.config import Settings
+from hookline.errors import Unavailable
 
 _SEALED = "enc:v1:"
 
 
-class SecretUnavailableError(Exception):
+class SecretUnavailableError(Unavailable):
     """A sealed secret cannot be opened with the configured main secret."""
 
 

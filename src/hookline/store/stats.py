@@ -6,11 +6,17 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from hookline.domain.ids import id_floor
+from hookline.domain.model import DeliveryStatus
 from hookline.store import tables as t
 from hookline.store.database import Conn
 
 d, a = t.delivery, t.attempt
-STATUS_NAMES = {0: "success", 1: "pending", 2: "fail", 3: "sending"}
+STATUS_NAMES = {
+    DeliveryStatus.SUCCESS: "success",
+    DeliveryStatus.PENDING: "pending",
+    DeliveryStatus.FAIL: "fail",
+    DeliveryStatus.SENDING: "sending",
+}
 
 
 async def status_counts(conn: Conn, endpoint_id: str, since: int | None, until: int | None) -> dict[str, int]:
@@ -22,7 +28,7 @@ async def status_counts(conn: Conn, endpoint_id: str, since: int | None, until: 
         query = query.where(d.c.created_at < until)
     counts = {name: 0 for name in STATUS_NAMES.values()}
     for status, count in (await conn.execute(query)).all():
-        counts[STATUS_NAMES[int(status)]] = int(count)
+        counts[STATUS_NAMES[DeliveryStatus(status)]] = int(count)
     return counts
 
 
@@ -58,8 +64,8 @@ async def attempt_series(conn: Conn, endpoint_id: str, since: int, until: int, b
         buckets.append(
             Bucket(
                 start_ms=start,
-                success=sum(1 for status, _ in rows if status == 0),
-                fail=sum(1 for status, _ in rows if status != 0),
+                success=sum(1 for status, _ in rows if status == DeliveryStatus.SUCCESS),
+                fail=sum(1 for status, _ in rows if status != DeliveryStatus.SUCCESS),
                 p50_ms=_percentile(durations, 50),
                 p95_ms=_percentile(durations, 95),
                 p99_ms=_percentile(durations, 99),

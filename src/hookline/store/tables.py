@@ -98,8 +98,8 @@ message = Table(
     Index("ix_message_app", "app_id", "id"),
 )
 
-# One row per (message, endpoint) to deliver: the queue. Status codes follow
-# Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending. A row is due
+# One row per (message, endpoint) to deliver: the queue. Status codes are
+# domain.model.DeliveryStatus (Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending). A row is due
 # when next_attempt_at <= now; finished rows have it NULL. A claim sets it to the
 # lease's end, so a row whose worker died becomes due again by itself.
 delivery = Table(
@@ -117,7 +117,7 @@ delivery = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_delivery_due", "next_attempt_at"),
-    Index("ix_delivery_status", "status", "endpoint_id"),
+    Index("ix_delivery_status", "status", "endpoint_id", "msg_id"),
     UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
     Index("ix_delivery_endpoint", "endpoint_id", "id"),
 )
@@ -152,6 +152,15 @@ api_token = Table(
     Column("app_id", String(40), nullable=True),
     Column("name", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # How the token was made: generated (printed at first start), cli, api or portal.
+    Column("origin", String(16), nullable=False, server_default="cli"),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    # Portal grants (app-portal-access): refuse every write; or only what the capabilities allow.
+    Column("read_only", Boolean, nullable=False, server_default=false()),
+    Column("capabilities", JSON, nullable=True),
+    Column("session_id", String(256), nullable=True),
+    Index("ix_api_token_app", "app_id", "session_id"),
 )
 
 idempotency = Table(
@@ -164,7 +173,9 @@ idempotency = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
-# Long operations (recover, replay) run in the background; their progress lives here.
+# Long operations (recover, replay) are durable jobs: a running row is claimed under a
+# lease (locked_until, NULL or past: free to claim) by any process that runs the engine,
+# which works it in batches, each committed with its progress (cursor, done of total).
 background_task = Table(
     "background_task",
     metadata,
@@ -177,4 +188,9 @@ background_task = Table(
     Column("error", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # What the job works on (its kind's parameters) and how far it got.
+    Column("params", JSON, nullable=True),
+    Column("cursor", Text, nullable=True),
+    Column("locked_until", BigInteger, nullable=True),
+    Index("ix_background_task_due", "status", "locked_until"),
 )

@@ -1,17 +1,78 @@
-"""API tokens. Only a SHA-256 of each token is stored."""
+"""API tokens. Only a SHA-256 of each token is stored; a token is never readable again."""
 
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, case, insert, select, update
 
 from hookline.domain.ids import new_id
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 from hookline.store.errors import NotFoundError
+from hookline.store.pagination import paginate
 from hookline.store.tables import Row
 
 TOKEN_PREFIX = "hl_"  # noqa: S105 - a prefix, not a secret
+GENERATED_NAME = "admin (generated at first start)"
+
+# generated: printed at first start; cli: ``hookline token create``; api: POST /api/v1/auth/token;
+# portal: POST /api/v1/auth/app-portal-access.
+Origin = Literal["generated", "cli", "api", "portal"]
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    id: str
+    app_id: str | None  # None: an admin token
+    name: str
+    origin: str
+    created_at: int
+    expires_at: int | None
+    revoked_at: int | None
+    read_only: bool
+    capabilities: tuple[str, ...] | None  # None: everything its scope allows
+    session_id: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> "StoredToken":
+        caps = row["capabilities"]
+        return cls(
+            id=row["id"],
+            app_id=row["app_id"],
+            name=row["name"],
+            origin=row["origin"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            revoked_at=row["revoked_at"],
+            read_only=bool(row["read_only"]),
+            capabilities=None if caps is None else tuple(caps),
+            session_id=row["session_id"],
+        )
+
+    def usable_at(self, now: int) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True)
+class TokenPage:
+    tokens: list[StoredToken]
+    iterator: str | None
+    prev_iterator: str | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class NewToken:
+    app_id: str | None
+    name: str
+    origin: Origin
+    expires_at: int | None = None
+    read_only: bool = False
+    capabilities: Sequence[str] | None = None
+    session_id: str | None = None
 
 
 def hash_token(token: str) -> str:
@@ -22,31 +83,105 @@ def generate_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create(conn: Conn, *, app_id: str | None, name: str) -> str:
-    """Store a new token and return it; it cannot be read back later."""
-    if app_id is not None:
+async def insert_token(conn: Conn, new: NewToken) -> tuple[StoredToken, str]:
+    """Store a new token; return it with its value, which cannot be read back later."""
+    if new.app_id is not None:
         # hookline's internal applications (operational webhooks) are never a tenant's.
-        query = select(t.application.c.internal).where(t.application.c.id == app_id)
+        query = select(t.application.c.internal).where(t.application.c.id == new.app_id)
         if (await conn.execute(query)).scalar_one_or_none() in (None, True):
             raise NotFoundError("application")
     token = generate_token()
-    await conn.execute(
-        insert(t.api_token).values(
-            id=new_id("tok"), token_hash=hash_token(token), app_id=app_id, name=name, created_at=now_ms()
-        )
-    )
+    values = {
+        "id": new_id("tok"),
+        "token_hash": hash_token(token),
+        "app_id": new.app_id,
+        "name": new.name,
+        "created_at": now_ms(),
+        "origin": new.origin,
+        "expires_at": new.expires_at,
+        "revoked_at": None,
+        "read_only": new.read_only,
+        "capabilities": None if new.capabilities is None else list(new.capabilities),
+        "session_id": new.session_id,
+    }
+    await conn.execute(insert(t.api_token).values(**values))
+    return StoredToken.from_row(values), token
+
+
+async def create(conn: Conn, *, app_id: str | None, name: str, origin: Origin = "cli") -> str:
+    """Store a token that never expires and return its value."""
+    _, token = await insert_token(conn, NewToken(app_id=app_id, name=name, origin=origin))
     return token
 
 
-async def lookup(conn: Conn, token: str) -> Row | None:
+async def lookup(conn: Conn, token: str) -> StoredToken | None:
     query = select(t.api_token).where(t.api_token.c.token_hash == hash_token(token))
-    return (await conn.execute(query)).mappings().first()
+    row = (await conn.execute(query)).mappings().first()
+    return None if row is None else StoredToken.from_row(row)
 
 
-async def list_all(conn: Conn) -> list[Row]:
-    return list((await conn.execute(select(t.api_token).order_by(t.api_token.c.id))).mappings())
+async def find(conn: Conn, token_id: str) -> StoredToken | None:
+    row = (await conn.execute(select(t.api_token).where(t.api_token.c.id == token_id))).mappings().first()
+    return None if row is None else StoredToken.from_row(row)
+
+
+async def list_all(conn: Conn, *, app_id: str | None = None, admin_only: bool = False) -> list[StoredToken]:
+    query = select(t.api_token).order_by(t.api_token.c.id)
+    if app_id is not None:
+        query = query.where(t.api_token.c.app_id == app_id)
+    if admin_only:
+        query = query.where(t.api_token.c.app_id.is_(None))
+    return [StoredToken.from_row(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def list_page(conn: Conn, *, limit: int, iterator: str | None) -> TokenPage:
+    page = await paginate(conn, select(t.api_token), t.api_token.c.id, limit=limit, iterator=iterator, descending=False)
+    tokens = [StoredToken.from_row(row) for row in page.rows]
+    return TokenPage(tokens, page.iterator, page.prev_iterator, page.done)
+
+
+def _usable(now: int) -> list[ColumnElement[bool]]:
+    c = t.api_token.c
+    return [c.revoked_at.is_(None), c.expires_at.is_(None) | (c.expires_at > now)]
 
 
 async def has_admin(conn: Conn) -> bool:
-    query = select(t.api_token.c.id).where(t.api_token.c.app_id.is_(None)).limit(1)
+    """Whether any admin token still works."""
+    query = select(t.api_token.c.id).where(t.api_token.c.app_id.is_(None), *_usable(now_ms())).limit(1)
     return (await conn.execute(query)).first() is not None
+
+
+async def revoke(conn: Conn, token_ids: Sequence[str]) -> int:
+    """Revoke these tokens now (those already revoked keep their first revocation time)."""
+    if not token_ids:
+        return 0
+    c = t.api_token.c
+    query = update(t.api_token).where(c.id.in_(token_ids), c.revoked_at.is_(None)).values(revoked_at=now_ms())
+    result = await conn.execute(query)
+    return int(result.rowcount or 0)
+
+
+async def usable_ids(
+    conn: Conn, *, app_id: str | None, origins: Sequence[str], session_ids: Sequence[str] | None = None
+) -> list[str]:
+    """Ids of the tokens still working, of this scope (None: admin) and origins, maybe only these sessions."""
+    c = t.api_token.c
+    query = select(c.id).where(c.origin.in_(origins), *_usable(now_ms()))
+    query = query.where(c.app_id.is_(None) if app_id is None else c.app_id == app_id)
+    if session_ids is not None:
+        query = query.where(c.session_id.in_(session_ids))
+    return [row[0] for row in await conn.execute(query)]
+
+
+async def expire_by(conn: Conn, token_ids: Sequence[str], expires_at: int) -> int:
+    """Make these tokens expire at ``expires_at`` at the latest."""
+    if not token_ids:
+        return 0
+    c = t.api_token.c
+    query = (
+        update(t.api_token)
+        .where(c.id.in_(token_ids))
+        .values(expires_at=case((c.expires_at.is_(None) | (c.expires_at > expires_at), expires_at), else_=c.expires_at))
+    )
+    result = await conn.execute(query)
+    return int(result.rowcount or 0)

@@ -1,28 +1,25 @@
 """Attempt logs, and per-message / per-endpoint delivery status."""
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlalchemy import select, update
 
 from hookline.api.deps import (
     AppId,
     Auth,
     ChannelQuery,
     CsvList,
-    Db,
+    Ctx,
     EndpointId,
     Iterator,
     Limit,
     MsgId,
     When,
-    load_app,
-    split_csv,
-    to_ms,
 )
 from hookline.api.routes.endpoints import endpoint_out
-from hookline.api.routes.messages import channel_filter, message_fields, time_window
+from hookline.api.routes.messages import message_fields, message_filter
 from hookline.api.schemas import (
     STATUS_TEXT,
     EndpointMessageOut,
@@ -33,38 +30,41 @@ from hookline.api.schemas import (
     StatusCodeClass,
     ms_to_datetime,
 )
-from hookline.store import endpoints, messages, tables
-from hookline.store.errors import NotFoundError
-from hookline.store.pagination import paginate
-from hookline.store.tables import Row
+from hookline.domain.model import Attempt, AttemptFilter, DeliveryState, DeliveryStatus, Trigger
+from hookline.services import listings
 
 router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"])
-a, d, m = tables.attempt, tables.delivery, tables.message
 StatusQuery = Annotated[MessageStatus | None, Query()]
 CodeClass = Annotated[StatusCodeClass | None, Query(description="0 (no response), 100, 200, 300, 400 or 500")]
 AttemptId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
 
 
-def attempt_out(row: Row) -> MessageAttemptOut:
+def attempt_out(attempt: Attempt) -> MessageAttemptOut:
     return MessageAttemptOut(
-        id=row["id"],
-        msg_id=row["msg_id"],
-        endpoint_id=row["endpoint_id"],
-        url=row["url"],
-        response=row["response"],
-        response_status_code=row["response_status_code"],
-        response_duration_ms=row["response_duration_ms"],
-        status=MessageStatus(row["status"]),
-        status_text=STATUS_TEXT[row["status"]],
-        trigger_type=row["trigger"],
-        attempt_number=row["attempt_number"],
-        error=row["error"],
-        timestamp=ms_to_datetime(row["created_at"]),
+        id=attempt.id,
+        msg_id=attempt.msg_id,
+        endpoint_id=attempt.endpoint_id,
+        url=attempt.url,
+        response=attempt.response,
+        response_status_code=attempt.response_status_code,
+        response_duration_ms=attempt.response_duration_ms,
+        status=MessageStatus(attempt.status),
+        status_text=STATUS_TEXT[attempt.status],
+        trigger_type=0 if attempt.trigger == Trigger.SCHEDULED else 1,
+        attempt_number=attempt.attempt_number,
+        error=attempt.error,
+        timestamp=ms_to_datetime(attempt.created_at),
     )
 
 
-def _next_attempt(row: Row) -> Any:
-    return ms_to_datetime(row["next_attempt_at"]) if row["status"] == 1 and row["next_attempt_at"] else None
+def _next_attempt(state: DeliveryState) -> datetime | None:
+    if state.status == DeliveryStatus.PENDING and state.next_attempt_at:
+        return ms_to_datetime(state.next_attempt_at)
+    return None
+
+
+def _status(status: MessageStatus | None) -> DeliveryStatus | None:
+    return None if status is None else DeliveryStatus(status)
 
 
 @dataclass
@@ -81,31 +81,18 @@ class AttemptFilters:
     with_content: Annotated[bool, Query()] = True
     event_types: CsvList = None
 
-    def conditions(self) -> list[Any]:
-        conditions = time_window(a.c.id, "atmpt", to_ms(self.before), to_ms(self.after))
-        if self.status is not None:
-            conditions.append(a.c.status == int(self.status))
-        if self.status_code_class is not None:
-            if self.status_code_class == 0:
-                conditions.append(a.c.response_status_code == 0)
-            else:
-                low = int(self.status_code_class)
-                conditions += [a.c.response_status_code >= low, a.c.response_status_code < low + 100]
-        if self.channel:
-            conditions.append(channel_filter(m.c.channels, self.channel))
-        types = split_csv(self.event_types)
-        if types:
-            conditions.append(m.c.event_type.in_(types))
-        return conditions
+    def to_filter(self) -> AttemptFilter:
+        return AttemptFilter(
+            status=_status(self.status),
+            status_code_class=None if self.status_code_class is None else int(self.status_code_class),
+            messages=message_filter(self.channel, self.before, self.after, self.event_types),
+        )
 
 
 Filters = Annotated[AttemptFilters, Depends()]
 
 
-async def _attempt_page(db: Any, scope: list[Any], limit: int, iterator: str | None) -> ListResponse[MessageAttemptOut]:
-    query = select(a).select_from(a.join(m, m.c.id == a.c.msg_id)).where(*scope)
-    async with db.read() as conn:
-        page = await paginate(conn, query, a.c.id, limit=limit, iterator=iterator, descending=True)
+def _attempt_list(page: listings.Page[Attempt]) -> ListResponse[MessageAttemptOut]:
     return ListResponse(
         data=[attempt_out(r) for r in page.rows],
         iterator=page.iterator,
@@ -120,13 +107,18 @@ async def _attempt_page(db: Any, scope: list[Any], limit: int, iterator: str | N
     operation_id="v1.message-attempt.list-by-endpoint",
 )
 async def list_attempts_by_endpoint(
-    app_id: AppId, endpoint_id: EndpointId, who: Auth, db: Db, filters: Filters
+    app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: Ctx, filters: Filters
 ) -> ListResponse[MessageAttemptOut]:
-    app = await load_app(db, who, app_id)
-    async with db.read() as conn:
-        ep = await endpoints.get(conn, app["id"], endpoint_id)
-    scope = [a.c.endpoint_id == ep["id"], a.c.app_id == app["id"], *filters.conditions()]
-    return await _attempt_page(db, scope, filters.limit, filters.iterator)
+    page = await listings.attempts_of_endpoint(
+        ctx,
+        app_id,
+        endpoint_id,
+        filters.to_filter(),
+        tenant=who.app_id,
+        limit=filters.limit,
+        iterator=filters.iterator,
+    )
+    return _attempt_list(page)
 
 
 @router.get(
@@ -138,32 +130,28 @@ async def list_attempts_by_msg(
     app_id: AppId,
     msg_id: MsgId,
     who: Auth,
-    db: Db,
+    ctx: Ctx,
     filters: Filters,
     endpoint_id: Annotated[str | None, Query()] = None,
 ) -> ListResponse[MessageAttemptOut]:
-    app = await load_app(db, who, app_id)
-    async with db.read() as conn:
-        msg = await messages.get(conn, app["id"], msg_id)
-        ep_id = (await endpoints.get(conn, app["id"], endpoint_id))["id"] if endpoint_id else None
-    scope = [a.c.msg_id == msg["id"], a.c.app_id == app["id"], *filters.conditions()]
-    if ep_id:
-        scope.append(a.c.endpoint_id == ep_id)
-    return await _attempt_page(db, scope, filters.limit, filters.iterator)
+    page = await listings.attempts_of_message(
+        ctx,
+        app_id,
+        msg_id,
+        filters.to_filter(),
+        endpoint_key=endpoint_id,
+        tenant=who.app_id,
+        limit=filters.limit,
+        iterator=filters.iterator,
+    )
+    return _attempt_list(page)
 
 
 @router.get(
     "/msg/{msg_id}/attempt/{attempt_id}", response_model=MessageAttemptOut, operation_id="v1.message-attempt.get"
 )
-async def get_attempt(app_id: AppId, msg_id: MsgId, attempt_id: AttemptId, who: Auth, db: Db) -> MessageAttemptOut:
-    app = await load_app(db, who, app_id)
-    async with db.read() as conn:
-        msg = await messages.get(conn, app["id"], msg_id)
-        query = select(a).where(a.c.id == attempt_id, a.c.msg_id == msg["id"], a.c.app_id == app["id"])
-        row = (await conn.execute(query)).mappings().first()
-    if row is None:
-        raise NotFoundError("message attempt")
-    return attempt_out(row)
+async def get_attempt(app_id: AppId, msg_id: MsgId, attempt_id: AttemptId, who: Auth, ctx: Ctx) -> MessageAttemptOut:
+    return attempt_out(await listings.attempt(ctx, app_id, msg_id, attempt_id, tenant=who.app_id))
 
 
 @router.delete(
@@ -172,15 +160,8 @@ async def get_attempt(app_id: AppId, msg_id: MsgId, attempt_id: AttemptId, who: 
     response_class=Response,
     operation_id="v1.message-attempt.expunge-content",
 )
-async def expunge_attempt_content(app_id: AppId, msg_id: MsgId, attempt_id: AttemptId, who: Auth, db: Db) -> None:
-    app = await load_app(db, who, app_id)
-    async with db.write() as conn:
-        msg = await messages.get(conn, app["id"], msg_id)
-        result = await conn.execute(
-            update(a).where(a.c.id == attempt_id, a.c.msg_id == msg["id"], a.c.app_id == app["id"]).values(response="")
-        )
-        if result.rowcount == 0:
-            raise NotFoundError("message attempt")
+async def expunge_attempt_content(app_id: AppId, msg_id: MsgId, attempt_id: AttemptId, who: Auth, ctx: Ctx) -> None:
+    await listings.expunge_attempt(ctx, app_id, msg_id, attempt_id, tenant=who.app_id)
 
 
 @router.get(
@@ -189,24 +170,15 @@ async def expunge_attempt_content(app_id: AppId, msg_id: MsgId, attempt_id: Atte
     operation_id="v1.message-attempt.list-attempted-destinations",
 )
 async def list_attempted_destinations(
-    app_id: AppId, msg_id: MsgId, who: Auth, db: Db, limit: Limit = 50, iterator: Iterator = None
+    app_id: AppId, msg_id: MsgId, who: Auth, ctx: Ctx, limit: Limit = 50, iterator: Iterator = None
 ) -> ListResponse[MessageEndpointOut]:
-    app = await load_app(db, who, app_id)
-    ep = tables.endpoint
-    async with db.read() as conn:
-        msg = await messages.get(conn, app["id"], msg_id)
-        query = (
-            select(ep, d.c.status, d.c.next_attempt_at)
-            .select_from(d.join(ep, ep.c.id == d.c.endpoint_id))
-            .where(d.c.msg_id == msg["id"], d.c.app_id == app["id"])
-        )
-        page = await paginate(conn, query, ep.c.id, limit=limit, iterator=iterator, descending=False)
+    page = await listings.destinations(ctx, app_id, msg_id, tenant=who.app_id, limit=limit, iterator=iterator)
     data = [
         MessageEndpointOut(
-            **endpoint_out(r).model_dump(by_alias=False),
-            status=MessageStatus(r["status"]),
-            status_text=STATUS_TEXT[r["status"]],
-            next_attempt=_next_attempt(r),
+            **endpoint_out(r.endpoint).model_dump(by_alias=False),
+            status=MessageStatus(r.state.status),
+            status_text=STATUS_TEXT[r.state.status],
+            next_attempt=_next_attempt(r.state),
         )
         for r in page.rows
     ]
@@ -222,7 +194,7 @@ async def list_attempted_messages(
     app_id: AppId,
     endpoint_id: EndpointId,
     who: Auth,
-    db: Db,
+    ctx: Ctx,
     limit: Limit = 50,
     iterator: Iterator = None,
     channel: ChannelQuery = None,
@@ -232,32 +204,22 @@ async def list_attempted_messages(
     with_content: Annotated[bool, Query()] = True,
     event_types: CsvList = None,
 ) -> ListResponse[EndpointMessageOut]:
-    app = await load_app(db, who, app_id)
-    async with db.read() as conn:
-        ep = await endpoints.get(conn, app["id"], endpoint_id)
-        query = (
-            select(m, d.c.status, d.c.next_attempt_at)
-            .select_from(d.join(m, m.c.id == d.c.msg_id))
-            .where(
-                d.c.endpoint_id == ep["id"],
-                d.c.app_id == app["id"],
-                *time_window(m.c.id, "msg", to_ms(before), to_ms(after)),
-            )
-        )
-        if status is not None:
-            query = query.where(d.c.status == int(status))
-        if channel:
-            query = query.where(channel_filter(m.c.channels, channel))
-        types = split_csv(event_types)
-        if types:
-            query = query.where(m.c.event_type.in_(types))
-        page = await paginate(conn, query, m.c.id, limit=limit, iterator=iterator, descending=True)
+    page = await listings.messages_of_endpoint(
+        ctx,
+        app_id,
+        endpoint_id,
+        message_filter(channel, before, after, event_types),
+        status=_status(status),
+        tenant=who.app_id,
+        limit=limit,
+        iterator=iterator,
+    )
     data = [
         EndpointMessageOut(
-            **message_fields(r, with_content),
-            status=MessageStatus(r["status"]),
-            status_text=STATUS_TEXT[r["status"]],
-            next_attempt=_next_attempt(r),
+            **message_fields(r.message, with_content),
+            status=MessageStatus(r.state.status),
+            status_text=STATUS_TEXT[r.state.status],
+            next_attempt=_next_attempt(r.state),
         )
         for r in page.rows
     ]

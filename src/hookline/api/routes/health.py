@@ -5,9 +5,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from hookline.api.deps import context
 from hookline.api.errors import JSONResponse
-from hookline.store.backlog import backlog
-from hookline.store.database import now_ms
+from hookline.services import stats
+from hookline.services.context import now_ms
 
 router = APIRouter(prefix="/api/v1/health", tags=["Health"])
 
@@ -26,8 +27,7 @@ async def health(request: Request) -> JSONResponse:
     body: dict[str, Any] = {"status": "ok", "database": "ok"}
     due_since: float | None = None
     try:
-        async with state.db.read() as conn:
-            waiting = await backlog(conn)
+        waiting = await stats.waiting(await context(request))
         body["backlog"] = waiting.unfinished
         if waiting.oldest_due_ms is not None and waiting.oldest_due_ms <= now_ms():
             due_since = (now_ms() - waiting.oldest_due_ms) / 1000

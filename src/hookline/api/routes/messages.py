@@ -1,16 +1,14 @@
 """/api/v1/app/{app}/msg: publishing and reading messages."""
 
-import json
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy import Text, cast, select
 
-from hookline import metrics
 from hookline.api.auth import authenticate, bearer_credentials
 from hookline.api.deps import (
     ID_PATTERN,
@@ -18,75 +16,60 @@ from hookline.api.deps import (
     Auth,
     ChannelQuery,
     CsvList,
-    Db,
+    Ctx,
     EndpointId,
-    Engine,
     IdempotencyKey,
     Iterator,
     Limit,
     MsgId,
     When,
-    load_app,
+    context,
     split_csv,
     to_ms,
 )
-from hookline.api.errors import ApiError, JSONResponse
-from hookline.api.schemas import STATUS_TEXT, ListResponse, MessageIn, MessageOut, ms_to_datetime
-from hookline.domain.ids import id_floor
-from hookline.store import applications, endpoints, messages, queue, tables
-from hookline.store.database import now_ms
-from hookline.store.errors import NotFoundError
-from hookline.store.pagination import paginate
-from hookline.store.tables import Row
+from hookline.api.errors import JSONResponse
+from hookline.api.schemas import ListResponse, MessageIn, MessageOut, ms_to_datetime
+from hookline.domain.model import Message, MessageFilter
+from hookline.services import messages, publishing
 
 _ID = re.compile(ID_PATTERN)
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
 WithContent = Annotated[bool, Query(description="Include message payloads")]
 
 
-def encode_payload(payload: dict[str, Any]) -> bytes:
-    """Compact JSON bytes; integers beyond 64 bits (valid JSON) take the slow path."""
-    try:
-        return orjson.dumps(payload)
-    except TypeError:
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def payload_of(row: Row) -> dict[str, Any]:
-    raw = row["payload"]
-    if raw is None:
+def payload_of(message: Message) -> dict[str, Any]:
+    if message.payload is None:
         return {}
-    value = orjson.loads(raw)
+    value = orjson.loads(message.payload)
     return value if isinstance(value, dict) else {}
 
 
-def message_fields(row: Row, with_content: bool = True) -> dict[str, Any]:
+def message_fields(message: Message, with_content: bool = True) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "eventType": row["event_type"],
-        "eventId": row["event_id"],
-        "payload": payload_of(row) if with_content else {},
-        "channels": row["channels"],
-        "timestamp": ms_to_datetime(row["created_at"]),
+        "id": message.id,
+        "eventType": message.event_type,
+        "eventId": message.event_id,
+        "payload": payload_of(message) if with_content else {},
+        "channels": message.channels,
+        "timestamp": ms_to_datetime(message.created_at),
     }
 
 
-def message_out(row: Row, with_content: bool = True) -> MessageOut:
-    return MessageOut(**message_fields(row, with_content))
+def message_out(message: Message, with_content: bool = True) -> MessageOut:
+    return MessageOut(**message_fields(message, with_content))
 
 
-def channel_filter(column: Any, channel: str) -> Any:
-    # Channels are [a-zA-Z0-9-_.]: only "_" needs escaping for LIKE.
-    return cast(column, Text).like('%"' + channel.replace("_", "\\_") + '"%', escape="\\")
-
-
-def time_window(column: Any, prefix: str, before: int | None, after: int | None) -> list[Any]:
-    conditions = []
-    if before is not None:
-        conditions.append(column < id_floor(prefix, before))
-    if after is not None:
-        conditions.append(column >= id_floor(prefix, after + 1))
-    return conditions
+def message_filter(
+    channel: str | None, before: datetime | None, after: datetime | None, event_types: list[str] | None
+) -> MessageFilter:
+    """The message filter of a listing's query parameters."""
+    types = split_csv(event_types)
+    return MessageFilter(
+        event_types=tuple(types) if types else None,
+        channel=channel,
+        before_ms=to_ms(before),
+        after_ms=to_ms(after),
+    )
 
 
 def _publish_doc() -> dict[str, Any]:
@@ -157,44 +140,24 @@ async def create_message(request: Request) -> Response:
     The hot path of hookline: it reads its own request instead of going through
     FastAPI's dependency and body machinery, which cost more than the work itself.
     """
-    state = request.app.state
     app_id = _path_app_id(request)
     who = await authenticate(request, bearer_credentials(request))
     body = _parse_body(await request.body())
     with_content = request.query_params.get("with_content", "true").lower() not in ("false", "0")
-    settings = state.settings
-    payload = encode_payload(body.payload)
-    if len(payload) > settings.max_payload_bytes:
-        raise ApiError(
-            413, "payload_too_large", f"payload is {len(payload)} bytes; the limit is {settings.max_payload_bytes}"
-        )
-    async with state.db.write() as conn:
-        app = await applications.find(conn, app_id)
-        if app is not None and who.app_id is not None and app["id"] != who.app_id:
-            app = None
-        if app is None:
-            if body.application is None or not who.is_admin:
-                raise NotFoundError("application")
-            fields = body.application.model_dump()
-            fields["uid"] = fields.get("uid") or app_id
-            app = await applications.create(conn, fields)
-        new = messages.NewMessage(
-            app_id=app["id"],
-            event_type=body.event_type,
-            payload=payload,
-            event_id=body.event_id,
-            channels=body.channels,
-            retention_days=body.payload_retention_period,
-        )
-        row, queued = await messages.create(conn, new)
-    metrics.message_accepted()
-    if queued and state.engine:
-        state.engine.wake()
-    out = message_fields(row, with_content=False)
+    new = publishing.Publish(
+        event_type=body.event_type,
+        payload=body.payload,
+        event_id=body.event_id,
+        channels=body.channels,
+        retention_days=body.payload_retention_period,
+        application=None if body.application is None else body.application.model_dump(),
+    )
+    message = await publishing.publish(await context(request), app_id, new, tenant=who.app_id)
+    out = message_fields(message, with_content=False)
     out["timestamp"] = out["timestamp"].isoformat().replace("+00:00", "Z")
-    if with_content:
+    if with_content and message.payload is not None:
         # The stored bytes, as they are: no second serialization on the hot path.
-        out["payload"] = orjson.Fragment(payload)
+        out["payload"] = orjson.Fragment(message.payload)
     return JSONResponse(out, status_code=202)
 
 
@@ -202,7 +165,7 @@ async def create_message(request: Request) -> Response:
 async def list_messages(
     app_id: AppId,
     who: Auth,
-    db: Db,
+    ctx: Ctx,
     limit: Limit = 50,
     iterator: Iterator = None,
     channel: ChannelQuery = None,
@@ -211,16 +174,8 @@ async def list_messages(
     with_content: WithContent = True,
     event_types: CsvList = None,
 ) -> ListResponse[MessageOut]:
-    app = await load_app(db, who, app_id)
-    m = tables.message
-    query = select(m).where(m.c.app_id == app["id"], *time_window(m.c.id, "msg", to_ms(before), to_ms(after)))
-    if channel:
-        query = query.where(channel_filter(m.c.channels, channel))
-    types = split_csv(event_types)
-    if types:
-        query = query.where(m.c.event_type.in_(types))
-    async with db.read() as conn:
-        page = await paginate(conn, query, m.c.id, limit=limit, iterator=iterator, descending=True)
+    f = message_filter(channel, before, after, event_types)
+    page = await messages.page(ctx, app_id, f, tenant=who.app_id, limit=limit, iterator=iterator)
     return ListResponse(
         data=[message_out(r, with_content) for r in page.rows],
         iterator=page.iterator,
@@ -230,18 +185,15 @@ async def list_messages(
 
 
 @router.get("/{msg_id}", response_model=MessageOut, operation_id="v1.message.get")
-async def get_message(app_id: AppId, msg_id: MsgId, who: Auth, db: Db, with_content: WithContent = True) -> MessageOut:
-    app = await load_app(db, who, app_id)
-    async with db.read() as conn:
-        return message_out(await messages.get(conn, app["id"], msg_id), with_content)
+async def get_message(
+    app_id: AppId, msg_id: MsgId, who: Auth, ctx: Ctx, with_content: WithContent = True
+) -> MessageOut:
+    return message_out(await messages.get(ctx, app_id, msg_id, tenant=who.app_id), with_content)
 
 
 @router.delete("/{msg_id}/content", status_code=204, response_class=Response, operation_id="v1.message.expunge-content")
-async def expunge_message_content(app_id: AppId, msg_id: MsgId, who: Auth, db: Db) -> None:
-    app = await load_app(db, who, app_id)
-    async with db.write() as conn:
-        row = await messages.get(conn, app["id"], msg_id)
-        await messages.expunge(conn, row["id"])
+async def expunge_message_content(app_id: AppId, msg_id: MsgId, who: Auth, ctx: Ctx) -> None:
+    await messages.expunge(ctx, app_id, msg_id, tenant=who.app_id)
 
 
 @router.post(
@@ -255,19 +207,9 @@ async def resend_message(
     msg_id: MsgId,
     endpoint_id: EndpointId,
     who: Auth,
-    db: Db,
-    engine: Engine,
+    ctx: Ctx,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, str]:
     """Queue a manual attempt now; it is recorded with trigger type 1 (manual)."""
-    app = await load_app(db, who, app_id)
-    async with db.write() as conn:
-        msg = await messages.get(conn, app["id"], msg_id)
-        ep = await endpoints.get(conn, app["id"], endpoint_id)
-        await queue.enqueue_manual(conn, msg["id"], ep["id"], app["id"], now_ms())
-    if engine:
-        engine.wake()
+    await publishing.resend(ctx, app_id, msg_id, endpoint_id, tenant=who.app_id)
     return {}
-
-
-__all__ = ["STATUS_TEXT", "channel_filter", "message_fields", "message_out", "router", "time_window"]

@@ -5,11 +5,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from hookline.api.deps import AppId, Auth, Db, EndpointId, When, load_app, to_ms
+from hookline.api.deps import AppId, Auth, Ctx, EndpointId, When, to_ms
 from hookline.api.schemas import Model, ms_to_datetime
-from hookline.store import endpoints
-from hookline.store import stats as store_stats
-from hookline.store.database import now_ms
+from hookline.services import stats
+from hookline.services.context import now_ms
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint/{endpoint_id}", tags=["Endpoint"])
 _BUCKETS = {"minute": 60_000, "hour": 3_600_000}
@@ -40,13 +39,12 @@ class EndpointSeries(Model):
 
 @router.get("/stats", response_model=EndpointStats, operation_id="v1.endpoint.get-stats")
 async def endpoint_stats(
-    app_id: AppId, endpoint_id: EndpointId, who: Auth, db: Db, since: When = None, until: When = None
+    app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: Ctx, since: When = None, until: When = None
 ) -> EndpointStats:
     """Deliveries to the endpoint created in the window, by status."""
-    app = await load_app(db, who, app_id)
-    async with db.read() as conn:
-        ep = await endpoints.get(conn, app["id"], endpoint_id)
-        counts = await store_stats.status_counts(conn, ep["id"], to_ms(since), to_ms(until))
+    counts = await stats.status_counts(
+        ctx, app_id, endpoint_id, tenant=who.app_id, since_ms=to_ms(since), until_ms=to_ms(until)
+    )
     return EndpointStats(**counts)
 
 
@@ -55,7 +53,7 @@ async def endpoint_series(
     app_id: AppId,
     endpoint_id: EndpointId,
     who: Auth,
-    db: Db,
+    ctx: Ctx,
     granularity: Annotated[Literal["minute", "hour"], Query()] = "minute",
     since: When = None,
     until: When = None,
@@ -65,10 +63,9 @@ async def endpoint_series(
     bucket = _BUCKETS[granularity]
     end = to_ms(until) or now_ms()
     start = to_ms(since) or end - _DEFAULT_BUCKETS[granularity] * bucket
-    app = await load_app(db, who, app_id)
-    async with db.read() as conn:
-        ep = await endpoints.get(conn, app["id"], endpoint_id)
-        rows = await store_stats.attempt_series(conn, ep["id"], start, end, bucket)
+    rows = await stats.attempt_series(
+        ctx, app_id, endpoint_id, tenant=who.app_id, since_ms=start, until_ms=end, bucket_ms=bucket
+    )
     return EndpointSeries(
         granularity=granularity,
         buckets=[

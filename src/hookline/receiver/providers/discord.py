@@ -1,7 +1,8 @@
 """Discord interactions: ``X-Signature-Ed25519: <hex>``, ``X-Signature-Timestamp``.
 
 Ed25519 over timestamp + raw body; the secret is the application's public key
-in hex. Discord documents no timestamp window.
+in hex. Discord documents no timestamp window, and its library checks none
+(discord-interactions ``verify_key``): only an explicit ``tolerance`` applies.
 """
 
 from hookline.receiver.crypto import ed25519_key, ed25519_valid, hexdecode

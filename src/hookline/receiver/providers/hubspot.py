@@ -3,7 +3,8 @@
 * v3: ``X-HubSpot-Signature-v3`` = base64 HMAC-SHA256, keyed with the app's
   client secret, of method + URI + body + ``X-HubSpot-Request-Timestamp``
   (milliseconds). Some percent-escapes in the URI are decoded first, and
-  timestamps older than five minutes are rejected.
+  timestamps older than five minutes are rejected; later ones are accepted, as
+  in hubspot-api-python (``Signature._is_timestamp_valid``: ``now - ts < 300``).
 * v1: ``X-HubSpot-Signature`` = hex SHA-256 of client secret + body.
 * v2: hex SHA-256 of client secret + method + URI + body.
   ``X-HubSpot-Signature-Version`` says which of the two.

@@ -1,7 +1,8 @@
 """Linear: ``Linear-Signature: <hex>``, HMAC-SHA256 of the raw body.
 
 Freshness comes from the body: ``webhookTimestamp`` (milliseconds) must be
-within 60 seconds of now, either way, as Linear's SDK checks.
+within 60 seconds of now, either way, as Linear's SDK checks (@linear/sdk
+``LinearWebhooks.verify``: ``Math.abs(now - timestamp) > 60 * 1000``).
 """
 
 from hookline.receiver.crypto import hmac_text, matches_any

@@ -2,7 +2,13 @@
 
 HMAC-SHA256 of ``{ts}:{body}`` keyed with the notification destination's
 secret key (``pdl_ntfset_...``, used as text). Several ``h1`` entries appear
-during secret rotation. Paddle's SDKs reject timestamps older than 5 seconds.
+during secret rotation.
+
+Paddle's SDKs reject a timestamp more than 5 seconds old and accept one ahead
+of the clock (paddle-python-sdk ``Verifier.verify``: ``time() > ts +
+maximum_variance``; the Node ``WebhooksValidator`` and PHP ``Verifier`` compare
+the same way; the Go SDK checks no time), so a receiver whose clock runs slow
+is not locked out. Only Paddle can sign a future timestamp. We do the same.
 """
 
 from hookline.receiver.crypto import hmac_text, matches_any

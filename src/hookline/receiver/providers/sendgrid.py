@@ -3,7 +3,9 @@
 ``X-Twilio-Email-Event-Webhook-Signature`` is a base64 DER ECDSA P-256/SHA-256
 signature over ``X-Twilio-Email-Event-Webhook-Timestamp`` + the raw body. The
 secret is the verification key SendGrid shows: base64 of the DER
-SubjectPublicKeyInfo. SendGrid documents no timestamp window.
+SubjectPublicKeyInfo. SendGrid documents no timestamp window, and its library
+checks none (sendgrid-python ``EventWebhook.verify_signature``): only an
+explicit ``tolerance`` applies.
 """
 
 from hookline.receiver.crypto import b64decode, ecdsa_sha256_valid, p256_key

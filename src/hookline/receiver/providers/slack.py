@@ -1,7 +1,8 @@
 """Slack: ``X-Slack-Signature: v0=<hex>`` over ``v0:{X-Slack-Request-Timestamp}:{body}``.
 
 HMAC-SHA256 keyed with the app's signing secret; timestamps more than five
-minutes away in either direction are rejected, as in Slack's SDKs.
+minutes away in either direction are rejected, as in Slack's SDKs
+(slack_sdk ``SignatureVerifier.is_valid``: ``abs(now - timestamp) > 60 * 5``).
 """
 
 from hookline.receiver.crypto import hmac_text, matches_any

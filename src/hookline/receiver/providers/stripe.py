@@ -2,7 +2,8 @@
 
 HMAC-SHA256 of ``{t}.{body}`` keyed with the whole ``whsec_...`` string (not
 base64-decoded, unlike Standard Webhooks). Like Stripe's own libraries, only
-timestamps older than the tolerance (300 s) are rejected.
+timestamps older than the tolerance (300 s) are rejected (stripe-python
+``WebhookSignature.verify_header``: ``timestamp < time.time() - tolerance``).
 """
 
 from hookline.receiver.crypto import hmac_text, matches_any

@@ -1,0 +1,186 @@
+"""Endpoint lifecycle: create, change, delete, secrets and custom headers.
+
+Every change emits its operational event (``endpoint.created`` / ``updated`` /
+``deleted``) here, in the transaction that makes the change.
+"""
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from hookline.domain.addresses import blocked_reason
+from hookline.domain.model import Endpoint
+from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
+from hookline.errors import Conflict, Invalid
+from hookline.services import applications
+from hookline.services.context import Context
+from hookline.store import endpoints, event_types, operational
+from hookline.store.pagination import Page
+from hookline.store.secrets import SecretBox
+
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+DEFAULT_GRACE_SECONDS = 86400
+
+
+def check_url(ctx: Context, url: str | None) -> None:
+    if url is not None and ctx.settings.endpoint_https_only and urlsplit(url).scheme != "https":
+        raise Invalid(["body", "url"], "endpoint URLs must use https")
+
+
+def new_key(key_type: str) -> str:
+    return generate_signing_key() if key_type == "ed25519" else generate_secret()
+
+
+def merge_headers(headers: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
+    """Apply ``changes`` (None removes) with names compared case-insensitively, as HTTP
+    does: ``x-a`` replaces ``X-A`` rather than sending the header twice."""
+    merged = dict(headers)
+    for name, value in changes.items():
+        for same in [k for k in merged if k.lower() == name.lower()]:
+            del merged[same]
+        if value is not None:
+            merged[name] = value
+    return merged
+
+
+def split_sensitive(headers: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The headers that may be shown, and the names of those that may not (credentials)."""
+    sensitive = sorted(k for k in headers if k.lower() in SENSITIVE_HEADERS)
+    visible = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
+    return visible, sensitive
+
+
+def _address_warning(ctx: Context, url: str) -> str | None:
+    """An IP-literal (or localhost) URL the SSRF guard will always refuse. Names that resolve
+    to private addresses are caught at send time instead: DNS can change before then."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        host = "127.0.0.1"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    reason = blocked_reason(ip, ctx.settings.allowed_cidrs)
+    if reason is None:
+        return None
+    return f"url: {reason}; deliveries to it will be refused unless HOOKLINE_ALLOWED_CIDRS allows it"
+
+
+async def warnings(ctx: Context, endpoint: Endpoint) -> list[str]:
+    """Why an endpoint that was accepted can never receive anything, in words a user can act on."""
+    found = [w for w in [_address_warning(ctx, endpoint.url)] if w]
+    if endpoint.event_types:
+        async with ctx.db.read() as conn:
+            missing = [name for name in endpoint.event_types if await event_types.find(conn, name) is None]
+        if missing:
+            found.append(
+                f"eventTypes: {', '.join(missing)} not in the event type catalogue: "
+                "check the spelling, or create them with POST /api/v1/event-type"
+            )
+    return found
+
+
+async def get(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> Endpoint:
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        return await endpoints.get(conn, app.id, endpoint_key)
+
+
+async def page(
+    ctx: Context, app_key: str, *, tenant: str | None, limit: int, iterator: str | None, descending: bool
+) -> Page[Endpoint]:
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        return await endpoints.page(conn, app.id, limit=limit, iterator=iterator, descending=descending)
+
+
+async def create(
+    ctx: Context,
+    app_key: str,
+    fields: dict[str, Any],
+    *,
+    secret: str | None,
+    key_type: str,
+    headers: Mapping[str, str] | None,
+    tenant: str | None,
+) -> Endpoint:
+    """Create an endpoint; without a ``secret``, one of ``key_type`` is generated."""
+    check_url(ctx, fields.get("url"))
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    box = SecretBox.from_settings(ctx.settings)
+    values = {**fields, "secret": box.seal(secret or new_key(key_type)), "headers": merge_headers({}, headers or {})}
+    async with ctx.db.write() as conn:
+        endpoint = await endpoints.create(conn, app.id, values)
+        await operational.endpoint_event(conn, "endpoint.created", endpoint)
+    return endpoint
+
+
+async def _change(ctx: Context, current: Endpoint, fields: dict[str, Any]) -> Endpoint:
+    async with ctx.db.write() as conn:
+        endpoint = await endpoints.update_fields(conn, current, fields)
+        await operational.endpoint_event(conn, "endpoint.updated", endpoint)
+    return endpoint
+
+
+async def update(
+    ctx: Context, app_key: str, endpoint_key: str, fields: dict[str, Any], *, tenant: str | None
+) -> Endpoint:
+    """Change the fields given (a PUT gives them all, a PATCH those it sets)."""
+    check_url(ctx, fields.get("url"))
+    return await _change(ctx, await get(ctx, app_key, endpoint_key, tenant=tenant), fields)
+
+
+async def delete(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> None:
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    async with ctx.db.write() as conn:
+        await endpoints.remove(conn, endpoint)
+        await operational.endpoint_event(conn, "endpoint.deleted", endpoint)
+
+
+async def secret(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> str:
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    return SecretBox.from_settings(ctx.settings).open(endpoint.secret)
+
+
+async def rotate_secret(
+    ctx: Context,
+    app_key: str,
+    endpoint_key: str,
+    *,
+    key: str | None,
+    key_type: str,
+    grace_seconds: int | None,
+    tenant: str | None,
+) -> str:
+    """Make a new secret current (returned); the old one keeps signing for the grace period."""
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    grace = DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    new_secret = key or new_key(key_type)
+    async with ctx.db.write() as conn:
+        await endpoints.rotate_secret(
+            conn, endpoint, SecretBox.from_settings(ctx.settings).seal(new_secret), grace * 1000
+        )
+    return new_secret
+
+
+async def public_key(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> str:
+    """The Ed25519 public key receivers verify ``v1a`` signatures with; Conflict for HMAC."""
+    key = await secret(ctx, app_key, endpoint_key, tenant=tenant)
+    if not is_asymmetric(key):
+        raise Conflict("this endpoint signs with an HMAC secret (v1); it has no public key")
+    return public_key_of(key)
+
+
+async def replace_headers(
+    ctx: Context, app_key: str, endpoint_key: str, headers: Mapping[str, str], *, tenant: str | None
+) -> None:
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    await _change(ctx, endpoint, {"headers": merge_headers({}, headers)})
+
+
+async def patch_headers(
+    ctx: Context, app_key: str, endpoint_key: str, changes: Mapping[str, str | None], *, tenant: str | None
+) -> None:
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    await _change(ctx, endpoint, {"headers": merge_headers(endpoint.headers, changes)})

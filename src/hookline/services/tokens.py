@@ -1,0 +1,176 @@
+"""Token use-cases: issuing, checking, listing and revoking API tokens, for the API and the CLI.
+
+Every token may expire; a revoked or expired token is refused. Portal tokens (app-portal-access)
+default to Svix's 7 days and may be read-only or limited to Svix's portal capabilities.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from hookline.store import applications
+from hookline.store import tokens as store
+from hookline.store.database import Database, now_ms
+from hookline.store.errors import NotFoundError
+from hookline.store.tables import Row
+from hookline.store.tokens import GENERATED_NAME, NewToken, Origin, StoredToken, TokenPage, hash_token
+
+__all__ = [
+    "PORTAL_EXPIRY_DEFAULT",
+    "PORTAL_EXPIRY_MAX",
+    "PORTAL_EXPIRY_MIN",
+    "AdminTokens",
+    "Capability",
+    "PortalGrant",
+    "StoredToken",
+    "TokenPage",
+    "check",
+    "create_token",
+    "expire_all",
+    "hash_token",
+    "list_page",
+    "list_tokens",
+    "portal_access",
+    "revoke_token",
+    "settle_admin_tokens",
+]
+
+HOUR = 3600
+DAY = 24 * HOUR
+PORTAL_EXPIRY_MIN = HOUR
+PORTAL_EXPIRY_MAX = 7 * DAY
+PORTAL_EXPIRY_DEFAULT = 7 * DAY
+# Tokens made by the operator (CLI, API) may live long, but not past anyone's memory of them.
+TOKEN_EXPIRY_MAX = 10 * 365 * DAY
+
+
+class Capability(StrEnum):
+    """Svix's app portal capabilities. A portal token given some gets only what they allow."""
+
+    VIEW_BASE = "ViewBase"
+    VIEW_ENDPOINT_SECRET = "ViewEndpointSecret"  # noqa: S105 - a capability's name
+    MANAGE_ENDPOINT_SECRET = "ManageEndpointSecret"  # noqa: S105 - a capability's name
+    MANAGE_TRANSFORMATIONS = "ManageTransformations"
+    CREATE_ATTEMPTS = "CreateAttempts"
+    MANAGE_ENDPOINT = "ManageEndpoint"
+
+
+@dataclass(frozen=True)
+class PortalGrant:
+    expiry: int = PORTAL_EXPIRY_DEFAULT  # seconds
+    read_only: bool = False
+    capabilities: Sequence[Capability] | None = None  # None: the whole application
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AdminTokens:
+    """What start-up did to the stored admin tokens."""
+
+    generated: str | None  # a new admin token, to print once
+    revoked: list[str]  # ids of generated tokens revoked because HOOKLINE_ADMIN_TOKEN is set
+
+
+def _expiry_ms(seconds: float | None) -> int | None:
+    return None if seconds is None else now_ms() + int(seconds * 1000)
+
+
+async def check(db: Database, token: str) -> StoredToken | None:
+    """The stored token, whatever its state (the caller tells expired from revoked), or None."""
+    async with db.read() as conn:
+        return await store.lookup(conn, token)
+
+
+async def portal_access(
+    db: Database, app_id: str, grant: PortalGrant, *, new_app: dict[str, Any] | None = None
+) -> tuple[Row, str]:
+    """A token for one application's portal, creating the application from ``new_app`` if missing."""
+    capabilities = None
+    if grant.capabilities is not None:
+        # Svix requires ViewBase with any other capability: every grant can at least read.
+        capabilities = sorted({Capability.VIEW_BASE, *grant.capabilities})
+    async with db.write() as conn:
+        app = await applications.find(conn, app_id)
+        if app is None:
+            if new_app is None:
+                raise NotFoundError("application")
+            app = await applications.create(conn, {**new_app, "uid": new_app.get("uid") or app_id})
+        new = NewToken(
+            app_id=app["id"],
+            name="app portal access",
+            origin="portal",
+            expires_at=_expiry_ms(grant.expiry),
+            read_only=grant.read_only,
+            capabilities=capabilities,
+            session_id=grant.session_id,
+        )
+        _, token = await store.insert_token(conn, new)
+    return app, token
+
+
+async def create_token(
+    db: Database, *, app: str | None, name: str, expires_in: float | None, origin: Origin
+) -> tuple[StoredToken, str]:
+    """A token for the admin (``app`` None) or one application (id or uid), made on purpose."""
+    async with db.write() as conn:
+        app_id = None
+        if app is not None:
+            row = await applications.find(conn, app)
+            if row is None:
+                raise NotFoundError("application")
+            app_id = row["id"]
+        return await store.insert_token(
+            conn, NewToken(app_id=app_id, name=name, origin=origin, expires_at=_expiry_ms(expires_in))
+        )
+
+
+async def list_tokens(db: Database) -> list[StoredToken]:
+    async with db.read() as conn:
+        return await store.list_all(conn)
+
+
+async def list_page(db: Database, *, limit: int, iterator: str | None) -> TokenPage:
+    async with db.read() as conn:
+        return await store.list_page(conn, limit=limit, iterator=iterator)
+
+
+async def revoke_token(db: Database, token_id: str) -> StoredToken:
+    """Revoke one token by id (revoking it twice is harmless)."""
+    async with db.write() as conn:
+        await store.revoke(conn, [token_id])
+        found = await store.find(conn, token_id)
+    if found is None:
+        raise NotFoundError("token")
+    return found
+
+
+async def expire_all(db: Database, app_id: str, *, expiry: int | None, session_ids: Sequence[str] | None) -> int:
+    """Svix's expire-all: end an application's portal tokens (maybe only some sessions') now,
+    or ``expiry`` seconds from now. Tokens made on purpose for the application (CLI, API) stay."""
+    async with db.write() as conn:
+        app = await applications.find(conn, app_id)
+        if app is None or app["internal"]:
+            raise NotFoundError("application")
+        ids = await store.usable_ids(conn, app_id=app["id"], origins=["portal"], session_ids=session_ids)
+        if expiry:
+            return await store.expire_by(conn, ids, now_ms() + expiry * 1000)
+        return await store.revoke(conn, ids)
+
+
+async def settle_admin_tokens(db: Database, *, admin_token_configured: bool) -> AdminTokens:
+    """Make HOOKLINE_ADMIN_TOKEN the only admin token unless others were made on purpose.
+
+    With it set, the token generated at first start stops working (admin tokens made with
+    ``hookline token create`` or the API stay). Without it, and with no working admin token,
+    a new one is generated for the caller to print once.
+    """
+    async with db.write() as conn:
+        if admin_token_configured:
+            ids = await store.usable_ids(conn, app_id=None, origins=["generated"])
+            await store.revoke(conn, ids)
+            return AdminTokens(generated=None, revoked=ids)
+        if await store.has_admin(conn):
+            return AdminTokens(generated=None, revoked=[])
+        token = await store.create(conn, app_id=None, name=GENERATED_NAME, origin="generated")
+    return AdminTokens(generated=token, revoked=[])

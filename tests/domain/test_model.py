@@ -1,0 +1,37 @@
+"""The shared vocabulary: enums, records, and the exception root."""
+
+import pytest
+
+from hookline.api.schemas import STATUS_TEXT, MessageStatus
+from hookline.domain.model import DeliveryStatus, EventType, Trigger
+from hookline.errors import Conflict, HooklineError, NotFound
+from hookline.services.endpoints import merge_headers, split_sensitive
+from hookline.store.errors import ConflictError, NotFoundError
+
+
+def test_the_api_status_enum_is_the_delivery_status() -> None:
+    assert {s.name: s.value for s in MessageStatus} == {s.name: s.value for s in DeliveryStatus}
+    assert STATUS_TEXT == {0: "success", 1: "pending", 2: "fail", 3: "sending"}
+    assert (Trigger.SCHEDULED, Trigger.MANUAL) == (0, 1)
+
+
+def test_a_record_reads_by_attribute_and_still_by_key() -> None:
+    et = EventType("a.b", "desc", False, True, None, None, 1, 2)
+    assert et.name == et["name"] == "a.b"
+    assert dict(et)["deprecated"] is True
+    with pytest.raises(KeyError):
+        et["nope"]
+    with pytest.raises(AttributeError):
+        et.name = "other"  # type: ignore[misc]
+
+
+def test_store_errors_are_the_one_root() -> None:
+    assert NotFoundError is NotFound and ConflictError is Conflict
+    assert issubclass(NotFound, HooklineError) and issubclass(Conflict, HooklineError)
+    assert str(NotFound("endpoint")) == "endpoint not found"
+
+
+def test_headers_merge_case_insensitively_and_hide_credentials() -> None:
+    merged = merge_headers({"X-A": "1", "Authorization": "secret"}, {"x-a": "2", "X-Gone": None})
+    assert merged == {"Authorization": "secret", "x-a": "2"}
+    assert split_sensitive(merged) == ({"x-a": "2"}, ["Authorization"])
