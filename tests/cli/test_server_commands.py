@@ -58,8 +58,7 @@ def test_prune_names_the_database_it_acts_on(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, ["migrate"], env={"HOOKLINE_DATABASE_URL": url}).exit_code == 0
     result = CliRunner().invoke(main, ["prune", "--older-than", "30d", "--yes"], env={"HOOKLINE_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
-    assert f"database {path}" in result.stderr
-    assert "pruned 0 attempts" in result.stdout
+    assert result.stdout.strip() == f"pruned 0 attempts, expunged 0 payloads in {path}"
 
 
 def test_a_second_serve_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:

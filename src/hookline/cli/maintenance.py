@@ -26,7 +26,6 @@ def prune(older_than: str, yes: bool, database_url: str | None) -> None:
     seconds = parse_age(older_than)
     settings = _settings(database_url=database_url)
     where = describe_database(settings, existing=True)
-    click.echo(f"hookline: database {where}", err=True)
     if not yes:
         click.confirm(
             f"Delete every attempt and expunge every payload older than {older_than} in {where}?",
@@ -42,4 +41,4 @@ def prune(older_than: str, yes: bool, database_url: str | None) -> None:
             return retention.Pruned(expunged, await retention.prune_attempts(conn, cutoff))
 
     pruned = on_database(settings, run, existing=True)
-    click.echo(f"pruned {pruned.attempts_deleted} attempts, expunged {pruned.payloads_expunged} payloads")
+    click.echo(f"pruned {pruned.attempts_deleted} attempts, expunged {pruned.payloads_expunged} payloads in {where}")

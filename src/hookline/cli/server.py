@@ -120,11 +120,11 @@ def serve(host: str | None, port: int | None, database_url: str | None, role: st
     describe_database(settings)  # an unusable URL ends here, in one line
     hold_serve_lock(settings)
     _raise_file_limit(settings)
+    # Before anything says "listening", and once, before worker processes race for it.
+    on_database(settings, lambda db: prepare_database(db, settings), existing=False)
     warn_at_start(settings, role)
     if workers > 1 and _db_label(settings) == "sqlite":
         click.echo("hookline: several processes on SQLite take turns writing; use PostgreSQL to scale", err=True)
-    # Before anything says "listening", and once, before worker processes race for it.
-    on_database(settings, lambda db: prepare_database(db, settings), existing=False)
     if role == "worker":
         click.echo(f"hookline worker x{workers} ({_db_label(settings)})", err=True)
         _run_processes(workers, _worker_main, settings)
@@ -328,13 +328,13 @@ def _db_label(settings: Settings) -> str:
 def migrate_command(database_url: str | None) -> None:
     """Apply database migrations and exit."""
     settings = _settings(database_url=database_url)
-    click.echo(f"hookline: database {describe_database(settings)}", err=True)
+    where = describe_database(settings)
 
     async def nothing_more(_db: "Database") -> None:
         return None
 
     on_database(settings, nothing_more, existing=False)
-    click.echo("migrations applied", err=True)
+    click.echo(f"migrations applied to {where}", err=True)
 
 
 @click.group(invoke_without_command=True)
