@@ -61,6 +61,9 @@ class Settings:
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     ui_session_hours: float = 12.0
+    max_connections: int = 1000
+    head_timeout: float = 30.0
+    database_lock_timeout: float = 10.0
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -87,6 +90,9 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "cleaner_interval": float,
     "job_batch_size": int,
     "ui_session_hours": float,
+    "max_connections": int,
+    "head_timeout": float,
+    "database_lock_timeout": float,
 }
 
 
@@ -103,7 +109,10 @@ def _check(settings: Settings) -> Settings:
         raise ConfigError("HOOKLINE_LEASE_SECONDS must be longer than HOOKLINE_REQUEST_TIMEOUT")
     if not 0 < settings.ui_session_hours <= 24 * 30:
         raise ConfigError("HOOKLINE_UI_SESSION_HOURS must be more than 0 and at most 720")
-    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "job_batch_size"):
+    for name in ("head_timeout", "database_lock_timeout"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0 seconds")
+    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "job_batch_size", "max_connections"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")
     return settings

@@ -15,7 +15,7 @@ from hookline.services import tokens as admin_tokens
 from hookline.services.jobs import JobRunner
 from hookline.store import operational
 from hookline.store.database import WORK_CHANNEL, Database
-from hookline.store.migrate import migrate
+from hookline.store.migrate import migrate, migrated_database
 from hookline.store.secrets import SecretBox
 from hookline.store.tasks import JOBS_CHANNEL
 
@@ -42,21 +42,26 @@ async def configure_operational_webhooks(db: Database, settings: Settings) -> No
         await operational.configure_from_env(conn, url, settings.operational_webhook_secret, sealed)
 
 
+async def prepare_database(db: Database, settings: Settings) -> None:
+    """One-time setup on a migrated database: admin token, operator webhooks."""
+    await ensure_admin_token(db, settings)
+    await configure_operational_webhooks(db, settings)
+
+
 async def prepare(settings: Settings) -> None:
     """One-time setup before any worker starts: schema, admin token, operator webhooks."""
-    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    try:
-        await migrate(db)
-        await ensure_admin_token(db, settings)
-        await configure_operational_webhooks(db, settings)
-    finally:
-        await db.close()
+    async with migrated_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous) as db:
+        await prepare_database(db, settings)
 
 
 class Runtime:
     def __init__(self, settings: Settings, *, deliver: bool) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        self.db = Database(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            lock_timeout=settings.database_lock_timeout,
+        )
         self.engine = DeliveryEngine(self.db, settings) if deliver else None
         # Background jobs run where deliveries do: their batches make deliveries due.
         self.jobs = JobRunner(self.db, settings, on_progress=self.engine.wake) if self.engine else None

@@ -15,7 +15,7 @@ import httpx
 import uvicorn
 
 from hookline.api.app import create_app
-from hookline.api.protocol import LimitedHttpToolsProtocol
+from hookline.api.protocol import protocol_for
 from hookline.config import Settings, check
 
 ADMIN_TOKEN = "test-admin-token"
@@ -65,7 +65,7 @@ def run_hookline(
     if prepare:
         prepare(app)  # before start: middleware and instrumentation must be in place by then
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=LimitedHttpToolsProtocol
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=protocol_for(settings)
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -3,7 +3,10 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import structlog
+from fastapi import FastAPI, Request
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from hookline import ui
 from hookline._version import __version__
@@ -36,6 +39,13 @@ from hookline.runtime import Runtime
 
 # Room for the JSON around a payload that may itself be max_payload_bytes.
 _ENVELOPE_BYTES = 64 * 1024
+log = structlog.get_logger("hookline.api")
+
+
+async def _client_gone(request: Request, _exc: Exception) -> Response:
+    # Not an error of ours: the client went away mid-body. No one reads the answer.
+    log.info("client disconnected before sending the whole request body", path=request.url.path)
+    return Response(status_code=400)
 
 
 def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
@@ -65,6 +75,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.token_cache = TokenCache()
     app.state.jobs = None
     errors.install(app)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     # Publishing is the hot route: match it first.
     app.include_router(messages.router, responses=ERROR_RESPONSES)
     for module in (applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):

@@ -108,10 +108,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         return error_response(422, "validation", "text fields may not contain NUL (\\u0000) characters")
     if is_disconnect(exc):
         metrics.database_error("api")
-        log.warning("database unavailable", path=request.url.path, error=str(exc))
-        return error_response(
-            503, "database_unavailable", "the database is unavailable; retry later", {"Retry-After": "1"}
-        )
+        why = exc if isinstance(exc, DatabaseUnavailableError) else DatabaseUnavailableError()
+        log.warning("database unavailable", path=request.url.path, error=str(exc), code=why.code)
+        return error_response(503, why.code, why.detail, {"Retry-After": str(why.retry_after)})
     log.exception("unhandled error", path=request.url.path)
     return error_response(500, "internal_error", "internal server error")
 

@@ -5,10 +5,16 @@ import hashlib
 from typing import Any
 
 import orjson
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hookline.api import strict_json
 from hookline.store import idempotency
-from hookline.store.database import Database, is_disconnect, now_ms
+from hookline.store.database import Database, DatabaseUnavailableError, is_disconnect, now_ms
+
+log = structlog.get_logger("hookline.api")
+# Set in the scope when BodyLimitMiddleware answered for the app (413, 408).
+_REFUSED = "hookline.body_refused"
 
 
 async def _send_json(
@@ -55,6 +61,7 @@ class BodyLimitMiddleware:
             nonlocal refused
             if not started and not refused:
                 refused = True
+                scope[_REFUSED] = True
                 await _send_json(send, status, {"code": code, "detail": detail})
             return {"type": "http.disconnect"}
 
@@ -94,28 +101,64 @@ def _is_json(content_type: bytes) -> bool:
 class JsonBodyMiddleware:
     """Refuse API request bodies not declared ``application/json`` with 415, as Svix
     does, on every route alike; FastAPI would fail them as a wrong-shaped object, and
-    the publish route, which reads its own body, would accept them."""
+    the publish route, which reads its own body, would accept them.
+
+    JSON bodies are read here whole (their size and time are already bounded) and
+    held to ``strict_json``: NaN, infinities and repeated keys get a 422 naming their
+    path, on every route, before any route parses them its own way. A client that
+    goes away mid-body is logged as such, and no route runs for it.
+    """
 
     def __init__(self, app: ASGIApp, path_prefix: str = "/api/") -> None:
         self.app = app
         self.path_prefix = path_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
+        if not (
             scope["type"] == "http"
             and scope["method"] in ("POST", "PUT", "PATCH")
             and scope["path"].startswith(self.path_prefix)
         ):
-            headers = dict(scope["headers"])
-            content_type = headers.get(b"content-type")
-            length = headers.get(b"content-length")
-            has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
-            if has_body and (content_type is None or not _is_json(content_type)):
-                given = "none" if content_type is None else repr(content_type.decode("latin-1"))
-                detail = f"content-type must be application/json (got {given})"
-                await _send_json(send, 415, {"code": "unsupported_media_type", "detail": detail})
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type")
+        length = headers.get(b"content-length")
+        has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
+        if not has_body:
+            await self.app(scope, receive, send)
+            return
+        if content_type is None or not _is_json(content_type):
+            given = "none" if content_type is None else repr(content_type.decode("latin-1"))
+            detail = f"content-type must be application/json (got {given})"
+            await _send_json(send, 415, {"code": "unsupported_media_type", "detail": detail})
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                if not scope.get(_REFUSED):
+                    log.info("client disconnected before sending the whole request body", path=scope["path"])
                 return
-        await self.app(scope, receive, send)
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            strict_json.check(body)
+        except strict_json.JsonProblem as problem:
+            await _send_json(send, 422, {"code": "validation", "detail": [problem.item()]})
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # only a disconnect can come now
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 class IdempotencyMiddleware:
@@ -148,8 +191,9 @@ class IdempotencyMiddleware:
         except Exception as exc:
             if not is_disconnect(exc):
                 raise
-            detail = "the database is unavailable; retry later"
-            await _send_json(send, 503, {"code": "database_unavailable", "detail": detail}, [(b"retry-after", b"1")])
+            why = exc if isinstance(exc, DatabaseUnavailableError) else DatabaseUnavailableError()
+            retry_after = str(why.retry_after).encode()
+            await _send_json(send, 503, {"code": why.code, "detail": why.detail}, [(b"retry-after", retry_after)])
             return
         if earlier is not None:
             if earlier.state == "done" and earlier.status_code is not None:

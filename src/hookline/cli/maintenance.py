@@ -4,7 +4,7 @@ import re
 
 import click
 
-from hookline.cli.server import _run, _settings, database_option
+from hookline.cli.server import _settings, database_option, describe_database, on_database
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
 
@@ -25,25 +25,20 @@ def prune(older_than: str, yes: bool, database_url: str | None) -> None:
     """Delete attempts and expunge message payloads older than --older-than."""
     seconds = parse_age(older_than)
     settings = _settings(database_url=database_url)
+    where = describe_database(settings, existing=True)
     if not yes:
         click.confirm(
-            f"Delete every attempt and expunge every payload older than {older_than} in {settings.database_url}?",
+            f"Delete every attempt and expunge every payload older than {older_than} in {where}?",
             abort=True,
         )
     from hookline.store import retention
     from hookline.store.database import Database, now_ms
-    from hookline.store.migrate import migrate
 
-    async def run() -> retention.Pruned:
-        db = Database(settings.database_url)
-        try:
-            await migrate(db)
-            cutoff = now_ms() - int(seconds * 1000)
-            async with db.write() as conn:
-                expunged = await retention.expunge_payloads(conn, now_ms(), created_before=cutoff)
-                return retention.Pruned(expunged, await retention.prune_attempts(conn, cutoff))
-        finally:
-            await db.close()
+    async def run(db: Database) -> retention.Pruned:
+        cutoff = now_ms() - int(seconds * 1000)
+        async with db.write() as conn:
+            expunged = await retention.expunge_payloads(conn, now_ms(), created_before=cutoff)
+            return retention.Pruned(expunged, await retention.prune_attempts(conn, cutoff))
 
-    pruned = _run(run())
-    click.echo(f"pruned {pruned.attempts_deleted} attempts, expunged {pruned.payloads_expunged} payloads")
+    pruned = on_database(settings, run, existing=True)
+    click.echo(f"pruned {pruned.attempts_deleted} attempts, expunged {pruned.payloads_expunged} payloads in {where}")

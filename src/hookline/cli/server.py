@@ -2,11 +2,18 @@
 
 import asyncio
 import os
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from hookline.config import ConfigError, Settings, check, load_settings
+
+if TYPE_CHECKING:
+    from hookline.store.database import Database
+
+T = TypeVar("T")
+DATABASE_SETTING = "HOOKLINE_DATABASE_URL"
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -23,6 +30,59 @@ def _run(coro: Any) -> Any:
         return uvloop.run(coro)
     except ImportError:
         return asyncio.run(coro)
+
+
+def fail(message: str, exit_code: int = 1) -> NoReturn:
+    """End the command with one line on stderr (no usage text, no traceback)."""
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(exit_code)
+
+
+def describe_database(settings: Settings, *, existing: bool = False) -> str:
+    """What the database URL points at: the absolute SQLite path, or the URL without its password.
+
+    With ``existing``, refuse (one line, exit 2) when that SQLite file does not exist:
+    commands that only make sense on a server's database must not create an empty one.
+    """
+    from sqlalchemy.engine import make_url
+
+    from hookline.store.database import sqlite_file
+    from hookline.store.migrate import DatabaseSetupError, check_database_url
+
+    try:
+        check_database_url(settings.database_url, existing=existing)
+    except DatabaseSetupError as exc:
+        fail(f"{DATABASE_SETTING}: {exc}", 2)
+    path = sqlite_file(settings.database_url)
+    return str(path) if path else make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def on_database(settings: Settings, work: "Callable[[Database], Awaitable[T]]", *, existing: bool) -> T:
+    """Open the settings' database, migrate it, run ``work`` on it, close it.
+
+    A database that cannot be used ends the command with one line naming the
+    setting (exit 2); a database busy past its lock timeout, with one line (exit 1).
+    With ``existing``, a missing SQLite file is refused rather than created.
+    """
+    from hookline.store.database import DatabaseUnavailableError
+    from hookline.store.migrate import DatabaseSetupError, migrated_database
+
+    async def run() -> T:
+        async with migrated_database(
+            settings.database_url,
+            existing=existing,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            lock_timeout=settings.database_lock_timeout,
+        ) as db:
+            return await work(db)
+
+    try:
+        result: T = _run(run())
+    except DatabaseSetupError as exc:
+        fail(f"{DATABASE_SETTING}: {exc}", 2)
+    except DatabaseUnavailableError as exc:
+        fail(f"{exc.code}: {exc}")
+    return result
 
 
 database_option = click.option(
@@ -53,19 +113,111 @@ database_option = click.option(
 def serve(host: str | None, port: int | None, database_url: str | None, role: str, workers: int) -> None:
     """Run the API and the delivery engine."""
     from hookline.logs import configure_logging
-    from hookline.runtime import prepare
+    from hookline.runtime import prepare_database
 
     settings = _settings(host=host, port=port, database_url=database_url)
     configure_logging(settings)
-    if workers > 1:
-        if _db_label(settings) == "sqlite":
-            click.echo("hookline: several processes on SQLite take turns writing; use PostgreSQL to scale", err=True)
-        _run(prepare(settings))  # once, before the processes race for it
+    describe_database(settings)  # an unusable URL ends here, in one line
+    hold_serve_lock(settings)
+    _raise_file_limit(settings)
+    # Before anything says "listening", and once, before worker processes race for it.
+    on_database(settings, lambda db: prepare_database(db, settings), existing=False)
+    warn_at_start(settings, role)
+    if workers > 1 and _db_label(settings) == "sqlite":
+        click.echo("hookline: several processes on SQLite take turns writing; use PostgreSQL to scale", err=True)
     if role == "worker":
         click.echo(f"hookline worker x{workers} ({_db_label(settings)})", err=True)
         _run_processes(workers, _worker_main, settings)
         return
     _serve_http(settings, role, workers)
+
+
+_serve_lock: int | None = None  # the lock file's descriptor, held until the process exits
+
+
+def hold_serve_lock(settings: Settings) -> None:
+    """Refuse a second ``serve`` on one SQLite file (one line, exit 2).
+
+    Two servers on one SQLite file work, but take turns at its single write lock:
+    publish latency goes from milliseconds to seconds. The lock file sits next to
+    the database, and only this process holds it: the processes that ``--workers``
+    starts do not take it (file descriptors are not inherited). The kernel drops
+    the lock when the process ends, however it ends.
+    """
+    import fcntl
+
+    from hookline.store.database import sqlite_file
+
+    global _serve_lock
+    path = sqlite_file(settings.database_url)
+    if path is None:
+        return
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        fail(f"{DATABASE_SETTING}: cannot create the lock file {lock_path}: {exc.strerror}", 2)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        fail(
+            f"another `hookline serve` is already using {path} (it holds {lock_path}); "
+            "SQLite has one writer, so run one server per file, or use PostgreSQL",
+            2,
+        )
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _serve_lock = fd
+
+
+def _raise_file_limit(settings: Settings) -> None:
+    """Lift the soft file-descriptor limit to fit HOOKLINE_MAX_CONNECTIONS, as far as the
+    hard limit allows: a common soft limit of 1,024 is less than the default cap."""
+    import resource
+
+    want = settings.max_connections + 256  # the database, the delivery engine's sockets, logs
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if new > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    if new < want:
+        click.echo(
+            f"hookline: warning: the file-descriptor limit ({new}) is below HOOKLINE_MAX_CONNECTIONS + 256; "
+            "lower HOOKLINE_MAX_CONNECTIONS or raise `ulimit -n`",
+            err=True,
+        )
+
+
+def startup_warnings(settings: Settings) -> list[str]:
+    """Settings that work but leave the server weaker than it should be."""
+    import ipaddress
+
+    warnings = []
+    if not settings.main_secret:
+        warnings.append("HOOKLINE_MAIN_SECRET is not set: endpoint secrets are stored in clear in the database")
+    try:
+        loopback = settings.host == "localhost" or ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and settings.admin_token and len(settings.admin_token) < 32:
+        warnings.append(
+            f"HOOKLINE_ADMIN_TOKEN is {len(settings.admin_token)} characters and the server listens on "
+            f"{settings.host}, beyond this machine: use 32 or more random characters"
+        )
+    return warnings
+
+
+def warn_at_start(settings: Settings, role: str) -> None:
+    import structlog
+
+    log = structlog.get_logger("hookline.serve")
+    for warning in startup_warnings(settings):
+        log.warning("insecure setting", detail=warning, role=role)
+        click.echo(f"hookline: warning: {warning}", err=True)
 
 
 def _worker_main(settings: Settings) -> None:
@@ -104,8 +256,9 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
     import uvicorn
 
     from hookline.api.app import create_app
-    from hookline.api.protocol import LimitedHttpToolsProtocol
+    from hookline.api.protocol import EnvironmentHttpProtocol, protocol_for
 
+    _check_port(settings)
     click.echo(f"hookline {role} listening on http://{settings.host}:{settings.port} ({_db_label(settings)})", err=True)
     options: dict[str, Any] = {
         "host": settings.host,
@@ -113,7 +266,8 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
         "access_log": False,
         "log_level": "warning",
         "loop": "uvloop",
-        "http": LimitedHttpToolsProtocol,
+        # --workers N pickles the options for its processes: a class they can import.
+        "http": protocol_for(settings) if workers == 1 else EnvironmentHttpProtocol,
         "timeout_graceful_shutdown": int(settings.request_timeout) + 5,
         "proxy_headers": settings.proxy_headers,
     }
@@ -143,6 +297,17 @@ def _exit_cleanly_after_shutdown() -> None:
     signal.signal(signal.SIGINT, _exit)
 
 
+def _check_port(settings: Settings) -> None:
+    """Fail in one line, before saying "listening", when the address cannot be bound."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+        socket.create_server((settings.host, settings.port), family=family).close()
+    except OSError as exc:
+        fail(f"cannot listen on {settings.host}:{settings.port} (HOOKLINE_HOST, HOOKLINE_PORT): {exc.strerror}", 2)
+
+
 def _environment(settings: Settings, role: str) -> dict[str, str]:
     return {
         "HOOKLINE_HOST": settings.host,
@@ -162,20 +327,14 @@ def _db_label(settings: Settings) -> str:
 @database_option
 def migrate_command(database_url: str | None) -> None:
     """Apply database migrations and exit."""
-    from hookline.store.database import Database
-    from hookline.store.migrate import migrate
-
     settings = _settings(database_url=database_url)
+    where = describe_database(settings)
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            await migrate(db)
-        finally:
-            await db.close()
+    async def nothing_more(_db: "Database") -> None:
+        return None
 
-    _run(run())
-    click.echo("migrations applied", err=True)
+    on_database(settings, nothing_more, existing=False)
+    click.echo(f"migrations applied to {where}", err=True)
 
 
 @click.group(invoke_without_command=True)

@@ -19,6 +19,8 @@ Under load one fsync serves many requests; no writer returns before its commit.
 
 import asyncio
 import contextlib
+import errno
+import os
 import sqlite3
 import threading
 import time
@@ -40,7 +42,40 @@ CHECKPOINT_SECONDS = 0.5
 
 
 class DatabaseUnavailableError(Exception):
-    """The database cannot be reached right now; the caller should retry later."""
+    """The database cannot be reached right now; the caller should retry later.
+
+    ``code`` and ``detail`` are what an API client is told (with a 503).
+    """
+
+    code = "database_unavailable"
+    detail = "the database is unavailable; retry later"
+    retry_after = 1
+
+
+class DatabaseBusyError(DatabaseUnavailableError):
+    """Another process held SQLite's write lock for longer than the lock timeout."""
+
+    code = "database_busy"
+    detail = "the database is busy (another process holds the write lock); retry later"
+
+
+class DatabaseFullError(DatabaseUnavailableError):
+    """The disk holding the database is full: nothing new can be stored until space is freed."""
+
+    code = "database_full"
+    detail = "the database cannot store anything more (its disk is full); retry later"
+    retry_after = 30
+
+
+# What SQLite and PostgreSQL say when the disk is full.
+_FULL_HINTS = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, DatabaseFullError):
+        return True
+    text_ = str(exc).lower()
+    return any(hint in text_ for hint in _FULL_HINTS)
 
 
 class Conn(Protocol):
@@ -64,6 +99,39 @@ def normalize_url(url: str) -> tuple[str, DialectName]:
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(False), "postgresql"
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The absolute path of a SQLite URL's database file (None for PostgreSQL, in-memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
+# Writing this much beside the database file tells whether the disk can take more.
+_PROBE_BYTES = 64 * 1024
+_LOW_SPACE_BYTES = 1024 * 1024
+FULL_REPORT_SECONDS = 30.0
+
+
+def _probe_disk(directory: Path, failed_before: bool) -> str | None:
+    try:
+        stat = os.statvfs(directory)
+        if stat.f_bavail * stat.f_frsize >= _LOW_SPACE_BYTES and not failed_before:
+            return None
+        # Little room left (reserved blocks and quotas make free space a guess): try for real.
+        probe = directory / f".hookline-probe-{os.getpid()}"
+        try:
+            with open(probe, "wb") as f:
+                f.write(b"\0" * _PROBE_BYTES)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
+    except OSError as exc:
+        return "disk full" if exc.errno == errno.ENOSPC else f"cannot write beside the database: {exc.strerror}"
+    return None
 
 
 def now_ms() -> int:
@@ -104,7 +172,7 @@ def _is_busy(exc: OperationalError) -> bool:
 
 
 class _SQLite:
-    def __init__(self, url: str, synchronous: str) -> None:
+    def __init__(self, url: str, synchronous: str, lock_timeout: float = 10.0) -> None:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +181,7 @@ class _SQLite:
             url, pool_size=_READERS + 1, max_overflow=0, connect_args={"check_same_thread": False}
         )
         self.fsync_commits = synchronous == "FULL"
+        self.lock_timeout = lock_timeout
 
         @event.listens_for(self.engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -163,6 +232,7 @@ class _SQLite:
 
     async def _begin_immediate(self, conn: Connection) -> None:
         delay = 0.002
+        deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -171,6 +241,10 @@ class _SQLite:
                 if not _is_busy(exc):
                     raise
                 conn.rollback()
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusyError(
+                        f"another process held the SQLite write lock for over {self.lock_timeout:g} s"
+                    ) from exc
                 await asyncio.sleep(delay)  # another process writes: wait without blocking the loop
                 delay = min(delay * 2, 0.1)
 
@@ -187,14 +261,30 @@ class _SQLite:
             conn.exec_driver_sql("SAVEPOINT hookline_writer")
             try:
                 yield _InlineConnection(conn)
-            except BaseException:
-                conn.exec_driver_sql("ROLLBACK TO SAVEPOINT hookline_writer")
-                conn.exec_driver_sql("RELEASE SAVEPOINT hookline_writer")
+            except BaseException as exc:
+                self._undo_writer(conn, group, exc)
                 raise
-            conn.exec_driver_sql("RELEASE SAVEPOINT hookline_writer")
-            if self._committer is None or self._committer.done():
-                self._committer = asyncio.create_task(self._commit_group())
+            else:
+                conn.exec_driver_sql("RELEASE SAVEPOINT hookline_writer")
+            finally:
+                # Commit the group even when this writer failed: an open transaction
+                # holds SQLite's write lock against every other process.
+                if self._committer is None or self._committer.done():
+                    self._committer = asyncio.create_task(self._commit_group())
         await asyncio.shield(group)
+
+    def _undo_writer(self, conn: Connection, group: "asyncio.Future[None]", exc: BaseException) -> None:
+        """Undo one failed writer's work; if SQLite already rolled the whole transaction
+        back (a full disk can), every writer of the group failed with it."""
+        try:
+            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT hookline_writer")
+            conn.exec_driver_sql("RELEASE SAVEPOINT hookline_writer")
+        except DBAPIError:
+            if self._group is group:
+                self._group = None
+            with contextlib.suppress(DBAPIError):
+                conn.rollback()
+            _fail(group, exc)
 
     async def _commit_group(self) -> None:
         await asyncio.sleep(0)  # let writers that are already waiting join this group
@@ -208,10 +298,11 @@ class _SQLite:
                     await asyncio.get_running_loop().run_in_executor(self._commit_thread, conn.commit)
                 else:
                     conn.commit()
-            except BaseException as exc:
-                conn.rollback()
-                group.set_exception(exc)
-                raise
+            except Exception as exc:
+                with contextlib.suppress(DBAPIError):
+                    conn.rollback()
+                _fail(group, exc)
+                return
             group.set_result(None)
 
     @asynccontextmanager
@@ -258,6 +349,12 @@ class _SQLite:
         self.engine.dispose()
 
 
+def _fail(group: "asyncio.Future[None]", exc: BaseException) -> None:
+    if not group.done():
+        group.set_exception(exc)
+        group.exception()  # the writers waiting on it raise it; none waiting is no error
+
+
 def is_disconnect(exc: BaseException) -> bool:
     """True when ``exc`` means the database went away rather than a bad query."""
     if isinstance(exc, DatabaseUnavailableError):
@@ -285,23 +382,50 @@ def is_disconnect(exc: BaseException) -> bool:
 class Database:
     """The one object that hands out connections."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10, lock_timeout: float = 10.0
+    ) -> None:
         self.url, self.dialect = normalize_url(url)
         self._sqlite: _SQLite | None = None
+        # When a write last failed for want of disk space (monotonic seconds); None once one succeeds.
+        self.full_since: float | None = None
         if self.dialect == "sqlite":
-            self._sqlite = _SQLite(self.url, sqlite_synchronous)
+            self._sqlite = _SQLite(self.url, sqlite_synchronous, lock_timeout)
         else:
             self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, absolute; None for PostgreSQL or an in-memory database."""
+        return sqlite_file(self.url)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
         """A transaction that may write; committed when the block exits cleanly."""
-        if self._sqlite is not None:
-            async with self._sqlite.write() as conn:
-                yield conn
-            return
-        async with self._pg.begin() as pg_conn:
-            yield pg_conn
+        try:
+            if self._sqlite is not None:
+                async with self._sqlite.write() as conn:
+                    yield conn
+            else:
+                async with self._pg.begin() as pg_conn:
+                    yield pg_conn
+        except Exception as exc:
+            if is_disk_full(exc):
+                self.full_since = time.monotonic()
+                if not isinstance(exc, DatabaseFullError):
+                    raise DatabaseFullError(str(exc)) from exc
+            raise
+        self.full_since = None
+
+    async def writable(self) -> str | None:
+        """Why nothing can be written now, or None. A failed write says so for
+        ``FULL_REPORT_SECONDS`` unless one succeeds; on SQLite the disk is also probed."""
+        path = self.sqlite_path
+        if path is not None:
+            return await asyncio.to_thread(_probe_disk, path.parent, self.full_since is not None)
+        if self.full_since is not None and time.monotonic() - self.full_since < FULL_REPORT_SECONDS:
+            return "disk full"
+        return None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:

@@ -21,7 +21,8 @@ def engine_stuck_after(request_timeout: float, poll_interval: float) -> float:
 
 @router.get("", operation_id="v1.health.get", responses={503: {"description": "Database or engine unhealthy"}})
 async def health(request: Request) -> JSONResponse:
-    """The database and the delivery engine: 200 when both are well, 503 when either is not."""
+    """The database (readable and writable) and the delivery engine: 200 when both are
+    well, 503 when either is not."""
     state = request.app.state
     body: dict[str, Any] = {"status": "ok", "database": "ok"}
     due_since: float | None = None
@@ -33,6 +34,11 @@ async def health(request: Request) -> JSONResponse:
         body["oldestDueAgeSeconds"] = round(due_since or 0.0, 3)
     except Exception as exc:  # any failure here is what health reports
         body.update(status="unavailable", database="unavailable", error=type(exc).__name__)
+    else:
+        # Readable is not enough: a full disk refuses every publish while reads still work.
+        not_writable = await state.db.writable()
+        if not_writable is not None:
+            body.update(status="unavailable", database="not_writable", error=not_writable)
     engine = state.engine
     if engine is not None:
         claim_age = None if engine.last_claim_at is None else time.time() - engine.last_claim_at

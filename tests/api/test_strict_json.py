@@ -1,0 +1,74 @@
+"""JSON bodies mean exactly one thing: NaN, infinities, numbers beyond range and repeated
+keys are refused with a 422 naming their path, on the publish route and every other."""
+
+import pytest
+
+JSON = {"content-type": "application/json"}
+
+
+def _publish(c, body: bytes):
+    return c.post("/api/v1/app/acme/msg", content=body, headers=JSON)
+
+
+@pytest.fixture
+def c(hookline):
+    with hookline.client() as client:
+        assert client.post("/api/v1/app", json={"name": "Acme", "uid": "acme"}).status_code == 201
+        yield client
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e400", b"1" + b"0" * 400 + b".0"])
+def test_non_finite_numbers_are_refused_naming_the_path(c, number: bytes) -> None:
+    resp = _publish(c, b'{"eventType":"a.b","payload":{"n":1,"x":' + number + b"}}")
+    assert resp.status_code == 422, resp.text
+    (problem,) = resp.json()["detail"]
+    assert problem["loc"] == ["body", "payload", "x"]
+    assert problem["msg"].startswith("payload.x: ")
+    assert c.get("/api/v1/app/acme/msg").json()["data"] == []  # nothing stored
+
+
+def test_nested_paths_are_named(c) -> None:
+    resp = _publish(c, b'{"eventType":"a.b","payload":{"items":[{"price":1.5},{"price":NaN}]}}')
+    assert resp.status_code == 422
+    assert resp.json()["detail"][0]["loc"] == ["body", "payload", "items", 1, "price"]
+
+
+def test_a_5000_digit_integer_gets_a_clear_error(c) -> None:
+    resp = _publish(c, b'{"eventType":"a.b","payload":{"big":' + b"7" * 5000 + b"}}")
+    assert resp.status_code == 422
+    (problem,) = resp.json()["detail"]
+    assert problem["loc"] == ["body", "payload", "big"]
+    assert "5000 digits" in problem["msg"] and "at most 4300" in problem["msg"]
+
+
+def test_long_integers_within_the_limit_are_kept_exactly(c) -> None:
+    big = b"9" * 1000
+    resp = _publish(c, b'{"eventType":"a.b","payload":{"big":' + big + b',"f":0.1}}')
+    assert resp.status_code == 202, resp.text
+    assert b'"big":' + big + b"," in resp.content
+
+
+def test_duplicate_keys_are_refused_naming_the_key(c) -> None:
+    resp = _publish(c, b'{"eventType":"a.b","payload":{},"eventType":"c.d"}')
+    assert resp.status_code == 422
+    (problem,) = resp.json()["detail"]
+    assert problem["loc"] == ["body", "eventType"]
+    assert "duplicate key 'eventType'" in problem["msg"]
+    nested = _publish(c, b'{"eventType":"a.b","payload":{"id":1,"id":2}}')
+    assert nested.status_code == 422
+    assert nested.json()["detail"][0]["loc"] == ["body", "payload", "id"]
+
+
+def test_every_json_route_is_held_to_the_same_rules(c) -> None:
+    dup = c.post("/api/v1/app", content=b'{"name":"a","name":"b"}', headers=JSON)
+    assert dup.status_code == 422
+    assert dup.json()["detail"][0]["loc"] == ["body", "name"]
+    nan = c.put("/api/v1/app/acme", content=b'{"name":"Acme","metadata":{"x":NaN}}', headers=JSON)
+    assert nan.status_code == 422
+    assert nan.json()["detail"][0]["loc"] == ["body", "metadata", "x"]
+
+
+def test_invalid_json_is_still_reported_by_the_route(c) -> None:
+    resp = _publish(c, b'{"eventType":')
+    assert resp.status_code == 422
+    assert resp.json()["code"] == "validation"
