@@ -26,6 +26,8 @@ COMMANDS = {
     "migrate": ["migrate"],
     "prune": ["prune", "--older-than", "30d", "--yes"],
     "serve": ["serve", "--port", "0"],
+    "token": ["token"],
+    "token list": ["token", "list"],
 }
 
 
@@ -40,7 +42,10 @@ def test_a_bad_database_url_is_one_line_and_exit_2(command: str, problem: str, t
     assert "listening" not in result.output
 
 
-@pytest.mark.parametrize("command", [["prune", "--older-than", "30d", "--yes"]])
+@pytest.mark.parametrize(
+    "command",
+    [["prune", "--older-than", "30d", "--yes"], ["token"], ["token", "list"], ["token", "create", "--expires", "1d"]],
+)
 def test_commands_on_an_existing_database_refuse_to_create_one(
     command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,6 +64,20 @@ def test_prune_names_the_database_it_acts_on(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["prune", "--older-than", "30d", "--yes"], env={"HOOKLINE_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"pruned 0 attempts, expunged 0 payloads in {path}"
+
+
+def test_token_and_prune_take_the_same_durations_and_name_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "server.db"
+    env = {"HOOKLINE_DATABASE_URL": f"sqlite:///{path}"}
+    assert CliRunner().invoke(main, ["migrate"], env=env).exit_code == 0
+    for age in ("45s", "2w", "1.5d"):
+        result = CliRunner().invoke(main, ["prune", "--older-than", age, "--yes"], env=env)
+        assert result.exit_code == 0, (age, result.output)
+    bad = CliRunner().invoke(main, ["prune", "--older-than", "30 days", "--yes"], env=env)
+    assert "--older-than" in assert_one_line_error(bad, exit_code=2)
+    made = CliRunner().invoke(main, ["token", "create", "--expires", "2w"], env=env)
+    assert made.exit_code == 0, made.output
+    assert made.stdout.startswith("hl_") and f"database: {path}" in made.stderr
 
 
 def test_a_second_serve_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:

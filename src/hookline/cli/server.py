@@ -347,39 +347,25 @@ def token(ctx: click.Context, database_url: str | None) -> None:
         ctx.invoke(create_token, app_id=None, name="admin", expires=None)
 
 
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
 def _duration(_ctx: click.Context, _param: click.Parameter, text: str | None) -> float | None:
-    """``90m``, ``12h``, ``30d``, ``2w`` in seconds."""
-    import re
+    """``90m``, ``12h``, ``30d``, ``2w`` in seconds (the units every duration option takes)."""
+    from hookline.cli.options import duration_seconds
 
-    if text is None:
-        return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
-    if not match or float(match.group(1)) <= 0:
-        raise click.BadParameter("use a positive number and a unit: 90m, 12h, 30d or 2w")
-    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    return None if text is None else duration_seconds(text, "--expires")
 
 
 def _with_database(settings: Settings, work: Any, missing: str | None = None) -> Any:
-    """Run ``work(db)`` against the migrated database; a missing row is one line and exit 1."""
-    from hookline.store.database import Database
-    from hookline.store.errors import NotFoundError
-    from hookline.store.migrate import migrate
+    """Run ``work(db)`` against the server's existing database (never a new empty one: a token
+    made there would not work against the server); a missing row is one line and exit 1."""
+    from hookline.errors import NotFound
 
-    async def run() -> Any:
-        db = Database(settings.database_url)
-        try:
-            await migrate(db)
-            return await work(db)
-        finally:
-            await db.close()
-
+    where = describe_database(settings, existing=True)
     try:
-        return _run(run())
-    except NotFoundError as exc:
+        result = on_database(settings, work, existing=True)
+    except NotFound as exc:
         raise click.ClickException(missing or str(exc)) from None
+    click.echo(f"database: {where}", err=True)  # which server's tokens these are
+    return result
 
 
 @token.command("create")
