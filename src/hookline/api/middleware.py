@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import re
 from typing import Any
 
 import orjson
@@ -161,6 +162,12 @@ class JsonBodyMiddleware:
         await self.app(scope, replay, send)
 
 
+# Responses that carry a credential (a new token, a rotated secret or key) are never stored
+# for replay: the idempotency table would hold them in clear for hours. The svix SDKs send an
+# idempotency-key on every POST, so these routes simply run again.
+_CREDENTIAL_PATHS = re.compile(r"^/api/v1/auth/|/secret/rotate$|/key/rotate$")
+
+
 class IdempotencyMiddleware:
     """Replay the first 2xx response to a POST whose ``idempotency-key`` repeats.
 
@@ -173,7 +180,7 @@ class IdempotencyMiddleware:
         self.db_getter = db_getter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST" or _CREDENTIAL_PATHS.search(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
