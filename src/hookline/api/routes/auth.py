@@ -22,7 +22,10 @@ TokenId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9
 
 class AppPortalAccessIn(Model):
     application: ApplicationIn | None = None
-    feature_flags: list[str] = []
+    # Refused unless empty (422 naming it), rather than accepted and never applied.
+    feature_flags: Annotated[list[str], Field(max_length=0)] = Field(
+        default_factory=list, description="Must be empty: hookline does not gate event types by feature flag"
+    )
     expiry: Annotated[
         int | None,
         Field(
