@@ -70,6 +70,7 @@ async def create_integration(
     app_id: AppId, body: IntegrationIn, who: Auth, db: Db, settings: Conf, idempotency_key: IdempotencyKey = None
 ) -> IntegrationOut:
     """Create an integration with a fresh key (an API token scoped to this application)."""
+    who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
     row = await integrations.create(db, secret_box(settings), app["id"], body.name)
     return integration_out(row)
@@ -85,6 +86,7 @@ async def get_integration(app_id: AppId, integ_id: IntegId, who: Auth, db: Db) -
 async def update_integration(
     app_id: AppId, integ_id: IntegId, body: IntegrationIn, who: Auth, db: Db
 ) -> IntegrationOut:
+    who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
     return integration_out(await integrations.rename(db, app["id"], integ_id, body.name))
 
@@ -92,6 +94,7 @@ async def update_integration(
 @router.delete("/{integ_id}", status_code=204, response_class=Response, operation_id="v1.integration.delete")
 async def delete_integration(app_id: AppId, integ_id: IntegId, request: Request, who: Auth, db: Db) -> None:
     """Delete the integration; its key stops working."""
+    who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
     await integrations.remove(db, app["id"], integ_id)
     _forget_tokens(request)
@@ -99,6 +102,7 @@ async def delete_integration(app_id: AppId, integ_id: IntegId, request: Request,
 
 @router.get("/{integ_id}/key", response_model=IntegrationKeyOut, operation_id="v1.integration.get-key")
 async def get_integration_key(app_id: AppId, integ_id: IntegId, who: Auth, db: Db, settings: Conf) -> IntegrationKeyOut:
+    who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
     return IntegrationKeyOut(key=await integrations.key(db, secret_box(settings), app["id"], integ_id))
 
@@ -114,6 +118,7 @@ async def rotate_integration_key(
     idempotency_key: IdempotencyKey = None,
 ) -> IntegrationKeyOut:
     """A new key; the previous one is revoked at once."""
+    who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
     key = await integrations.rotate_key(db, secret_box(settings), app["id"], integ_id)
     _forget_tokens(request)
