@@ -91,6 +91,23 @@ class Runtime:
         await self.db.close()
 
 
+def exit_with_parent() -> None:
+    """In a child of ``serve --workers N``: end (SIGTERM, a clean stop) when the parent dies.
+
+    Without it, a parent killed with SIGKILL leaves its workers running, still claiming
+    deliveries and holding the port, with nothing left to stop them.
+    """
+    import ctypes
+    import os
+
+    parent = os.getppid()
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 async def run_worker(settings: Settings) -> None:
     """A process that only delivers: no HTTP. Stops cleanly on SIGTERM or SIGINT."""
     runtime = Runtime(settings, deliver=True)

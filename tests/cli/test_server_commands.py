@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 from click.testing import CliRunner
 from tests.cli.conftest import assert_one_line_error
@@ -96,6 +97,12 @@ def test_a_second_serve_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
         assert "Traceback" not in err and "listening" not in err
         assert f"another `hookline serve` is already using {tmp_path}/hookline.db" in err.strip().splitlines()[-1]
         assert "HOOKLINE_MAIN_SECRET is not set" in first.log_path.read_text()
+        # The workers end by themselves when their parent is killed: none is left serving.
+        workers = first.children()
+        assert len(workers) >= 2
+        first.kill()
+        _gone, alive = psutil.wait_procs(workers, timeout=20)
+        assert alive == []
     finally:
         first.close()
     # The lock goes with the process, however it ended (here: SIGKILL).

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from tests.support.servers import ADMIN_TOKEN, free_port
 
 HOOKLINE_SERVE = [sys.executable, "-m", "hookline", "serve"]
@@ -111,11 +112,23 @@ class HooklineProcess:
         assert self.proc is not None
         return self.proc.wait(timeout)
 
+    def children(self) -> list[psutil.Process]:
+        """The processes of ``serve --workers N`` (empty once the parent is gone)."""
+        assert self.proc is not None
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
     def close(self) -> None:
-        """For ``finally``: make sure nothing is left running."""
+        """For ``finally``: make sure nothing is left running, workers included."""
         if self.proc is not None and self.proc.poll() is None:
+            children = self.children()
             self.proc.kill()
             self.proc.wait(10)
+            for child in children:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
 
     def log_tail(self, lines: int = 40) -> str:
         try:

@@ -103,7 +103,9 @@ def app_from_env() -> FastAPI:
     import os
 
     from hookline.logs import configure_logging
+    from hookline.runtime import exit_with_parent
 
+    exit_with_parent()
     settings = load_settings()
     configure_logging(settings)
     return create_app(settings, run_engine=os.environ.get("HOOKLINE_ROLE", "all") == "all")

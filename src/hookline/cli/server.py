@@ -228,6 +228,13 @@ def _worker_main(settings: Settings) -> None:
     _run(run_worker(settings))
 
 
+def _child(target: Any, settings: Settings) -> None:
+    from hookline.runtime import exit_with_parent
+
+    exit_with_parent()
+    target(settings)
+
+
 def _run_processes(count: int, target: Any, settings: Settings) -> None:
     """Run ``target(settings)`` here, or in ``count`` child processes until they all exit."""
     if count == 1:
@@ -237,7 +244,7 @@ def _run_processes(count: int, target: Any, settings: Settings) -> None:
     import signal
 
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=target, args=(settings,), daemon=False) for _ in range(count)]
+    children = [context.Process(target=_child, args=(target, settings), daemon=False) for _ in range(count)]
     for child in children:
         child.start()
 
