@@ -168,9 +168,12 @@ async def test_infinite_loop_times_out_and_the_loop_keeps_running(sandbox: Sandb
 )
 async def test_huge_allocation_is_a_memory_error(sandbox: Sandbox, allocation: str) -> None:
     code = f"function handler(w) {{ w.payload.big = {allocation}; return w }}"
+    started = time.monotonic()
     result, ticks = await run_while_ticking(sandbox, code, timeout=5.0)
+    elapsed = time.monotonic() - started
     assert isinstance(result, TransformError) and result.kind == "memory", result
-    assert ticks > 0
+    # V8 may refuse an allocation at once; a refusal that took a while must not have blocked the loop.
+    assert ticks > 0 or elapsed < 0.1, (ticks, elapsed)
     after = await sandbox.run("function handler(w) { return w }", WEBHOOK)
     assert isinstance(after, TransformResult)
 
