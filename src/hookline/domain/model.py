@@ -126,6 +126,34 @@ class DeliveryState(_KeyAccess):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class BackgroundTask(_KeyAccess):
+    """A background task (recover, replay, statistics) as its callers see it."""
+
+    id: str
+    app_id: str
+    task: str
+    status: str
+    done: int
+    total: int
+    error: str | None
+    created_at: int
+    updated_at: int
+    data: dict[str, Any] | None  # what a finished task computed, if it records a result
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Integration(_KeyAccess):
+    id: str
+    app_id: str
+    name: str
+    feature_flags: list[str]
+    token_id: str
+    key: str  # sealed at rest (store.secrets)
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class MessageDelivery:
     """A message as one endpoint sees it."""
 
