@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from hookline.domain.model import Application
 from hookline.store import applications
 from hookline.store import tokens as store
 from hookline.store.database import Database, now_ms
 from hookline.store.errors import NotFoundError
-from hookline.store.tables import Row
 from hookline.store.tokens import GENERATED_NAME, NewToken, Origin, StoredToken, TokenPage, hash_token
 
 __all__ = [
@@ -84,7 +84,7 @@ async def check(db: Database, token: str) -> StoredToken | None:
 
 async def portal_access(
     db: Database, app_id: str, grant: PortalGrant, *, new_app: dict[str, Any] | None = None
-) -> tuple[Row, str]:
+) -> tuple[Application, str]:
     """A token for one application's portal, creating the application from ``new_app`` if missing."""
     capabilities = None
     if grant.capabilities is not None:
