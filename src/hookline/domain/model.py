@@ -5,8 +5,7 @@ The integer values are the API's (Svix's ``MessageStatus`` and
 ``MessageAttemptTriggerType``) and the values stored in the database.
 """
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -27,27 +26,8 @@ class Trigger(IntEnum):
     MANUAL = 1
 
 
-class _KeyAccess(Mapping[str, Any]):
-    """Transitional: a record also reads as a mapping (``row["id"]``), so code written
-    against the store's untyped rows keeps working until it moves to attributes."""
-
-    __slots__ = ()
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def __iter__(self) -> Iterator[str]:
-        return (f.name for f in fields(self))  # type: ignore[arg-type]
-
-    def __len__(self) -> int:
-        return len(fields(self))  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True, slots=True, eq=False)
-class Application(_KeyAccess):
+class Application:
     id: str
     uid: str | None
     name: str
@@ -59,7 +39,7 @@ class Application(_KeyAccess):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class EventType(_KeyAccess):
+class EventType:
     name: str
     description: str
     archived: bool
@@ -71,7 +51,7 @@ class EventType(_KeyAccess):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Endpoint(_KeyAccess):
+class Endpoint:
     id: str
     app_id: str
     uid: str | None
@@ -91,7 +71,7 @@ class Endpoint(_KeyAccess):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Message(_KeyAccess):
+class Message:
     id: str
     app_id: str
     event_type: str
@@ -102,7 +82,7 @@ class Message(_KeyAccess):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Attempt(_KeyAccess):
+class Attempt:
     id: str
     msg_id: str
     endpoint_id: str
@@ -118,11 +98,39 @@ class Attempt(_KeyAccess):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class DeliveryState(_KeyAccess):
+class DeliveryState:
     """Where one message stands with one endpoint."""
 
     status: DeliveryStatus
     next_attempt_at: int | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BackgroundTask:
+    """A background task (recover, replay, statistics) as its callers see it."""
+
+    id: str
+    app_id: str
+    task: str
+    status: str
+    done: int
+    total: int
+    error: str | None
+    created_at: int
+    updated_at: int
+    data: dict[str, Any] | None  # what a finished task computed, if it records a result
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Integration:
+    id: str
+    app_id: str
+    name: str
+    feature_flags: list[str]
+    token_id: str
+    key: str  # sealed at rest (store.secrets)
+    created_at: int
+    updated_at: int
 
 
 @dataclass(frozen=True, slots=True, eq=False)

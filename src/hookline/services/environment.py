@@ -6,21 +6,21 @@ Import adds and updates, keeping ids, and deletes nothing, as Svix's does; it is
 transaction, so a refused document leaves nothing half-imported.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from hookline.domain.model import Application, Endpoint, EventType
 from hookline.store import environment
 from hookline.store.database import Database
 from hookline.store.secrets import SecretBox
-from hookline.store.tables import Row
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    event_types: list[Row]
-    applications: list[Row]
-    # Endpoint rows with ``secret`` and each ``old_secrets`` key opened.
-    endpoints: list[dict[str, Any]]
+    event_types: list[EventType]
+    applications: list[Application]
+    # Endpoints with ``secret`` and each ``old_secrets`` key opened.
+    endpoints: list[Endpoint]
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,9 @@ class Imported:
     endpoints: list[dict[str, Any]]
 
 
-def _open_endpoint(box: SecretBox, row: Row) -> dict[str, Any]:
-    old = [{**s, "key": box.open(s["key"])} for s in row["old_secrets"]]
-    return {**row, "secret": box.open(row["secret"]), "old_secrets": old}
+def _open_endpoint(box: SecretBox, row: Endpoint) -> Endpoint:
+    old = [{**s, "key": box.open(s["key"])} for s in row.old_secrets]
+    return replace(row, secret=box.open(row.secret), old_secrets=old)
 
 
 def _seal_endpoint(box: SecretBox, values: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +45,7 @@ async def export(db: Database, box: SecretBox) -> Snapshot:
     async with db.read() as conn:
         types = await environment.event_types(conn)
         apps = await environment.applications(conn)
-        eps = await environment.endpoints(conn, [a["id"] for a in apps])
+        eps = await environment.endpoints(conn, [a.id for a in apps])
     return Snapshot(types, apps, [_open_endpoint(box, e) for e in eps])
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import orjson
 
 from hookline.domain.ids import id_floor
+from hookline.domain.model import Endpoint, Message
 from hookline.store import endpoints, poller
 from hookline.store.database import Database, now_ms
 from hookline.store.messages import matching_endpoints_for
-from hookline.store.tables import Row
 
 SETTLE_MS = 1000
 START = id_floor("msg", 0)
@@ -34,35 +34,35 @@ class Filters:
 
 @dataclass(frozen=True)
 class Batch:
-    messages: list[Row]
+    messages: list[Message]
     iterator: str
     done: bool
 
 
-def payload(row: Row) -> dict[str, object]:
+def payload(row: Message) -> dict[str, object]:
     """The stored payload; ``{}`` once retention expunged it."""
-    raw = row["payload"]
+    raw = row.payload
     value: dict[str, object] = orjson.loads(raw) if raw is not None else {}
     return value
 
 
-def _wanted(endpoint: Row, row: Row, filters: Filters) -> bool:
-    if filters.event_type is not None and row["event_type"] != filters.event_type:
+def _wanted(endpoint: Endpoint, row: Message, filters: Filters) -> bool:
+    if filters.event_type is not None and row.event_type != filters.event_type:
         return False
-    if filters.channel is not None and filters.channel not in (row["channels"] or ()):
+    if filters.channel is not None and filters.channel not in (row.channels or ()):
         return False
-    return matching_endpoints_for(endpoint, row["event_type"], row["channels"])
+    return matching_endpoints_for(endpoint, row.event_type, row.channels)
 
 
-async def _read(db: Database, app_id: str, endpoint: Row, start: str, limit: int, filters: Filters) -> Batch:
+async def _read(db: Database, app_id: str, endpoint: Endpoint, start: str, limit: int, filters: Filters) -> Batch:
     below = id_floor("msg", now_ms() - SETTLE_MS)
-    found: list[Row] = []
+    found: list[Message] = []
     position, scanned = start, 0
     async with db.read() as conn:
         while len(found) < limit and scanned < _SCAN_MAX:
             rows = await poller.messages_after(conn, app_id, position, below, _SCAN_BATCH)
             for row in rows:
-                position = row["id"]
+                position = row.id
                 scanned += 1
                 if _wanted(endpoint, row, filters):
                     found.append(row)
@@ -73,7 +73,7 @@ async def _read(db: Database, app_id: str, endpoint: Row, start: str, limit: int
     return Batch(found, position, done=False)
 
 
-async def _endpoint(db: Database, app_id: str, sink_id: str) -> Row:
+async def _endpoint(db: Database, app_id: str, sink_id: str) -> Endpoint:
     async with db.read() as conn:
         return await endpoints.get(conn, app_id, sink_id)
 
@@ -88,10 +88,10 @@ async def consume(db: Database, app_id: str, sink_id: str, consumer_id: str, sta
     endpoint = await _endpoint(db, app_id, sink_id)
     if start is None:
         async with db.read() as conn:
-            start = await poller.position(conn, endpoint["id"], consumer_id) or START
+            start = await poller.position(conn, endpoint.id, consumer_id) or START
     batch = await _read(db, app_id, endpoint, start, limit, Filters())
     async with db.write() as conn:
-        await poller.save_position(conn, app_id, endpoint["id"], consumer_id, batch.iterator)
+        await poller.save_position(conn, app_id, endpoint.id, consumer_id, batch.iterator)
     return batch
 
 
@@ -100,5 +100,5 @@ async def seek(db: Database, app_id: str, sink_id: str, consumer_id: str, after_
     endpoint = await _endpoint(db, app_id, sink_id)
     position = id_floor("msg", after_ms)
     async with db.write() as conn:
-        await poller.save_position(conn, app_id, endpoint["id"], consumer_id, position)
+        await poller.save_position(conn, app_id, endpoint.id, consumer_id, position)
     return position

@@ -10,11 +10,11 @@ its last committed batch ended.
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
+from hookline.domain.model import BackgroundTask
 from hookline.store import endpoints, recovery, tasks
 from hookline.store.database import Conn, Database, now_ms
 from hookline.store.errors import NotFoundError
 from hookline.store.recovery import ReplayFilter
-from hookline.store.tables import Row
 
 __all__ = ["STEPS", "ReplayFilter", "Step", "get_task", "start_bulk_replay", "start_recover", "start_replay_missing"]
 
@@ -46,49 +46,53 @@ def _until(until_ms: int | None, now: int) -> int:
     return now if until_ms is None else min(until_ms, now)
 
 
-async def start_recover(db: Database, app_id: str, endpoint_id: str, since_ms: int, until_ms: int | None) -> Row:
+async def start_recover(
+    db: Database, app_id: str, endpoint_id: str, since_ms: int, until_ms: int | None
+) -> BackgroundTask:
     """Send again every message whose delivery to the endpoint failed in the window."""
     now = now_ms()
     async with db.write() as conn:
         endpoint = await endpoints.get(conn, app_id, endpoint_id)
         until = _until(until_ms, now)
         total = len(await recovery.failed_messages(conn, endpoint, since_ms, until))
-        params = {"endpoint_id": endpoint["id"], "since_ms": since_ms, "until_ms": until}
+        params = {"endpoint_id": endpoint.id, "since_ms": since_ms, "until_ms": until}
         return await tasks.create(conn, app_id, RECOVER, total, params)
 
 
-async def start_replay_missing(db: Database, app_id: str, endpoint_id: str, since_ms: int, until_ms: int | None) -> Row:
+async def start_replay_missing(
+    db: Database, app_id: str, endpoint_id: str, since_ms: int, until_ms: int | None
+) -> BackgroundTask:
     """Send the endpoint the messages of the window it matches now but never got."""
     now = now_ms()
     async with db.write() as conn:
         endpoint = await endpoints.get(conn, app_id, endpoint_id)
         until = _until(until_ms, now)
         wanted, _last = await recovery.missing_messages(conn, endpoint, since_ms, until)
-        params = {"endpoint_id": endpoint["id"], "since_ms": since_ms, "until_ms": until}
+        params = {"endpoint_id": endpoint.id, "since_ms": since_ms, "until_ms": until}
         return await tasks.create(conn, app_id, REPLAY_MISSING, len(wanted), params)
 
 
-async def start_bulk_replay(db: Database, app_id: str, endpoint_id: str | None, f: ReplayFilter) -> Row:
+async def start_bulk_replay(db: Database, app_id: str, endpoint_id: str | None, f: ReplayFilter) -> BackgroundTask:
     """Send again the deliveries of the window matching ``f``: to one endpoint, or
     (``endpoint_id`` None) to every endpoint of the application."""
     f = ReplayFilter(**{**asdict(f), "until_ms": _until(f.until_ms, now_ms())})
     async with db.write() as conn:
         if endpoint_id is None:
-            endpoint_ids = [row["id"] for row in await endpoints.for_app(conn, app_id)]
+            endpoint_ids = [row.id for row in await endpoints.for_app(conn, app_id)]
             kind = APPLICATION_BULK_REPLAY
         else:
-            endpoint_ids = [(await endpoints.get(conn, app_id, endpoint_id))["id"]]
+            endpoint_ids = [(await endpoints.get(conn, app_id, endpoint_id)).id]
             kind = ENDPOINT_BULK_REPLAY
         pairs, _last = await recovery.matching_deliveries(conn, endpoint_ids, f)
         params = {"endpoint_ids": endpoint_ids, "filter": {**asdict(f), "event_types": _list(f.event_types)}}
         return await tasks.create(conn, app_id, kind, len(pairs), params)
 
 
-async def get_task(db: Database, task_id: str, app_id: str | None) -> Row:
+async def get_task(db: Database, task_id: str, app_id: str | None) -> BackgroundTask:
     """A task as its caller may see it: an application's token sees only its own."""
     async with db.read() as conn:
         row = await tasks.get(conn, task_id)
-    if row is None or (app_id is not None and row["app_id"] != app_id):
+    if row is None or (app_id is not None and row.app_id != app_id):
         raise NotFoundError("background task")
     return row
 

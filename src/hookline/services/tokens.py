@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from hookline.domain.model import Application
 from hookline.store import applications
 from hookline.store import tokens as store
 from hookline.store.database import Database, now_ms
 from hookline.store.errors import NotFoundError
-from hookline.store.tables import Row
 from hookline.store.tokens import GENERATED_NAME, NewToken, Origin, StoredToken, TokenPage, hash_token
 
 __all__ = [
@@ -84,7 +84,7 @@ async def check(db: Database, token: str) -> StoredToken | None:
 
 async def portal_access(
     db: Database, app_id: str, grant: PortalGrant, *, new_app: dict[str, Any] | None = None
-) -> tuple[Row, str]:
+) -> tuple[Application, str]:
     """A token for one application's portal, creating the application from ``new_app`` if missing."""
     capabilities = None
     if grant.capabilities is not None:
@@ -97,7 +97,7 @@ async def portal_access(
                 raise NotFoundError("application")
             app = await applications.create(conn, {**new_app, "uid": new_app.get("uid") or app_id})
         new = NewToken(
-            app_id=app["id"],
+            app_id=app.id,
             name="app portal access",
             origin="portal",
             expires_at=_expiry_ms(grant.expiry),
@@ -119,7 +119,7 @@ async def create_token(
             row = await applications.find(conn, app)
             if row is None:
                 raise NotFoundError("application")
-            app_id = row["id"]
+            app_id = row.id
         return await store.insert_token(
             conn, NewToken(app_id=app_id, name=name, origin=origin, expires_at=_expiry_ms(expires_in))
         )
@@ -150,9 +150,9 @@ async def expire_all(db: Database, app_id: str, *, expiry: int | None, session_i
     or ``expiry`` seconds from now. Tokens made on purpose for the application (CLI, API) stay."""
     async with db.write() as conn:
         app = await applications.find(conn, app_id)
-        if app is None or app["internal"]:
+        if app is None or app.internal:
             raise NotFoundError("application")
-        ids = await store.usable_ids(conn, app_id=app["id"], origins=["portal"], session_ids=session_ids)
+        ids = await store.usable_ids(conn, app_id=app.id, origins=["portal"], session_ids=session_ids)
         if expiry:
             return await store.expire_by(conn, ids, now_ms() + expiry * 1000)
         return await store.revoke(conn, ids)

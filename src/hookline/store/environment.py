@@ -4,27 +4,28 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select, update
 
+from hookline.domain.model import Application, Endpoint, EventType
+from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn
 from hookline.store.errors import ConflictError
-from hookline.store.tables import Row
 
 app, ep, et = t.application, t.endpoint, t.event_type
 
 
-async def event_types(conn: Conn) -> list[Row]:
-    return list((await conn.execute(select(et).order_by(et.c.name))).mappings())
+async def event_types(conn: Conn) -> list[EventType]:
+    return [records.event_type(row) for row in (await conn.execute(select(et).order_by(et.c.name))).mappings()]
 
 
-async def applications(conn: Conn) -> list[Row]:
+async def applications(conn: Conn) -> list[Application]:
     """Tenants' applications; hookline's internal ones are the server's own, not configuration."""
     query = select(app).where(app.c.internal.is_(False)).order_by(app.c.id)
-    return list((await conn.execute(query)).mappings())
+    return [records.application(row) for row in (await conn.execute(query)).mappings()]
 
 
-async def endpoints(conn: Conn, app_ids: list[str]) -> list[Row]:
+async def endpoints(conn: Conn, app_ids: list[str]) -> list[Endpoint]:
     query = select(ep).where(ep.c.app_id.in_(app_ids)).order_by(ep.c.app_id, ep.c.id)
-    return list((await conn.execute(query)).mappings())
+    return [records.endpoint(row) for row in (await conn.execute(query)).mappings()]
 
 
 async def _upsert(conn: Conn, table: Table, key: Any, values: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.ids import new_id
 from hookline.domain.matching import endpoint_matches
-from hookline.domain.model import DeliveryStatus, Message, MessageFilter, Trigger
+from hookline.domain.model import DeliveryStatus, Endpoint, Message, MessageFilter, Trigger
 from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work, now_ms
@@ -56,13 +56,13 @@ _INSERT_MESSAGE = insert(msg)
 _INSERT_DELIVERY = insert(t.delivery)
 
 
-def matching_endpoints_for(endpoint: Row, event_type: str, channels: Sequence[str] | None) -> bool:
+def matching_endpoints_for(endpoint: Endpoint, event_type: str, channels: Sequence[str] | None) -> bool:
     """Whether ``endpoint`` would receive a message of this type and channels (ignoring
     whether it is disabled: replays are asked for explicitly)."""
     return endpoint_matches(
         disabled=False,
-        endpoint_event_types=endpoint["event_types"],
-        endpoint_channels=endpoint["channels"],
+        endpoint_event_types=endpoint.event_types,
+        endpoint_channels=endpoint.channels,
         event_type=event_type,
         message_channels=channels,
     )

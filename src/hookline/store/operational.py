@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from hookline.domain.model import Endpoint
 from hookline.store import applications, endpoints, messages
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
@@ -35,19 +36,19 @@ async def emit(conn: Conn, event_type: str, data: dict[str, Any], *, about_app: 
     await messages.create(conn, new)
 
 
-async def endpoint_event(conn: Conn, event_type: str, endpoint: t.Row) -> None:
+async def endpoint_event(conn: Conn, event_type: str, endpoint: Endpoint) -> None:
     """``endpoint``: a record, or a raw endpoint row (the queue passes one)."""
-    app = await applications.find(conn, endpoint["app_id"])
+    app = await applications.find(conn, endpoint.app_id)
     data = {
-        "appId": endpoint["app_id"],
+        "appId": endpoint.app_id,
         "appUid": app.uid if app else None,
-        "endpointId": endpoint["id"],
-        "endpointUid": endpoint["uid"],
+        "endpointId": endpoint.id,
+        "endpointUid": endpoint.uid,
     }
     if event_type == "endpoint.disabled":
-        fail_since = endpoint["failing_since"] or now_ms()
+        fail_since = endpoint.failing_since or now_ms()
         data["failSince"] = datetime.fromtimestamp(fail_since / 1000, UTC).isoformat().replace("+00:00", "Z")
-    await emit(conn, event_type, data, about_app=endpoint["app_id"])
+    await emit(conn, event_type, data, about_app=endpoint.app_id)
 
 
 async def attempt_event(

@@ -2,19 +2,20 @@
 
 from sqlalchemy import insert, select, update
 
+from hookline.domain.model import Message
+from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
-from hookline.store.tables import Row
 
 msg, cursor = t.message, t.poller_cursor
 
 
-async def messages_after(conn: Conn, app_id: str, position: str, below: str, limit: int) -> list[Row]:
+async def messages_after(conn: Conn, app_id: str, position: str, below: str, limit: int) -> list[Message]:
     """The application's messages with ``position < id < below``, oldest first."""
     query = (
         select(msg).where(msg.c.app_id == app_id, msg.c.id > position, msg.c.id < below).order_by(msg.c.id).limit(limit)
     )
-    return list((await conn.execute(query)).mappings())
+    return [records.message(row) for row in (await conn.execute(query)).mappings()]
 
 
 async def position(conn: Conn, endpoint_id: str, consumer_id: str) -> str | None:

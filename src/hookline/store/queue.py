@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, bindparam, func, insert, select, text, upd
 from hookline.domain.claim import FAIR, Candidate, ClaimPolicy, Exclusions, Load, Throttle
 from hookline.domain.ids import new_id
 from hookline.domain.model import DeliveryStatus, Trigger
-from hookline.store import operational
+from hookline.store import operational, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work
 from hookline.store.messages import new_delivery
@@ -278,7 +278,7 @@ async def _disable(conn: Conn, endpoint_id: str, at_ms: int) -> bool:
     if not result.rowcount:
         return False
     row = (await conn.execute(select(ep).where(ep.c.id == endpoint_id))).mappings().one()
-    await operational.endpoint_event(conn, "endpoint.disabled", row)
+    await operational.endpoint_event(conn, "endpoint.disabled", records.endpoint(row))
     return True
 
 

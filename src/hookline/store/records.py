@@ -6,10 +6,12 @@ from typing import Any, TypeVar
 from hookline.domain.model import (
     Application,
     Attempt,
+    BackgroundTask,
     DeliveryState,
     DeliveryStatus,
     Endpoint,
     EventType,
+    Integration,
     Message,
     Trigger,
 )
@@ -57,3 +59,13 @@ def attempt(row: Row) -> Attempt:
 
 def delivery_state(row: Row) -> DeliveryState:
     return DeliveryState(status=DeliveryStatus(row["status"]), next_attempt_at=row["next_attempt_at"])
+
+
+def background_task(row: Row) -> BackgroundTask:
+    """A task row; ``data`` (its result) only where the query joined it."""
+    values: dict[str, Any] = {name: row[name] for name in _names(BackgroundTask) if name != "data"}
+    return BackgroundTask(**values, data=row.get("data"))
+
+
+def integration(row: Row) -> Integration:
+    return _record(Integration, row)

@@ -12,12 +12,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select
 
 from hookline.domain.ids import id_floor
-from hookline.domain.model import DeliveryStatus, Trigger
+from hookline.domain.model import DeliveryStatus, Endpoint, Trigger
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work
 from hookline.store.messages import matching_endpoints_for, new_delivery
 from hookline.store.queue import reset_as_manual
-from hookline.store.tables import Row
 
 d, m = t.delivery, t.message
 
@@ -32,7 +31,7 @@ def _window(since_ms: int, until_ms: int | None, msg_id: Any = m.c.id) -> list[C
 
 async def failed_messages(
     conn: Conn,
-    endpoint: Row,
+    endpoint: Endpoint,
     since_ms: int,
     until_ms: int | None,
     *,
@@ -43,7 +42,7 @@ async def failed_messages(
         select(d.c.msg_id)
         .select_from(d.join(m, m.c.id == d.c.msg_id))
         .where(
-            d.c.endpoint_id == endpoint["id"],
+            d.c.endpoint_id == endpoint.id,
             d.c.status == DeliveryStatus.FAIL,
             *_window(since_ms, until_ms, d.c.msg_id),
         )
@@ -57,7 +56,7 @@ async def failed_messages(
 
 async def missing_messages(
     conn: Conn,
-    endpoint: Row,
+    endpoint: Endpoint,
     since_ms: int,
     until_ms: int | None,
     *,
@@ -66,10 +65,10 @@ async def missing_messages(
 ) -> tuple[list[str], str | None]:
     """Messages of the endpoint's application in the window that match its filters
     now, and that it has no delivery for; and the last message id looked at."""
-    delivered = select(d.c.id).where(and_(d.c.msg_id == m.c.id, d.c.endpoint_id == endpoint["id"])).exists()
+    delivered = select(d.c.id).where(and_(d.c.msg_id == m.c.id, d.c.endpoint_id == endpoint.id)).exists()
     query = (
         select(m.c.id, m.c.event_type, m.c.channels)
-        .where(m.c.app_id == endpoint["app_id"], ~delivered, *_window(since_ms, until_ms))
+        .where(m.c.app_id == endpoint.app_id, ~delivered, *_window(since_ms, until_ms))
         .order_by(m.c.id)
         .limit(limit)
     )
@@ -80,16 +79,16 @@ async def missing_messages(
     return wanted, rows[-1]["id"] if rows else None
 
 
-async def resend(conn: Conn, endpoint: Row, msg_ids: Sequence[str], now: int) -> None:
+async def resend(conn: Conn, endpoint: Endpoint, msg_ids: Sequence[str], now: int) -> None:
     """Make failed deliveries due again now, as manual attempts."""
     await reset_as_manual(
-        conn, now, d.c.endpoint_id == endpoint["id"], d.c.msg_id.in_(list(msg_ids)), d.c.status == DeliveryStatus.FAIL
+        conn, now, d.c.endpoint_id == endpoint.id, d.c.msg_id.in_(list(msg_ids)), d.c.status == DeliveryStatus.FAIL
     )
     await notify_work(conn)
 
 
-async def send_missing(conn: Conn, endpoint: Row, msg_ids: Sequence[str], now: int) -> None:
-    rows = [new_delivery(msg_id, endpoint["id"], endpoint["app_id"], now, trigger=Trigger.MANUAL) for msg_id in msg_ids]
+async def send_missing(conn: Conn, endpoint: Endpoint, msg_ids: Sequence[str], now: int) -> None:
+    rows = [new_delivery(msg_id, endpoint.id, endpoint.app_id, now, trigger=Trigger.MANUAL) for msg_id in msg_ids]
     if rows:
         await conn.execute(insert(d), rows)
         await notify_work(conn)

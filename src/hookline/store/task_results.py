@@ -4,10 +4,11 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from hookline.domain.model import BackgroundTask
+from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn
 from hookline.store.pagination import Page, paginate
-from hookline.store.tables import Row
 
 bt, result = t.background_task, t.background_task_result
 # A task that belongs to no application (statistics over all of them): admin tokens only.
@@ -25,7 +26,7 @@ async def page(
     limit: int,
     iterator: str | None,
     descending: bool,
-) -> Page[Row]:
+) -> Page[BackgroundTask]:
     """Tasks, newest or oldest first; ``app_id`` limits them to one application's."""
     query = _LISTING
     if app_id is not None:
@@ -34,7 +35,9 @@ async def page(
         query = query.where(bt.c.status == status)
     if task is not None:
         query = query.where(bt.c.task == task)
-    return await paginate(conn, query, bt.c.id, limit=limit, iterator=iterator, descending=descending)
+    return await paginate(
+        conn, query, bt.c.id, limit=limit, iterator=iterator, descending=descending, record=records.background_task
+    )
 
 
 async def save(conn: Conn, task_id: str, data: dict[str, Any]) -> None:
@@ -47,6 +50,7 @@ async def get(conn: Conn, task_id: str) -> dict[str, Any] | None:
     return data
 
 
-async def get_task(conn: Conn, task_id: str) -> Row | None:
-    """One task with its result (``data`` is NULL while it has none)."""
-    return (await conn.execute(_LISTING.where(bt.c.id == task_id))).mappings().first()
+async def get_task(conn: Conn, task_id: str) -> BackgroundTask | None:
+    """One task with its result (``data`` is None while it has none)."""
+    row = (await conn.execute(_LISTING.where(bt.c.id == task_id))).mappings().first()
+    return None if row is None else records.background_task(row)

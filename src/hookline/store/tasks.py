@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import insert, or_, select, text, update
 
 from hookline.domain.ids import new_id
+from hookline.domain.model import BackgroundTask
+from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
-from hookline.store.tables import Row
 
 bt = t.background_task
 RUNNING, FINISHED, FAILED = "running", "finished", "failed"
@@ -41,7 +42,7 @@ class LeaseLostError(Exception):
 
 async def create(
     conn: Conn, app_id: str, task: str, total: int, params: dict[str, Any], *, finished: bool = False
-) -> Row:
+) -> BackgroundTask:
     """A job for the runners, or (``finished``) the record of work already done in the request."""
     now = now_ms()
     row: dict[str, Any] = {
@@ -61,11 +62,12 @@ async def create(
     await conn.execute(insert(bt), row)
     if conn.dialect.name == "postgresql" and not finished:
         await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": JOBS_CHANNEL})
-    return row
+    return records.background_task(row)
 
 
-async def get(conn: Conn, task_id: str) -> Row | None:
-    return (await conn.execute(select(bt).where(bt.c.id == task_id))).mappings().first()
+async def get(conn: Conn, task_id: str) -> BackgroundTask | None:
+    row = (await conn.execute(select(bt).where(bt.c.id == task_id))).mappings().first()
+    return None if row is None else records.background_task(row)
 
 
 async def claim(conn: Conn, now: int, lease_ms: int) -> Job | None:

@@ -8,9 +8,9 @@ from pydantic import Field
 
 from hookline.api.deps import Auth, Db, Iterator, Limit, Order
 from hookline.api.schemas import ListResponse, Model, ms_to_datetime
+from hookline.domain.model import BackgroundTask
 from hookline.errors import NotFound
 from hookline.services import background_tasks
-from hookline.services.context import Row
 from hookline.services.recovery import listed_kind
 
 router = APIRouter(prefix="/api/v1/background-task", tags=["Background Task"])
@@ -34,16 +34,16 @@ class TaskOut(Model):
     data: dict[str, Any] = Field(description="Progress (`done` of `total`, `error`) and, when finished, the result")
 
 
-def task_out(row: Row, *, listed: bool = False) -> TaskOut:
-    data: dict[str, Any] = {"done": row["done"], "total": row["total"]}
-    if row["error"]:
-        data["error"] = row["error"]
-    data.update(row["data"] or {})
-    updated = ms_to_datetime(row["updated_at"])
+def task_out(row: BackgroundTask, *, listed: bool = False) -> TaskOut:
+    data: dict[str, Any] = {"done": row.done, "total": row.total}
+    if row.error:
+        data["error"] = row.error
+    data.update(row.data or {})
+    updated = ms_to_datetime(row.updated_at)
     return TaskOut(
-        id=row["id"],
-        status=row["status"],
-        task=listed_kind(row["task"]) if listed else row["task"],
+        id=row.id,
+        status=row.status,
+        task=listed_kind(row.task) if listed else row.task,
         updated_at=updated,
         data=data,
     )
@@ -84,6 +84,6 @@ async def get_background_task(
     task_id: Annotated[str, Path(pattern=r"^[a-zA-Z0-9\-_.]+$", max_length=64)], who: Auth, db: Db
 ) -> TaskOut:
     row = await background_tasks.get(db, task_id)
-    if row is None or (who.app_id is not None and row["app_id"] != who.app_id):
+    if row is None or (who.app_id is not None and row.app_id != who.app_id):
         raise NotFound("background task")
     return task_out(row)

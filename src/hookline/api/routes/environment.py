@@ -28,9 +28,10 @@ from hookline.api.schemas import (
     Url,
     ms_to_datetime,
 )
+from hookline.domain.model import Application, Endpoint, EventType
 from hookline.domain.signing import InvalidSecretError, validate_secret
 from hookline.services import environment
-from hookline.services.context import Row, now_ms, secret_box
+from hookline.services.context import now_ms, secret_box
 
 router = APIRouter(prefix="/api/v1/environment", tags=["Environment"])
 VERSION = 1
@@ -163,15 +164,26 @@ class EnvironmentOut(Model):
     applications: list[ApplicationExport]
 
 
-def _times(row: Row) -> dict[str, datetime]:
-    return {"created_at": ms_to_datetime(row["created_at"]), "updated_at": ms_to_datetime(row["updated_at"])}
+def _times(row: Application | Endpoint | EventType) -> dict[str, datetime]:
+    return {"created_at": ms_to_datetime(row.created_at), "updated_at": ms_to_datetime(row.updated_at)}
 
 
-def _endpoint_out(row: dict[str, Any]) -> EndpointExport:
-    old = [OldSecret(key=s["key"], expires_at=ms_to_datetime(s["expires_at"])) for s in row["old_secrets"]]
-    fields = ("id", "uid", "url", "description", "event_types", "channels", "disabled", "metadata", "throttle_rate")
+def _endpoint_out(row: Endpoint) -> EndpointExport:
+    old = [OldSecret(key=s["key"], expires_at=ms_to_datetime(s["expires_at"])) for s in row.old_secrets]
     return EndpointExport(
-        **{f: row[f] for f in fields}, headers=row["headers"], secret=row["secret"], old_secrets=old, **_times(row)
+        id=row.id,
+        uid=row.uid,
+        url=row.url,
+        description=row.description,
+        event_types=row.event_types,
+        channels=row.channels,
+        disabled=row.disabled,
+        metadata=row.metadata,
+        throttle_rate=row.throttle_rate,
+        headers=row.headers,
+        secret=row.secret,
+        old_secrets=old,
+        **_times(row),
     )
 
 
@@ -182,22 +194,30 @@ async def export_environment(
     """Every event type, application and endpoint (with its secrets, in the clear)."""
     who.require_admin()
     snapshot = await environment.export(db, secret_box(settings))
-    by_app: dict[str, list[EndpointExport]] = {a["id"]: [] for a in snapshot.applications}
+    by_app: dict[str, list[EndpointExport]] = {a.id: [] for a in snapshot.applications}
     for row in snapshot.endpoints:
-        by_app[row["app_id"]].append(_endpoint_out(row))
+        by_app[row.app_id].append(_endpoint_out(row))
     types = [
         EventTypeExport(
-            **{f: r[f] for f in ("name", "description", "archived", "deprecated", "schemas")},
-            feature_flags=[r["feature_flag"]] if r["feature_flag"] else [],
+            name=r.name,
+            description=r.description,
+            archived=r.archived,
+            deprecated=r.deprecated,
+            schemas=r.schemas,
+            feature_flags=[r.feature_flag] if r.feature_flag else [],
             **_times(r),
         )
         for r in snapshot.event_types
     ]
     apps = [
         ApplicationExport(
-            **{f: a[f] for f in ("id", "uid", "name", "metadata", "throttle_rate")},
+            id=a.id,
+            uid=a.uid,
+            name=a.name,
+            metadata=a.metadata,
+            throttle_rate=a.throttle_rate,
             **_times(a),
-            endpoints=by_app[a["id"]],
+            endpoints=by_app[a.id],
         )
         for a in snapshot.applications
     ]

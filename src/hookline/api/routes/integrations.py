@@ -8,8 +8,9 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from hookline.api.deps import AppId, Auth, Conf, Db, IdempotencyKey, Iterator, Limit, Order, load_app
 from hookline.api.schemas import ListResponse, Model, ms_to_datetime
+from hookline.domain.model import Integration
 from hookline.services import integrations
-from hookline.services.context import Row, secret_box
+from hookline.services.context import secret_box
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/integration", tags=["Integration"])
 IntegId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
@@ -36,13 +37,13 @@ class IntegrationKeyOut(Model):
     key: str = Field(description="An API token scoped to the application; send it as `Authorization: Bearer`")
 
 
-def integration_out(row: Row) -> IntegrationOut:
+def integration_out(row: Integration) -> IntegrationOut:
     return IntegrationOut(
-        id=row["id"],
-        name=row["name"],
-        feature_flags=row["feature_flags"],
-        created_at=ms_to_datetime(row["created_at"]),
-        updated_at=ms_to_datetime(row["updated_at"]),
+        id=row.id,
+        name=row.name,
+        feature_flags=row.feature_flags,
+        created_at=ms_to_datetime(row.created_at),
+        updated_at=ms_to_datetime(row.updated_at),
     )
 
 
@@ -56,7 +57,7 @@ async def list_integrations(
     app_id: AppId, who: Auth, db: Db, limit: Limit = 50, iterator: Iterator = None, order: Order = "ascending"
 ) -> ListResponse[IntegrationOut]:
     app = await load_app(db, who, app_id)
-    page = await integrations.page(db, app["id"], limit=limit, iterator=iterator, descending=order == "descending")
+    page = await integrations.page(db, app.id, limit=limit, iterator=iterator, descending=order == "descending")
     return ListResponse(
         data=[integration_out(r) for r in page.rows],
         iterator=page.iterator,
@@ -72,14 +73,14 @@ async def create_integration(
     """Create an integration with a fresh key (an API token scoped to this application)."""
     who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
-    row = await integrations.create(db, secret_box(settings), app["id"], body.name)
+    row = await integrations.create(db, secret_box(settings), app.id, body.name)
     return integration_out(row)
 
 
 @router.get("/{integ_id}", response_model=IntegrationOut, operation_id="v1.integration.get")
 async def get_integration(app_id: AppId, integ_id: IntegId, who: Auth, db: Db) -> IntegrationOut:
     app = await load_app(db, who, app_id)
-    return integration_out(await integrations.get(db, app["id"], integ_id))
+    return integration_out(await integrations.get(db, app.id, integ_id))
 
 
 @router.put("/{integ_id}", response_model=IntegrationOut, operation_id="v1.integration.update")
@@ -88,7 +89,7 @@ async def update_integration(
 ) -> IntegrationOut:
     who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
-    return integration_out(await integrations.rename(db, app["id"], integ_id, body.name))
+    return integration_out(await integrations.rename(db, app.id, integ_id, body.name))
 
 
 @router.delete("/{integ_id}", status_code=204, response_class=Response, operation_id="v1.integration.delete")
@@ -96,7 +97,7 @@ async def delete_integration(app_id: AppId, integ_id: IntegId, request: Request,
     """Delete the integration; its key stops working."""
     who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
-    await integrations.remove(db, app["id"], integ_id)
+    await integrations.remove(db, app.id, integ_id)
     _forget_tokens(request)
 
 
@@ -104,7 +105,7 @@ async def delete_integration(app_id: AppId, integ_id: IntegId, request: Request,
 async def get_integration_key(app_id: AppId, integ_id: IntegId, who: Auth, db: Db, settings: Conf) -> IntegrationKeyOut:
     who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
-    return IntegrationKeyOut(key=await integrations.key(db, secret_box(settings), app["id"], integ_id))
+    return IntegrationKeyOut(key=await integrations.key(db, secret_box(settings), app.id, integ_id))
 
 
 @router.post("/{integ_id}/key/rotate", response_model=IntegrationKeyOut, operation_id="v1.integration.rotate-key")
@@ -120,6 +121,6 @@ async def rotate_integration_key(
     """A new key; the previous one is revoked at once."""
     who.require_admin()  # a key is a token that never expires: minting one is the operator's call
     app = await load_app(db, who, app_id)
-    key = await integrations.rotate_key(db, secret_box(settings), app["id"], integ_id)
+    key = await integrations.rotate_key(db, secret_box(settings), app.id, integ_id)
     _forget_tokens(request)
     return IntegrationKeyOut(key=key)

@@ -14,8 +14,8 @@ from hookline.api.deps import ID_PATTERN, AppId, Auth, ChannelQuery, Db, Idempot
 from hookline.api.errors import ApiError
 from hookline.api.schemas import Model, Name, ms_to_datetime
 from hookline.domain.ids import has_prefix, id_floor
+from hookline.domain.model import Message
 from hookline.services import poller
-from hookline.services.context import Row
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/poller/{sink_id}", tags=["Message"])
 SinkId = Annotated[str, Path(description="The endpoint's id or uid", min_length=1, max_length=256, pattern=ID_PATTERN)]
@@ -59,14 +59,14 @@ def _start(iterator: str | None) -> str | None:
 
 
 def _out(batch: poller.Batch) -> PollingOut:
-    def message(row: Row) -> PollingMessageOut:
+    def message(row: Message) -> PollingMessageOut:
         return PollingMessageOut(
-            id=row["id"],
-            event_type=row["event_type"],
-            event_id=row["event_id"],
+            id=row.id,
+            event_type=row.event_type,
+            event_id=row.event_id,
             payload=poller.payload(row),
-            channels=row["channels"],
-            timestamp=ms_to_datetime(row["created_at"]),
+            channels=row.channels,
+            timestamp=ms_to_datetime(row.created_at),
         )
 
     return PollingOut(data=[message(r) for r in batch.messages], iterator=batch.iterator, done=batch.done)
@@ -92,7 +92,7 @@ async def poll(
             raise _invalid("after", "give either iterator or after, not both")
         start = id_floor("msg", to_ms(after) or 0)
     filters = poller.Filters(event_type=event_type, channel=channel)
-    return _out(await poller.poll(db, app["id"], sink_id, start or poller.START, limit, filters))
+    return _out(await poller.poll(db, app.id, sink_id, start or poller.START, limit, filters))
 
 
 @router.get("/consumer/{consumer_id}", response_model=PollingOut, operation_id="v1.message.poller.consumer-poll")
@@ -107,7 +107,7 @@ async def consumer_poll(
 ) -> PollingOut:
     """The consumer's next messages; its cursor moves past them (``iterator`` overrides where it starts)."""
     app = await load_app(db, who, app_id)
-    return _out(await poller.consume(db, app["id"], sink_id, consumer_id, _start(iterator), limit))
+    return _out(await poller.consume(db, app.id, sink_id, consumer_id, _start(iterator), limit))
 
 
 @router.post("/consumer/{consumer_id}/seek", response_model=SeekOut, operation_id="v1.message.poller.consumer-seek")
@@ -122,4 +122,4 @@ async def consumer_seek(
 ) -> SeekOut:
     """Move the consumer's cursor: its next poll starts with the messages created at ``after``."""
     app = await load_app(db, who, app_id)
-    return SeekOut(iterator=await poller.seek(db, app["id"], sink_id, consumer_id, to_ms(body.after) or 0))
+    return SeekOut(iterator=await poller.seek(db, app.id, sink_id, consumer_id, to_ms(body.after) or 0))

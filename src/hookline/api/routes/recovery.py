@@ -15,8 +15,8 @@ from pydantic import Field
 
 from hookline.api.deps import AppId, Auth, Db, EndpointId, IdempotencyKey, load_app, to_ms
 from hookline.api.schemas import Channel, MessageStatus, Model, Name, ms_to_datetime
+from hookline.domain.model import BackgroundTask
 from hookline.services import recovery as jobs
-from hookline.store.tables import Row
 
 router = APIRouter(tags=["Endpoint"])
 TaskType = Literal["endpoint.recover", "endpoint.replay", "endpoint.bulk-replay", "application.bulk-replay"]
@@ -36,20 +36,20 @@ class BackgroundTaskOut(Model):
     data: dict[str, Any] = Field(description="Progress: `done` of `total` messages; `error` when failed")
 
 
-def task_out(row: Row) -> BackgroundTaskOut:
-    data: dict[str, Any] = {"done": row["done"], "total": row["total"]}
-    if row["error"]:
-        data["error"] = row["error"]
+def task_out(row: BackgroundTask) -> BackgroundTaskOut:
+    data: dict[str, Any] = {"done": row.done, "total": row.total}
+    if row.error:
+        data["error"] = row.error
     return BackgroundTaskOut(
-        id=row["id"],
-        status=row["status"],
-        task=row["task"],
-        updated_at=ms_to_datetime(row["updated_at"]),
+        id=row.id,
+        status=row.status,
+        task=row.task,
+        updated_at=ms_to_datetime(row.updated_at),
         data=data,
     )
 
 
-def _started(request: Request, task: Row) -> BackgroundTaskOut:
+def _started(request: Request, task: BackgroundTask) -> BackgroundTaskOut:
     # The job row is committed: wake this process's job runner (others hear a NOTIFY).
     runner = request.app.state.jobs
     if runner is not None:
@@ -91,7 +91,7 @@ async def bulk_replay_endpoint(
     """Send the endpoint again every message of the window matching the filters
     (event types, channel, delivery status)."""
     app = await load_app(db, who, app_id)
-    return _started(request, await jobs.start_bulk_replay(db, app["id"], endpoint_id, _replay_filter(body)))
+    return _started(request, await jobs.start_bulk_replay(db, app.id, endpoint_id, _replay_filter(body)))
 
 
 @router.post(
@@ -106,7 +106,7 @@ async def bulk_replay_application(
 ) -> BackgroundTaskOut:
     """The same for every endpoint of the application."""
     app = await load_app(db, who, app_id)
-    return _started(request, await jobs.start_bulk_replay(db, app["id"], None, _replay_filter(body)))
+    return _started(request, await jobs.start_bulk_replay(db, app.id, None, _replay_filter(body)))
 
 
 @router.post(
@@ -126,7 +126,7 @@ async def recover_failed(
 ) -> BackgroundTaskOut:
     """Send again, to the endpoint's current URL, every message whose delivery failed in the window."""
     app = await load_app(db, who, app_id)
-    task = await jobs.start_recover(db, app["id"], endpoint_id, to_ms(body.since) or 0, to_ms(body.until))
+    task = await jobs.start_recover(db, app.id, endpoint_id, to_ms(body.since) or 0, to_ms(body.until))
     return _started(request, task)
 
 
@@ -147,5 +147,5 @@ async def replay_missing(
 ) -> BackgroundTaskOut:
     """Send the endpoint the messages of the window it matches now but never got."""
     app = await load_app(db, who, app_id)
-    task = await jobs.start_replay_missing(db, app["id"], endpoint_id, to_ms(body.since) or 0, to_ms(body.until))
+    task = await jobs.start_replay_missing(db, app.id, endpoint_id, to_ms(body.since) or 0, to_ms(body.until))
     return _started(request, task)

@@ -14,9 +14,9 @@ from pydantic import ConfigDict, Field
 from hookline.api.deps import Auth, Db, IdempotencyKey, to_ms
 from hookline.api.routes.background_tasks import TaskStatus
 from hookline.api.schemas import Model, Name, ms_to_datetime
+from hookline.domain.model import BackgroundTask
 from hookline.errors import NotFound
 from hookline.services import statistics
-from hookline.services.context import Row
 
 router = APIRouter(prefix="/api/v1/stats/usage", tags=["Statistics"])
 
@@ -39,12 +39,12 @@ class AppUsageStatsOut(StatsTaskOut):
     unresolved_app_ids: list[str] = Field(description="Requested ids or uids that name no application")
 
 
-def _task(row: Row) -> dict[str, object]:
+def _task(row: BackgroundTask) -> dict[str, object]:
     return {
-        "id": row["id"],
-        "status": row["status"],
-        "task": row["task"],
-        "updated_at": ms_to_datetime(row["updated_at"]),
+        "id": row.id,
+        "status": row.status,
+        "task": row.task,
+        "updated_at": ms_to_datetime(row.updated_at),
     }
 
 
