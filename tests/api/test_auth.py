@@ -36,7 +36,7 @@ def _refused(resp: httpx.Response, status: int, code: str) -> None:
 
 
 def test_missing_or_wrong_token_is_401(hookline) -> None:
-    with httpx.Client(base_url=hookline.url) as anonymous:
+    with httpx.Client(base_url=hookline.url, timeout=30) as anonymous:
         for headers in (
             {},
             {"Authorization": "Bearer wrong"},
@@ -137,11 +137,11 @@ def test_svix_sdk_authentication_calls(hookline) -> None:
     assert invalid.value.status_code == 422 and "expiry" in str(invalid.value.to_dict())
 
     svix.authentication.expire_all("acme", ApplicationTokenExpireIn(session_ids=["browser-1"]))
-    with httpx.Client(base_url=hookline.url) as c:
+    with httpx.Client(base_url=hookline.url, timeout=30) as c:
         assert c.get("/api/v1/app/acme", headers={"Authorization": f"Bearer {viewer}"}).status_code == 401
         assert c.get("/api/v1/app/acme", headers={"Authorization": f"Bearer {other}"}).status_code == 200
     Svix(other, SvixOptions(server_url=hookline.url)).authentication.logout()
-    with httpx.Client(base_url=hookline.url) as c:
+    with httpx.Client(base_url=hookline.url, timeout=30) as c:
         assert c.get("/api/v1/app/acme", headers={"Authorization": f"Bearer {other}"}).status_code == 401
 
 

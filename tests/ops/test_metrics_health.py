@@ -30,7 +30,7 @@ def test_metrics_count_what_happens(hookline_factory, receiver: Receiver) -> Non
         # Counters are per process and tests share one: compare against the start.
         wait_until(lambda: grew("hookline_endpoints_disabled_total") == 1, 10, "the 410 to disable the endpoint")
         text = c.get("/metrics").text
-        with httpx.Client(base_url=hl.url) as anonymous:
+        with httpx.Client(base_url=hl.url, timeout=30) as anonymous:
             assert anonymous.get("/metrics").status_code == 401
         assert grew("hookline_messages_accepted_total") == 2
         assert grew('hookline_deliveries_total{outcome="success"}') == 1

@@ -43,7 +43,7 @@ def test_bad_endpoint_urls_are_refused_on_create_update_and_patch(hookline, rece
 
 
 def test_the_url_schema_documents_the_limit(hookline) -> None:
-    with httpx.Client(base_url=hookline.url) as anonymous:
+    with httpx.Client(base_url=hookline.url, timeout=30) as anonymous:
         spec = anonymous.get("/api/v1/openapi.json").json()
     url = spec["components"]["schemas"]["EndpointIn"]["properties"]["url"]
     assert url["maxLength"] == 2048 and "\\\\" in url["pattern"]
