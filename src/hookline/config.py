@@ -64,6 +64,18 @@ class Settings:
     max_connections: int = 1000
     head_timeout: float = 30.0
     database_lock_timeout: float = 10.0
+    # Where senders reach this server from outside (ingest and capture URLs are built on it);
+    # by default the listen address.
+    public_url: str | None = None
+    # Raw requests taken by ingest (/in/) and capture (/i/) URLs may be this large.
+    capture_max_bytes: int = 10 * 1024 * 1024
+
+    def public_base(self) -> str:
+        """The public base URL, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -93,6 +105,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_connections": int,
     "head_timeout": float,
     "database_lock_timeout": float,
+    "capture_max_bytes": int,
 }
 
 
@@ -112,7 +125,16 @@ def _check(settings: Settings) -> Settings:
     for name in ("head_timeout", "database_lock_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0 seconds")
-    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "job_batch_size", "max_connections"):
+    if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):
+        raise ConfigError("HOOKLINE_PUBLIC_URL must start with http:// or https://")
+    for name in (
+        "max_in_flight",
+        "endpoint_concurrency",
+        "max_payload_bytes",
+        "job_batch_size",
+        "max_connections",
+        "capture_max_bytes",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")
     return settings

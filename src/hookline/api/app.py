@@ -93,9 +93,17 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_payload_bytes + _ENVELOPE_BYTES, timeout=settings.body_timeout
+        BodyLimitMiddleware,
+        max_bytes=settings.max_payload_bytes + _ENVELOPE_BYTES,
+        timeout=settings.body_timeout,
+        raw_prefixes=RAW_PREFIXES,
+        raw_max_bytes=settings.capture_max_bytes,
     )
     return app
+
+
+# Where senders post whatever they post: ingest (inbound gateway) and capture (inspector) URLs.
+RAW_PREFIXES = ("/in/", "/i/")
 
 
 def app_from_env() -> FastAPI:

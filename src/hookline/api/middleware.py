@@ -34,21 +34,34 @@ async def _send_json(
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies above ``max_bytes`` with 413, before reading them whole."""
+    """Refuse request bodies above ``max_bytes`` with 413, before reading them whole.
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 30.0) -> None:
+    Paths under a prefix of ``raw_prefixes`` (the ingest and capture URLs, which take
+    whatever a sender posts) are held to ``raw_max_bytes`` instead."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout: float = 30.0,
+        raw_prefixes: tuple[str, ...] = (),
+        raw_max_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.raw_prefixes = raw_prefixes
+        self.raw_max_bytes = raw_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.raw_max_bytes if scope["path"].startswith(self.raw_prefixes) else self.max_bytes
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
                 await _send_json(
-                    send, 413, {"code": "payload_too_large", "detail": f"request body over {self.max_bytes} bytes"}
+                    send, 413, {"code": "payload_too_large", "detail": f"request body over {max_bytes} bytes"}
                 )
                 return
         seen = 0
@@ -77,8 +90,8 @@ class BodyLimitMiddleware:
                 return await refuse(408, "request_timeout", f"request body not received within {self.timeout:g} s")
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    return await refuse(413, "payload_too_large", f"request body over {self.max_bytes} bytes")
+                if seen > max_bytes:
+                    return await refuse(413, "payload_too_large", f"request body over {max_bytes} bytes")
             return message
 
         async def guarded_send(message: Message) -> None:
