@@ -1,10 +1,11 @@
 """Reads an incoming request, exactly as sent, into a ``CapturedRequest`` (ingest and
 capture URLs). The body's size and time limits are the middleware's (``RAW_PREFIXES``)."""
 
+import time
+
 from fastapi import Request
 
 from hookline.domain.captured import CapturedRequest, headers_from_raw
-import time
 
 
 async def read_captured(request: Request, path: str) -> CapturedRequest:
