@@ -69,13 +69,19 @@ class Settings:
     public_url: str | None = None
     # Raw requests taken by ingest (/in/) and capture (/i/) URLs may be this large.
     capture_max_bytes: int = 10 * 1024 * 1024
+    # Serve HTTPS directly (small installs without a reverse proxy): PEM files.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    # Every delivery goes through this HTTP(S) proxy: one fixed egress address to allow-list.
+    delivery_proxy: str | None = None
 
     def public_base(self) -> str:
         """The public base URL, without a trailing slash."""
         if self.public_url:
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -125,6 +131,14 @@ def _check(settings: Settings) -> Settings:
     for name in ("head_timeout", "database_lock_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0 seconds")
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise ConfigError("HOOKLINE_TLS_CERT and HOOKLINE_TLS_KEY go together: set both or neither")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(settings, name)
+        if path is not None and not os.path.isfile(path):
+            raise ConfigError(f"HOOKLINE_{name.upper()}: no such file: {path}")
+    if settings.delivery_proxy is not None and not settings.delivery_proxy.startswith(("http://", "https://")):
+        raise ConfigError("HOOKLINE_DELIVERY_PROXY must be an http:// or https:// URL")
     if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):
         raise ConfigError("HOOKLINE_PUBLIC_URL must start with http:// or https://")
     for name in (

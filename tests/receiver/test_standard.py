@@ -88,6 +88,15 @@ def test_only_other_versions_present() -> None:
         (BODY, PUBLIC_KEY, "v1a,@@@"),
         (BODY, SECRET, "v1,ünïcödé"),
     ],
+    ids=[
+        "tampered-body",
+        "wrong-secret",
+        "wrong-signature",
+        "not-base64",
+        "wrong-ed25519",
+        "ed25519-not-base64",
+        "non-ascii",
+    ],
 )
 def test_rejects_bad_signatures(body: bytes, secret: str, signature: str) -> None:
     with rejects("no signature matches"):

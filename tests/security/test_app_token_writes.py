@@ -33,6 +33,8 @@ TENANT = {
     "v1.authentication.expire-all",  # ends its own application's portal sessions
     "v1.authentication.logout",  # ends the calling token
     "v1.message.poller.consumer-seek",
+    "hookline.endpoint.put-client-certificate",
+    "hookline.endpoint.delete-client-certificate",
 }
 OPERATOR = {
     "v1.application.create",

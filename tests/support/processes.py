@@ -14,6 +14,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -65,12 +66,23 @@ class HooklineProcess:
         self.env = dict(env)
         self.log_path = log_path
         self.port = int(self.env["HOOKLINE_PORT"])
-        self.url = f"http://127.0.0.1:{self.port}"
+        # Over TLS (HOOKLINE_TLS_CERT), clients trust that certificate and nothing else.
+        self.verify: ssl.SSLContext | bool = True
+        if "HOOKLINE_TLS_CERT" in self.env:
+            self.trust(self.env["HOOKLINE_TLS_CERT"])
+        scheme = "https" if "HOOKLINE_TLS_CERT" in self.env else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
     def client(self, timeout: float = 10) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=timeout)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=timeout, verify=self.verify
+        )
+
+    def trust(self, ca_file: str) -> None:
+        self.ca_file = ca_file
+        self.verify = ssl.create_default_context(cafile=ca_file)
 
     @property
     def alive(self) -> bool:
@@ -85,7 +97,7 @@ class HooklineProcess:
             log.flush()
             self.proc = subprocess.Popen(HOOKLINE_SERVE, env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=1) as client:
+        with httpx.Client(timeout=1, verify=self.verify) as client:
             while True:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"hookline exited with {self.proc.returncode} at start:\n{self.log_tail()}")

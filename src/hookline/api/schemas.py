@@ -262,6 +262,18 @@ class EndpointPublicKeyOut(Model):
     key: str = Field(description="The `whpk_` public key receivers verify `v1a` signatures with")
 
 
+class ClientCertificateIn(Model):
+    cert: str = Field(description="PEM certificate (chain, leaf first) presented to receivers that ask for one")
+    key: str = Field(description="Its PEM private key, unencrypted; stored encrypted when HOOKLINE_MAIN_SECRET is set")
+
+
+class ClientCertificateOut(Model):
+    subject: str
+    issuer: str
+    not_after: datetime
+    fingerprint: str = Field(description="SHA-256 of the certificate (DER), hex")
+
+
 class EndpointHeadersIn(Model):
     headers: Headers
 

@@ -110,14 +110,25 @@ database_option = click.option(
     envvar="HOOKLINE_WORKERS",
     help="Processes to run on this machine",
 )
-def serve(host: str | None, port: int | None, database_url: str | None, role: str, workers: int) -> None:
+@click.option("--tls-cert", envvar="HOOKLINE_TLS_CERT", help="Serve HTTPS with this PEM certificate (chain)")
+@click.option("--tls-key", envvar="HOOKLINE_TLS_KEY", help="The PEM private key of --tls-cert")
+def serve(
+    host: str | None,
+    port: int | None,
+    database_url: str | None,
+    role: str,
+    workers: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+) -> None:
     """Run the API and the delivery engine."""
     from hookline.logs import configure_logging
     from hookline.runtime import prepare_database
 
-    settings = _settings(host=host, port=port, database_url=database_url)
+    settings = _settings(host=host, port=port, database_url=database_url, tls_cert=tls_cert, tls_key=tls_key)
     configure_logging(settings)
     describe_database(settings)  # an unusable URL ends here, in one line
+    _check_tls(settings)
     hold_serve_lock(settings)
     _raise_file_limit(settings)
     # Before anything says "listening", and once, before worker processes race for it.
@@ -130,6 +141,18 @@ def serve(host: str | None, port: int | None, database_url: str | None, role: st
         _run_processes(workers, _worker_main, settings)
         return
     _serve_http(settings, role, workers)
+
+
+def _check_tls(settings: Settings) -> None:
+    """Load the certificate and key once here, so that a wrong file is one line, not a traceback."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (ssl.SSLError, OSError) as exc:
+        fail(f"HOOKLINE_TLS_CERT / HOOKLINE_TLS_KEY: cannot use {settings.tls_cert} with {settings.tls_key}: {exc}", 2)
 
 
 _serve_lock: int | None = None  # the lock file's descriptor, held until the process exits
@@ -266,7 +289,10 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
     from hookline.api.protocol import EnvironmentHttpProtocol, protocol_for
 
     _check_port(settings)
-    click.echo(f"hookline {role} listening on http://{settings.host}:{settings.port} ({_db_label(settings)})", err=True)
+    scheme = "https" if settings.tls_cert else "http"
+    click.echo(
+        f"hookline {role} listening on {scheme}://{settings.host}:{settings.port} ({_db_label(settings)})", err=True
+    )
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -277,6 +303,8 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
         "http": protocol_for(settings) if workers == 1 else EnvironmentHttpProtocol,
         "timeout_graceful_shutdown": int(settings.request_timeout) + 5,
         "proxy_headers": settings.proxy_headers,
+        "ssl_certfile": settings.tls_cert,
+        "ssl_keyfile": settings.tls_key,
     }
     if workers == 1:
         _exit_cleanly_after_shutdown()
@@ -321,6 +349,8 @@ def _environment(settings: Settings, role: str) -> dict[str, str]:
         "HOOKLINE_PORT": str(settings.port),
         "HOOKLINE_DATABASE_URL": settings.database_url,
         "HOOKLINE_ROLE": role,
+        **({"HOOKLINE_TLS_CERT": settings.tls_cert} if settings.tls_cert else {}),
+        **({"HOOKLINE_TLS_KEY": settings.tls_key} if settings.tls_key else {}),
     }
 
 

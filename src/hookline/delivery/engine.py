@@ -16,7 +16,7 @@ import structlog
 from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import sender
-from hookline.delivery.transport import AiohttpTransport, Request, Transport, TransportResult
+from hookline.delivery.transport import AiohttpTransport, ClientCert, Request, Transport, TransportResult
 from hookline.domain.retry import Plan, plan_after_attempt
 from hookline.store import queue
 from hookline.store.database import Database, now_ms
@@ -54,7 +54,7 @@ class DeliveryEngine:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         # Built in start(): the aiohttp transport needs a running event loop.
-        self._make_transport = transport or (lambda: AiohttpTransport(settings.allowed_cidrs))
+        self._make_transport = transport or (lambda: AiohttpTransport(settings.allowed_cidrs, settings.delivery_proxy))
         self._transport: Transport | None = None
         self.last_claim_at: float | None = None
         self._rng = random.Random()
@@ -165,6 +165,9 @@ class DeliveryEngine:
         assert self._transport is not None
         try:
             secrets = [self._box.open(s) for s in item.secrets]
+            client_cert = None
+            if item.client_cert is not None:
+                client_cert = ClientCert(item.client_cert[0], self._box.open(item.client_cert[1]))
         except SecretUnavailableError as exc:
             self._outcomes.put_nowait(queue.Outcome(item, now, item.url, 0, "", 0, str(exc), False, None))
             return
@@ -183,6 +186,7 @@ class DeliveryEngine:
                 headers,
                 timeout=self.settings.request_timeout,
                 body_limit=self.settings.response_body_limit,
+                client_cert=client_cert,
             )
         )
         done = self.clock()

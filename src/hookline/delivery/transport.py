@@ -6,14 +6,27 @@ for unit tests of the engine's policy.
 """
 
 import asyncio
+import os
+import socket
+import ssl
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
+import yarl
 
-from hookline.delivery.ssrf import Network, describe_error, make_connector
+from hookline.delivery.ssrf import Network, check_host, describe_error, make_connector
+
+
+@dataclass(frozen=True)
+class ClientCert:
+    """A certificate (chain) and its private key, PEM, presented to receivers that ask."""
+
+    cert: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,23 @@ class Request:
     headers: Mapping[str, str]
     timeout: float  # seconds for the whole exchange
     body_limit: int  # bytes of the response kept
+    client_cert: ClientCert | None = None
+
+
+def client_context(cert: ClientCert) -> ssl.SSLContext:
+    """A TLS context that verifies servers as usual and presents ``cert``.
+
+    The ssl module loads certificates only from files: they are written to a private
+    temporary folder for the call and removed at once.
+    """
+    context = ssl.create_default_context()
+    with tempfile.TemporaryDirectory(prefix="hookline-mtls-") as folder:
+        cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        for path, text in ((cert_path, cert.cert), (key_path, cert.key)):
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(text)
+        context.load_cert_chain(cert_path, key_path)
+    return context
 
 
 @dataclass(frozen=True)
@@ -57,13 +87,51 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
 
 
 class AiohttpTransport:
-    """POST with aiohttp through the SSRF-guarded connector; never follows redirects."""
+    """POST with aiohttp through the SSRF-guarded connector; never follows redirects.
 
-    def __init__(self, allowed_cidrs: Sequence[Network] = ()) -> None:
-        connector = make_connector(allowed_cidrs, limit=0, limit_per_host=0)
+    With a ``proxy`` every connection goes to the proxy, so the guard cannot judge the
+    target at the socket. The target is then resolved and judged here, and the request
+    is pinned to the judged address (the URL names the IP; ``Host`` and TLS keep the
+    name), so the proxy cannot be steered elsewhere by a second DNS answer.
+    """
+
+    def __init__(self, allowed_cidrs: Sequence[Network] = (), proxy: str | None = None) -> None:
+        self._allowed = tuple(allowed_cidrs)
+        self._proxy = proxy
+        # The proxy is the operator's own, often on a private network: only it is connected to.
+        connector = (
+            aiohttp.TCPConnector(limit=0, limit_per_host=0)
+            if proxy
+            else make_connector(allowed_cidrs, limit=0, limit_per_host=0)
+        )
         self._session = aiohttp.ClientSession(
             connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
         )
+        # TLS contexts by client certificate: building one reads files and parses keys.
+        self._contexts: dict[ClientCert, ssl.SSLContext] = {}
+
+    def _context(self, cert: ClientCert) -> ssl.SSLContext:
+        context = self._contexts.get(cert)
+        if context is None:
+            if len(self._contexts) >= 1000:
+                self._contexts.clear()
+            context = self._contexts[cert] = client_context(cert)
+        return context
+
+    async def _via_proxy(self, url: str, headers: dict[str, str]) -> dict[str, Any]:
+        """The request options that pin ``url``'s judged address through the proxy."""
+        target = yarl.URL(url)
+        host = target.raw_host or ""
+        infos = await asyncio.get_running_loop().getaddrinfo(host, target.port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            check_host(address, self._allowed)
+        pinned = target.with_host(addresses[0])
+        headers.setdefault("Host", target.raw_authority)
+        options: dict[str, Any] = {"proxy": self._proxy, "headers": headers}
+        if target.scheme == "https":
+            options["server_hostname"] = host  # certificate checked against the name, not the IP
+        return {"url": str(pinned), **options}
 
     async def send(self, request: Request) -> TransportResult:
         started = time.monotonic()
@@ -73,9 +141,12 @@ class AiohttpTransport:
 
         try:
             async with asyncio.timeout(request.timeout):
-                async with self._session.post(
-                    request.url, data=request.body, headers=dict(request.headers), allow_redirects=False
-                ) as resp:
+                options: dict[str, Any] = {"url": request.url, "headers": dict(request.headers)}
+                if self._proxy:
+                    options = await self._via_proxy(request.url, dict(request.headers))
+                if request.client_cert is not None:
+                    options["ssl"] = self._context(request.client_cert)
+                async with self._session.post(data=request.body, allow_redirects=False, **options) as resp:
                     raw = await _read_capped(resp, request.body_limit)
                     # Do not drain what is left: a huge body must cost nothing more.
                     resp.close()
@@ -89,6 +160,7 @@ class AiohttpTransport:
         except TimeoutError:
             return TransportResult(0, "", elapsed(), f"timed out after {request.timeout:g} s")
         except (aiohttp.ClientError, OSError, ValueError) as exc:
+            # (socket.gaierror is an OSError: a name that does not resolve, with or without a proxy.)
             refusal = describe_error(exc)
             if refusal is not None:
                 return TransportResult(0, "", elapsed(), refusal, blocked=True)

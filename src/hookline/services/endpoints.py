@@ -15,7 +15,7 @@ from hookline.domain.signing import generate_secret, generate_signing_key, is_as
 from hookline.errors import Conflict, Invalid
 from hookline.services import applications
 from hookline.services.context import Context
-from hookline.store import endpoints, event_types, operational
+from hookline.store import client_certs, endpoints, event_types, operational
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
@@ -135,6 +135,7 @@ async def delete(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str |
     endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
     async with ctx.db.write() as conn:
         await endpoints.remove(conn, endpoint)
+        await client_certs.remove(conn, endpoint.id)
         await operational.endpoint_event(conn, "endpoint.deleted", endpoint)
 
 

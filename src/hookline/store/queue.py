@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, bindparam, func, insert, select, text, upd
 from hookline.domain.claim import FAIR, Candidate, ClaimPolicy, Exclusions, Load, Throttle
 from hookline.domain.ids import new_id
 from hookline.domain.model import DeliveryStatus, Trigger
-from hookline.store import operational, records
+from hookline.store import client_certs, operational, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work
 from hookline.store.messages import new_delivery
@@ -36,6 +36,7 @@ class Claimed:
     secrets: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     disabled: bool = False
+    client_cert: tuple[str, str] | None = None  # (certificate PEM, sealed key) for mutual TLS
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
             )
         ).mappings()
     }
+    certs = await client_certs.pairs(conn, ep_ids)
     out = []
     for row in claimed:
         endpoint = endpoints.get(row.endpoint_id)
@@ -190,6 +192,7 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
                 secrets=secrets,
                 headers=dict(endpoint["headers"]) if endpoint else {},
                 disabled=bool(endpoint["disabled"]) if endpoint else True,
+                client_cert=certs.get(row.endpoint_id),
             )
         )
     return out

@@ -229,3 +229,19 @@ background_task_result = Table(
     Column("task_id", String(40), primary_key=True),
     Column("data", JSON, nullable=False),
 )
+
+# A client certificate an endpoint presents to receivers that demand mutual TLS. The
+# private key is sealed like endpoint secrets (encrypted when HOOKLINE_MAIN_SECRET is set).
+endpoint_client_cert = Table(
+    "endpoint_client_cert",
+    metadata,
+    Column("endpoint_id", String(40), primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("cert", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("not_after", BigInteger, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
