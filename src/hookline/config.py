@@ -74,6 +74,10 @@ class Settings:
     tls_key: str | None = None
     # Every delivery goes through this HTTP(S) proxy: one fixed egress address to allow-list.
     delivery_proxy: str | None = None
+    # Connections from these networks are proxies whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[Network, ...] = ()
+    # Management API requests per second per token (burst of the same size); None: no limit.
+    api_rate_limit: int | None = None
 
     def public_base(self) -> str:
         """The public base URL, without a trailing slash."""
@@ -112,6 +116,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "head_timeout": float,
     "database_lock_timeout": float,
     "capture_max_bytes": int,
+    "trusted_proxies": _networks,
+    "api_rate_limit": int,
 }
 
 
@@ -137,6 +143,8 @@ def _check(settings: Settings) -> Settings:
         path = getattr(settings, name)
         if path is not None and not os.path.isfile(path):
             raise ConfigError(f"HOOKLINE_{name.upper()}: no such file: {path}")
+    if settings.api_rate_limit is not None and settings.api_rate_limit < 1:
+        raise ConfigError("HOOKLINE_API_RATE_LIMIT must be at least 1 (requests per second per token)")
     if settings.delivery_proxy is not None and not settings.delivery_proxy.startswith(("http://", "https://")):
         raise ConfigError("HOOKLINE_DELIVERY_PROXY must be an http:// or https:// URL")
     if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):

@@ -13,6 +13,7 @@ from hookline._version import __version__
 from hookline.api import errors
 from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
+from hookline.api.edge import ClientAddressMiddleware, TokenRateLimitMiddleware
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, JsonBodyMiddleware
 from hookline.api.openapi import ERROR_RESPONSES, include_models
 from hookline.api.routes import (
@@ -93,6 +94,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     install_docs(app)
     app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
     app.add_middleware(JsonBodyMiddleware)
+    if settings.api_rate_limit is not None:
+        app.add_middleware(TokenRateLimitMiddleware, rate=settings.api_rate_limit, prefixes=API_PREFIXES)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_payload_bytes + _ENVELOPE_BYTES,
@@ -100,11 +103,16 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         raw_prefixes=RAW_PREFIXES,
         raw_max_bytes=settings.capture_max_bytes,
     )
+    # Outermost: everything inside sees the client behind the trusted proxies.
+    if settings.trusted_proxies:
+        app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies)
     return app
 
 
 # Where senders post whatever they post: ingest (inbound gateway) and capture (inspector) URLs.
 RAW_PREFIXES = ("/in/", "/i/")
+# The management APIs (what a token calls).
+API_PREFIXES = ("/api/", "/ingest/api/")
 
 
 def app_from_env() -> FastAPI:

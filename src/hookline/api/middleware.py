@@ -18,7 +18,7 @@ log = structlog.get_logger("hookline.api")
 _REFUSED = "hookline.body_refused"
 
 
-async def _send_json(
+async def send_json(
     send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     payload = orjson.dumps(body)
@@ -60,7 +60,7 @@ class BodyLimitMiddleware:
         max_bytes = self.raw_max_bytes if scope["path"].startswith(self.raw_prefixes) else self.max_bytes
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
-                await _send_json(
+                await send_json(
                     send, 413, {"code": "payload_too_large", "detail": f"request body over {max_bytes} bytes"}
                 )
                 return
@@ -76,7 +76,7 @@ class BodyLimitMiddleware:
             if not started and not refused:
                 refused = True
                 scope[_REFUSED] = True
-                await _send_json(send, status, {"code": code, "detail": detail})
+                await send_json(send, status, {"code": code, "detail": detail})
             return {"type": "http.disconnect"}
 
         async def limited_receive() -> Message:
@@ -145,7 +145,7 @@ class JsonBodyMiddleware:
         if content_type is None or not _is_json(content_type):
             given = "none" if content_type is None else repr(content_type.decode("latin-1"))
             detail = f"content-type must be application/json (got {given})"
-            await _send_json(send, 415, {"code": "unsupported_media_type", "detail": detail})
+            await send_json(send, 415, {"code": "unsupported_media_type", "detail": detail})
             return
         chunks: list[bytes] = []
         while True:
@@ -161,7 +161,7 @@ class JsonBodyMiddleware:
         try:
             strict_json.check(body)
         except strict_json.JsonProblem as problem:
-            await _send_json(send, 422, {"code": "validation", "detail": [problem.item()]})
+            await send_json(send, 422, {"code": "validation", "detail": [problem.item()]})
             return
         replayed = False
 
@@ -213,7 +213,7 @@ class IdempotencyMiddleware:
                 raise
             why = exc if isinstance(exc, DatabaseUnavailableError) else DatabaseUnavailableError()
             retry_after = str(why.retry_after).encode()
-            await _send_json(send, 503, {"code": why.code, "detail": why.detail}, [(b"retry-after", retry_after)])
+            await send_json(send, 503, {"code": why.code, "detail": why.detail}, [(b"retry-after", retry_after)])
             return
         if earlier is not None:
             if earlier.state == "done" and earlier.status_code is not None:
@@ -226,7 +226,7 @@ class IdempotencyMiddleware:
                 )
                 await send({"type": "http.response.body", "body": earlier.body or b""})
             else:
-                await _send_json(
+                await send_json(
                     send,
                     409,
                     {

@@ -129,3 +129,31 @@ def blocked_reason(ip: IPAddress, allowed: Sequence[Network] = ()) -> str | None
         label = _ipv4_label(ip)
         return None if label is None else f"{ip} is {label}"
     return _ipv6_reason(ip, allowed)
+
+
+def in_networks(address: str, networks: Sequence[Network]) -> bool:
+    """Whether the textual ``address`` lies in one of ``networks`` (False for a non-address)."""
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in networks)
+
+
+def client_address(peer: str | None, forwarded_for: Sequence[str], trusted: Sequence[Network]) -> str | None:
+    """The address a request came from, seen through the operator's trusted proxies.
+
+    ``X-Forwarded-For`` is believed only when the connection itself comes from a trusted
+    proxy, and then only as far as the chain of trusted proxies goes: reading from the
+    right, the first address that is not a trusted proxy is the client. Anything further
+    left was written by the client and proves nothing.
+    """
+    if peer is None or not in_networks(peer, trusted):
+        return peer
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not in_networks(hop, trusted):
+            return hop
+    return hops[0] if hops else peer

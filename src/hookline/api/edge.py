@@ -1,0 +1,62 @@
+"""ASGI middleware at the front door: who the client is, and how often a token may call."""
+
+import hashlib
+import math
+import time
+from collections.abc import Sequence
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hookline.api.middleware import send_json
+from hookline.domain.addresses import Network, client_address
+from hookline.domain.throttle import admit, blocked_until
+
+
+class ClientAddressMiddleware:
+    """Sets the ASGI ``client`` to the address behind the operator's trusted proxies
+    (``HOOKLINE_TRUSTED_PROXIES``), so every route, allow-list and log sees the same one."""
+
+    def __init__(self, app: ASGIApp, trusted: Sequence[Network]) -> None:
+        self.app = app
+        self.trusted = tuple(trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.trusted and scope.get("client"):
+            peer = scope["client"][0]
+            forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
+            address = client_address(peer, forwarded, self.trusted)
+            if address != peer:
+                scope["client"] = (address, 0)  # the client's port is not known through a proxy
+        await self.app(scope, receive, send)
+
+
+class TokenRateLimitMiddleware:
+    """At most ``rate`` management API requests per second per token (a burst of the same
+    size), in this process; past it, 429 with ``Retry-After``. Off unless HOOKLINE_API_RATE_LIMIT."""
+
+    _MAX_KEYS = 100_000
+
+    def __init__(self, app: ASGIApp, rate: int, prefixes: tuple[str, ...]) -> None:
+        self.app = app
+        self.rate = rate
+        self.prefixes = prefixes
+        self._tats: dict[bytes, int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+            token = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+            if token is not None:
+                key = hashlib.sha256(token).digest()  # the token itself is not kept
+                now = int(time.time() * 1000)
+                admission = admit(self._tats.get(key), now, self.rate, 1, burst=self.rate)
+                if not admission.admitted:
+                    wait = max(1, math.ceil((blocked_until(self._tats[key], self.rate, self.rate) - now) / 1000))
+                    detail = f"more than {self.rate} requests per second with this token; retry in {wait} s"
+                    await send_json(
+                        send, 429, {"code": "rate_limited", "detail": detail}, [(b"retry-after", str(wait).encode())]
+                    )
+                    return
+                if len(self._tats) >= self._MAX_KEYS:
+                    self._tats.clear()
+                self._tats[key] = admission.tat
+        await self.app(scope, receive, send)
