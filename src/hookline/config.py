@@ -69,6 +69,8 @@ class Settings:
     public_url: str | None = None
     # Raw requests taken by ingest (/in/) and capture (/i/) URLs may be this large.
     capture_max_bytes: int = 10 * 1024 * 1024
+    # An ingest source forwards an event id (or body) once within this window; repeats are duplicates.
+    ingest_dedup_hours: float = 24.0
 
     def public_base(self) -> str:
         """The public base URL, without a trailing slash."""
@@ -106,6 +108,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "head_timeout": float,
     "database_lock_timeout": float,
     "capture_max_bytes": int,
+    "ingest_dedup_hours": float,
 }
 
 
@@ -125,6 +128,8 @@ def _check(settings: Settings) -> Settings:
     for name in ("head_timeout", "database_lock_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0 seconds")
+    if settings.ingest_dedup_hours < 0:
+        raise ConfigError("HOOKLINE_INGEST_DEDUP_HOURS must be 0 (off) or more")
     if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):
         raise ConfigError("HOOKLINE_PUBLIC_URL must start with http:// or https://")
     for name in (

@@ -25,6 +25,8 @@ from hookline.api.routes import (
     event_types,
     health,
     health_head,
+    inbound,
+    ingest,
     integrations,
     messages,
     metrics,
@@ -83,6 +85,9 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     # Svix parity (issue 15): resources with routes of their own.
     for module in (background_tasks, integrations, statistics, poller, environment, health_head):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # Inbound gateway (issue 11): the management API, and the ingest URLs providers post to.
+    app.include_router(ingest.router, responses=ERROR_RESPONSES)
+    app.include_router(inbound.router)
     include_models(app, [MessageIn])
     ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:
@@ -91,7 +96,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         tracing.install(app)
     install_docs(app)
     app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
-    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(JsonBodyMiddleware, path_prefixes=JSON_PREFIXES)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_payload_bytes + _ENVELOPE_BYTES,
@@ -102,6 +107,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     return app
 
 
+# Where request bodies must be JSON: the management APIs (never the ingest or capture URLs).
+JSON_PREFIXES = ("/api/", "/ingest/api/")
 # Where senders post whatever they post: ingest (inbound gateway) and capture (inspector) URLs.
 RAW_PREFIXES = ("/in/", "/i/")
 

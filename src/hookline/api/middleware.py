@@ -123,15 +123,15 @@ class JsonBodyMiddleware:
     goes away mid-body is logged as such, and no route runs for it.
     """
 
-    def __init__(self, app: ASGIApp, path_prefix: str = "/api/") -> None:
+    def __init__(self, app: ASGIApp, path_prefixes: tuple[str, ...] = ("/api/",)) -> None:
         self.app = app
-        self.path_prefix = path_prefix
+        self.path_prefixes = path_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not (
             scope["type"] == "http"
             and scope["method"] in ("POST", "PUT", "PATCH")
-            and scope["path"].startswith(self.path_prefix)
+            and scope["path"].startswith(self.path_prefixes)
         ):
             await self.app(scope, receive, send)
             return
