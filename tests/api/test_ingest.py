@@ -220,3 +220,68 @@ def test_down_destination_is_retried_and_sources_are_isolated(hookline, receiver
         assert (
             admin.post("/ingest/api/v1/source", content=b"x", headers={"content-type": "text/plain"}).status_code == 415
         )
+
+
+def test_zoom_handshake_token_rotation_and_generic_schemes(hookline, receiver) -> None:
+    with hookline.client() as admin:
+        zoom = _source(admin, "zoom", {"secret": "zoom-secret"})
+        body = json.dumps({"event": "endpoint.url_validation", "payload": {"plainToken": "pt-1"}}).encode()
+        ts = str(int(time.time()))
+        digest = hmac.new(b"zoom-secret", f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+        headers = {"x-zm-request-timestamp": ts, "x-zm-signature": f"v0={digest}", "content-type": "application/json"}
+        answer = httpx.post(zoom["ingestUrl"], content=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        expected = hmac.new(b"zoom-secret", b"pt-1", hashlib.sha256).hexdigest()
+        assert answer.json() == {"plainToken": "pt-1", "encryptedToken": expected}
+
+        signed = _source(
+            admin,
+            "generic-webhook",
+            {"hmac": {"secret": "h", "header": "X-Sig", "prefix": "sha512=", "algorithm": "sha512"}},
+        )
+        assert "secret" not in json.dumps(signed["config"]) and signed["config"]["hmac"]["header"] == "X-Sig"
+        _destination(admin, signed["id"], receiver.url("/hmac"))
+        sig = "sha512=" + hmac.new(b"h", b"payload", hashlib.sha512).hexdigest()
+        assert httpx.post(signed["ingestUrl"], content=b"payload", headers={"X-Sig": sig}).status_code == 200
+        assert httpx.post(signed["ingestUrl"], content=b"payload", headers={"X-Sig": "sha512=00"}).status_code == 401
+        assert httpx.get(signed["ingestUrl"]).status_code == 405
+        causes = sorted(r["cause"].split(":")[0] for r in _requests(admin, signed["id"], status="rejected"))
+        assert causes == ["unsupported_method", "verification_failed"]
+        assert 'hookline_ingest_rejected_total{cause="verification_failed"}' in admin.get("/metrics").text
+
+        basic = _source(admin, "generic-webhook", {"basicAuth": {"username": "u", "password": "p"}})
+        assert httpx.post(basic["ingestUrl"], content=b"x", auth=("u", "p")).status_code == 200
+        assert httpx.post(basic["ingestUrl"], content=b"x", auth=("u", "wrong")).status_code == 401
+
+        # A rotated token keeps working beside the new one (for 24 hours).
+        old = signed["ingestUrl"]
+        rotated = admin.post(f"/ingest/api/v1/source/{signed['id']}/token/rotate")
+        assert rotated.status_code == 200
+        new = old.rsplit("/in/", 1)[0] + "/in/" + rotated.json()["ingestUrl"].rsplit("/in/", 1)[1]
+        assert new != old
+        for url, content in ((old, b"via old"), (new, b"via new")):
+            sig = "sha512=" + hmac.new(b"h", content, hashlib.sha512).hexdigest()
+            assert httpx.post(url, content=content, headers={"X-Sig": sig}).status_code == 200
+        wait_until(lambda: len([r for r in receiver.requests if r.path == "/hmac"]) >= 3, 20, "three forwarded")
+        assert sorted(r.body for r in receiver.requests if r.path == "/hmac") == [b"payload", b"via new", b"via old"]
+        # Bad configs are refused naming the field.
+        bad = admin.post(
+            "/ingest/api/v1/source",
+            json={
+                "name": "x",
+                "type": "generic-webhook",
+                "config": {"hmac": {"secret": "s", "header": "X", "algorithm": "md5"}},
+            },
+        )
+        assert bad.status_code == 422 and "hmac" in bad.text
+
+
+def test_sources_applications_are_not_the_operational_one(hookline_factory, receiver) -> None:
+    with hookline_factory() as first, first.client() as admin:
+        source = _source(admin, "generic-webhook", {})
+    with hookline_factory(operational_webhook_url=receiver.url("/ops")) as second, second.client() as admin:
+        _destination(admin, source["id"], receiver.url("/dest"))
+        listed = admin.get(f"/ingest/api/v1/source/{source['id']}/endpoint").json()["data"]
+        assert [e["url"] for e in listed] == [receiver.url("/dest")]
+        ops = receiver.wait_for(1)[0]
+        assert ops.path == "/ops" and json.loads(ops.body)["type"] == "endpoint.created"
