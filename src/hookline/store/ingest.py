@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.captured import CapturedRequest, headers_from_json, headers_to_json
@@ -16,6 +16,30 @@ from hookline.store.tables import Row
 src = t.ingest_source
 req = t.ingest_request
 dedup = t.ingest_dedup
+
+# Built once: the ingest path is hot, and building statements costs more than running them.
+_BY_TOKEN = (
+    select(src)
+    .where(
+        or_(
+            src.c.token_hash == bindparam("hash"),
+            (src.c.old_token_hash == bindparam("hash")) & (src.c.old_token_expires_at > bindparam("now")),
+        )
+    )
+    .limit(1)
+)
+_INSERT_REQUEST = insert(req)
+_SEEN = select(dedup.c.request_id).where(
+    dedup.c.source_id == bindparam("source_id"),
+    dedup.c.dedup_key == bindparam("key"),
+    dedup.c.expires_at > bindparam("now"),
+)
+_DELETE_EXPIRED = delete(dedup).where(
+    dedup.c.source_id == bindparam("source_id"),
+    dedup.c.dedup_key == bindparam("key"),
+    dedup.c.expires_at <= bindparam("now"),
+)
+_INSERT_DEDUP = insert(dedup)
 
 
 def _source(row: Row) -> Source:
@@ -76,10 +100,7 @@ async def get_source(conn: Conn, key: str) -> Source:
 
 async def source_by_token(conn: Conn, token_hash: str, now: int) -> Source | None:
     """The source this ingest token opens: its current token, or the one before it in its grace period."""
-    query = select(src).where(
-        or_(src.c.token_hash == token_hash, (src.c.old_token_hash == token_hash) & (src.c.old_token_expires_at > now))
-    )
-    row = (await conn.execute(query.limit(1))).mappings().first()
+    row = (await conn.execute(_BY_TOKEN, {"hash": token_hash, "now": now})).mappings().first()
     return None if row is None else _source(row)
 
 
@@ -119,7 +140,7 @@ async def add_request(conn: Conn, values: dict[str, Any], request: CapturedReque
         "client": request.client,
         "received_at": request.received_at,
     }
-    await conn.execute(insert(req).values(row))
+    await conn.execute(_INSERT_REQUEST, row)
 
 
 async def get_request(conn: Conn, source_id: str, request_id: str) -> Received:
@@ -168,20 +189,16 @@ async def mark_accepted(conn: Conn, request_id: str, msg_id: str) -> None:
 
 async def seen(conn: Conn, source_id: str, key: str, now: int) -> str | None:
     """The request that first brought ``key`` within the window, if any."""
-    query = select(dedup.c.request_id).where(
-        dedup.c.source_id == source_id, dedup.c.dedup_key == key, dedup.c.expires_at > now
-    )
-    return (await conn.execute(query)).scalar_one_or_none()
+    params = {"source_id": source_id, "key": key, "now": now}
+    return (await conn.execute(_SEEN, params)).scalar_one_or_none()
 
 
 async def remember(conn: Conn, source_id: str, key: str, request_id: str, now: int, expires_at: int) -> None:
     """Open the window for ``key`` (an expired entry is replaced). Raises IntegrityError when a
     concurrent request took the key first: the caller's transaction then answers as a duplicate."""
-    expired = (dedup.c.source_id == source_id) & (dedup.c.dedup_key == key) & (dedup.c.expires_at <= now)
-    await conn.execute(delete(dedup).where(expired))
+    await conn.execute(_DELETE_EXPIRED, {"source_id": source_id, "key": key, "now": now})
     try:
-        await conn.execute(
-            insert(dedup).values(source_id=source_id, dedup_key=key, request_id=request_id, expires_at=expires_at)
-        )
+        values = {"source_id": source_id, "dedup_key": key, "request_id": request_id, "expires_at": expires_at}
+        await conn.execute(_INSERT_DEDUP, values)
     except IntegrityError as exc:
         raise ConflictError("this event is being received concurrently") from exc
