@@ -285,3 +285,23 @@ def test_sources_applications_are_not_the_operational_one(hookline_factory, rece
         assert [e["url"] for e in listed] == [receiver.url("/dest")]
         ops = receiver.wait_for(1)[0]
         assert ops.path == "/ops" and json.loads(ops.body)["type"] == "endpoint.created"
+
+
+def test_limits_and_who_may_manage_sources(hookline_factory, receiver) -> None:
+    with hookline_factory(capture_max_bytes=1000) as hl, hl.client() as admin:
+        source = _source(admin, "generic-webhook", {})
+        _destination(admin, source["id"], receiver.url())
+        assert httpx.post(source["ingestUrl"], content=b"x" * 1001).status_code == 413
+        # A sender's Idempotency-Key is passed on, not taken as hookline's.
+        for body in (b"first", b"second"):
+            resp = httpx.post(source["ingestUrl"], content=body, headers={"Idempotency-Key": "same"})
+            assert resp.status_code == 200 and resp.json()["status"] == "accepted"
+        assert [r["size"] for r in _requests(admin, source["id"])] == [6, 5]
+        wait_until(lambda: len(receiver.requests) >= 2, 20, "both forwarded")
+        assert {r.headers.get("idempotency-key") for r in receiver.requests} == {"same"}
+
+        admin.post("/api/v1/app", json={"name": "tenant", "uid": "tenant"})
+        token = admin.post("/api/v1/auth/app-portal-access/tenant", json={}).json()["token"]
+        with httpx.Client(base_url=hl.url, headers={"Authorization": f"Bearer {token}"}) as tenant:
+            assert tenant.get("/ingest/api/v1/source").status_code == 403
+            assert tenant.get(f"/ingest/api/v1/source/{source['id']}/request").status_code == 403

@@ -95,7 +95,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
 
         tracing.install(app)
     install_docs(app)
-    app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
+    app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db, skip_prefixes=RAW_PREFIXES)
     app.add_middleware(JsonBodyMiddleware, path_prefixes=JSON_PREFIXES)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -188,12 +188,19 @@ class IdempotencyMiddleware:
     key never returns another client's response.
     """
 
-    def __init__(self, app: ASGIApp, db_getter: Any) -> None:
+    def __init__(self, app: ASGIApp, db_getter: Any, skip_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.db_getter = db_getter
+        # Ingest and capture URLs: a sender's own Idempotency-Key header is its business, not ours.
+        self.skip_prefixes = skip_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or _CREDENTIAL_PATHS.search(scope["path"]):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or _CREDENTIAL_PATHS.search(scope["path"])
+            or scope["path"].startswith(self.skip_prefixes)
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
