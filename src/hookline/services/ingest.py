@@ -187,15 +187,6 @@ def _accepted_answer(source: Source, request_id: str, duplicate: bool) -> Answer
     return _json_answer(200, body, request_id)
 
 
-async def _reject(ctx: Context, source: Source, request: CapturedRequest, cause: str) -> str:
-    request_id = new_id("req", request.received_at)
-    async with ctx.db.write() as conn:
-        values = {"id": request_id, "source_id": source.id, "status": rules.REJECTED, "cause": cause}
-        await store.add_request(conn, {**values, "dedup_key": None, "msg_id": None}, request)
-    metrics.ingest(rules.REJECTED, cause.split(":", 1)[0])
-    return request_id
-
-
 def _new_message(source: Source, request: CapturedRequest, check: ingest_config.Check) -> messages.NewMessage:
     return messages.NewMessage(
         app_id=source.app_id,
@@ -206,55 +197,65 @@ def _new_message(source: Source, request: CapturedRequest, check: ingest_config.
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    answer: Answer
+    status: str | None = None  # None: a handshake, answered and not stored
+    cause: str | None = None
+
+
 async def receive(ctx: Context, token: str, request: CapturedRequest, url: str) -> Answer:
     """Verify, deduplicate, store and fan out one request to an ingest URL. ``url`` is the
     URL the sender signed (the public URL of this request)."""
-    async with ctx.db.read() as conn:
-        source = await store.source_by_token(conn, _hash(token), now_ms())
-    if source is None:
-        raise NotFound("source")
-    if request.method not in rules.ACCEPTED_METHODS:
-        request_id = await _reject(ctx, source, request, rules.UNSUPPORTED_METHOD)
-        detail = f"{request.method} is not accepted; send POST, PUT or PATCH"
-        return _json_answer(405, {"code": rules.UNSUPPORTED_METHOD, "detail": detail}, request_id)
-    check = ingest_config.verifier(source.type, config_of(ctx, source))
     try:
-        check.run(list(request.headers), request.body, url, request.method, None)
-    except ingest_config.WebhookVerificationError as exc:
-        request_id = await _reject(ctx, source, request, f"{rules.VERIFICATION_FAILED}: {exc}")
-        return _json_answer(401, {"code": rules.VERIFICATION_FAILED, "detail": str(exc)}, request_id)
-    shake = rules.handshake(source.type, request, check.secret)
-    if shake is not None:
-        return Answer(200, shake.content_type, shake.body)
-    key = rules.dedup_key(source.type, request)
-    window_ms = int(ctx.settings.ingest_dedup_hours * 3_600_000)
-    try:
-        duplicate = await _store(ctx, source, request, check, key, window_ms)
+        taken = await _take(ctx, token, request, url)
     except Conflict:
-        # A concurrent copy took the key between our check and our insert (PostgreSQL).
-        duplicate = await _store(ctx, source, request, check, key, window_ms)
-    request_id, is_duplicate = duplicate
-    metrics.ingest(rules.DUPLICATE if is_duplicate else rules.ACCEPTED)
-    if not is_duplicate:
+        # A concurrent copy took the dedup key between our check and our insert (PostgreSQL):
+        # once more, and this time the key is there.
+        taken = await _take(ctx, token, request, url)
+    if taken.status is not None:
+        metrics.ingest(taken.status, taken.cause)
+    if taken.status == rules.ACCEPTED:
         ctx.wake()
-    return _accepted_answer(source, request_id, is_duplicate)
+    return taken.answer
 
 
-async def _store(
-    ctx: Context, source: Source, request: CapturedRequest, check: ingest_config.Check, key: str, window_ms: int
-) -> tuple[str, bool]:
+async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) -> _Taken:
+    """One transaction: find the source, verify, and store the request with what became of it
+    (an accepted one with its message and deliveries)."""
     now = now_ms()
     request_id = new_id("req", request.received_at)
-    row = {"id": request_id, "source_id": source.id, "cause": None, "dedup_key": key}
     async with ctx.db.write() as conn:
+        source = await store.source_by_token(conn, _hash(token), now)
+        if source is None:
+            raise NotFound("source")
+        row: dict[str, Any] = {"id": request_id, "source_id": source.id, "cause": None, "msg_id": None}
+        if request.method not in rules.ACCEPTED_METHODS:
+            cause = rules.UNSUPPORTED_METHOD
+            await store.add_request(conn, {**row, "status": rules.REJECTED, "cause": cause, "dedup_key": None}, request)
+            detail = f"{request.method} is not accepted; send POST, PUT or PATCH"
+            return _Taken(_json_answer(405, {"code": cause, "detail": detail}, request_id), rules.REJECTED, cause)
+        check = ingest_config.verifier(source.type, config_of(ctx, source))
+        try:
+            check.run(list(request.headers), request.body, url, request.method, None)
+        except ingest_config.WebhookVerificationError as exc:
+            cause = f"{rules.VERIFICATION_FAILED}: {exc}"
+            await store.add_request(conn, {**row, "status": rules.REJECTED, "cause": cause, "dedup_key": None}, request)
+            answer = _json_answer(401, {"code": rules.VERIFICATION_FAILED, "detail": str(exc)}, request_id)
+            return _Taken(answer, rules.REJECTED, rules.VERIFICATION_FAILED)
+        shake = rules.handshake(source.type, request, check.secret)
+        if shake is not None:
+            return _Taken(Answer(200, shake.content_type, shake.body))
+        row["dedup_key"] = key = rules.dedup_key(source.type, request)
+        window_ms = int(ctx.settings.ingest_dedup_hours * 3_600_000)
         if window_ms > 0 and await store.seen(conn, source.id, key, now) is not None:
-            await store.add_request(conn, {**row, "status": rules.DUPLICATE, "msg_id": None}, request)
-            return request_id, True
+            await store.add_request(conn, {**row, "status": rules.DUPLICATE}, request)
+            return _Taken(_accepted_answer(source, request_id, duplicate=True), rules.DUPLICATE)
         message, _ = await messages.create(conn, _new_message(source, request, check))
         await store.add_request(conn, {**row, "status": rules.ACCEPTED, "msg_id": message.id}, request)
         if window_ms > 0:
             await store.remember(conn, source.id, key, request_id, now, now + window_ms)
-    return request_id, False
+    return _Taken(_accepted_answer(source, request_id, duplicate=False), rules.ACCEPTED)
 
 
 # -- received requests ---------------------------------------------------------
