@@ -297,6 +297,16 @@ def test_limits_and_who_may_manage_sources(hookline_factory, receiver) -> None:
             resp = httpx.post(source["ingestUrl"], content=body, headers={"Idempotency-Key": "same"})
             assert resp.status_code == 200 and resp.json()["status"] == "accepted"
         assert [r["size"] for r in _requests(admin, source["id"])] == [6, 5]
+        # Paginated, newest first.
+        first = admin.get(f"/ingest/api/v1/source/{source['id']}/request", params={"limit": 1}).json()
+        assert not first["done"] and [r["size"] for r in first["data"]] == [6]
+        params = {"limit": 1, "iterator": first["iterator"]}
+        rest = admin.get(f"/ingest/api/v1/source/{source['id']}/request", params=params).json()
+        assert [r["size"] for r in rest["data"]] == [5]
+        future = {"since": "2100-01-01T00:00:00Z"}
+        assert _requests(admin, source["id"], **future) == []
+        bad = admin.get(f"/ingest/api/v1/source/{source['id']}/request", params={"status": "lost"})
+        assert bad.status_code == 422 and "status" in bad.text
         wait_until(lambda: len(receiver.requests) >= 2, 20, "both forwarded")
         assert {r.headers.get("idempotency-key") for r in receiver.requests} == {"same"}
 
