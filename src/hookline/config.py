@@ -78,6 +78,8 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     # Management API requests per second per token (burst of the same size); None: no limit.
     api_rate_limit: int | None = None
+    # An ingest source forwards an event id (or body) once within this window; repeats are duplicates.
+    ingest_dedup_hours: float = 24.0
 
     def public_base(self) -> str:
         """The public base URL, without a trailing slash."""
@@ -118,6 +120,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "capture_max_bytes": int,
     "trusted_proxies": _networks,
     "api_rate_limit": int,
+    "ingest_dedup_hours": float,
 }
 
 
@@ -147,6 +150,8 @@ def _check(settings: Settings) -> Settings:
         raise ConfigError("HOOKLINE_API_RATE_LIMIT must be at least 1 (requests per second per token)")
     if settings.delivery_proxy is not None and not settings.delivery_proxy.startswith(("http://", "https://")):
         raise ConfigError("HOOKLINE_DELIVERY_PROXY must be an http:// or https:// URL")
+    if settings.ingest_dedup_hours < 0:
+        raise ConfigError("HOOKLINE_INGEST_DEDUP_HOURS must be 0 (off) or more")
     if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):
         raise ConfigError("HOOKLINE_PUBLIC_URL must start with http:// or https://")
     for name in (

@@ -16,6 +16,9 @@ ATTEMPT_SECONDS = Histogram(
 MESSAGES_ACCEPTED = Counter("hookline_messages_accepted", "Messages accepted by the API")
 ENDPOINTS_DISABLED = Counter("hookline_endpoints_disabled", "Endpoints disabled (410 Gone or failing too long)")
 DATABASE_ERRORS = Counter("hookline_database_errors", "Database operations that failed", ["where"])
+INGEST_RECEIVED = Counter("hookline_ingest_received", "Requests the ingest URLs accepted and forwarded")
+INGEST_REJECTED = Counter("hookline_ingest_rejected", "Requests the ingest URLs refused, by cause", ["cause"])
+INGEST_DUPLICATES = Counter("hookline_ingest_duplicates", "Requests the ingest URLs took as duplicates")
 BACKLOG = Gauge("hookline_backlog", "Deliveries not finished yet (pending or being sent)")
 OLDEST_DUE_SECONDS = Gauge("hookline_oldest_due_age_seconds", "How long the oldest due delivery has waited")
 
@@ -28,6 +31,16 @@ def observe_attempt(outcome: str, seconds: float) -> None:
 
 def message_accepted(count: int = 1) -> None:
     MESSAGES_ACCEPTED.inc(count)
+
+
+def ingest(status: str, cause: str | None = None) -> None:
+    """``status``: accepted, rejected (with its ``cause``) or duplicate."""
+    if status == "accepted":
+        INGEST_RECEIVED.inc()
+    elif status == "duplicate":
+        INGEST_DUPLICATES.inc()
+    else:
+        INGEST_REJECTED.labels(cause=cause or "unknown").inc()
 
 
 def endpoint_disabled() -> None:

@@ -54,6 +54,18 @@ OPERATOR = {
     "v1.statistics.aggregate-event-types",
     "v1.environment.export",
     "v1.environment.import",
+    # The inbound gateway is the operator's (its sources' applications are internal).
+    "v1.ingest.source.create",
+    "v1.ingest.source.update",
+    "v1.ingest.source.delete",
+    "v1.ingest.source.rotate-token",
+    "v1.ingest.endpoint.create",
+    "v1.ingest.endpoint.update",
+    "v1.ingest.endpoint.delete",
+    "v1.ingest.endpoint.rotate-secret",
+    "v1.ingest.endpoint.update-headers",
+    "hookline.ingest.request.replay",
+    "hookline.ingest.source.replay",
 }
 BODIES: dict[str, Any] = {
     "v1.application.create": {"name": "x"},
@@ -87,12 +99,21 @@ def test_every_write_route_is_classified_and_operator_routes_refuse_app_tokens(h
         spec = admin.get("/api/v1/openapi.json").json()
         token = admin.post("/api/v1/auth/app-portal-access/mine", json={}).json()["token"]
         admin_token_id = admin.get("/api/v1/auth/token").json()["data"][0]["id"]
+        source = admin.post("/ingest/api/v1/source", json={"name": "s", "type": "generic-webhook"}).json()["id"]
 
     writes = _write_operations(spec)
     assert set(writes) == TENANT | OPERATOR, f"classify: {sorted(set(writes) ^ (TENANT | OPERATOR))}"
     assert not TENANT & OPERATOR
 
-    ids = {"app_id": app, "endpoint_id": ep, "event_type_name": "a.b", "integ_id": integ, "token_id": admin_token_id}
+    ids = {
+        "app_id": app,
+        "endpoint_id": ep,
+        "event_type_name": "a.b",
+        "integ_id": integ,
+        "token_id": admin_token_id,
+        "source_id": source,
+        "request_id": "req_x",
+    }
     with httpx.Client(base_url=hookline.url, headers={"Authorization": f"Bearer {token}"}) as tenant:
         for operation in sorted(OPERATOR):
             method, path = writes[operation]
@@ -107,6 +128,7 @@ def test_every_write_route_is_classified_and_operator_routes_refuse_app_tokens(h
         assert admin.get("/api/v1/app/mine").status_code == 200
         assert admin.get("/api/v1/event-type/a.b").json()["description"] == "x"
         assert admin.get(f"/api/v1/app/mine/integration/{integ}").json()["name"] == "crm"
+        assert admin.get(f"/ingest/api/v1/source/{source}").json()["name"] == "s"
         assert any(
             t["id"] == admin_token_id and not t.get("revokedAt") for t in admin.get("/api/v1/auth/token").json()["data"]
         )

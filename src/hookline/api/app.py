@@ -27,6 +27,8 @@ from hookline.api.routes import (
     event_types,
     health,
     health_head,
+    inbound,
+    ingest,
     integrations,
     messages,
     metrics,
@@ -85,6 +87,9 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     # Svix parity (issue 15): resources with routes of their own.
     for module in (background_tasks, integrations, statistics, poller, environment, health_head, client_certs):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # Inbound gateway (issue 11): the management API, and the ingest URLs providers post to.
+    app.include_router(ingest.router, responses=ERROR_RESPONSES)
+    app.include_router(inbound.router)
     include_models(app, [MessageIn])
     ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:
@@ -92,8 +97,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
 
         tracing.install(app)
     install_docs(app)
-    app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db)
-    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db, skip_prefixes=RAW_PREFIXES)
+    app.add_middleware(JsonBodyMiddleware, path_prefixes=API_PREFIXES)
     if settings.api_rate_limit is not None:
         app.add_middleware(TokenRateLimitMiddleware, rate=settings.api_rate_limit, prefixes=API_PREFIXES)
     app.add_middleware(
@@ -111,7 +116,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
 
 # Where senders post whatever they post: ingest (inbound gateway) and capture (inspector) URLs.
 RAW_PREFIXES = ("/in/", "/i/")
-# The management APIs (what a token calls).
+# The management APIs (what a token calls; bodies must be JSON), never the ingest or capture URLs.
 API_PREFIXES = ("/api/", "/ingest/api/")
 
 

@@ -123,15 +123,15 @@ class JsonBodyMiddleware:
     goes away mid-body is logged as such, and no route runs for it.
     """
 
-    def __init__(self, app: ASGIApp, path_prefix: str = "/api/") -> None:
+    def __init__(self, app: ASGIApp, path_prefixes: tuple[str, ...] = ("/api/",)) -> None:
         self.app = app
-        self.path_prefix = path_prefix
+        self.path_prefixes = path_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not (
             scope["type"] == "http"
             and scope["method"] in ("POST", "PUT", "PATCH")
-            and scope["path"].startswith(self.path_prefix)
+            and scope["path"].startswith(self.path_prefixes)
         ):
             await self.app(scope, receive, send)
             return
@@ -188,12 +188,19 @@ class IdempotencyMiddleware:
     key never returns another client's response.
     """
 
-    def __init__(self, app: ASGIApp, db_getter: Any) -> None:
+    def __init__(self, app: ASGIApp, db_getter: Any, skip_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.db_getter = db_getter
+        # Ingest and capture URLs: a sender's own Idempotency-Key header is its business, not ours.
+        self.skip_prefixes = skip_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or _CREDENTIAL_PATHS.search(scope["path"]):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or _CREDENTIAL_PATHS.search(scope["path"])
+            or scope["path"].startswith(self.skip_prefixes)
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -4,6 +4,7 @@ import click
 
 from hookline.cli.messaging import attempts, messages, resend, send
 from hookline.cli.resources import app, endpoint, event_type
+from hookline.cli.sources import source
 from hookline.cli.tail import tail
 from hookline.cli.tasks import bulk_replay, recover, replay
 from hookline.cli.verify import verify_command
@@ -21,4 +22,5 @@ CLIENT_COMMANDS: tuple[click.Command, ...] = (
     replay,
     bulk_replay,
     verify_command,
+    source,
 )

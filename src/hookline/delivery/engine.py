@@ -178,6 +178,8 @@ class DeliveryEngine:
             secrets,
             self.settings.signature_headers,
             item.headers,
+            content_type=item.content_type,
+            forwarded=item.forwarded,
         )
         resp = await self._transport.send(
             Request(

@@ -37,9 +37,19 @@ def request_headers(
     secrets: Sequence[str],
     mode: str,
     custom: Mapping[str, str],
+    *,
+    content_type: str | None = None,
+    forwarded: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    headers = {k: v for k, v in custom.items() if k.lower() not in _RESERVED}
-    headers["Content-Type"] = "application/json"
+    """``content_type`` and ``forwarded``: a received request passed on as is (inbound gateway);
+    the endpoint's custom headers win over forwarded ones, and the signature over both."""
+    headers = {k: v for k, v in (forwarded or {}).items() if k.lower() not in _RESERVED}
+    for name, value in custom.items():
+        if name.lower() not in _RESERVED:
+            for same in [k for k in headers if k.lower() == name.lower()]:
+                del headers[same]
+            headers[name] = value
+    headers["Content-Type"] = content_type or "application/json"
     headers["User-Agent"] = USER_AGENT
     headers.update(signature_headers(msg_id, timestamp, body, secrets, mode))
     return headers

@@ -32,6 +32,10 @@ class NewMessage:
     event_id: str | None = None
     channels: Sequence[str] | None = None
     retention_days: int = 90
+    # A received request passed on as is (inbound gateway): its Content-Type and the
+    # headers to forward, as [name, value] pairs.
+    content_type: str | None = None
+    headers: Sequence[Sequence[str]] | None = None
 
 
 def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
@@ -90,6 +94,8 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         "channels": channels,
         "created_at": now,
         "payload_expires_at": now + new.retention_days * DAY_MS,
+        "content_type": new.content_type,
+        "headers": [list(pair) for pair in new.headers] if new.headers is not None else None,
     }
     try:
         await conn.execute(_INSERT_MESSAGE, row)

@@ -22,7 +22,14 @@ FAILING_AFTER = 4
 
 
 async def operational_app_id(conn: Conn) -> str | None:
-    query = select(t.application.c.id).where(t.application.c.internal.is_(True)).order_by(t.application.c.id).limit(1)
+    # The inbound gateway's sources have internal applications too: those are not this one.
+    app = t.application
+    query = (
+        select(app.c.id)
+        .where(app.c.internal.is_(True), app.c.id.not_in(select(t.ingest_source.c.app_id)))
+        .order_by(app.c.id)
+        .limit(1)
+    )
     return (await conn.execute(query)).scalar_one_or_none()
 
 

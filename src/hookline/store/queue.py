@@ -37,6 +37,9 @@ class Claimed:
     headers: dict[str, str] = field(default_factory=dict)
     disabled: bool = False
     client_cert: tuple[str, str] | None = None  # (certificate PEM, sealed key) for mutual TLS
+    # A received request passed on as is (inbound gateway): its Content-Type and headers.
+    content_type: str | None = None
+    forwarded: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,13 @@ async def claim(
 async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: int) -> list[Claimed]:
     msg_ids = {row.msg_id for row in claimed}
     ep_ids = {row.endpoint_id for row in claimed}
-    payloads = dict(
-        (await conn.execute(select(t.message.c.id, t.message.c.payload).where(t.message.c.id.in_(msg_ids)))).all()
-    )
+    m = t.message
+    messages = {
+        row.id: row
+        for row in (
+            await conn.execute(select(m.c.id, m.c.payload, m.c.content_type, m.c.headers).where(m.c.id.in_(msg_ids)))
+        ).all()
+    }
     ep = t.endpoint
     endpoints = {
         row["id"]: row
@@ -175,6 +182,7 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
     out = []
     for row in claimed:
         endpoint = endpoints.get(row.endpoint_id)
+        message = messages.get(row.msg_id)
         secrets = []
         if endpoint is not None:
             secrets = [endpoint["secret"]] + [s["key"] for s in endpoint["old_secrets"] if s["expires_at"] > now]
@@ -187,14 +195,26 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
                 attempts=row.attempts,
                 trigger=row.trigger,
                 locked_until=locked_until,
-                payload=payloads.get(row.msg_id),
+                payload=message.payload if message else None,
                 url=endpoint["url"] if endpoint else None,
                 secrets=secrets,
                 headers=dict(endpoint["headers"]) if endpoint else {},
                 disabled=bool(endpoint["disabled"]) if endpoint else True,
                 client_cert=certs.get(row.endpoint_id),
+                content_type=message.content_type if message else None,
+                forwarded=forwarded_headers(message.headers if message else None),
             )
         )
+    return out
+
+
+def forwarded_headers(pairs: Sequence[Sequence[str]] | None) -> dict[str, str]:
+    """A received request's headers as one mapping: repeats joined with ", " (RFC 9110)."""
+    out: dict[str, str] = {}
+    lowered: dict[str, str] = {}
+    for name, value in pairs or ():
+        first = lowered.setdefault(name.lower(), name)
+        out[first] = f"{out[first]}, {value}" if first in out else value
     return out
 
 

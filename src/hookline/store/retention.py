@@ -1,4 +1,4 @@
-"""Retention: expunge expired payloads, prune old attempts and idempotency keys."""
+"""Retention: expunge expired payloads, prune old attempts, idempotency keys and received requests."""
 
 from dataclasses import dataclass
 
@@ -42,4 +42,11 @@ async def clean(conn: Conn, now: int, attempt_retention_ms: int) -> Pruned:
     expunged = await expunge_payloads(conn, now)
     pruned = await prune_attempts(conn, now - attempt_retention_ms)
     await idempotency.prune(conn, now)
+    await prune_ingest(conn, now, now - attempt_retention_ms)
     return Pruned(expunged, pruned)
+
+
+async def prune_ingest(conn: Conn, now: int, older_than: int) -> None:
+    """Received requests are kept as long as attempts; dedup entries until their window ends."""
+    await conn.execute(delete(t.ingest_dedup).where(t.ingest_dedup.c.expires_at <= now))
+    await conn.execute(delete(t.ingest_request).where(t.ingest_request.c.received_at < older_than))

@@ -94,6 +94,10 @@ message = Table(
     Column("channels", JSON, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("payload_expires_at", BigInteger, nullable=False),
+    # Set for messages that carry a received request as is (inbound gateway): the body's own
+    # Content-Type, and the sender's headers to pass on ([name, value] pairs). NULL: JSON.
+    Column("content_type", Text, nullable=True),
+    Column("headers", JSON, nullable=True),
     UniqueConstraint("app_id", "event_id", name="uq_message_app_event_id"),
     Index("ix_message_app", "app_id", "id"),
 )
@@ -244,4 +248,57 @@ endpoint_client_cert = Table(
     Column("not_after", BigInteger, nullable=False),
     Column("fingerprint", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+)
+
+# Inbound gateway (services/ingest.py). A source is a URL providers post to; its destinations are
+# the endpoints of its own internal application (``app_id``). Tokens are looked up by hash and kept
+# sealed for display; ``config`` (the verification secret) is sealed JSON.
+ingest_source = Table(
+    "ingest_source",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("uid", String(256), nullable=True, unique=True),
+    Column("name", Text, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("config", Text, nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("response", JSON, nullable=True),
+    Column("app_id", String(40), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("token", Text, nullable=False),
+    Column("old_token_hash", String(64), nullable=True, index=True),
+    Column("old_token_expires_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Every request an ingest URL took, exactly as sent, with what became of it:
+# accepted (``msg_id`` is its message), rejected (``cause``) or duplicate.
+ingest_request = Table(
+    "ingest_request",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("source_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("cause", Text, nullable=True),
+    Column("dedup_key", String(300), nullable=True),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("client", String(64), nullable=True),
+    Column("msg_id", String(40), nullable=True),
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_ingest_request_source", "source_id", "id"),
+)
+
+# The dedup window: one row per (source, provider event id) until ``expires_at``.
+ingest_dedup = Table(
+    "ingest_dedup",
+    metadata,
+    Column("source_id", String(40), primary_key=True),
+    Column("dedup_key", String(300), primary_key=True),
+    Column("request_id", String(40), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
 )

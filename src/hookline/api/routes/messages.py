@@ -40,7 +40,12 @@ WithContent = Annotated[bool, Query(description="Include message payloads")]
 def payload_of(message: Message) -> dict[str, Any]:
     if message.payload is None:
         return {}
-    value = orjson.loads(message.payload)
+    try:
+        value = orjson.loads(message.payload)
+    except orjson.JSONDecodeError:
+        # A received request forwarded as is (inbound gateway) need not be JSON: its bytes
+        # are shown by the ingest API's request listing.
+        return {}
     return value if isinstance(value, dict) else {}
 
 

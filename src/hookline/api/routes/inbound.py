@@ -1,0 +1,36 @@
+"""/in/{token}: ingest URLs, where providers post. Any content type, any path below the token;
+no JSON, idempotency or token checks (the token in the URL is the capability)."""
+
+from fastapi import APIRouter, Request, Response
+
+from hookline.api.capture import read_captured
+from hookline.api.deps import context
+from hookline.services import ingest
+
+router = APIRouter(include_in_schema=False)
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _signed_url(request: Request, token: str, path: str) -> str:
+    """The URL the sender used (some providers sign it): built on HOOKLINE_PUBLIC_URL when set."""
+    public = request.app.state.settings.public_url
+    if not public:
+        return str(request.url)
+    query = request.url.query
+    return f"{public.rstrip('/')}/in/{token}{path}" + (f"?{query}" if query else "")
+
+
+async def _receive(request: Request, token: str, path: str) -> Response:
+    captured = await read_captured(request, path)
+    answer = await ingest.receive(await context(request), token, captured, _signed_url(request, token, path))
+    return Response(answer.body, status_code=answer.status_code, media_type=answer.content_type)
+
+
+@router.api_route("/in/{token}", methods=_METHODS)
+async def ingest_root(request: Request, token: str) -> Response:
+    return await _receive(request, token, "")
+
+
+@router.api_route("/in/{token}/{path:path}", methods=_METHODS)
+async def ingest_below(request: Request, token: str, path: str) -> Response:
+    return await _receive(request, token, "/" + path)

@@ -1,0 +1,156 @@
+"""``hookline source``: the inbound gateway's sources (ingest URLs), what they received, replays."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+import click
+
+from hookline.cli.options import Session, api_command, limit_option, when
+from hookline.cli.output import show
+from hookline.client import Call, Page
+from hookline.client._calls import body, creating, query
+from hookline.client._models import page_of
+
+SOURCE_COLUMNS = ("id", "uid", "name", "type", "ingest url")
+REQUEST_COLUMNS = ("id", "received", "status", "method", "size", "cause")
+_ROOT = "/ingest/api/v1/source"
+
+
+def _raw(data: Any) -> dict[str, Any]:
+    return dict(data)
+
+
+def _source_row(s: dict[str, Any]) -> tuple[Any, ...]:
+    return (s["id"], s.get("uid"), s["name"], s["type"], s["ingestUrl"])
+
+
+def _request_row(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (r["id"], r["receivedAt"], r["status"], r["method"], r["size"], r.get("cause") or "")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@click.group("source")
+def source() -> None:
+    """Ingest URLs that providers (GitHub, Stripe, Slack...) post to, verified and forwarded."""
+
+
+@source.command("create")
+@click.argument("name")
+@click.option("--type", "source_type", default="generic-webhook", show_default=True, help="The provider")
+@click.option("--secret", help="The provider's signing secret (config.secret)")
+@click.option("--config", "config_json", help="The whole config as JSON (generic-webhook: hmac, basicAuth, apiKey)")
+@click.option("--uid", help="Your own id for it")
+@click.option("--destination", "destinations", multiple=True, metavar="URL", help="Forward to this URL (repeat)")
+@api_command
+def source_create(
+    session: Session,
+    name: str,
+    source_type: str,
+    secret: str | None,
+    config_json: str | None,
+    uid: str | None,
+    destinations: tuple[str, ...],
+) -> None:
+    """Create a source and print its ingest URL (the URL to paste into the provider)."""
+    if secret and config_json:
+        raise click.UsageError("pass --secret or --config, not both")
+    try:
+        config = json.loads(config_json) if config_json else ({"secret": secret} if secret else {})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--config'") from None
+    data = body(name=name, type=source_type, config=config, uid=uid)
+    created = session.client.request(Call("POST", _ROOT, _raw, {}, data, creating(None)))
+    for url in destinations:
+        path = f"{_ROOT}/{created['id']}/endpoint"
+        session.client.request(Call("POST", path, _raw, {}, {"url": url}, creating(None)))
+    show(session.as_json, created, SOURCE_COLUMNS, [_source_row(created)])
+
+
+@source.command("list")
+@limit_option()
+@api_command
+def source_list(session: Session, limit: int) -> None:
+    """List sources, oldest first."""
+
+    def page(**options: Any) -> Page[dict[str, Any]]:
+        return session.client.request(Call("GET", _ROOT, page_of(_raw), query(**options)))
+
+    sources = session.take(page, limit)
+    show(session.as_json, sources, SOURCE_COLUMNS, map(_source_row, sources))
+
+
+@source.command("show")
+@click.argument("source_id")
+@api_command
+def source_show(session: Session, source_id: str) -> None:
+    """Show a source and its destinations."""
+    found = session.client.request(Call("GET", f"{_ROOT}/{source_id}", _raw))
+    dests = session.client.request(Call("GET", f"{_ROOT}/{source_id}/endpoint", page_of(_raw), {"limit": "250"}))
+    if session.as_json:
+        show(True, {**found, "destinations": dests.data}, (), [])
+        return
+    show(False, found, SOURCE_COLUMNS, [_source_row(found)])
+    click.echo("destinations:")
+    show(False, dests.data, ("id", "url", "disabled"), [(d["id"], d["url"], d["disabled"]) for d in dests.data])
+
+
+@source.command("rotate-token")
+@click.argument("source_id")
+@api_command
+def source_rotate_token(session: Session, source_id: str) -> None:
+    """Give the source a new ingest URL; the old one keeps working for 24 hours."""
+    rotated = session.client.request(Call("POST", f"{_ROOT}/{source_id}/token/rotate", _raw, {}, None, creating(None)))
+    show(session.as_json, rotated, ("ingest url",), [(rotated["ingestUrl"],)])
+
+
+@source.command("requests")
+@click.argument("source_id")
+@click.option("--status", type=click.Choice(["accepted", "rejected", "duplicate"]))
+@click.option("--since", callback=when, help="ISO 8601 time or a duration ago (2h)")
+@click.option("--until", callback=when, help="ISO 8601 time or a duration ago")
+@limit_option()
+@api_command
+def source_requests(
+    session: Session,
+    source_id: str,
+    status: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> None:
+    """List the requests the source received, newest first."""
+
+    def page(**options: Any) -> Page[dict[str, Any]]:
+        params = query(status=status, since=_iso(since), until=_iso(until), **options)
+        return session.client.request(Call("GET", f"{_ROOT}/{source_id}/request", page_of(_raw), params))
+
+    found = session.take(page, limit)
+    show(session.as_json, found, REQUEST_COLUMNS, map(_request_row, found))
+
+
+@source.command("replay")
+@click.argument("source_id")
+@click.argument("request_id", required=False)
+@click.option("--since", callback=when, help="Replay every request received since (ISO 8601 or 2h)")
+@click.option("--until", callback=when, help="... and before this (default: now)")
+@api_command
+def source_replay(
+    session: Session, source_id: str, request_id: str | None, since: datetime | None, until: datetime | None
+) -> None:
+    """Forward one request again (REQUEST_ID), or every request of a time range (--since).
+    A rejected request is verified again with the source's current secret first."""
+    if (request_id is None) == (since is None):
+        raise click.UsageError("pass a REQUEST_ID or --since, not both")
+    if request_id is not None:
+        path = f"{_ROOT}/{source_id}/request/{request_id}/replay"
+        session.client.request(Call("POST", path, _raw, {}, None, creating(None)))
+        show(session.as_json, {"replayed": request_id}, ("replayed",), [(request_id,)])
+        return
+    end = until or datetime.now().astimezone()
+    data = {"since": _iso(since), "until": _iso(end)}
+    done = session.client.request(Call("POST", f"{_ROOT}/{source_id}/replay", _raw, {}, data, creating(None)))
+    show(session.as_json, done, ("forwarded", "rejected"), [(done["forwarded"], done["rejected"])])

@@ -1,0 +1,345 @@
+"""The inbound gateway: sources (ingest URLs), what they receive, and replaying it.
+
+A source is backed by an internal application: its destinations are that application's
+endpoints, so a received request becomes an ordinary message with one delivery per enabled
+destination, stored in the transaction that answers the sender 2xx. The engine sends the
+original body bytes and Content-Type with the sender's headers, signed as Standard Webhooks
+with each destination's secret.
+"""
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from hookline import metrics
+from hookline.domain import ingest as rules
+from hookline.domain.captured import CapturedRequest
+from hookline.domain.ids import new_id
+from hookline.domain.ingest import Received, Source
+from hookline.errors import Conflict, Invalid, NotFound
+from hookline.services import ingest_config
+from hookline.services.context import Context, now_ms
+from hookline.store import applications as app_store
+from hookline.store import endpoints as endpoint_store
+from hookline.store import ingest as store
+from hookline.store import messages, queue
+from hookline.store.database import Conn
+from hookline.store.pagination import Page
+from hookline.store.secrets import SecretBox
+
+TOKEN_GRACE_MS = 24 * 3_600_000
+MAX_RANGE = 1000
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+def _box(ctx: Context) -> SecretBox:
+    return SecretBox.from_settings(ctx.settings)
+
+
+def ingest_url(ctx: Context, source: Source) -> str:
+    return f"{ctx.settings.public_base()}/in/{_box(ctx).open(source.token)}"
+
+
+def config_of(ctx: Context, source: Source) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(_box(ctx).open(source.config))
+    return value
+
+
+# -- sources -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SourceFields:
+    name: str
+    type: str
+    config: Any
+    uid: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    response: dict[str, Any] | None = None
+
+
+def _values(ctx: Context, fields: SourceFields) -> dict[str, Any]:
+    config = ingest_config.check(fields.type, fields.config)
+    return {
+        "name": fields.name,
+        "uid": fields.uid,
+        "type": fields.type,
+        "config": _box(ctx).seal(json.dumps(config)),
+        "metadata": dict(fields.metadata),
+        "response": fields.response,
+    }
+
+
+async def _create(ctx: Context, conn: Conn, fields: SourceFields) -> Source:
+    values = _values(ctx, fields)
+    app = await app_store.create(
+        conn, {"name": f"ingest source {fields.name}", "uid": None, "metadata": {}, "internal": True}
+    )
+    token = _new_token()
+    now = now_ms()
+    values.update(
+        id=new_id("src", now),
+        app_id=app.id,
+        token_hash=_hash(token),
+        token=_box(ctx).seal(token),
+        created_at=now,
+        updated_at=now,
+    )
+    return await store.create_source(conn, values)
+
+
+async def create(ctx: Context, fields: SourceFields) -> Source:
+    async with ctx.db.write() as conn:
+        return await _create(ctx, conn, fields)
+
+
+async def get(ctx: Context, key: str) -> Source:
+    async with ctx.db.read() as conn:
+        return await store.get_source(conn, key)
+
+
+async def page(ctx: Context, *, limit: int, iterator: str | None, descending: bool) -> Page[Source]:
+    async with ctx.db.read() as conn:
+        return await store.page_sources(conn, limit=limit, iterator=iterator, descending=descending)
+
+
+async def upsert(ctx: Context, key: str, fields: SourceFields) -> tuple[Source, bool]:
+    """Replace the source's fields, or create it with ``key`` as its uid. Returns it and
+    whether it was created."""
+    async with ctx.db.write() as conn:
+        existing = await store.find_source(conn, key)
+        if existing is None:
+            uid = fields.uid or key
+            return await _create(ctx, conn, SourceFields(**{**_as_dict(fields), "uid": uid})), True
+        values = _values(ctx, fields)
+        if fields.uid is None:
+            values.pop("uid")
+        return await store.update_source(conn, existing.id, values), False
+
+
+def _as_dict(fields: SourceFields) -> dict[str, Any]:
+    return {name: getattr(fields, name) for name in SourceFields.__dataclass_fields__}
+
+
+async def delete(ctx: Context, key: str) -> None:
+    async with ctx.db.write() as conn:
+        source = await store.get_source(conn, key)
+        await store.delete_source(conn, source.id)
+        await app_store.remove(conn, source.app_id)
+
+
+async def rotate_token(ctx: Context, key: str) -> Source:
+    """A new ingest URL; the old one keeps working for 24 hours."""
+    token = _new_token()
+    now = now_ms()
+    async with ctx.db.write() as conn:
+        source = await store.get_source(conn, key)
+        old = _box(ctx).open(source.token)
+        return await store.update_source(
+            conn,
+            source.id,
+            {
+                "token_hash": _hash(token),
+                "token": _box(ctx).seal(token),
+                "old_token_hash": _hash(old),
+                "old_token_expires_at": now + TOKEN_GRACE_MS,
+            },
+        )
+
+
+async def app_of(ctx: Context, key: str) -> str:
+    """The internal application whose endpoints are the source's destinations."""
+    return (await get(ctx, key)).app_id
+
+
+# -- receiving -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the sender gets back."""
+
+    status_code: int
+    content_type: str
+    body: bytes
+    request_id: str | None = None
+
+
+def _json_answer(status: int, body: dict[str, Any], request_id: str | None = None) -> Answer:
+    return Answer(status, "application/json", json.dumps(body).encode(), request_id)
+
+
+def _accepted_answer(source: Source, request_id: str, duplicate: bool) -> Answer:
+    custom = source.response
+    if custom:
+        return Answer(
+            int(custom.get("statusCode") or 200),
+            str(custom.get("contentType") or "text/plain"),
+            str(custom.get("body") or "").encode(),
+            request_id,
+        )
+    body: dict[str, Any] = {"id": request_id, "status": rules.DUPLICATE if duplicate else rules.ACCEPTED}
+    return _json_answer(200, body, request_id)
+
+
+def _new_message(source: Source, request: CapturedRequest, check: ingest_config.Check) -> messages.NewMessage:
+    return messages.NewMessage(
+        app_id=source.app_id,
+        event_type=rules.event_type(source.type, request),
+        payload=request.body,
+        content_type=request.content_type or "application/octet-stream",
+        headers=rules.forwarded_headers(request, drop=check.private_headers),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    answer: Answer
+    status: str | None = None  # None: a handshake, answered and not stored
+    cause: str | None = None
+
+
+async def receive(ctx: Context, token: str, request: CapturedRequest, url: str) -> Answer:
+    """Verify, deduplicate, store and fan out one request to an ingest URL. ``url`` is the
+    URL the sender signed (the public URL of this request)."""
+    try:
+        taken = await _take(ctx, token, request, url)
+    except Conflict:
+        # A concurrent copy took the dedup key between our check and our insert (PostgreSQL):
+        # once more, and this time the key is there.
+        taken = await _take(ctx, token, request, url)
+    if taken.status is not None:
+        metrics.ingest(taken.status, taken.cause)
+    if taken.status == rules.ACCEPTED:
+        ctx.wake()
+    return taken.answer
+
+
+async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) -> _Taken:
+    """One transaction: find the source, verify, and store the request with what became of it
+    (an accepted one with its message and deliveries)."""
+    now = now_ms()
+    request_id = new_id("req", request.received_at)
+    async with ctx.db.write() as conn:
+        source = await store.source_by_token(conn, _hash(token), now)
+        if source is None:
+            raise NotFound("source")
+        row: dict[str, Any] = {"id": request_id, "source_id": source.id, "cause": None, "msg_id": None}
+        if request.method not in rules.ACCEPTED_METHODS:
+            cause = rules.UNSUPPORTED_METHOD
+            await store.add_request(conn, {**row, "status": rules.REJECTED, "cause": cause, "dedup_key": None}, request)
+            detail = f"{request.method} is not accepted; send POST, PUT or PATCH"
+            return _Taken(_json_answer(405, {"code": cause, "detail": detail}, request_id), rules.REJECTED, cause)
+        check = ingest_config.verifier(source.type, config_of(ctx, source))
+        try:
+            check.run(list(request.headers), request.body, url, request.method, None)
+        except ingest_config.WebhookVerificationError as exc:
+            cause = f"{rules.VERIFICATION_FAILED}: {exc}"
+            await store.add_request(conn, {**row, "status": rules.REJECTED, "cause": cause, "dedup_key": None}, request)
+            answer = _json_answer(401, {"code": rules.VERIFICATION_FAILED, "detail": str(exc)}, request_id)
+            return _Taken(answer, rules.REJECTED, rules.VERIFICATION_FAILED)
+        shake = rules.handshake(source.type, request, check.secret)
+        if shake is not None:
+            return _Taken(Answer(200, shake.content_type, shake.body))
+        row["dedup_key"] = key = rules.dedup_key(source.type, request)
+        window_ms = int(ctx.settings.ingest_dedup_hours * 3_600_000)
+        if window_ms > 0 and await store.seen(conn, source.id, key, now) is not None:
+            await store.add_request(conn, {**row, "status": rules.DUPLICATE}, request)
+            return _Taken(_accepted_answer(source, request_id, duplicate=True), rules.DUPLICATE)
+        message, _ = await messages.create(conn, _new_message(source, request, check))
+        await store.add_request(conn, {**row, "status": rules.ACCEPTED, "msg_id": message.id}, request)
+        if window_ms > 0:
+            await store.remember(conn, source.id, key, request_id, now, now + window_ms)
+    return _Taken(_accepted_answer(source, request_id, duplicate=False), rules.ACCEPTED)
+
+
+# -- received requests ---------------------------------------------------------
+async def requests(
+    ctx: Context,
+    key: str,
+    *,
+    status: str | None,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    iterator: str | None,
+) -> Page[Received]:
+    if status is not None and status not in rules.STATUSES:
+        raise Invalid(["query", "status"], f"status must be one of {', '.join(rules.STATUSES)}")
+    source = await get(ctx, key)
+    async with ctx.db.read() as conn:
+        return await store.page_requests(
+            conn, source.id, status=status, since=since, until=until, limit=limit, iterator=iterator
+        )
+
+
+async def request(ctx: Context, key: str, request_id: str) -> Received:
+    source = await get(ctx, key)
+    async with ctx.db.read() as conn:
+        return await store.get_request(conn, source.id, request_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    forwarded: int = 0  # requests sent (again) to the destinations
+    rejected: int = 0  # requests that still fail verification
+    causes: tuple[str, ...] = ()
+
+
+def _signed_url(ctx: Context, source: Source, request: CapturedRequest) -> str:
+    query = f"?{request.query}" if request.query else ""
+    return f"{ingest_url(ctx, source)}{request.path}{query}"
+
+
+async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) -> str | None:
+    """Forward one stored request again; returns why not when it still fails verification.
+    An accepted request goes again to every enabled destination; another is verified again
+    with the source's current config (at the time it was received) and forwarded if it passes."""
+    now = now_ms()
+    if received.msg_id is not None:
+        for endpoint in await endpoint_store.for_app(conn, source.app_id):
+            if not endpoint.disabled:
+                await queue.enqueue_manual(conn, received.msg_id, endpoint.id, source.app_id, now)
+        return None
+    req = received.request
+    check = ingest_config.verifier(source.type, config_of(ctx, source))
+    try:
+        check.run(list(req.headers), req.body, _signed_url(ctx, source, req), req.method, req.received_at / 1000)
+    except ingest_config.WebhookVerificationError as exc:
+        return f"{rules.VERIFICATION_FAILED}: {exc}"
+    if req.method not in rules.ACCEPTED_METHODS:
+        return rules.UNSUPPORTED_METHOD
+    message, _ = await messages.create(conn, _new_message(source, req, check))
+    await store.mark_accepted(conn, received.id, message.id)
+    return None
+
+
+async def replay(ctx: Context, key: str, request_id: str) -> None:
+    """Forward one stored request again; Conflict when it still fails verification."""
+    source = await get(ctx, key)
+    async with ctx.db.write() as conn:
+        received = await store.get_request(conn, source.id, request_id)
+        why = await _replay(ctx, conn, source, received)
+    if why is not None:
+        raise Conflict(f"the request still fails: {why}")
+    ctx.wake()
+
+
+async def replay_range(ctx: Context, key: str, since: int, until: int) -> Replayed:
+    """Forward again every request received in [since, until): at most MAX_RANGE at once."""
+    if until <= since:
+        raise Invalid(["body", "until"], "until must be after since")
+    source = await get(ctx, key)
+    async with ctx.db.write() as conn:
+        found = await store.requests_between(conn, source.id, since, until, limit=MAX_RANGE + 1)
+        found = [received for received in found if received.status != rules.DUPLICATE]
+        if len(found) > MAX_RANGE:
+            raise Invalid(["body", "since"], f"more than {MAX_RANGE} requests in this range: replay a shorter one")
+        causes = [why for received in found if (why := await _replay(ctx, conn, source, received)) is not None]
+    ctx.wake()
+    return Replayed(forwarded=len(found) - len(causes), rejected=len(causes), causes=tuple(causes))

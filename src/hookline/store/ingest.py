@@ -1,0 +1,204 @@
+"""Inbound gateway persistence: sources, the requests they took, the dedup window."""
+
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hookline.domain.captured import CapturedRequest, headers_from_json, headers_to_json
+from hookline.domain.ingest import Received, Source
+from hookline.store import tables as t
+from hookline.store.database import Conn, now_ms
+from hookline.store.errors import ConflictError, NotFoundError
+from hookline.store.pagination import Page, paginate
+from hookline.store.tables import Row
+
+src = t.ingest_source
+req = t.ingest_request
+dedup = t.ingest_dedup
+
+# Built once: the ingest path is hot, and building statements costs more than running them.
+_BY_TOKEN = (
+    select(src)
+    .where(
+        or_(
+            src.c.token_hash == bindparam("hash"),
+            (src.c.old_token_hash == bindparam("hash")) & (src.c.old_token_expires_at > bindparam("now")),
+        )
+    )
+    .limit(1)
+)
+_INSERT_REQUEST = insert(req)
+_SEEN = select(dedup.c.request_id).where(
+    dedup.c.source_id == bindparam("source_id"),
+    dedup.c.dedup_key == bindparam("key"),
+    dedup.c.expires_at > bindparam("now"),
+)
+_DELETE_EXPIRED = delete(dedup).where(
+    dedup.c.source_id == bindparam("source_id"),
+    dedup.c.dedup_key == bindparam("key"),
+    dedup.c.expires_at <= bindparam("now"),
+)
+_INSERT_DEDUP = insert(dedup)
+
+
+def _source(row: Row) -> Source:
+    return Source(
+        id=row["id"],
+        uid=row["uid"],
+        name=row["name"],
+        type=row["type"],
+        config=row["config"],
+        metadata=dict(row["metadata"]),
+        response=row["response"],
+        app_id=row["app_id"],
+        token=row["token"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _received(row: Row) -> Received:
+    return Received(
+        id=row["id"],
+        source_id=row["source_id"],
+        status=row["status"],
+        cause=row["cause"],
+        dedup_key=row["dedup_key"],
+        msg_id=row["msg_id"],
+        request=CapturedRequest(
+            method=row["method"],
+            path=row["path"],
+            query=row["query"],
+            headers=headers_from_json(row["headers"]),
+            body=bytes(row["body"]),
+            client=row["client"],
+            received_at=row["received_at"],
+        ),
+    )
+
+
+async def create_source(conn: Conn, values: dict[str, Any]) -> Source:
+    try:
+        await conn.execute(insert(src).values(values))
+    except IntegrityError as exc:
+        raise ConflictError("a source with this uid already exists") from exc
+    return await get_source(conn, values["id"])
+
+
+async def find_source(conn: Conn, key: str) -> Source | None:
+    row = (await conn.execute(select(src).where(or_(src.c.id == key, src.c.uid == key)).limit(1))).mappings().first()
+    return None if row is None else _source(row)
+
+
+async def get_source(conn: Conn, key: str) -> Source:
+    found = await find_source(conn, key)
+    if found is None:
+        raise NotFoundError("source")
+    return found
+
+
+async def source_by_token(conn: Conn, token_hash: str, now: int) -> Source | None:
+    """The source this ingest token opens: its current token, or the one before it in its grace period."""
+    row = (await conn.execute(_BY_TOKEN, {"hash": token_hash, "now": now})).mappings().first()
+    return None if row is None else _source(row)
+
+
+async def page_sources(conn: Conn, *, limit: int, iterator: str | None, descending: bool) -> Page[Source]:
+    return await paginate(
+        conn, select(src), src.c.id, limit=limit, iterator=iterator, descending=descending, record=_source
+    )
+
+
+async def update_source(conn: Conn, source_id: str, values: dict[str, Any]) -> Source:
+    try:
+        await conn.execute(update(src).where(src.c.id == source_id).values(updated_at=now_ms(), **values))
+    except IntegrityError as exc:
+        raise ConflictError("a source with this uid already exists") from exc
+    return await get_source(conn, source_id)
+
+
+async def delete_source(conn: Conn, source_id: str) -> None:
+    await conn.execute(delete(dedup).where(dedup.c.source_id == source_id))
+    await conn.execute(delete(req).where(req.c.source_id == source_id))
+    await conn.execute(delete(src).where(src.c.id == source_id))
+
+
+def source_app_ids() -> Any:
+    """A subquery of the internal applications that back sources."""
+    return select(src.c.app_id)
+
+
+async def add_request(conn: Conn, values: dict[str, Any], request: CapturedRequest) -> None:
+    row = {
+        **values,
+        "method": request.method,
+        "path": request.path,
+        "query": request.query,
+        "headers": headers_to_json(request.headers),
+        "body": request.body,
+        "client": request.client,
+        "received_at": request.received_at,
+    }
+    await conn.execute(_INSERT_REQUEST, row)
+
+
+async def get_request(conn: Conn, source_id: str, request_id: str) -> Received:
+    query = select(req).where(req.c.source_id == source_id, req.c.id == request_id)
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise NotFoundError("request")
+    return _received(row)
+
+
+def _request_query(source_id: str, status: str | None, since: int | None, until: int | None) -> Any:
+    query = select(req).where(req.c.source_id == source_id)
+    if status is not None:
+        query = query.where(req.c.status == status)
+    if since is not None:
+        query = query.where(req.c.received_at >= since)
+    if until is not None:
+        query = query.where(req.c.received_at < until)
+    return query
+
+
+async def page_requests(
+    conn: Conn,
+    source_id: str,
+    *,
+    status: str | None,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    iterator: str | None,
+) -> Page[Received]:
+    """Newest first."""
+    query = _request_query(source_id, status, since, until)
+    return await paginate(conn, query, req.c.id, limit=limit, iterator=iterator, descending=True, record=_received)
+
+
+async def requests_between(conn: Conn, source_id: str, since: int, until: int, *, limit: int) -> list[Received]:
+    """Oldest first, at most ``limit``."""
+    query = _request_query(source_id, None, since, until).order_by(req.c.id).limit(limit)
+    return [_received(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def mark_accepted(conn: Conn, request_id: str, msg_id: str) -> None:
+    await conn.execute(update(req).where(req.c.id == request_id).values(status="accepted", cause=None, msg_id=msg_id))
+
+
+async def seen(conn: Conn, source_id: str, key: str, now: int) -> str | None:
+    """The request that first brought ``key`` within the window, if any."""
+    params = {"source_id": source_id, "key": key, "now": now}
+    return (await conn.execute(_SEEN, params)).scalar_one_or_none()
+
+
+async def remember(conn: Conn, source_id: str, key: str, request_id: str, now: int, expires_at: int) -> None:
+    """Open the window for ``key`` (an expired entry is replaced). Raises IntegrityError when a
+    concurrent request took the key first: the caller's transaction then answers as a duplicate."""
+    await conn.execute(_DELETE_EXPIRED, {"source_id": source_id, "key": key, "now": now})
+    try:
+        values = {"source_id": source_id, "dedup_key": key, "request_id": request_id, "expires_at": expires_at}
+        await conn.execute(_INSERT_DEDUP, values)
+    except IntegrityError as exc:
+        raise ConflictError("this event is being received concurrently") from exc

@@ -1,0 +1,42 @@
+"""``hookline source``: create, list, show, rotate-token, requests, replay."""
+
+import httpx
+from tests.cli.conftest import Cli, assert_one_line_error
+from tests.support.servers import Receiver
+
+
+def _local(cli: Cli, ingest_url: str) -> str:
+    return cli.url + "/in/" + ingest_url.rsplit("/in/", 1)[1]
+
+
+def test_source_lifecycle(cli: Cli, receiver: Receiver) -> None:
+    created = cli.json("source", "create", "hooks", "--uid", "gh", "--type", "github", "--secret", "s")
+    assert created["type"] == "github" and "/in/" in created["ingestUrl"]
+    cli.ok("source", "create", "other", "--destination", receiver.url())
+    listed = cli.json("source", "list")
+    assert [s["name"] for s in listed] == ["hooks", "other"]
+    shown = cli.json("source", "show", listed[1]["id"])
+    assert [d["url"] for d in shown["destinations"]] == [receiver.url()]
+    table = cli.ok("source", "list").stdout
+    assert table.splitlines()[0].split()[:3] == ["ID", "UID", "NAME"] and "gh" in table
+
+    rotated = cli.json("source", "rotate-token", "gh")["ingestUrl"]
+    assert rotated != created["ingestUrl"]
+
+    url = _local(cli, shown["ingestUrl"])
+    assert httpx.post(url, content=b"hello").status_code == 200
+    (request,) = cli.json("source", "requests", listed[1]["id"])
+    assert request["status"] == "accepted" and request["size"] == 5
+    receiver.wait_for(1)
+    cli.ok("source", "replay", listed[1]["id"], request["id"])
+    receiver.wait_for(2)
+    done = cli.json("source", "replay", listed[1]["id"], "--since", "1h")
+    assert done["forwarded"] == 1
+    receiver.wait_for(3)
+    assert cli.json("source", "requests", listed[1]["id"], "--status", "rejected") == []
+
+
+def test_source_errors_are_one_line(cli: Cli) -> None:
+    line = assert_one_line_error(cli("source", "create", "x", "--type", "nope"))
+    assert "type" in line
+    assert_one_line_error(cli("source", "replay", "x"), exit_code=2)

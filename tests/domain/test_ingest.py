@@ -1,0 +1,56 @@
+"""The inbound gateway's pure rules: event ids for dedup, event types, forwarded headers, handshakes."""
+
+import hashlib
+import json
+
+from hookline.domain import ingest
+from hookline.domain.captured import CapturedRequest
+
+
+def _request(body: bytes = b"{}", **headers: str) -> CapturedRequest:
+    pairs = tuple((name.replace("_", "-"), value) for name, value in headers.items())
+    return CapturedRequest("POST", "", "", pairs, body, "127.0.0.1", 0)
+
+
+def test_dedup_key_uses_the_providers_event_id_else_the_body_hash() -> None:
+    assert ingest.dedup_key("github", _request(X_GitHub_Delivery="d1")) == "id:d1"
+    assert ingest.dedup_key("shopify", _request(X_Shopify_Webhook_Id="s1")) == "id:s1"
+    assert ingest.dedup_key("stripe", _request(json.dumps({"id": "evt_1"}).encode())) == "id:evt_1"
+    assert ingest.dedup_key("slack", _request(json.dumps({"event_id": "Ev1"}).encode())) == "id:Ev1"
+    assert ingest.dedup_key("svix", _request(svix_id="msg_1")) == "id:msg_1"
+    assert ingest.dedup_key("clerk", _request(webhook_id="msg_2")) == "id:msg_2"
+    body = b"not json"
+    assert ingest.dedup_key("generic-webhook", _request(body)) == "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def test_event_type() -> None:
+    assert ingest.event_type("github", _request(X_GitHub_Event="push")) == "push"
+    assert ingest.event_type("shopify", _request(X_Shopify_Topic="orders/create")) == "orders/create"
+    assert ingest.event_type("stripe", _request(b'{"type": "charge.succeeded"}')) == "charge.succeeded"
+    assert ingest.event_type("zoom", _request(b'{"event": "meeting.started"}')) == "meeting.started"
+    assert ingest.event_type("generic-webhook", _request(b"\xff")) == "webhook"
+
+
+def test_forwarded_headers_keep_order_and_drop_transport_and_credentials() -> None:
+    request = _request(
+        b"",
+        Host="h",
+        X_B="2",
+        Authorization="Basic x",
+        Content_Length="0",
+        X_A="1",
+        webhook_id="w",
+        Proxy_Foo="p",
+    )
+    assert ingest.forwarded_headers(request) == [("X-B", "2"), ("X-A", "1")]
+    assert ingest.forwarded_headers(request, drop=frozenset({"x-a"})) == [("X-B", "2")]
+
+
+def test_handshakes() -> None:
+    slack = _request(b'{"type": "url_verification", "challenge": "c"}')
+    assert ingest.handshake("slack", slack, "s") == ingest.Handshake("application/json", b'{"challenge":"c"}')
+    assert ingest.handshake("github", slack, "s") is None
+    zoom = _request(b'{"event": "endpoint.url_validation", "payload": {"plainToken": "p"}}')
+    shake = ingest.handshake("zoom", zoom, "secret")
+    assert shake is not None and json.loads(shake.body)["plainToken"] == "p"
+    assert ingest.handshake("zoom", _request(b'{"event": "meeting.started"}'), "secret") is None
