@@ -6,7 +6,7 @@ additions, the requests a source received (``/request``) and replaying them.
 
 import base64
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import ConfigDict, Field, StringConstraints
@@ -330,7 +330,7 @@ async def list_requests(
     ctx: Ctx,
     limit: Limit = 50,
     iterator: Iterator = None,
-    status: Annotated[str | None, Query(description="accepted, rejected or duplicate")] = None,
+    status: Annotated[Literal["accepted", "rejected", "duplicate"] | None, Query()] = None,
     since: When = None,
     until: When = None,
 ) -> ListResponse[IngestRequestOut]:
