@@ -88,3 +88,15 @@ window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", red
 window.addEventListener("resize", function () {
   if (current && current.container.clientWidth !== current.width) redraw();
 });
+
+// The portal's magic link carries its secret in the fragment (#link=…): post it, once.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("portal-open");
+  if (!form) return;
+  var params = new URLSearchParams(window.location.hash.slice(1));
+  var link = params.get("link");
+  if (!link) return;
+  form.elements.link.value = link;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  form.submit();
+});
