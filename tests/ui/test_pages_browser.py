@@ -81,11 +81,23 @@ def test_operator_creates_an_endpoint_sends_a_test_event_and_resends_it(
     wait_attempts(watched, 2)
     assert "manual" in page.get_by_test_id("attempt").nth(1).inner_text()
     assert len(receiver.requests) >= 2
+    message_url = page.url.split("#")[0]
+    # Bulk replay from the endpoint's page: its job's progress updates in place (HTMX polling).
+    page.locator("[data-testid=destination] h2 a").first.click()
+    page.fill("#recover-since", "2020-01-01T00:00")
+    page.select_option("#recover-kind", "bulk-replay")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url("**/jobs/*")
+    job_url = page.url
+    page.get_by_test_id("job-status").filter(has_text="finished").wait_for(timeout=60_000)
+    assert page.url == job_url  # updated without navigating
+    done, _, total = page.get_by_test_id("job-progress").inner_text().partition(" of ")
+    assert done == total and int(total) >= 1
     # The same pages at phone width: nothing sticks out.
     phone = open_page(width=PHONE, height=844)
     sign_in(phone, hookline)
-    app_base = page.url.split("/messages/")[0]
-    for url in (page.url, app_base + "/messages", app_base + "/event-types", app_base + "/"):
+    app_base = message_url.split("/messages/")[0]
+    for url in (message_url, job_url, app_base + "/messages", app_base + "/event-types", app_base + "/"):
         phone.page.goto(url)
         assert scroll_width(phone) <= PHONE, url
     endpoint_link = phone.page.locator("[data-testid=endpoints] a").first
