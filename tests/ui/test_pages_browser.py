@@ -60,7 +60,7 @@ def test_operator_creates_an_endpoint_sends_a_test_event_and_resends_it(
     watched = open_page()
     page = watched.page
     sign_in(watched, hookline)
-    page.get_by_role("link", name="Applications").click()
+    page.get_by_role("link", name="Applications", exact=True).click()
     assert "No applications yet." in page.get_by_test_id("apps-empty").inner_text()
     page.fill("#app-name", "Acme Donations")
     page.get_by_role("button", name="Create application").click()

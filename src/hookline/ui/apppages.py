@@ -136,21 +136,11 @@ async def endpoint_page(request: Request, viewer: Viewer, endpoint_id: str) -> R
     ctx = ctx_of(request)
     endpoint = await endpoints.get(ctx, viewer.app.id, endpoint_id, tenant=viewer.tenant)
     until = int(time.time() * 1000)
+    since = (until - 23 * _HOUR_MS) // _HOUR_MS * _HOUR_MS
     series = await stats.attempt_series(
-        ctx,
-        viewer.app.id,
-        endpoint.id,
-        tenant=viewer.tenant,
-        since_ms=until - 24 * _HOUR_MS,
-        until_ms=until,
-        bucket_ms=_HOUR_MS,
+        ctx, viewer.app.id, endpoint.id, tenant=viewer.tenant, since_ms=since, until_ms=until, bucket_ms=_HOUR_MS
     )
-    chart: dict[str, list[Any]] = {
-        "t": [b.start_ms // 1000 for b in series],
-        "ok": [b.success for b in series],
-        "fail": [b.fail for b in series],
-        "p95": [b.p95_ms for b in series],
-    }
+    chart = _hourly_chart(series, since, until)
     attempts = await listings.attempts_of_endpoint(
         ctx, viewer.app.id, endpoint.id, AttemptFilter(), tenant=viewer.tenant, limit=20, iterator=None
     )
@@ -166,7 +156,7 @@ async def endpoint_page(request: Request, viewer: Viewer, endpoint_id: str) -> R
         endpoint=endpoint,
         warnings=await endpoints.warnings(ctx, endpoint),
         chart=chart,
-        has_chart=any(chart["ok"]) or any(chart["fail"]),
+        has_chart=bool(series),
         attempts=attempts.rows,
         secret=secret,
         event_types=types.rows,
@@ -174,6 +164,19 @@ async def endpoint_page(request: Request, viewer: Viewer, endpoint_id: str) -> R
         sensitive=sensitive,
         now_ms=until,
     )
+
+
+def _hourly_chart(series: list[stats.Bucket], since: int, until: int) -> dict[str, list[Any]]:
+    """Every hour of the window, empty ones as zero (the series lists only hours with attempts)."""
+    found = {bucket.start_ms: bucket for bucket in series}
+    chart: dict[str, list[Any]] = {"t": [], "ok": [], "fail": [], "p95": []}
+    for start in range(since, until, _HOUR_MS):
+        bucket = found.get(start)
+        chart["t"].append(start // 1000)
+        chart["ok"].append(bucket.success if bucket else 0)
+        chart["fail"].append(bucket.fail if bucket else 0)
+        chart["p95"].append(bucket.p95_ms if bucket else None)
+    return chart
 
 
 async def messages_page(request: Request, viewer: Viewer) -> Response:
