@@ -131,8 +131,26 @@ def test_framing_and_theme_follow_the_setting_and_the_query(tmp_path: Path) -> N
         assert "primaryColor" in bad.text
 
 
-def test_operator_forms_need_their_csrf_token(hookline: Hookline) -> None:
+def test_operator_forms_need_their_csrf_token_and_messages_filter(hookline: Hookline) -> None:
+    with hookline.client() as api:
+        app_id, _ = make_endpoint(api, "https://own.example/hook", app_uid="acme", disabled=True)
+        publish(api, "acme", event_type="gift.made", payload={"donor": "Needle Smith"})
+        publish(api, "acme", event_type="gift.refunded", payload={"donor": "Hay Stack"}, eventId="evt-42")
     with signed_in(hookline) as (client, token):
+        listing = f"/ui/apps/{app_id}/messages"
+
+        def shown(**params: str) -> set[str]:
+            page = client.get(listing, params=params)
+            assert page.status_code == 200, page.text
+            return {t for t in ("gift.made", "gift.refunded") if f">{t}</a>" in page.text}
+
+        assert shown() == {"gift.made", "gift.refunded"}
+        assert shown(search="needle") == {"gift.made"}
+        assert shown(event_type="gift.refunded") == {"gift.refunded"}
+        assert shown(event_id="evt-42") == {"gift.refunded"}
+        assert shown(status="0") == set()  # the endpoint is disabled: nothing succeeded
+        assert shown(since="2999-01-01T00:00") == set()
+        assert client.get(listing, params={"since": "yesterday"}).status_code == 400
         assert client.post("/ui/apps", data={"name": "Acme"}).status_code == 403
         created = client.post("/ui/apps", data={"name": "Acme", "csrf_token": token})
         assert created.status_code == 303

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, case, insert, select, update
+from sqlalchemy import ColumnElement, case, delete, insert, select, update
 
 from hookline.domain.ids import new_id
 from hookline.store import tables as t
@@ -188,7 +188,9 @@ async def expire_by(conn: Conn, token_ids: Sequence[str], expires_at: int) -> in
 
 
 async def insert_portal_link(conn: Conn, token_id: str, expires_at: int) -> str:
-    """A single-use link secret for a portal token; only its hash is stored."""
+    """A single-use link secret for a portal token; only its hash is stored. Links past their
+    expiry go at the same time (their sessions ended with their tokens), so the table stays small."""
+    await conn.execute(delete(t.portal_link).where(t.portal_link.c.expires_at <= now_ms()))
     link = secrets.token_urlsafe(32)
     values = {
         "id": new_id("plk"),

@@ -29,6 +29,7 @@ Resolve = Callable[[Request], Awaitable[Viewer | Response]]
 Finish = Callable[[Request, Viewer | None, Response], Response]
 _LIST = 50
 _HOUR_MS = 3_600_000
+_SCAN = 5000  # messages a payload search reads at most
 STATUS_NAMES = {
     DeliveryStatus.SUCCESS: "succeeded",
     DeliveryStatus.PENDING: "pending",
@@ -182,7 +183,7 @@ def _hourly_chart(series: list[stats.Bucket], since: int, until: int) -> dict[st
 async def messages_page(request: Request, viewer: Viewer) -> Response:
     ctx = ctx_of(request)
     q = request.query_params
-    filters = {k: q.get(k, "") for k in ("event_type", "channel", "since", "until", "event_id", "status")}
+    filters = {k: q.get(k, "") for k in ("event_type", "channel", "since", "until", "event_id", "status", "search")}
     if filters["status"] and filters["status"] not in {"0", "1", "2", "3"}:
         return refused(viewer, 400, "Unknown status", "status must be one of: succeeded, pending, failed, sending.")
     try:
@@ -191,6 +192,7 @@ async def messages_page(request: Request, viewer: Viewer) -> Response:
         return refused(viewer, 400, "That filter cannot be used", str(exc))
     rows: list[Any]
     done = True
+    scanned = False  # a payload search that stopped before the oldest message
     if filters["event_id"]:
         try:
             rows = [await messages.get(ctx, viewer.app.id, filters["event_id"].strip(), tenant=viewer.tenant)]
@@ -203,8 +205,14 @@ async def messages_page(request: Request, viewer: Viewer) -> Response:
             after_ms=since,
             before_ms=until,
         )
-        found = await messages.page(ctx, viewer.app.id, f, tenant=viewer.tenant, limit=_LIST, iterator=None)
-        rows, done = list(found.rows), found.done
+        if filters["search"].strip():
+            hits = await messages.search(
+                ctx, viewer.app.id, f, filters["search"].strip(), tenant=viewer.tenant, limit=_LIST, scan=_SCAN
+            )
+            rows, done, scanned = hits.rows, hits.complete, not hits.complete
+        else:
+            found = await messages.page(ctx, viewer.app.id, f, tenant=viewer.tenant, limit=_LIST, iterator=None)
+            rows, done = list(found.rows), found.done
     statuses: dict[str, list[DeliveryStatus]] = {}
     for message in rows:
         dests = await listings.destinations(
@@ -224,6 +232,8 @@ async def messages_page(request: Request, viewer: Viewer) -> Response:
         filters=filters,
         filtered=any(filters.values()),
         more=not done,
+        scanned=scanned,
+        scan=_SCAN,
         event_types=types.rows,
     )
 
