@@ -124,8 +124,10 @@ def test_framing_and_theme_follow_the_setting_and_the_query(tmp_path: Path) -> N
         assert f'<style nonce="{nonce}">' in home.text and "--accent: #ff0066" in home.text
         assert 'data-theme="dark" data-theme-fixed' in home.text
         assert 'class="topbar"' not in home.text
-        # The theme is remembered for the next pages of the session.
+        # The theme is remembered for the next pages of the session, and changed one parameter at a time.
         assert "--accent: #ff0066" in tenant.get("/portal/messages").text
+        light = tenant.get("/portal/messages", params={"darkMode": "false"}).text
+        assert "--accent: #ff0066" in light and 'data-theme="light" data-theme-fixed' in light
         bad = tenant.get("/portal/", params={"primaryColor": "red;}body{display:none"})
         assert bad.status_code == 400
         assert "primaryColor" in bad.text

@@ -58,12 +58,11 @@ def _framed(request: Request, response: Response, nonce: str) -> Response:
 
 
 def _theme(request: Request) -> Theme | str:
+    """The theme of this page: the session's remembered one, changed by this address's parameters."""
+    remembered = Theme.parse(dict(parse_qsl(request.cookies.get(THEME_COOKIE, ""))))
+    base = Theme() if isinstance(remembered, str) else remembered
     given = {k: v for k, v in request.query_params.items() if k in _THEME_PARAMS}
-    if not given:
-        given = dict(parse_qsl(request.cookies.get(THEME_COOKIE, "")))
-        parsed = Theme.parse(given)
-        return Theme() if isinstance(parsed, str) else parsed
-    return Theme.parse(given)
+    return Theme.parse({**dict(parse_qsl(base.query())), **given})
 
 
 def _refusal(request: Request, code: int, title: str, detail: str, theme: Theme | None = None) -> Response:
