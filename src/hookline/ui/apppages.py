@@ -370,7 +370,7 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
             raw = _endpoint_fields(form)
             raw.setdefault("throttle_rate", None)
             body = EndpointPatch.model_validate(raw)
-            fields = body.model_dump()
+            fields = body.model_dump(exclude_unset=True)
             await endpoints.update(ctx, v.app.id, endpoint_id, fields, tenant=v.tenant)
             return f"{v.base}/endpoints/{endpoint_id}"
 
