@@ -1,6 +1,8 @@
 """The operator's application pages: the list of applications, the event-type catalogue,
 and every application's own pages (``apppages``) under /ui/apps/{app}."""
 
+from urllib.parse import quote
+
 from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -75,6 +77,11 @@ async def catalogue(request: Request) -> Response:
         examples=examples,
         pretty=apppages.pretty,
     )
+
+
+@router.get("/apps/{app_key}")
+async def app_root(app_key: str) -> Response:
+    return redirect(f"/ui/apps/{quote(app_key, safe='')}/")
 
 
 apppages.add_routes(router, "/apps/{app_key}", _viewer)
