@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal
@@ -27,6 +28,17 @@ def _bool(text: str) -> bool:
     if lowered in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError(f"expected true or false, got {text!r}")
+
+
+_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(p.strip().rstrip("/") for p in text.split(",") if p.strip())
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise ValueError(f"{origin!r} is not an origin such as https://crm.example.org")
+    return origins
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,8 @@ class Settings:
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     ui_session_hours: float = 12.0
+    # Origins allowed to embed the tenant portal (/portal/) in an iframe; none: no framing.
+    portal_frame_ancestors: tuple[str, ...] = ()
     max_connections: int = 1000
     head_timeout: float = 30.0
     database_lock_timeout: float = 10.0
@@ -114,6 +128,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "cleaner_interval": float,
     "job_batch_size": int,
     "ui_session_hours": float,
+    "portal_frame_ancestors": _origins,
     "max_connections": int,
     "head_timeout": float,
     "database_lock_timeout": float,

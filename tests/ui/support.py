@@ -26,3 +26,20 @@ def signed_in(hookline: Hookline, token: str = ADMIN_TOKEN) -> Iterator[tuple[ht
         overview = client.get("/ui/")
         assert overview.status_code == 200
         yield client, csrf_token(overview.text)
+
+
+def portal_link(api: httpx.Client, app: str, **body: object) -> str:
+    """A magic link from app-portal-access (Svix's call), as the tenant's browser gets it."""
+    resp = api.post(f"/api/v1/auth/app-portal-access/{app}", json=body)
+    assert resp.status_code == 200, resp.text
+    url = str(resp.json()["url"])
+    assert "/portal/open#link=" in url
+    return url
+
+
+def open_portal(client: httpx.Client, url: str) -> httpx.Response:
+    """What the portal's opening page does in a browser: post the fragment's link with the form's token."""
+    page = client.get(url.split("#", 1)[0])
+    assert page.status_code == 200, page.text
+    link = url.split("#link=", 1)[1]
+    return client.post("/portal/open", data={"csrf_token": csrf_token(page.text), "link": link, "theme": ""})

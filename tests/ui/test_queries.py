@@ -1,5 +1,6 @@
 """The dashboard's reads (store.dashboard, services.dashboard) on SQLite and PostgreSQL."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -64,6 +65,10 @@ async def test_p95_latency_picks_the_95th_percentile_attempt(db: Database) -> No
 async def test_applications_lists_the_newest_and_hides_internal_ones(db: Database) -> None:
     async with db.write() as conn:
         for name in ("first", "second", "third"):
+            # Ids order by their millisecond; two made in the same one order at random.
+            made_at = now_ms()
+            while now_ms() == made_at:
+                await asyncio.sleep(0)
             await applications.create(conn, {"name": name, "metadata": {}})
         await applications.create(conn, {"name": "operational", "metadata": {}, "internal": True})
     count, newest = await _read(dashboard.applications, db, limit=2)

@@ -22,7 +22,9 @@ __all__ = [
     "PORTAL_EXPIRY_MIN",
     "AdminTokens",
     "Capability",
+    "PortalAccess",
     "PortalGrant",
+    "PortalSession",
     "StoredToken",
     "TokenPage",
     "check",
@@ -31,7 +33,9 @@ __all__ = [
     "hash_token",
     "list_page",
     "list_tokens",
+    "open_portal_link",
     "portal_access",
+    "portal_session",
     "revoke_token",
     "settle_admin_tokens",
 ]
@@ -65,6 +69,29 @@ class PortalGrant:
 
 
 @dataclass(frozen=True)
+class PortalAccess:
+    """What app-portal-access hands out: the API token, and the single-use link that opens
+    the portal once (both end when the token ends)."""
+
+    app: Application
+    token: str
+    link: str
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    """A portal session, while its token works: one application, maybe fewer rights."""
+
+    token: StoredToken
+    app_id: str
+
+    def can(self, capability: "Capability") -> bool:
+        if capability is not Capability.VIEW_BASE and self.token.read_only:
+            return False
+        return self.token.capabilities is None or capability in self.token.capabilities
+
+
+@dataclass(frozen=True)
 class AdminTokens:
     """What start-up did to the stored admin tokens."""
 
@@ -84,8 +111,9 @@ async def check(db: Database, token: str) -> StoredToken | None:
 
 async def portal_access(
     db: Database, app_id: str, grant: PortalGrant, *, new_app: dict[str, Any] | None = None
-) -> tuple[Application, str]:
-    """A token for one application's portal, creating the application from ``new_app`` if missing."""
+) -> PortalAccess:
+    """A token for one application's portal, creating the application from ``new_app`` if
+    missing, and a single-use link that opens the portal at /portal/ with the same rights."""
     capabilities = None
     if grant.capabilities is not None:
         # Svix requires ViewBase with any other capability: every grant can at least read.
@@ -105,8 +133,31 @@ async def portal_access(
             capabilities=capabilities,
             session_id=grant.session_id,
         )
-        _, token = await store.insert_token(conn, new)
-    return app, token
+        stored, token = await store.insert_token(conn, new)
+        link = await store.insert_portal_link(conn, stored.id, stored.expires_at or now_ms())
+    return PortalAccess(app=app, token=token, link=link)
+
+
+async def open_portal_link(db: Database, link: str, session: str) -> PortalSession | None:
+    """Turn a magic link into the portal session ``session`` names: once only, even across
+    processes (the use is stored), and only while the link's token works. None: refused."""
+    async with db.write() as conn:
+        token = await store.use_portal_link(conn, link, session)
+    return _live(token)
+
+
+async def portal_session(db: Database, session: str) -> PortalSession | None:
+    """The portal session ``session`` names, while its token works (revoked or expired by
+    expire-all or by time: None)."""
+    async with db.read() as conn:
+        token = await store.portal_session_token(conn, session)
+    return _live(token)
+
+
+def _live(token: StoredToken | None) -> PortalSession | None:
+    if token is None or token.app_id is None or not token.usable_at(now_ms()):
+        return None
+    return PortalSession(token=token, app_id=token.app_id)
 
 
 async def create_token(

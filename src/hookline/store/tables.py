@@ -302,3 +302,18 @@ ingest_dedup = Table(
     Column("request_id", String(40), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
 )
+
+# The magic links of app-portal-access: each opens the portal once (``used_at``), and the
+# portal session it became is found by ``session_hash``; it lives as long as its token works.
+portal_link = Table(
+    "portal_link",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("link_hash", String(64), nullable=False),
+    Column("token_id", String(40), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Column("session_hash", String(64), nullable=True),
+    UniqueConstraint("link_hash", name="uq_portal_link_link_hash"),
+    UniqueConstraint("session_hash", name="uq_portal_link_session_hash"),
+)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, case, insert, select, update
+from sqlalchemy import ColumnElement, case, delete, insert, select, update
 
 from hookline.domain.ids import new_id
 from hookline.store import tables as t
@@ -185,3 +185,44 @@ async def expire_by(conn: Conn, token_ids: Sequence[str], expires_at: int) -> in
     )
     result = await conn.execute(query)
     return int(result.rowcount or 0)
+
+
+async def insert_portal_link(conn: Conn, token_id: str, expires_at: int) -> str:
+    """A single-use link secret for a portal token; only its hash is stored. Links past their
+    expiry go at the same time (their sessions ended with their tokens), so the table stays small."""
+    await conn.execute(delete(t.portal_link).where(t.portal_link.c.expires_at <= now_ms()))
+    link = secrets.token_urlsafe(32)
+    values = {
+        "id": new_id("plk"),
+        "link_hash": hash_token(link),
+        "token_id": token_id,
+        "expires_at": expires_at,
+        "used_at": None,
+        "session_hash": None,
+    }
+    await conn.execute(insert(t.portal_link).values(**values))
+    return link
+
+
+async def use_portal_link(conn: Conn, link: str, session: str) -> StoredToken | None:
+    """Mark the link used and tie ``session`` to it, once: the UPDATE's row count decides
+    between concurrent uses, in any number of processes. The link's token, or None."""
+    c = t.portal_link.c
+    now = now_ms()
+    query = (
+        update(t.portal_link)
+        .where(c.link_hash == hash_token(link), c.used_at.is_(None), c.expires_at > now)
+        .values(used_at=now, session_hash=hash_token(session))
+    )
+    if int((await conn.execute(query)).rowcount or 0) != 1:
+        return None
+    token_id = (await conn.execute(select(c.token_id).where(c.link_hash == hash_token(link)))).scalar_one()
+    return await find(conn, token_id)
+
+
+async def portal_session_token(conn: Conn, session: str) -> StoredToken | None:
+    """The token behind a portal session, whatever its state, or None."""
+    c = t.portal_link.c
+    query = select(c.token_id).where(c.session_hash == hash_token(session))
+    token_id = (await conn.execute(query)).scalar_one_or_none()
+    return None if token_id is None else await find(conn, token_id)

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from hookline.ui import operator, portal
 from hookline.ui.pages import router
 from hookline.ui.sessions import LoginLimiter, SessionStore
 from hookline.ui.web import Static
@@ -12,7 +13,9 @@ def install(app: FastAPI) -> None:
     app.state.ui_sessions = SessionStore(app.state.settings.ui_session_hours * 3600)
     app.state.ui_login_limiter = LoginLimiter()
     app.mount("/ui/static", Static(), name="ui-static")
-    app.include_router(router)
+    app.include_router(operator.router)
+    app.include_router(portal.router)
+    app.include_router(router)  # last: its catch-all answers 404 for any other /ui/ address
 
 
 __all__ = ["install"]

@@ -45,6 +45,21 @@ def _session(request: Request) -> Session | None:
     return _sessions(request).get(request.cookies.get(SESSION_COOKIE))
 
 
+def session_of(request: Request) -> Session | None:
+    return _session(request)
+
+
+def signed_out(request: Request) -> Response:
+    """Where a page sends a visitor without a session: to sign in (HTMX: the whole page)."""
+    if request.headers.get("hx-request"):
+        return secured(Response(status_code=204, headers={"HX-Redirect": "/ui/login"}))
+    return redirect("/ui/login")
+
+
+def csrf_refused(session: Session | None = None) -> Response:
+    return _csrf_refused(session)
+
+
 def _csrf_refused(session: Session | None = None) -> Response:
     return error_page(
         403,

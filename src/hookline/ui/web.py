@@ -3,7 +3,7 @@
 import hmac
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -86,14 +86,20 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, max_age: int | None, path: str = "/ui"
+) -> None:
+    # The portal may sit in another site's iframe: its cookies must cross sites, which
+    # browsers allow only for Secure cookies, so only under https.
+    samesite: Literal["lax", "none"] = "none" if path == "/portal" and is_https(request) else "lax"
     response.set_cookie(
-        name, value, max_age=max_age, path="/ui", httponly=True, samesite="lax", secure=is_https(request)
+        name, value, max_age=max_age, path=path, httponly=True, samesite=samesite, secure=is_https(request)
     )
 
 
-def clear_cookie(response: Response, request: Request, name: str) -> None:
-    response.delete_cookie(name, path="/ui", httponly=True, samesite="lax", secure=is_https(request))
+def clear_cookie(response: Response, request: Request, name: str, path: str = "/ui") -> None:
+    samesite: Literal["lax", "none"] = "none" if path == "/portal" and is_https(request) else "lax"
+    response.delete_cookie(name, path=path, httponly=True, samesite=samesite, secure=is_https(request))
 
 
 def client_address(request: Request) -> str:

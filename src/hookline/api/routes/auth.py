@@ -111,9 +111,10 @@ async def app_portal_access(
         session_id=body.session_id,
     )
     new_app = None if body.application is None else body.application.model_dump()
-    app, token = await tokens.portal_access(db, app_id, grant, new_app=new_app)
-    # hookline has no hosted portal page yet: the URL is the application's API root.
-    return AppPortalAccessOut(token=token, url=str(request.base_url).rstrip("/") + f"/api/v1/app/{app.id}")
+    access = await tokens.portal_access(db, app_id, grant, new_app=new_app)
+    # The magic link opens the portal once; the token keeps working for API calls.
+    url = str(request.base_url).rstrip("/") + f"/portal/open#link={access.link}"
+    return AppPortalAccessOut(token=access.token, url=url)
 
 
 @router.post("/app/{app_id}/expire-all", status_code=204, operation_id="v1.authentication.expire-all")

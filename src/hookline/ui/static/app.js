@@ -60,6 +60,58 @@ function deliveriesChart(container, data) {
   return new window.uPlot(opts, [data.t, data.ok, data.fail], container);
 }
 
+// The p95 response time of one endpoint, per hour (hours without attempts are gaps).
+function latencyChart(container, data) {
+  var ink = cssVar("--muted");
+  var grid = cssVar("--line");
+  var axis = { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  var clock = window.uPlot.fmtDate("{HH}:{mm}");
+  var opts = {
+    width: container.clientWidth,
+    height: 140,
+    padding: [12, 28, 0, 0],
+    legend: { show: false },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(10, max)]; } } },
+    axes: [
+      Object.assign({}, axis, {
+        size: 32,
+        values: function (u, splits) {
+          return splits.map(function (s) { return clock(new Date(s * 1000)); });
+        },
+      }),
+      Object.assign({}, axis, { size: 48 }),
+    ],
+    series: [{}, { label: "p95 ms", stroke: cssVar("--accent"), width: 1.5, spanGaps: false, points: { show: true, size: 4 } }],
+  };
+  return new window.uPlot(opts, [data.t, data.p95], container);
+}
+
+var latency = null;
+
+function mountLatency() {
+  if (latency) latency.chart.destroy();
+  latency = null;
+  var container = document.getElementById("latency-chart");
+  if (!container || !window.uPlot) return;
+  var data = JSON.parse(container.dataset.series);
+  latency = { container: container, data: data, width: container.clientWidth };
+  latency.chart = latencyChart(container, data);
+}
+
+function redrawLatency() {
+  if (!latency) return;
+  latency.chart.destroy();
+  latency.width = latency.container.clientWidth;
+  latency.chart = latencyChart(latency.container, latency.data);
+}
+
+document.addEventListener("DOMContentLoaded", mountLatency);
+document.addEventListener("hookline:theme", redrawLatency);
+window.addEventListener("resize", function () {
+  if (latency && latency.container.clientWidth !== latency.width) redrawLatency();
+});
+
 // One chart at a time: the overview replaces itself every 30 s (HTMX), so the chart is
 // rebuilt from the new page's data, and the resize and theme listeners are set up once.
 var current = null;
@@ -87,4 +139,16 @@ document.addEventListener("hookline:theme", redraw);
 window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
 window.addEventListener("resize", function () {
   if (current && current.container.clientWidth !== current.width) redraw();
+});
+
+// The portal's magic link carries its secret in the fragment (#link=…): post it, once.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("portal-open");
+  if (!form) return;
+  var params = new URLSearchParams(window.location.hash.slice(1));
+  var link = params.get("link");
+  if (!link) return;
+  form.elements.link.value = link;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  form.submit();
 });

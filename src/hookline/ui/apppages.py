@@ -1,0 +1,462 @@
+"""One application's pages, for the operator (/ui/apps/{app}) and for its tenant (/portal).
+
+Both routers register the same handlers; a ``Viewer`` says whose eyes they are and what they
+may do. Every read and every change goes through the use-case layer (``hookline.services``)
+with ``tenant`` set for the portal, so an id outside the tenant's application is a 404 there,
+exactly as in the API. Forms are validated with the API's own schemas.
+"""
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hookline.api.schemas import EndpointHeadersIn, EndpointIn, EndpointPatch
+from hookline.domain.model import Attempt, AttemptFilter, DeliveryStatus, MessageFilter
+from hookline.errors import HooklineError, NotFound
+from hookline.services import endpoints, event_types, listings, messages, publishing, recovery, stats
+from hookline.services.context import Context
+from hookline.ui.scope import CREATE_ATTEMPTS, MANAGE_ENDPOINT, MANAGE_SECRET, Viewer
+from hookline.ui.web import csrf_given, read_form, redirect, render, tokens_match
+
+Resolve = Callable[[Request], Awaitable[Viewer | Response]]
+Finish = Callable[[Request, Viewer | None, Response], Response]
+_LIST = 50
+_HOUR_MS = 3_600_000
+_SCAN = 5000  # messages a payload search reads at most
+STATUS_NAMES = {
+    DeliveryStatus.SUCCESS: "succeeded",
+    DeliveryStatus.PENDING: "pending",
+    DeliveryStatus.FAIL: "failed",
+    DeliveryStatus.SENDING: "sending",
+}
+
+
+def ctx_of(request: Request) -> Context:
+    state = request.app.state
+    return Context(db=state.db, settings=state.settings, engine=state.engine)
+
+
+def when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def pretty(raw: bytes | str | None) -> str:
+    """JSON shown indented (escaped by the template like any text); anything else as it is."""
+    if raw is None:
+        return ""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def page(template: str, viewer: Viewer, code: int = 200, **context: Any) -> Response:
+    response = render(
+        template,
+        code,
+        None,
+        viewer=viewer,
+        session=viewer.session,
+        base=viewer.base,
+        when=when,
+        pretty=pretty,
+        status_names=STATUS_NAMES,
+        **context,
+    )
+    return response
+
+
+def refused(viewer: Viewer, code: int, title: str, detail: str) -> Response:
+    return render(
+        "error.html", code, None, title=title, detail=detail, status=code, session=viewer.session, viewer=viewer
+    )
+
+
+def _field_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "form"
+    return f"{where}: {first['msg']}"
+
+
+def _ms(value: str, name: str) -> int | None:
+    """A datetime-local (or ISO) form value as Unix ms, UTC; None when empty."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadForm(f"{name}: not a date and time ({value!r})") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+class BadForm(Exception):
+    """A form value the page cannot use; the message names the field."""
+
+
+def _lines(text: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise BadForm(f"headers, line {number}: write Name: value")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _csv(text: str) -> list[str] | None:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return items or None
+
+
+# -- reads ------------------------------------------------------------------------------
+
+
+async def home(request: Request, viewer: Viewer) -> Response:
+    ctx = ctx_of(request)
+    found = await endpoints.page(ctx, viewer.app.id, tenant=viewer.tenant, limit=_LIST, iterator=None, descending=False)
+    recent = await messages.page(ctx, viewer.app.id, MessageFilter(), tenant=viewer.tenant, limit=5, iterator=None)
+    return page("app.html", viewer, nav="endpoints", endpoints=found.rows, recent=recent.rows)
+
+
+async def endpoint_page(request: Request, viewer: Viewer, endpoint_id: str) -> Response:
+    ctx = ctx_of(request)
+    endpoint = await endpoints.get(ctx, viewer.app.id, endpoint_id, tenant=viewer.tenant)
+    until = int(time.time() * 1000)
+    since = (until - 23 * _HOUR_MS) // _HOUR_MS * _HOUR_MS
+    series = await stats.attempt_series(
+        ctx, viewer.app.id, endpoint.id, tenant=viewer.tenant, since_ms=since, until_ms=until, bucket_ms=_HOUR_MS
+    )
+    chart = _hourly_chart(series, since, until)
+    attempts = await listings.attempts_of_endpoint(
+        ctx, viewer.app.id, endpoint.id, AttemptFilter(), tenant=viewer.tenant, limit=20, iterator=None
+    )
+    secret = None
+    if request.query_params.get("secret") == "show" and viewer.can_view_secret():
+        secret = await endpoints.secret(ctx, viewer.app.id, endpoint.id, tenant=viewer.tenant)
+    types = await event_types.page(ctx, include_archived=False, limit=250, iterator=None, descending=False)
+    visible, sensitive = endpoints.split_sensitive(endpoint.headers)
+    return page(
+        "endpoint.html",
+        viewer,
+        nav="endpoints",
+        endpoint=endpoint,
+        warnings=await endpoints.warnings(ctx, endpoint),
+        chart=chart,
+        has_chart=bool(series),
+        attempts=attempts.rows,
+        secret=secret,
+        event_types=types.rows,
+        headers_text="\n".join(f"{k}: {v}" for k, v in visible.items()),
+        sensitive=sensitive,
+        now_ms=until,
+    )
+
+
+def _hourly_chart(series: list[stats.Bucket], since: int, until: int) -> dict[str, list[Any]]:
+    """Every hour of the window, empty ones as zero (the series lists only hours with attempts)."""
+    found = {bucket.start_ms: bucket for bucket in series}
+    chart: dict[str, list[Any]] = {"t": [], "ok": [], "fail": [], "p95": []}
+    for start in range(since, until, _HOUR_MS):
+        bucket = found.get(start)
+        chart["t"].append(start // 1000)
+        chart["ok"].append(bucket.success if bucket else 0)
+        chart["fail"].append(bucket.fail if bucket else 0)
+        chart["p95"].append(bucket.p95_ms if bucket else None)
+    return chart
+
+
+async def messages_page(request: Request, viewer: Viewer) -> Response:
+    ctx = ctx_of(request)
+    q = request.query_params
+    filters = {k: q.get(k, "") for k in ("event_type", "channel", "since", "until", "event_id", "status", "search")}
+    if filters["status"] and filters["status"] not in {"0", "1", "2", "3"}:
+        return refused(viewer, 400, "Unknown status", "status must be one of: succeeded, pending, failed, sending.")
+    try:
+        since, until = _ms(filters["since"], "since"), _ms(filters["until"], "until")
+    except BadForm as exc:
+        return refused(viewer, 400, "That filter cannot be used", str(exc))
+    rows: list[Any]
+    done = True
+    scanned = False  # a payload search that stopped before the oldest message
+    if filters["event_id"]:
+        try:
+            rows = [await messages.get(ctx, viewer.app.id, filters["event_id"].strip(), tenant=viewer.tenant)]
+        except NotFound:
+            rows = []
+    else:
+        f = MessageFilter(
+            event_types=tuple(_csv(filters["event_type"]) or ()) or None,
+            channel=filters["channel"].strip() or None,
+            after_ms=since,
+            before_ms=until,
+        )
+        if filters["search"].strip():
+            hits = await messages.search(
+                ctx, viewer.app.id, f, filters["search"].strip(), tenant=viewer.tenant, limit=_LIST, scan=_SCAN
+            )
+            rows, done, scanned = hits.rows, hits.complete, not hits.complete
+        else:
+            found = await messages.page(ctx, viewer.app.id, f, tenant=viewer.tenant, limit=_LIST, iterator=None)
+            rows, done = list(found.rows), found.done
+    statuses: dict[str, list[DeliveryStatus]] = {}
+    for message in rows:
+        dests = await listings.destinations(
+            ctx, viewer.app.id, message.id, tenant=viewer.tenant, limit=50, iterator=None
+        )
+        statuses[message.id] = [d.state.status for d in dests.rows]
+    if filters["status"]:
+        wanted = DeliveryStatus(int(filters["status"]))
+        rows = [m for m in rows if wanted in statuses[m.id]]
+    types = await event_types.page(ctx, include_archived=False, limit=250, iterator=None, descending=False)
+    return page(
+        "messages.html",
+        viewer,
+        nav="messages",
+        messages=rows,
+        statuses=statuses,
+        filters=filters,
+        filtered=any(filters.values()),
+        more=not done,
+        scanned=scanned,
+        scan=_SCAN,
+        event_types=types.rows,
+    )
+
+
+async def message_page(request: Request, viewer: Viewer, msg_id: str) -> Response:
+    ctx = ctx_of(request)
+    message = await messages.get(ctx, viewer.app.id, msg_id, tenant=viewer.tenant)
+    dests = await listings.destinations(ctx, viewer.app.id, message.id, tenant=viewer.tenant, limit=50, iterator=None)
+    found = await listings.attempts_of_message(
+        ctx,
+        viewer.app.id,
+        message.id,
+        AttemptFilter(),
+        endpoint_key=None,
+        tenant=viewer.tenant,
+        limit=250,
+        iterator=None,
+    )
+    by_endpoint: dict[str, list[Attempt]] = {}
+    for attempt in sorted(found.rows, key=lambda a: a.id):
+        by_endpoint.setdefault(attempt.endpoint_id, []).append(attempt)
+    return page("message.html", viewer, nav="messages", message=message, destinations=dests.rows, attempts=by_endpoint)
+
+
+async def event_types_page(request: Request, viewer: Viewer) -> Response:
+    ctx = ctx_of(request)
+    types = await event_types.page(ctx, include_archived=False, limit=250, iterator=None, descending=False)
+    examples = {t.name: publishing.example_payload(t.name, t.schemas) for t in types.rows}
+    return page("event_types.html", viewer, nav="event-types", event_types=types.rows, examples=examples)
+
+
+async def job_page(request: Request, viewer: Viewer, task_id: str) -> Response:
+    task = await recovery.get_task(ctx_of(request).db, task_id, viewer.app.id)
+    percent = 100 if task.total == 0 else min(100, task.done * 100 // task.total)
+    return page("job.html", viewer, nav="endpoints", task=task, percent=percent)
+
+
+# -- changes ----------------------------------------------------------------------------
+
+
+Change = Callable[[Context, dict[str, str]], Awaitable[str]]
+
+
+async def change(request: Request, viewer: Viewer, right: str | None, act: Change) -> Response:
+    """Run one change posted by a form: the CSRF token first, then the right, then the use-case;
+    the answer is a redirect (303) to the page the change returns."""
+    form = await read_form(request)
+    if form is None or not tokens_match(viewer.csrf_token, csrf_given(request, form)):
+        return refused(
+            viewer,
+            403,
+            "This form has expired",
+            "The request did not carry this page's security token, so it was refused. Reload the page and try again.",
+        )
+    if right is not None and not viewer.can(right):
+        return refused(viewer, 403, "Not allowed", "This access link does not allow that change.")
+    try:
+        return redirect(await act(ctx_of(request), form))
+    except ValidationError as exc:
+        return refused(viewer, 400, "That cannot be saved", _field_error(exc))
+    except BadForm as exc:
+        return refused(viewer, 400, "That cannot be saved", str(exc))
+    except NotFound:
+        raise
+    except HooklineError as exc:
+        return refused(viewer, 400, "That cannot be done", str(exc))
+
+
+def _endpoint_fields(form: dict[str, str]) -> dict[str, Any]:
+    raw: dict[str, Any] = {"url": form.get("url", "").strip(), "description": form.get("description", "")}
+    raw["event_types"] = _csv(form.get("event_types", ""))
+    raw["channels"] = _csv(form.get("channels", ""))
+    throttle = form.get("throttle_rate", "").strip()
+    if throttle:
+        if not throttle.isdigit():
+            raise BadForm("throttle_rate: a whole number of messages per second, or empty")
+        raw["throttle_rate"] = int(throttle)
+    return raw
+
+
+def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish | None = None) -> None:
+    """Register the application pages under ``prefix`` of ``router``; ``finish`` may add
+    headers to every page it answers for a viewer."""
+
+    async def run(request: Request, handler: Callable[[Viewer], Awaitable[Response]]) -> Response:
+        viewer = await resolve(request)
+        if isinstance(viewer, Response):
+            return viewer
+        try:
+            response = await handler(viewer)
+        except NotFound as exc:
+            response = refused(viewer, 404, "Not found", f"There is no such {exc.what} here.")
+        return response if finish is None else finish(request, viewer, response)
+
+    @router.get(prefix + "/")
+    async def app_home(request: Request) -> Response:
+        return await run(request, lambda v: home(request, v))
+
+    @router.get(prefix + "/endpoints/{endpoint_id}")
+    async def endpoint_view(request: Request, endpoint_id: str) -> Response:
+        return await run(request, lambda v: endpoint_page(request, v, endpoint_id))
+
+    @router.get(prefix + "/messages")
+    async def messages_view(request: Request) -> Response:
+        return await run(request, lambda v: messages_page(request, v))
+
+    @router.get(prefix + "/messages/{msg_id}")
+    async def message_view(request: Request, msg_id: str) -> Response:
+        return await run(request, lambda v: message_page(request, v, msg_id))
+
+    @router.get(prefix + "/event-types")
+    async def event_types_view(request: Request) -> Response:
+        return await run(request, lambda v: event_types_page(request, v))
+
+    @router.get(prefix + "/jobs/{task_id}")
+    async def job_view(request: Request, task_id: str) -> Response:
+        return await run(request, lambda v: job_page(request, v, task_id))
+
+    @router.post(prefix + "/endpoints")
+    async def endpoint_create(request: Request) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            body = EndpointIn.model_validate(_endpoint_fields(form))
+            fields = body.model_dump(exclude={"secret", "headers", "key_type"})
+            created = await endpoints.create(
+                ctx, v.app.id, fields, secret=None, key_type=body.key_type, headers=None, tenant=v.tenant
+            )
+            return f"{v.base}/endpoints/{created.id}"
+
+        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+
+    @router.post(prefix + "/endpoints/{endpoint_id}/edit")
+    async def endpoint_edit(request: Request, endpoint_id: str) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            raw = _endpoint_fields(form)
+            raw.setdefault("throttle_rate", None)
+            body = EndpointPatch.model_validate(raw)
+            fields = body.model_dump(exclude_unset=True)
+            await endpoints.update(ctx, v.app.id, endpoint_id, fields, tenant=v.tenant)
+            return f"{v.base}/endpoints/{endpoint_id}"
+
+        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+
+    @router.post(prefix + "/endpoints/{endpoint_id}/state")
+    async def endpoint_state(request: Request, endpoint_id: str) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            if form.get("disabled") not in ("true", "false"):
+                raise BadForm("disabled: true or false")
+            await endpoints.update(
+                ctx, v.app.id, endpoint_id, {"disabled": form["disabled"] == "true"}, tenant=v.tenant
+            )
+            return f"{v.base}/endpoints/{endpoint_id}"
+
+        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+
+    @router.post(prefix + "/endpoints/{endpoint_id}/delete")
+    async def endpoint_delete(request: Request, endpoint_id: str) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            await endpoints.delete(ctx, v.app.id, endpoint_id, tenant=v.tenant)
+            return f"{v.base}/"
+
+        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+
+    @router.post(prefix + "/endpoints/{endpoint_id}/headers")
+    async def endpoint_headers(request: Request, endpoint_id: str) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            body = EndpointHeadersIn.model_validate({"headers": _lines(form.get("headers", ""))})
+            await endpoints.patch_headers(ctx, v.app.id, endpoint_id, body.headers, tenant=v.tenant)
+            return f"{v.base}/endpoints/{endpoint_id}"
+
+        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+
+    @router.post(prefix + "/endpoints/{endpoint_id}/rotate-secret")
+    async def endpoint_rotate(request: Request, endpoint_id: str) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            endpoint = await endpoints.get(ctx, v.app.id, endpoint_id, tenant=v.tenant)
+            key_type = form.get("key_type") or "hmac"
+            if key_type not in ("hmac", "ed25519"):
+                raise BadForm("key_type: hmac or ed25519")
+            await endpoints.rotate_secret(
+                ctx, v.app.id, endpoint.id, key=None, key_type=key_type, grace_seconds=None, tenant=v.tenant
+            )
+            return f"{v.base}/endpoints/{endpoint.id}?secret=show#secret"
+
+        return await run(request, lambda v: change(request, v, MANAGE_SECRET, lambda c, f: act(v, c, f)))
+
+    @router.post(prefix + "/endpoints/{endpoint_id}/test")
+    async def endpoint_test(request: Request, endpoint_id: str) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            event_type = form.get("event_type", "").strip()
+            if not event_type:
+                raise BadForm("event_type: choose or type an event type")
+            message = await publishing.send_example(ctx, v.app.id, endpoint_id, event_type, tenant=v.tenant)
+            return f"{v.base}/messages/{message.id}"
+
+        return await run(request, lambda v: change(request, v, CREATE_ATTEMPTS, lambda c, f: act(v, c, f)))
+
+    @router.post(prefix + "/endpoints/{endpoint_id}/recover")
+    async def endpoint_recover(request: Request, endpoint_id: str) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            since = _ms(form.get("since", ""), "since")
+            if since is None:
+                raise BadForm("since: give the time to start from")
+            kind = form.get("kind", "recover")
+            endpoint = await endpoints.get(ctx, v.app.id, endpoint_id, tenant=v.tenant)
+            if kind == "recover":
+                task = await recovery.start_recover(ctx.db, v.app.id, endpoint.id, since, None)
+            elif kind == "replay-missing":
+                task = await recovery.start_replay_missing(ctx.db, v.app.id, endpoint.id, since, None)
+            elif kind == "bulk-replay":
+                task = await recovery.start_bulk_replay(ctx.db, v.app.id, endpoint.id, recovery.ReplayFilter(since))
+            else:
+                raise BadForm("kind: recover, replay-missing or bulk-replay")
+            return f"{v.base}/jobs/{task.id}"
+
+        return await run(request, lambda v: change(request, v, CREATE_ATTEMPTS, lambda c, f: act(v, c, f)))
+
+    @router.post(prefix + "/messages/{msg_id}/resend")
+    async def message_resend(request: Request, msg_id: str) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            endpoint_id = form.get("endpoint_id", "")
+            if not endpoint_id:
+                raise BadForm("endpoint_id: which endpoint to send it to")
+            await publishing.resend(ctx, v.app.id, msg_id, endpoint_id, tenant=v.tenant)
+            return f"{v.base}/messages/{msg_id}#endpoint-{endpoint_id}"
+
+        return await run(request, lambda v: change(request, v, CREATE_ATTEMPTS, lambda c, f: act(v, c, f)))

@@ -1,0 +1,87 @@
+"""The operator's application pages: the list of applications, the event-type catalogue,
+and every application's own pages (``apppages``) under /ui/apps/{app}."""
+
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hookline.api.schemas import ApplicationIn
+from hookline.errors import HooklineError, NotFound
+from hookline.services import applications, event_types, publishing
+from hookline.ui import apppages
+from hookline.ui.pages import csrf_refused, session_of, signed_out
+from hookline.ui.scope import Viewer
+from hookline.ui.web import csrf_given, error_page, read_form, redirect, render, tokens_match
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+async def _viewer(request: Request) -> Viewer | Response:
+    session = session_of(request)
+    if session is None:
+        return signed_out(request)
+    key = str(request.path_params["app_key"])
+    try:
+        app = await applications.get(apppages.ctx_of(request), key, tenant=None)
+    except NotFound:
+        return error_page(404, "Not found", "There is no such application.", session)
+    return Viewer(base=f"/ui/apps/{app.id}", app=app, tenant=None, csrf_token=session.csrf_token, session=session)
+
+
+@router.get("/apps")
+async def apps_page(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return signed_out(request)
+    found = await applications.page(apppages.ctx_of(request), tenant=None, limit=100, iterator=None, descending=True)
+    apps = [app for app in found.rows if not app.internal]
+    return render("apps.html", session=session, nav="apps", apps=apps, more=not found.done, when=apppages.when)
+
+
+@router.post("/apps")
+async def app_create(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return signed_out(request)
+    form = await read_form(request)
+    if form is None or not tokens_match(session.csrf_token, csrf_given(request, form)):
+        return csrf_refused(session)
+    try:
+        body = ApplicationIn.model_validate({"name": form.get("name", "").strip(), "uid": form.get("uid") or None})
+        app, _ = await applications.create(apppages.ctx_of(request), body.model_dump())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return error_page(400, "That cannot be saved", f"{where}: {first['msg']}", session)
+    except HooklineError as exc:
+        return error_page(400, "That cannot be saved", str(exc), session)
+    return redirect(f"/ui/apps/{app.id}/")
+
+
+@router.get("/event-types")
+async def catalogue(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return signed_out(request)
+    ctx = apppages.ctx_of(request)
+    types = await event_types.page(ctx, include_archived=False, limit=250, iterator=None, descending=False)
+    examples = {t.name: publishing.example_payload(t.name, t.schemas) for t in types.rows}
+    return render(
+        "event_types.html",
+        session=session,
+        nav="event-types",
+        event_types=types.rows,
+        examples=examples,
+        pretty=apppages.pretty,
+    )
+
+
+@router.get("/apps/{app_key}")
+async def app_root(app_key: str) -> Response:
+    return redirect(f"/ui/apps/{quote(app_key, safe='')}/")
+
+
+apppages.add_routes(router, "/apps/{app_key}", _viewer)
