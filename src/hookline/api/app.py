@@ -20,11 +20,13 @@ from hookline.api.routes import (
     attempts,
     auth,
     background_tasks,
+    capture,
     endpoints,
     environment,
     event_types,
     health,
     health_head,
+    inspect,
     integrations,
     messages,
     metrics,
@@ -36,6 +38,7 @@ from hookline.api.routes import (
 from hookline.api.schemas import MessageIn
 from hookline.config import Settings, load_settings
 from hookline.runtime import Runtime
+from hookline.services.inspect import LiveHub
 
 # Room for the JSON around a payload that may itself be max_payload_bytes.
 _ENVELOPE_BYTES = 64 * 1024
@@ -56,6 +59,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         app.state.db = runtime.db
         app.state.engine = runtime.engine
         app.state.jobs = runtime.jobs
+        app.state.outbound = runtime.outbound
         try:
             yield
         finally:
@@ -74,6 +78,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.engine = None
     app.state.token_cache = TokenCache()
     app.state.jobs = None
+    app.state.outbound = None
+    app.state.inspect_hub = LiveHub()
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     # Publishing is the hot route: match it first.
@@ -83,6 +89,9 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     # Svix parity (issue 15): resources with routes of their own.
     for module in (background_tasks, integrations, statistics, poller, environment, health_head):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # The inspector (issue 12): bins under /api/v1/inspect, capture URLs under /i/.
+    app.include_router(inspect.router, responses=ERROR_RESPONSES)
+    app.router.routes.extend(capture.routes)
     include_models(app, [MessageIn])
     ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:

@@ -6,12 +6,14 @@ for unit tests of the engine's policy.
 """
 
 import asyncio
+import ipaddress
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
+from yarl import URL
 
 from hookline.delivery.ssrf import Network, describe_error, make_connector
 
@@ -56,14 +58,46 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-class AiohttpTransport:
-    """POST with aiohttp through the SSRF-guarded connector; never follows redirects."""
+# Every address: for this server's own capture URLs only (see ``own_capture_base``).
+_ANY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
-    def __init__(self, allowed_cidrs: Sequence[Network] = ()) -> None:
+
+def is_own_capture_url(url: str, base: URL) -> bool:
+    """Whether ``url`` (as aiohttp will send it: dot segments resolved) is a capture URL
+    (``/i/...``) of the server at ``base``: same scheme, host and port."""
+    try:
+        target = URL(url)
+    except ValueError:
+        return False
+    same_origin = (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+    return same_origin and target.path.startswith("/i/")
+
+
+class AiohttpTransport:
+    """POST with aiohttp through the SSRF-guarded connector; never follows redirects.
+
+    ``own_capture_base``: this server's public URL. Deliveries to its own capture URLs
+    (``hookline listen --app`` relays an application's endpoint through one) may reach it
+    even on a loopback or private address the guard refuses otherwise; nothing else there.
+    """
+
+    def __init__(self, allowed_cidrs: Sequence[Network] = (), *, own_capture_base: str | None = None) -> None:
         connector = make_connector(allowed_cidrs, limit=0, limit_per_host=0)
         self._session = aiohttp.ClientSession(
             connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
         )
+        self._own_base = URL(own_capture_base) if own_capture_base else None
+        self._own_session: aiohttp.ClientSession | None = None
+
+    def _session_for(self, url: str) -> aiohttp.ClientSession:
+        if self._own_base is None or not is_own_capture_url(url, self._own_base):
+            return self._session
+        if self._own_session is None:
+            connector = make_connector(_ANY_ADDRESS, limit=0, limit_per_host=0)
+            self._own_session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
+            )
+        return self._own_session
 
     async def send(self, request: Request) -> TransportResult:
         started = time.monotonic()
@@ -73,7 +107,7 @@ class AiohttpTransport:
 
         try:
             async with asyncio.timeout(request.timeout):
-                async with self._session.post(
+                async with self._session_for(request.url).post(
                     request.url, data=request.body, headers=dict(request.headers), allow_redirects=False
                 ) as resp:
                     raw = await _read_capped(resp, request.body_limit)
@@ -96,6 +130,8 @@ class AiohttpTransport:
 
     async def close(self) -> None:
         await self._session.close()
+        if self._own_session is not None:
+            await self._own_session.close()
 
 
 @dataclass
