@@ -230,7 +230,11 @@ def test_signature_check_says_valid_or_why_not(server: Hookline) -> None:
         assert bin_["verifyProvider"] == "standard-webhooks"
         body = b'{"type":"a.b"}'
         signed = Webhook(secret).sign("msg_1", _now(), body.decode())
-        headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(_now().timestamp())), "webhook-signature": signed}
+        headers = {
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(int(_now().timestamp())),
+            "webhook-signature": signed,
+        }
         httpx.post(bin_["url"], content=body, headers=headers)
         httpx.post(bin_["url"], content=body + b" ", headers=headers)
         httpx.post(bin_["url"], content=body)
@@ -288,9 +292,10 @@ def test_replay_sends_the_same_request_and_respects_ssrf(database_url: str, rece
         (row,) = captured(admin, bin_["id"])
         refused = admin.post(f"/api/v1/inspect/{bin_['id']}/request/{row['id']}/replay", json={"url": receiver.url()})
         assert refused.status_code == 422 and "blocked" in json.dumps(refused.json())
-        assert admin.post(
-            f"/api/v1/inspect/{bin_['id']}/request/{row['id']}/replay", json={"url": "ftp://x"}
-        ).status_code == 422
+        assert (
+            admin.post(f"/api/v1/inspect/{bin_['id']}/request/{row['id']}/replay", json={"url": "ftp://x"}).status_code
+            == 422
+        )
     assert receiver.requests == []
     # Allowed by HOOKLINE_ALLOWED_CIDRS: the same method, headers and body arrive.
     port = free_port()

@@ -2,6 +2,8 @@
 
 import click
 
+from hookline.cli.inspect import inspect_group
+from hookline.cli.listen import listen
 from hookline.cli.messaging import attempts, messages, resend, send
 from hookline.cli.resources import app, endpoint, event_type
 from hookline.cli.tail import tail
@@ -21,4 +23,6 @@ CLIENT_COMMANDS: tuple[click.Command, ...] = (
     replay,
     bulk_replay,
     verify_command,
+    inspect_group,
+    listen,
 )

@@ -420,11 +420,17 @@ async def _refuse(ws: WebSocket, exc: HooklineError) -> None:
 
 
 @router.websocket("/{bin_id}/listen")
-async def listen(ws: WebSocket, bin_id: str, backlog: Annotated[bool, Query()] = True) -> None:
+async def listen(
+    ws: WebSocket,
+    bin_id: str,
+    backlog: Annotated[bool, Query()] = True,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+) -> None:
     """A ``hookline listen`` session. The server sends ``request`` messages (each captured request
     not yet had by a listener, oldest first; with ``backlog=false`` only those captured from now
     on); the listener answers each with a ``reply`` (the local target's status, headers and body,
-    or none), which records it as forwarded and reaches a sender still waiting for it."""
+    or none), which records it as forwarded and reaches a sender still waiting for it. ``after``:
+    only requests after that id (what a ``--no-backlog`` listener passes when it reconnects)."""
     state = ws.app.state
     ctx = Context(db=state.db, settings=state.settings, engine=state.engine)
     try:
@@ -436,9 +442,10 @@ async def listen(ws: WebSocket, bin_id: str, backlog: Annotated[bool, Query()] =
     await ws.accept()
     hub = _hub(ws)
     in_flight: set[str] = set()
-    cursor = None if backlog else await inspect.newest_request_id(ctx, row.id)
+    # Only requests after ``after`` (a reconnecting ``--no-backlog`` listener), else all not yet had.
+    cursor = after or (None if backlog else await inspect.newest_request_id(ctx, row.id))
     with hub.listening(row.id) as me, hub.watch(row.id) as wake:
-        await ws.send_json({"type": "ready", "bin": {"id": row.id, "url": inspect.bin_url(ctx, row)}})
+        await ws.send_json({"type": "ready", "bin": {"id": row.id, "url": inspect.bin_url(ctx, row)}, "cursor": cursor})
 
         async def pump() -> None:
             while not me.replaced.is_set():
