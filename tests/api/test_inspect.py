@@ -2,6 +2,7 @@
 capture, configured responses and Svix Play overrides, limits, signatures, the SSE stream,
 replay under the SSRF guard, and who may see a bin."""
 
+import asyncio
 import base64
 import ipaddress
 import json
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from standardwebhooks import Webhook
@@ -313,6 +315,23 @@ def test_replay_sends_the_same_request_and_respects_ssrf(database_url: str, rece
     assert got.body == b"payload" and got.headers["x-sig"] == "abc" and got.headers["content-type"] == "text/x"
 
 
+def _listen_handshake(base: str, bin_id: str, token: str) -> int:
+    """The status of a ``hookline listen`` WebSocket handshake with ``token``."""
+
+    async def connect() -> int:
+        url = base.replace("http://", "ws://") + f"/api/v1/inspect/{bin_id}/listen"
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(url, headers={"Authorization": f"Bearer {token}"}) as ws:
+                    ready = await ws.receive_json(timeout=30)
+                    assert ready["type"] == "ready" and ready["bin"]["id"] == bin_id
+                    return 101
+            except aiohttp.WSServerHandshakeError as exc:
+                return exc.status
+
+    return asyncio.run(connect())
+
+
 def test_another_applications_token_cannot_read_or_replay(server: Hookline, receiver: Receiver) -> None:
     with server.client() as admin:
         for uid in ("mine", "theirs"):
@@ -339,6 +358,9 @@ def test_another_applications_token_cannot_read_or_replay(server: Hookline, rece
             resp = other.request(method, path, json=body)
             assert resp.status_code == 404, (method, path, resp.status_code)
         assert other.get("/api/v1/inspect").json()["data"] == []
+        assert _listen_handshake(server.url, bin_["id"], theirs) == 404
+        assert _listen_handshake(server.url, bin_["id"], "not-a-token") == 401
+        assert _listen_handshake(server.url, bin_["id"], mine) == 101
         assert [b["id"] for b in me.get("/api/v1/inspect").json()["data"]] == [bin_["id"]]
         assert len(captured(me, bin_["id"])) == 1
     with server.client() as admin:

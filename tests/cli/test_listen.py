@@ -271,3 +271,18 @@ def test_listen_refuses_a_target_elsewhere_unless_allowed(hookline: Hookline) ->
     cli = Cli(hookline.url)
     result = cli("listen", "http://example.com/hook")
     assert result.exit_code == 2 and "--allow-external" in result.stderr
+
+
+def test_a_second_listener_takes_the_bin_and_the_first_exits(database_url: str) -> None:
+    port = free_port()
+    with server_on(database_url, port) as hl, local_receiver() as local, hl.client() as admin:
+        bin_ = admin.post("/api/v1/inspect", json={}).json()
+        with listening(hl.url, local.url(), "--bin", bin_["id"]) as first:
+            connected(hl, bin_["id"])
+            with listening(hl.url, local.url(), "--bin", bin_["id"]) as second:
+                assert first.proc.wait(60) == 1
+                assert any("another hookline listen" in line for line in first.errors)
+                connected(hl, bin_["id"])
+                assert httpx.post(bin_["url"], content=b"x", timeout=60).status_code == 201
+                wait_until(second.requests, 30, "the second listener's line")
+                assert second.stop() == 0

@@ -33,6 +33,14 @@ TENANT = {
     "v1.authentication.expire-all",  # ends its own application's portal sessions
     "v1.authentication.logout",  # ends the calling token
     "v1.message.poller.consumer-seek",
+    # The inspector: a bin belongs to whoever made it (tests/api/test_inspect.py shows another
+    # application's token reaches none of these on it).
+    "hookline.inspect.create",
+    "hookline.inspect.update",
+    "hookline.inspect.delete",
+    "hookline.inspect.delete-request",
+    "hookline.inspect.delete-requests",
+    "hookline.inspect.replay",
 }
 OPERATOR = {
     "v1.application.create",

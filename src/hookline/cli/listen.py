@@ -28,6 +28,9 @@ _HOP_BY_HOP = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade"}
 )
 _MAX_BACKOFF = 10.0
+_REPLACED = 4409  # the server's close code when a newer listener took the bin
+# What the server takes back over the WebSocket (base64 grows it by a third; uvicorn's limit is 16 MiB).
+_MAX_REPLY_BYTES = 8 * 1024 * 1024
 
 
 class Fatal(Exception):
@@ -74,7 +77,7 @@ class Listener:
                     delay = 0.5
                 except Fatal:
                     raise
-                except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
                     click.echo(f"hookline listen: {_why(exc)}; reconnecting in {delay:g} s", err=True)
                 if self.stop.is_set():
                     break
@@ -104,6 +107,8 @@ class Listener:
                         return
                     msg = receive.result()
                     if msg.type != aiohttp.WSMsgType.TEXT:
+                        if ws.close_code == _REPLACED:
+                            raise Fatal(f"another hookline listen took bin {self.bin_id}")
                         raise aiohttp.ClientConnectionError(f"connection closed ({ws.close_code})")
                     message = json.loads(msg.data)
                     if message.get("type") == "ready" and not self.backlog and self.after is None:
@@ -145,12 +150,14 @@ class Listener:
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=self.session.timeout),
             ) as resp:
-                content = await resp.read()
+                content = await resp.content.read(_MAX_REPLY_BYTES + 1)
+                if len(content) > _MAX_REPLY_BYTES:
+                    raise ValueError(f"the local answer is over {_MAX_REPLY_BYTES} bytes: not passed back")
                 reply["status"] = resp.status
                 reply["headers"] = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in resp.raw_headers]
                 reply["body"] = base64.b64encode(content).decode()
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            reply["error"] = _why(exc)
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+            reply = {"type": "reply", "id": message["id"], "status": 0, "error": _why(exc)}
         ms = int((time.monotonic() - started) * 1000)
         self._line(message, reply, ms)
         return reply
