@@ -161,7 +161,29 @@ def test_configured_response_and_svix_play_overrides(server: Hookline) -> None:
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "force_status_code"]
     with server.client() as admin:
         statuses = [r["responseStatus"] for r in captured(admin, bin_["id"])]
+        for headers in ([["Content-Length", "1"]], [["Bad Name", "x"]], [["X-A", "a\r\nb"]], [["X-A"]]):
+            refused = admin.post("/api/v1/inspect", json={"response": {"headers": headers}})
+            assert refused.status_code == 422 and "headers" in json.dumps(refused.json()), headers
     assert statuses == [202, 503, 202, 500, 202]
+
+
+def test_update_changes_what_is_given(server: Hookline) -> None:
+    with server.client() as admin:
+        bin_ = new_bin(admin, name="a", verifySecret="whsec_" + base64.b64encode(b"k" * 24).decode())
+        path = f"/api/v1/inspect/{bin_['id']}"
+        changed = admin.patch(path, json={"response": {"status": 418, "body": "teapot"}, "maxRequests": 2})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["name"] == "a" and changed.json()["verifyProvider"] == "standard-webhooks"
+        assert changed.json()["maxRequests"] == 2 and changed.json()["url"] == bin_["url"]
+        resp = httpx.post(bin_["url"], content=b"x")
+        assert resp.status_code == 418 and resp.text == "teapot"
+        cleared = admin.patch(path, json={"name": None, "verifyProvider": None})
+        assert cleared.json()["name"] is None and cleared.json()["verifyProvider"] is None
+        httpx.post(bin_["url"], content=b"x")
+        assert captured(admin, bin_["id"])[-1]["signature"] is None
+        assert admin.patch(path, json={"maxRequests": None}).status_code == 422
+        assert admin.patch(path, json={"unknown": 1}).status_code == 422
+        assert admin.patch(path, json={"verifyProvider": "stripe"}).status_code == 422  # no secret left
 
 
 def test_delay_is_honoured(server: Hookline) -> None:

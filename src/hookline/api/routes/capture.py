@@ -12,7 +12,9 @@ from hookline.services.context import Context
 
 _PREFIX = "/i/"
 # Set by the server for the connection; a listener's answer does not carry them over.
-_NOT_PASSED = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"})
+_NOT_PASSED = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "date", "server"}
+)
 
 
 def _suffix(request: Request, token: str) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from hookline.api.auth import authenticate_connection
 from hookline.api.deps import Auth, Ctx, IdempotencyKey, Iterator, Limit, Order
@@ -37,10 +37,13 @@ from hookline.services.inspect import LiveHub
 router = APIRouter(prefix="/api/v1/inspect", tags=["Inspect"])
 BinId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
 RequestId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
-HeaderPair = Annotated[
-    list[Annotated[str, StringConstraints(max_length=8192, pattern=r"^[^\r\n\x00]*$")]],
-    Field(min_length=2, max_length=2),
-]
+_HeaderName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+_HeaderValue = Annotated[str, StringConstraints(max_length=8192, pattern=r"^[^\r\n\x00]*$")]
+HeaderPair = tuple[_HeaderName, _HeaderValue]
+# Set by the server itself (or by ``contentType``): a bin may not set them.
+_RESERVED_HEADERS = frozenset(
+    {"content-type", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "date", "server"}
+)
 _POLL_SECONDS = 1.0  # streams and listeners also look at the database this often (other processes' captures)
 _KEEPALIVE_SECONDS = 15.0
 _SSE = "text/event-stream"
@@ -55,6 +58,14 @@ class BinResponseIn(Model):
     body: Annotated[str, StringConstraints(max_length=1024 * 1024)] = "OK"
     headers: list[HeaderPair] = Field(default_factory=list, max_length=100, description="`[name, value]` pairs")
     delay: float = Field(default=0.0, ge=0.0, le=MAX_DELAY_SECONDS, description="Seconds before answering")
+
+    @field_validator("headers")
+    @classmethod
+    def _not_reserved(cls, value: list[HeaderPair]) -> list[HeaderPair]:
+        for name, _ in value:
+            if name.lower() in _RESERVED_HEADERS:
+                raise ValueError(f"{name} is set by the server (content type: use contentType)")
+        return value
 
     def record(self) -> BinResponse:
         return BinResponse(self.status, self.content_type, self.body, headers_from_json(self.headers), self.delay)
@@ -434,7 +445,8 @@ async def listen(
     state = ws.app.state
     ctx = Context(db=state.db, settings=state.settings, engine=state.engine)
     try:
-        who = await authenticate_connection(ws, "GET", "/api/v1/inspect/{bin_id}/listen")
+        # Listening changes state (requests become forwarded): a write, refused to read-only tokens.
+        who = await authenticate_connection(ws, "POST", "/api/v1/inspect/{bin_id}/listen")
         row = await inspect.get(ctx, who.app_id, bin_id)
     except HooklineError as exc:
         await _refuse(ws, exc)
