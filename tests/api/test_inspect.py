@@ -116,6 +116,15 @@ def test_capture_is_byte_exact(server: Hookline, method: str, content_type: str 
     assert "host" in names
 
 
+def test_a_senders_idempotency_key_is_recorded_not_answered_from_memory(server: Hookline) -> None:
+    with server.client() as admin:
+        bin_ = new_bin(admin)
+        for body in (b"one", b"two"):
+            httpx.post(bin_["url"], content=body, headers={"Idempotency-Key": "same"})
+        rows = captured(admin, bin_["id"])
+    assert len(rows) == 2
+
+
 def test_headers_keep_raw_order_and_case(server: Hookline) -> None:
     with server.client() as admin:
         bin_ = new_bin(admin)

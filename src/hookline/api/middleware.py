@@ -193,7 +193,14 @@ class IdempotencyMiddleware:
         self.db_getter = db_getter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or _CREDENTIAL_PATHS.search(scope["path"]):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            # An API feature: a sender's own idempotency-key header to a capture or ingest URL is
+            # just something to record, not a request to answer from memory.
+            or not scope["path"].startswith("/api/")
+            or _CREDENTIAL_PATHS.search(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

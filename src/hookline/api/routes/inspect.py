@@ -5,6 +5,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -44,6 +45,9 @@ HeaderPair = tuple[_HeaderName, _HeaderValue]
 _RESERVED_HEADERS = frozenset(
     {"content-type", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "date", "server"}
 )
+# What may pass back to a sender from a listener's answer: well-formed header lines only.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
 _POLL_SECONDS = 1.0  # streams and listeners also look at the database this often (other processes' captures)
 _KEEPALIVE_SECONDS = 15.0
 _SSE = "text/event-stream"
@@ -418,8 +422,13 @@ def _reply(message: dict[str, Any]) -> Reply | None:
     status = message.get("status")
     if not isinstance(status, int) or not 200 <= status <= 599:
         return None
-    headers = headers_from_json(message.get("headers") or [])
-    return Reply(status, headers, base64.b64decode(message.get("body") or ""))
+    try:
+        body = base64.b64decode(message.get("body") or "", validate=True)
+        pairs = headers_from_json(message.get("headers") or [])
+    except (ValueError, TypeError):
+        return None
+    headers = tuple((name, value) for name, value in pairs if _TOKEN.fullmatch(name) and not _BAD_VALUE.search(value))
+    return Reply(status, headers, body)
 
 
 async def _refuse(ws: WebSocket, exc: HooklineError) -> None:
