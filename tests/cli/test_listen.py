@@ -263,6 +263,9 @@ def _inspect_commands(cli: Cli) -> None:
     assert [r["method"] for r in listed] == ["POST"]
     shown = cli.ok("inspect", "show", created["id"], listed[0]["id"]).stdout
     assert shown.startswith("POST /") and shown.rstrip().endswith("hi")
+    checked = cli.json("inspect", "new", "--secret", "s3cr3t", "--provider", "github", "--status", "202")
+    assert checked["verifyProvider"] == "github" and checked["response"]["status"] == 202
+    assert cli("inspect", "new", "--provider", "github").exit_code == 2
     assert cli.ok("inspect", "delete", created["id"]).exit_code == 0
     assert httpx.post(created["url"], content=b"hi").status_code == 404
 

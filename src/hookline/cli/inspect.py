@@ -72,14 +72,13 @@ def inspect_new(
     response = {k: v for k, v in {"status": status, "delay": delay}.items() if v is not None}
     if response:
         body["response"] = response
-    for key, value in (
-        ("maxRequests", max_requests),
-        ("ttlSeconds", ttl_seconds),
-        ("verifySecret", secret),
-        ("verifyProvider", provider),
-    ):
+    for key, value in (("maxRequests", max_requests), ("ttlSeconds", ttl_seconds)):
         if value is not None:
             body[key] = value
+    if provider and not secret:
+        raise click.BadParameter("needs --secret", param_hint="--provider")
+    if secret:
+        body["verify"] = {"secret": secret, **({"provider": provider} if provider else {})}
     created = call(session, "POST", "/api/v1/inspect", body)
     _print(session, created, ["id", "url", "expires"], [[created["id"], created["url"], created["expiresAt"]]])
 

@@ -40,6 +40,7 @@ from hookline.store.database import now_ms
 from hookline.store.pagination import Page
 
 REPLAY_TIMEOUT = 30.0
+PROVIDER_NAMES = frozenset(PROVIDERS)
 _UNSET: Any = object()
 
 
@@ -56,9 +57,9 @@ def bin_url(ctx: Context, bin_: Bin) -> str:
 def _check_provider(provider: str | None, secret: str | None) -> None:
     if provider is not None and provider not in PROVIDERS:
         known = ", ".join(sorted(PROVIDERS))
-        raise Invalid(["body", "verifyProvider"], f"unknown provider {provider!r}; known: {known}")
+        raise Invalid(["body", "verify", "provider"], f"unknown provider {provider!r}; known: {known}")
     if provider is not None and not secret:
-        raise Invalid(["body", "verifySecret"], "a provider needs the secret its signatures are made with")
+        raise Invalid(["body", "verify", "secret"], "a provider needs the secret its signatures are made with")
 
 
 async def create(

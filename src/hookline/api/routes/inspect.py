@@ -12,12 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
 from hookline.api.auth import authenticate_connection
 from hookline.api.deps import Auth, Ctx, IdempotencyKey, Iterator, Limit, Order
 from hookline.api.errors import ApiError, error_response
-from hookline.api.schemas import ListResponse, Model, ms_to_datetime
+from hookline.api.schemas import ListResponse, Model, Url, ms_to_datetime
 from hookline.domain.captured import headers_from_json, headers_to_json
 from hookline.domain.inspect import (
     DEFAULT_MAX_REQUESTS,
@@ -76,8 +76,16 @@ class BinResponseIn(Model):
 
 
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00]+$")]
-_Provider = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 _Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=r"^[^\x00]+$")]
+_Provider = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(inspect.PROVIDER_NAMES)})]
+
+
+class VerifyIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    provider: _Provider = Field(
+        default="standard-webhooks", description="How the signatures are made: a receiver library provider"
+    )
+    secret: _Secret = Field(description="The secret they are made with")
 
 
 class BinIn(Model):
@@ -86,20 +94,19 @@ class BinIn(Model):
     response: BinResponseIn | None = None
     max_requests: int = Field(default=DEFAULT_MAX_REQUESTS, ge=1, le=MAX_MAX_REQUESTS)
     ttl_seconds: int = Field(default=DEFAULT_TTL_SECONDS, ge=1, le=MAX_TTL_SECONDS, description="The bin expires then")
-    verify_provider: _Provider | None = Field(
-        default=None, description="A receiver library provider (`stripe`, `github`...); default `standard-webhooks`"
-    )
-    verify_secret: _Secret | None = Field(default=None, description="Each captured request's signature is checked")
+    verify: VerifyIn | None = Field(default=None, description="Check each captured request's signature")
 
 
 class BinPatch(Model):
+    """What is given changes; `null` leaves `response`, `maxRequests` and `ttlSeconds` as they are and
+    clears `name` and `verify`."""
+
     model_config = ConfigDict(extra="forbid")
     name: _Name | None = None
     response: BinResponseIn | None = None
     max_requests: int | None = Field(default=None, ge=1, le=MAX_MAX_REQUESTS)
     ttl_seconds: int | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS, description="From now")
-    verify_provider: _Provider | None = None
-    verify_secret: _Secret | None = None
+    verify: VerifyIn | None = None
 
 
 class BinResponseOut(Model):
@@ -150,7 +157,7 @@ class CapturedFullOut(CapturedOut):
 
 class ReplayIn(Model):
     model_config = ConfigDict(extra="forbid")
-    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    url: Url
 
 
 class ReplayOut(Model):
@@ -227,8 +234,8 @@ async def create_bin(body: BinIn, who: Auth, ctx: Ctx, idempotency_key: Idempote
         response=body.response.record() if body.response else None,
         max_requests=body.max_requests,
         ttl_seconds=body.ttl_seconds,
-        verify_provider=body.verify_provider,
-        verify_secret=body.verify_secret,
+        verify_provider=body.verify.provider if body.verify else None,
+        verify_secret=body.verify.secret if body.verify else None,
     )
     return bin_out(ctx, row)
 
@@ -253,20 +260,14 @@ async def get_bin(bin_id: BinId, who: Auth, ctx: Ctx) -> BinOut:
 
 @router.patch("/{bin_id}", response_model=BinOut, operation_id="hookline.inspect.update")
 async def update_bin(bin_id: BinId, body: BinPatch, who: Auth, ctx: Ctx) -> BinOut:
-    """Change what is given; `null` clears the name or the signature check."""
+    """Change what is given: `null` clears `name` or `verify`, and leaves the others as they are."""
     given = body.model_fields_set
     changes: dict[str, Any] = {}
     if "name" in given:
         changes["name"] = body.name
-    if "verify_provider" in given:
-        changes["verify_provider"] = body.verify_provider
-    if "verify_secret" in given:
-        changes["verify_secret"] = body.verify_secret
-    for name in ("response", "max_requests", "ttl_seconds"):
-        if name in given and getattr(body, name) is None:
-            raise ApiError(
-                422, "validation", [{"loc": ["body", name], "msg": "may not be null", "type": "value_error"}]
-            )
+    if "verify" in given:
+        changes["verify_provider"] = body.verify.provider if body.verify else None
+        changes["verify_secret"] = body.verify.secret if body.verify else None
     row = await inspect.update(
         ctx,
         who.app_id,
