@@ -28,6 +28,7 @@ from hookline.api.routes import (
     health_head,
     inspect,
     integrations,
+    listen,
     messages,
     metrics,
     poller,
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # The inspector (issue 12): bins under /api/v1/inspect, capture URLs under /i/.
     app.include_router(inspect.router, responses=ERROR_RESPONSES)
+    app.include_router(listen.router)
     app.router.routes.extend(capture.routes)
     include_models(app, [MessageIn])
     ui.install(app)  # the operator dashboard at /ui/
