@@ -1,4 +1,4 @@
-"""The periodic cleaner: retention of payloads, attempts and idempotency keys."""
+"""The periodic cleaner: retention of payloads, attempts and idempotency keys; expired capture URLs."""
 
 import asyncio
 import contextlib
@@ -6,7 +6,7 @@ import contextlib
 import structlog
 
 from hookline.config import Settings
-from hookline.store import retention
+from hookline.store import inspect, retention
 from hookline.store.database import Database, now_ms
 
 log = structlog.get_logger("hookline.maintenance")
@@ -17,7 +17,9 @@ async def clean_once(db: Database, settings: Settings) -> retention.Pruned | Non
     async with db.write() as conn:
         if not await retention.take_cleaner_lock(conn):
             return None
-        return await retention.clean(conn, now_ms(), int(settings.attempt_retention_days * 86_400_000))
+        pruned = await retention.clean(conn, now_ms(), int(settings.attempt_retention_days * 86_400_000))
+        await inspect.purge_expired(conn, now_ms())
+        return pruned
 
 
 class Cleaner:

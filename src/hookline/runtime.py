@@ -8,6 +8,7 @@ import sys
 
 from hookline.config import Settings
 from hookline.delivery.engine import DeliveryEngine
+from hookline.delivery.outbound import GuardedOutbound
 from hookline.delivery.wakeup import PgWakeups
 from hookline.domain.signing import generate_secret
 from hookline.maintenance import Cleaner
@@ -67,9 +68,12 @@ class Runtime:
         self.jobs = JobRunner(self.db, settings, on_progress=self.engine.wake) if self.engine else None
         self._wakeups: PgWakeups | None = None
         self.cleaner = Cleaner(self.db, settings)
+        # Built in start(): aiohttp needs a running event loop. Replays of captured requests.
+        self.outbound: GuardedOutbound | None = None
 
     async def start(self) -> None:
         await migrate(self.db)
+        self.outbound = GuardedOutbound(self.settings.allowed_cidrs)
         await ensure_admin_token(self.db, self.settings)
         await configure_operational_webhooks(self.db, self.settings)
         self.cleaner.start()
@@ -82,6 +86,8 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.cleaner.stop()
+        if self.outbound:
+            await self.outbound.close()
         if self._wakeups:
             await self._wakeups.stop()
         if self.jobs:

@@ -30,6 +30,7 @@ BODIES: dict[str, Any] = {
     "v1.endpoint.replay-missing": {"since": "2020-01-01T00:00:00Z"},
     "v1.message.create": {"eventType": "user.created", "payload": {"x": 1}},
     "v1.authentication.app-portal-access": {},
+    "hookline.inspect.replay": {"url": "https://example.com/h"},
 }
 # Routes that are not about one application's data (logout would end B's token mid-test).
 GLOBAL = re.compile(r"^/api/v1/(health|event-type|openapi|auth/logout)|^/metrics")
@@ -62,8 +63,22 @@ def test_no_route_leaks_across_applications(hookline, receiver: Receiver) -> Non
         attempt_a = wait_attempts(admin, "tenant-a", ep_a, 1)[0]["id"]
         spec = admin.get("/api/v1/openapi.json").json()
     token_b = _app_token(hookline.settings.database_url, app_b)
-    secrets_a = {app_a, ep_a, msg_a, attempt_a, "tenant-a"}
-    a_ids = {"app_id": app_a, "endpoint_id": ep_a, "msg_id": msg_a, "attempt_id": attempt_a}
+    # A capture URL of A's (the inspector): its routes carry no app id, only the bin's.
+    with httpx.Client(
+        base_url=hookline.url, headers={"Authorization": f"Bearer {_app_token(hookline.settings.database_url, app_a)}"}
+    ) as as_a:
+        bin_a = as_a.post("/api/v1/inspect", json={}).json()
+        httpx.post(hookline.url + httpx.URL(bin_a["url"]).path, content=b"for A only")
+        request_a = as_a.get(f"/api/v1/inspect/{bin_a['id']}/request").json()["data"][0]["id"]
+    secrets_a = {app_a, ep_a, msg_a, attempt_a, "tenant-a", bin_a["id"], request_a, bin_a["url"]}
+    a_ids = {
+        "app_id": app_a,
+        "endpoint_id": ep_a,
+        "msg_id": msg_a,
+        "attempt_id": attempt_a,
+        "bin_id": bin_a["id"],
+        "request_id": request_a,
+    }
     # B's token on A's ids; and B's token on B's app path with A's sub-resources.
     mixed_ids = {**a_ids, "app_id": app_b}
     checked = 0
@@ -80,6 +95,11 @@ def test_no_route_leaks_across_applications(hookline, receiver: Receiver) -> Non
                     resp = as_b.request(method.upper(), url, json=body)
                     checked += 1
                     where = f"{method.upper()} {url}"
+                    if path == "/api/v1/inspect":
+                        # B's own bins: it may make one and list them, and sees none of A's.
+                        assert resp.status_code in (200, 201), where
+                        assert not any(s in resp.text for s in secrets_a), f"{where} leaked: {resp.text}"
+                        continue
                     if path == "/api/v1/app" and method == "get":
                         assert resp.status_code == 200, where
                         assert [a["id"] for a in resp.json()["data"]] == [app_b], where

@@ -35,6 +35,14 @@ TENANT = {
     "v1.message.poller.consumer-seek",
     "hookline.endpoint.put-client-certificate",
     "hookline.endpoint.delete-client-certificate",
+    # The inspector: a bin belongs to whoever made it (tests/api/test_inspect.py shows another
+    # application's token reaches none of these on it).
+    "hookline.inspect.create",
+    "hookline.inspect.update",
+    "hookline.inspect.delete",
+    "hookline.inspect.delete-request",
+    "hookline.inspect.delete-requests",
+    "hookline.inspect.replay",
 }
 OPERATOR = {
     "v1.application.create",

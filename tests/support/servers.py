@@ -58,9 +58,13 @@ class Hookline:
 
 @contextmanager
 def run_hookline(
-    settings: Settings, *, run_engine: bool = True, prepare: Callable[[Any], None] | None = None
+    settings: Settings,
+    *,
+    run_engine: bool = True,
+    prepare: Callable[[Any], None] | None = None,
+    port: int | None = None,
 ) -> Iterator[Hookline]:
-    port = free_port()
+    port = port or free_port()
     app = create_app(settings, run_engine=run_engine)
     if prepare:
         prepare(app)  # before start: middleware and instrumentation must be in place by then

@@ -21,6 +21,7 @@ from hookline.api.routes import (
     attempts,
     auth,
     background_tasks,
+    capture,
     client_certs,
     endpoints,
     environment,
@@ -29,7 +30,9 @@ from hookline.api.routes import (
     health_head,
     inbound,
     ingest,
+    inspect,
     integrations,
+    listen,
     messages,
     metrics,
     poller,
@@ -40,6 +43,7 @@ from hookline.api.routes import (
 from hookline.api.schemas import MessageIn
 from hookline.config import Settings, load_settings
 from hookline.runtime import Runtime
+from hookline.services.inspect import LiveHub
 
 # Room for the JSON around a payload that may itself be max_payload_bytes.
 _ENVELOPE_BYTES = 64 * 1024
@@ -60,6 +64,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         app.state.db = runtime.db
         app.state.engine = runtime.engine
         app.state.jobs = runtime.jobs
+        app.state.outbound = runtime.outbound
         try:
             yield
         finally:
@@ -78,6 +83,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.engine = None
     app.state.token_cache = TokenCache()
     app.state.jobs = None
+    app.state.outbound = None
+    app.state.inspect_hub = LiveHub()
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     # Publishing is the hot route: match it first.
@@ -90,6 +97,10 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     # Inbound gateway (issue 11): the management API, and the ingest URLs providers post to.
     app.include_router(ingest.router, responses=ERROR_RESPONSES)
     app.include_router(inbound.router)
+    # The inspector (issue 12): bins under /api/v1/inspect, capture URLs under /i/.
+    app.include_router(inspect.router, responses=ERROR_RESPONSES)
+    app.include_router(listen.router)
+    app.router.routes.extend(capture.routes)
     include_models(app, [MessageIn])
     ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:
@@ -97,7 +108,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
 
         tracing.install(app)
     install_docs(app)
-    app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db, skip_prefixes=RAW_PREFIXES)
+    app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db, prefixes=API_PREFIXES)
     app.add_middleware(JsonBodyMiddleware, path_prefixes=API_PREFIXES)
     if settings.api_rate_limit is not None:
         app.add_middleware(TokenRateLimitMiddleware, rate=settings.api_rate_limit, prefixes=API_PREFIXES)

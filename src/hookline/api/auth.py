@@ -16,6 +16,7 @@ from typing import Literal
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from hookline.api.errors import ApiError
 from hookline.services import tokens
@@ -134,7 +135,7 @@ def _refuse(detail: str) -> ApiError:
     return ApiError(401, "authentication_failed", detail, {"WWW-Authenticate": "Bearer"})
 
 
-async def _principal(request: Request, token: str) -> Principal:
+async def _principal(request: HTTPConnection, token: str) -> Principal:
     state = request.app.state
     admin = state.settings.admin_token
     if admin and hmac.compare_digest(token.encode(), admin.encode()):
@@ -162,6 +163,16 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
     principal = await _principal(request, credentials.credentials)
     route = request.scope.get("route")
     principal.authorize(request.method, getattr(route, "path", request.url.path))
+    return principal
+
+
+async def authenticate_connection(conn: HTTPConnection, method: str, route: str) -> Principal:
+    """For what is not a plain request (a WebSocket): the bearer token of its handshake."""
+    scheme, _, token = conn.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _refuse("missing bearer token")
+    principal = await _principal(conn, token.strip())
+    principal.authorize(method, route)
     return principal
 
 

@@ -188,18 +188,19 @@ class IdempotencyMiddleware:
     key never returns another client's response.
     """
 
-    def __init__(self, app: ASGIApp, db_getter: Any, skip_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, db_getter: Any, prefixes: tuple[str, ...] = ("/api/",)) -> None:
         self.app = app
         self.db_getter = db_getter
-        # Ingest and capture URLs: a sender's own Idempotency-Key header is its business, not ours.
-        self.skip_prefixes = skip_prefixes
+        # The management APIs only: at ingest and capture URLs a sender's own Idempotency-Key
+        # header is its business, not ours.
+        self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
             or scope["method"] != "POST"
+            or not scope["path"].startswith(self.prefixes)
             or _CREDENTIAL_PATHS.search(scope["path"])
-            or scope["path"].startswith(self.skip_prefixes)
         ):
             await self.app(scope, receive, send)
             return

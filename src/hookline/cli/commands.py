@@ -2,6 +2,8 @@
 
 import click
 
+from hookline.cli.inspect import inspect_group
+from hookline.cli.listen import listen
 from hookline.cli.messaging import attempts, messages, resend, send
 from hookline.cli.resources import app, endpoint, event_type
 from hookline.cli.sources import source
@@ -23,4 +25,6 @@ CLIENT_COMMANDS: tuple[click.Command, ...] = (
     bulk_replay,
     verify_command,
     source,
+    inspect_group,
+    listen,
 )

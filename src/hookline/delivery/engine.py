@@ -54,7 +54,11 @@ class DeliveryEngine:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         # Built in start(): the aiohttp transport needs a running event loop.
-        self._make_transport = transport or (lambda: AiohttpTransport(settings.allowed_cidrs, settings.delivery_proxy))
+        self._make_transport = transport or (
+            lambda: AiohttpTransport(
+                settings.allowed_cidrs, proxy=settings.delivery_proxy, own_capture_base=settings.public_base()
+            )
+        )
         self._transport: Transport | None = None
         self.last_claim_at: float | None = None
         self._rng = random.Random()

@@ -6,6 +6,7 @@ for unit tests of the engine's policy.
 """
 
 import asyncio
+import ipaddress
 import os
 import socket
 import ssl
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
-import yarl
+from yarl import URL
 
 from hookline.delivery.ssrf import Network, check_host, describe_error, make_connector
 
@@ -86,6 +87,21 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+# Every address: for this server's own capture URLs only (see ``own_capture_base``).
+_ANY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+def is_own_capture_url(url: str, base: URL) -> bool:
+    """Whether ``url`` (as aiohttp will send it: dot segments resolved) is a capture URL
+    (``/i/...``) of the server at ``base``: same scheme, host and port."""
+    try:
+        target = URL(url)
+    except ValueError:
+        return False
+    same_origin = (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+    return same_origin and target.path.startswith("/i/")
+
+
 class AiohttpTransport:
     """POST with aiohttp through the SSRF-guarded connector; never follows redirects.
 
@@ -93,9 +109,20 @@ class AiohttpTransport:
     target at the socket. The target is then resolved and judged here, and the request
     is pinned to the judged address (the URL names the IP; ``Host`` and TLS keep the
     name), so the proxy cannot be steered elsewhere by a second DNS answer.
+
+    ``own_capture_base``: this server's public URL. Deliveries to its own capture URLs
+    (``hookline listen --app`` relays an application's endpoint through one) may reach it
+    even on a loopback or private address the guard refuses otherwise, and directly, not
+    through the proxy; nothing else there.
     """
 
-    def __init__(self, allowed_cidrs: Sequence[Network] = (), proxy: str | None = None) -> None:
+    def __init__(
+        self,
+        allowed_cidrs: Sequence[Network] = (),
+        *,
+        proxy: str | None = None,
+        own_capture_base: str | None = None,
+    ) -> None:
         self._allowed = tuple(allowed_cidrs)
         self._proxy = proxy
         # The proxy is the operator's own, often on a private network: only it is connected to.
@@ -107,8 +134,20 @@ class AiohttpTransport:
         self._session = aiohttp.ClientSession(
             connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
         )
+        self._own_base = URL(own_capture_base) if own_capture_base else None
+        self._own_session: aiohttp.ClientSession | None = None
         # TLS contexts by client certificate: building one reads files and parses keys.
         self._contexts: dict[ClientCert, ssl.SSLContext] = {}
+
+    def _own_capture_session(self, url: str) -> aiohttp.ClientSession | None:
+        if self._own_base is None or not is_own_capture_url(url, self._own_base):
+            return None
+        if self._own_session is None:
+            connector = make_connector(_ANY_ADDRESS, limit=0, limit_per_host=0)
+            self._own_session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
+            )
+        return self._own_session
 
     def _context(self, cert: ClientCert) -> ssl.SSLContext:
         context = self._contexts.get(cert)
@@ -120,7 +159,7 @@ class AiohttpTransport:
 
     async def _via_proxy(self, url: str, headers: dict[str, str]) -> dict[str, Any]:
         """The request options that pin ``url``'s judged address through the proxy."""
-        target = yarl.URL(url)
+        target = URL(url)
         host = target.raw_host or ""
         infos = await asyncio.get_running_loop().getaddrinfo(host, target.port, type=socket.SOCK_STREAM)
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -141,12 +180,15 @@ class AiohttpTransport:
 
         try:
             async with asyncio.timeout(request.timeout):
+                session = self._own_capture_session(request.url)
                 options: dict[str, Any] = {"url": request.url, "headers": dict(request.headers)}
-                if self._proxy:
-                    options = await self._via_proxy(request.url, dict(request.headers))
+                if session is None:
+                    session = self._session
+                    if self._proxy:
+                        options = await self._via_proxy(request.url, dict(request.headers))
                 if request.client_cert is not None:
                     options["ssl"] = self._context(request.client_cert)
-                async with self._session.post(data=request.body, allow_redirects=False, **options) as resp:
+                async with session.post(data=request.body, allow_redirects=False, **options) as resp:
                     raw = await _read_capped(resp, request.body_limit)
                     # Do not drain what is left: a huge body must cost nothing more.
                     resp.close()
@@ -168,6 +210,8 @@ class AiohttpTransport:
 
     async def close(self) -> None:
         await self._session.close()
+        if self._own_session is not None:
+            await self._own_session.close()
 
 
 @dataclass

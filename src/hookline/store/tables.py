@@ -317,3 +317,43 @@ portal_link = Table(
     UniqueConstraint("link_hash", name="uq_portal_link_link_hash"),
     UniqueConstraint("session_hash", name="uq_portal_link_session_hash"),
 )
+
+# The inspector's capture URLs ("bins"): ``/i/{token}`` records every request sent to it.
+inspect_bin = Table(
+    "inspect_bin",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("app_id", String(40), nullable=True),  # the owner; NULL: the admin
+    Column("name", Text, nullable=True),
+    Column("response", JSON, nullable=False),
+    Column("max_requests", Integer, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("verify_provider", String(64), nullable=True),
+    Column("verify_secret", Text, nullable=True),  # sealed
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_inspect_bin_app", "app_id", "id"),
+    Index("ix_inspect_bin_expires", "expires_at"),
+)
+
+# Each request a bin captured, exactly as sent. ``forwarded_at``: when a ``hookline listen``
+# acknowledged it (NULL: still in the listener's backlog).
+inspect_request = Table(
+    "inspect_request",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("bin_id", String(40), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("client", String(64), nullable=True),
+    Column("size", Integer, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("signature", JSON, nullable=True),
+    Column("response_status", SmallInteger, nullable=True),
+    Column("forwarded_at", BigInteger, nullable=True),
+    Index("ix_inspect_request_bin", "bin_id", "id"),
+)

@@ -1,7 +1,7 @@
 """token lifetimes: expiry, revocation, origin, and portal grants (read-only, capabilities, session)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 import time

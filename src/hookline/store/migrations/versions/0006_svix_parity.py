@@ -1,7 +1,7 @@
 """svix parity: integrations, polling consumer cursors, background task results
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 
 from collections.abc import Sequence

@@ -1,0 +1,124 @@
+"""``/api/v1/inspect/{bin_id}/listen``: the WebSocket a ``hookline listen`` connects to."""
+
+import asyncio
+import base64
+import contextlib
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+
+from hookline.api.auth import authenticate_connection
+from hookline.api.errors import ApiError, error_response
+from hookline.domain.captured import headers_from_json, headers_to_json
+from hookline.domain.inspect import Captured, Reply
+from hookline.errors import HooklineError, NotFound
+from hookline.services import inspect
+from hookline.services.context import Context
+from hookline.services.inspect import LiveHub
+
+router = APIRouter(prefix="/api/v1/inspect", tags=["Inspect"])
+# What may pass back to a sender from a listener's answer: well-formed header lines only.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
+_POLL_SECONDS = 1.0  # also look at the database this often (requests captured by other processes)
+
+
+def _request_message(row: Captured) -> dict[str, Any]:
+    r = row.request
+    return {
+        "type": "request",
+        "id": row.id,
+        "method": r.method,
+        "path": r.path,
+        "query": r.query,
+        "headers": headers_to_json(r.headers),
+        "body": base64.b64encode(r.body).decode(),
+        "receivedAt": r.received_at,
+    }
+
+
+def _reply(message: dict[str, Any]) -> Reply | None:
+    """A listener's answer: the local target's response, or None when there was none."""
+    status = message.get("status")
+    if not isinstance(status, int) or not 200 <= status <= 599:
+        return None
+    try:
+        body = base64.b64decode(message.get("body") or "", validate=True)
+        pairs = headers_from_json(message.get("headers") or [])
+    except (ValueError, TypeError):
+        return None
+    headers = tuple((name, value) for name, value in pairs if _TOKEN.fullmatch(name) and not _BAD_VALUE.search(value))
+    return Reply(status, headers, body)
+
+
+async def _refuse(ws: WebSocket, exc: HooklineError) -> None:
+    if isinstance(exc, ApiError):
+        response = error_response(exc.status, exc.code, exc.detail, exc.headers)
+    else:
+        response = error_response(404 if isinstance(exc, NotFound) else 403, "not_found", str(exc))
+    await ws.send_denial_response(response)
+
+
+@router.websocket("/{bin_id}/listen")
+async def listen(
+    ws: WebSocket,
+    bin_id: str,
+    backlog: Annotated[bool, Query()] = True,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+) -> None:
+    """A ``hookline listen`` session. The server sends ``request`` messages (each captured request
+    not yet had by a listener, oldest first; with ``backlog=false`` only those captured from now
+    on); the listener answers each with a ``reply`` (the local target's status, headers and body,
+    or none), which records it as forwarded and reaches a sender still waiting for it. ``after``:
+    only requests after that id (what a ``--no-backlog`` listener passes when it reconnects)."""
+    state = ws.app.state
+    ctx = Context(db=state.db, settings=state.settings, engine=state.engine)
+    try:
+        # Listening changes state (requests become forwarded): a write, refused to read-only tokens.
+        who = await authenticate_connection(ws, "POST", "/api/v1/inspect/{bin_id}/listen")
+        row = await inspect.get(ctx, who.app_id, bin_id)
+    except HooklineError as exc:
+        await _refuse(ws, exc)
+        return
+    await ws.accept()
+    hub: LiveHub = ws.app.state.inspect_hub
+    in_flight: set[str] = set()
+    # Only requests after ``after`` (a reconnecting ``--no-backlog`` listener), else all not yet had.
+    cursor = after or (None if backlog else await inspect.newest_request_id(ctx, row.id))
+    with hub.listening(row.id) as me, hub.watch(row.id) as wake:
+        await ws.send_json({"type": "ready", "bin": {"id": row.id, "url": inspect.bin_url(ctx, row)}, "cursor": cursor})
+
+        async def pump() -> None:
+            while not me.replaced.is_set():
+                wake.clear()
+                items = await inspect.requests_after(ctx, row.id, cursor, pending_only=True)
+                fresh = [item for item in items if item.id not in in_flight]
+                for item in fresh:
+                    in_flight.add(item.id)
+                    await ws.send_text(json.dumps(_request_message(item)))
+                if not fresh:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), _POLL_SECONDS)
+            await ws.close(code=4409, reason="another listener took this bin")
+
+        async def answers() -> None:
+            while True:
+                message = json.loads(await ws.receive_text())
+                if not isinstance(message, dict):
+                    continue
+                request_id = message.get("id")
+                if message.get("type") == "reply" and request_id in in_flight:
+                    await inspect.acknowledge(ctx, hub, request_id, _reply(message))
+                    in_flight.discard(request_id)
+
+        tasks = [asyncio.create_task(pump()), asyncio.create_task(answers())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, ValueError):
+                    await task

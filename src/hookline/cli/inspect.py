@@ -1,0 +1,147 @@
+"""``hookline inspect``: capture URLs ("bins") and what they captured."""
+
+import json
+from typing import Any
+
+import click
+import httpx
+
+from hookline.cli.options import Session, api_command
+from hookline.cli.output import table
+
+DEFAULT_URL = "http://127.0.0.1:8071"
+
+
+def server_url(session: Session) -> str:
+    return (session.url or DEFAULT_URL).rstrip("/")
+
+
+def call(session: Session, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+    """One API call; a refusal ends the command with one line naming the server's reason."""
+    if not session.token:
+        raise click.UsageError("no API token: pass --token or set HOOKLINE_TOKEN (or HOOKLINE_ADMIN_TOKEN)")
+    headers = {"Authorization": f"Bearer {session.token}"}
+    try:
+        resp = httpx.request(
+            method, server_url(session) + path, json=body, params=params, headers=headers, timeout=session.timeout
+        )
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach {server_url(session)}: {exc}") from None
+    if resp.status_code >= 400:
+        try:
+            detail = resp.json().get("detail", resp.text)
+        except ValueError:
+            detail = resp.text
+        text = detail if isinstance(detail, str) else json.dumps(detail)
+        raise click.ClickException(f"{resp.status_code}: {text}")
+    return resp.json() if resp.content else None
+
+
+def _print(session: Session, value: Any, columns: list[str], rows: list[list[Any]]) -> None:
+    click.echo(json.dumps(value, indent=None) if session.as_json else table(columns, rows))
+
+
+@click.group("inspect")
+def inspect_group() -> None:
+    """Capture URLs: see exactly what a sender sends (see also: hookline listen)."""
+
+
+@inspect_group.command("new")
+@click.option("--name", help="A name to tell it by")
+@click.option("--status", type=click.IntRange(200, 599), help="The status it answers with [200]")
+@click.option("--delay", type=click.FloatRange(0, 30), help="Seconds before answering [0]")
+@click.option("--max-requests", type=click.IntRange(1, 10_000), help="Requests kept, oldest dropped first [500]")
+@click.option("--ttl", "ttl_seconds", type=click.IntRange(1), help="Seconds until it expires [7 days]")
+@click.option("--secret", help="Check each request's signature with this secret")
+@click.option("--provider", help="...made the way this provider signs (stripe, github...) [standard-webhooks]")
+@api_command
+def inspect_new(
+    session: Session,
+    name: str | None,
+    status: int | None,
+    delay: float | None,
+    max_requests: int | None,
+    ttl_seconds: int | None,
+    secret: str | None,
+    provider: str | None,
+) -> None:
+    """Create a capture URL; print its id and URL."""
+    body: dict[str, Any] = {}
+    if name:
+        body["name"] = name
+    response = {k: v for k, v in {"status": status, "delay": delay}.items() if v is not None}
+    if response:
+        body["response"] = response
+    for key, value in (("maxRequests", max_requests), ("ttlSeconds", ttl_seconds)):
+        if value is not None:
+            body[key] = value
+    if provider and not secret:
+        raise click.BadParameter("needs --secret", param_hint="--provider")
+    if secret:
+        body["verify"] = {"secret": secret, **({"provider": provider} if provider else {})}
+    created = call(session, "POST", "/api/v1/inspect", body)
+    _print(session, created, ["id", "url", "expires"], [[created["id"], created["url"], created["expiresAt"]]])
+
+
+@inspect_group.command("list")
+@api_command
+def inspect_list(session: Session) -> None:
+    """Your capture URLs."""
+    page = call(session, "GET", "/api/v1/inspect", params={"limit": 250})
+    rows = [[b["id"], b["name"], b["url"], b["expiresAt"]] for b in page["data"]]
+    _print(session, page["data"], ["id", "name", "url", "expires"], rows)
+
+
+@inspect_group.command("requests")
+@click.argument("bin_id", metavar="BIN")
+@click.option("--limit", type=click.IntRange(1, 250), default=50, show_default=True)
+@api_command
+def inspect_requests(session: Session, bin_id: str, limit: int) -> None:
+    """What BIN captured, newest first."""
+    page = call(session, "GET", f"/api/v1/inspect/{bin_id}/request", params={"limit": limit})
+    rows = [
+        [r["id"], r["receivedAt"], r["method"], r["path"] + (f"?{r['query']}" if r["query"] else ""), r["size"]]
+        for r in page["data"]
+    ]
+    _print(session, page["data"], ["id", "time", "method", "path", "bytes"], rows)
+
+
+@inspect_group.command("show")
+@click.argument("bin_id", metavar="BIN")
+@click.argument("request_id", metavar="REQUEST")
+@api_command
+def inspect_show(session: Session, bin_id: str, request_id: str) -> None:
+    """One captured request in full: request line, headers, body."""
+    r = call(session, "GET", f"/api/v1/inspect/{bin_id}/request/{request_id}")
+    if session.as_json:
+        click.echo(json.dumps(r))
+        return
+    click.echo(f"{r['method']} {r['path'] or '/'}{'?' + r['query'] if r['query'] else ''}")
+    for name, value in r["headers"]:
+        click.echo(f"{name}: {value}")
+    click.echo()
+    body = r["body"] if r["body"] is not None else f"(binary, base64) {r['bodyBase64']}"
+    click.echo(body)
+    if r["signature"]:
+        sig = r["signature"]
+        click.echo(f"\nsignature ({sig['provider']}): {'valid' if sig['valid'] else 'INVALID: ' + sig['reason']}")
+
+
+@inspect_group.command("replay")
+@click.argument("bin_id", metavar="BIN")
+@click.argument("request_id", metavar="REQUEST")
+@click.argument("target")
+@api_command
+def inspect_replay(session: Session, bin_id: str, request_id: str, target: str) -> None:
+    """Send a captured request again, from the server, to TARGET (SSRF rules apply)."""
+    r = call(session, "POST", f"/api/v1/inspect/{bin_id}/request/{request_id}/replay", {"url": target})
+    _print(session, r, ["status", "ms", "error"], [[r["statusCode"], r["durationMs"], r["error"]]])
+
+
+@inspect_group.command("delete")
+@click.argument("bin_id", metavar="BIN")
+@api_command
+def inspect_delete(session: Session, bin_id: str) -> None:
+    """Delete BIN and everything it captured."""
+    call(session, "DELETE", f"/api/v1/inspect/{bin_id}")
+    click.echo(json.dumps({"deleted": bin_id}) if session.as_json else f"deleted {bin_id}")
