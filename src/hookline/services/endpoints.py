@@ -131,6 +131,27 @@ async def update(
     return await _change(ctx, await get(ctx, app_key, endpoint_key, tenant=tenant), fields)
 
 
+async def upsert(
+    ctx: Context, app_key: str, endpoint_key: str, fields: dict[str, Any], *, tenant: str | None
+) -> tuple[Endpoint, bool]:
+    """Svix's PUT: change the endpoint ``endpoint_key`` (id or uid) when it exists, else create
+    it with uid ``endpoint_key`` and a new HMAC secret. Returns the endpoint and whether it is new."""
+    check_url(ctx, fields.get("url"))
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        current = await endpoints.find(conn, app.id, endpoint_key)
+    if current is not None:
+        return await _change(ctx, current, fields), False
+    if fields.get("uid") not in (None, endpoint_key):
+        raise Invalid(["body", "uid"], "creating by PUT: the uid must be the one in the path (or left out)")
+    box = SecretBox.from_settings(ctx.settings)
+    values = {**fields, "uid": endpoint_key, "secret": box.seal(new_key("hmac")), "headers": {}}
+    async with ctx.db.write() as conn:
+        endpoint = await endpoints.create(conn, app.id, values)
+        await operational.endpoint_event(conn, "endpoint.created", endpoint)
+    return endpoint, True
+
+
 async def delete(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> None:
     endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
     async with ctx.db.write() as conn:

@@ -32,6 +32,9 @@ class NewMessage:
     event_id: str | None = None
     channels: Sequence[str] | None = None
     retention_days: int = 90
+    retention_hours: int | None = None  # overrides retention_days
+    tags: Sequence[str] | None = None
+    deliver_at: int | None = None  # hold the deliveries until then (ms)
 
 
 def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
@@ -81,6 +84,9 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
     msg_id = new_id("msg", now)
     targets = list(endpoint_ids) if endpoint_ids is not None else await _targets(conn, new)
     channels = list(new.channels) if new.channels else None
+    tags = list(new.tags) if new.tags else None
+    retention_ms = new.retention_hours * 3_600_000 if new.retention_hours is not None else new.retention_days * DAY_MS
+    due = now if new.deliver_at is None else max(now, new.deliver_at)
     row: dict[str, Any] = {
         "id": msg_id,
         "app_id": new.app_id,
@@ -89,14 +95,19 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         "payload": new.payload,
         "channels": channels,
         "created_at": now,
-        "payload_expires_at": now + new.retention_days * DAY_MS,
+        "payload_expires_at": due + retention_ms,
+        "tags": tags,
+        "deliver_at": new.deliver_at,
     }
     try:
         await conn.execute(_INSERT_MESSAGE, row)
     except IntegrityError as exc:
         raise ConflictError("a message with this eventId already exists") from exc
     if targets:
-        await conn.execute(_INSERT_DELIVERY, [new_delivery(msg_id, e, new.app_id, now) for e in targets])
+        rows = [new_delivery(msg_id, e, new.app_id, now) for e in targets]
+        if due != now:
+            rows = [{**r, "next_attempt_at": due} for r in rows]
+        await conn.execute(_INSERT_DELIVERY, rows)
         await notify_work(conn)
     message = Message(
         id=msg_id,
@@ -106,6 +117,8 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         payload=new.payload,
         channels=channels,
         created_at=now,
+        tags=tags,
+        deliver_at=new.deliver_at,
     )
     return message, len(targets)
 
@@ -139,6 +152,14 @@ async def get(conn: Conn, app_id: str, id_or_event_id: str) -> Message:
     if found is None:
         raise NotFoundError("message")
     return found
+
+
+async def by_ids(conn: Conn, app_id: str, ids: Sequence[str]) -> dict[str, Message]:
+    """The application's messages among ``ids``, by id."""
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(msg).where(msg.c.app_id == app_id, msg.c.id.in_(list(ids))))).mappings()
+    return {row["id"]: records.message(row) for row in rows}
 
 
 async def page(conn: Conn, app_id: str, f: MessageFilter, *, limit: int, iterator: str | None) -> Page[Message]:

@@ -94,6 +94,10 @@ message = Table(
     Column("channels", JSON, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("payload_expires_at", BigInteger, nullable=False),
+    # Svix's message tags (a JSON list, filtered like channels), and when a scheduled
+    # message's deliveries become due (NULL: at once).
+    Column("tags", JSON, nullable=True),
+    Column("deliver_at", BigInteger, nullable=True),
     UniqueConstraint("app_id", "event_id", name="uq_message_app_event_id"),
     Index("ix_message_app", "app_id", "id"),
 )

@@ -80,14 +80,23 @@ async def get_endpoint(app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: C
     return await _detail(ctx, await endpoints.get(ctx, app_id, endpoint_id, tenant=who.app_id))
 
 
-@router.put("/{endpoint_id}", response_model=EndpointDetailOut, operation_id="v1.endpoint.update")
+@router.put(
+    "/{endpoint_id}",
+    response_model=EndpointDetailOut,
+    operation_id="v1.endpoint.update",
+    responses={201: {"model": EndpointDetailOut, "description": "Created (the endpoint was missing)"}},
+)
 async def update_endpoint(
-    app_id: AppId, endpoint_id: EndpointId, body: EndpointUpdate, who: Auth, ctx: Ctx
+    app_id: AppId, endpoint_id: EndpointId, body: EndpointUpdate, who: Auth, ctx: Ctx, response: Response
 ) -> EndpointDetailOut:
+    """Update the endpoint, or create it (201) with ``endpoint_id`` as its uid when missing."""
     fields = body.model_dump()
     if "uid" not in body.model_fields_set:
         fields.pop("uid")  # keep the uid the caller may be addressing it by
-    return await _detail(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
+    endpoint, created = await endpoints.upsert(ctx, app_id, endpoint_id, fields, tenant=who.app_id)
+    if created:
+        response.status_code = 201
+    return await _detail(ctx, endpoint)
 
 
 @router.patch("/{endpoint_id}", response_model=EndpointDetailOut, operation_id="v1.endpoint.patch")
@@ -162,7 +171,8 @@ async def update_endpoint_headers(
 async def patch_endpoint_headers(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointHeadersPatchIn, who: Auth, ctx: Ctx
 ) -> None:
-    await endpoints.patch_headers(ctx, app_id, endpoint_id, body.headers, tenant=who.app_id)
+    changes: dict[str, str | None] = {**body.headers, **dict.fromkeys(body.delete_headers or [])}
+    await endpoints.patch_headers(ctx, app_id, endpoint_id, changes, tenant=who.app_id)
 
 
 @router.post("/{endpoint_id}/send-example", response_model=MessageOut, operation_id="v1.endpoint.send-example")
@@ -174,5 +184,13 @@ async def send_example(
     ctx: Ctx,
     idempotency_key: IdempotencyKey = None,
 ) -> MessageOut:
-    message = await publishing.send_example(ctx, app_id, endpoint_id, body.event_type, tenant=who.app_id)
+    message = await publishing.send_example(
+        ctx,
+        app_id,
+        endpoint_id,
+        body.event_type,
+        example_index=body.example_index,
+        payload=body.payload,
+        tenant=who.app_id,
+    )
     return message_out(message)

@@ -52,6 +52,8 @@ def message_fields(message: Message, with_content: bool = True) -> dict[str, Any
         "payload": payload_of(message) if with_content else {},
         "channels": message.channels,
         "timestamp": ms_to_datetime(message.created_at),
+        "tags": message.tags,
+        "deliverAt": None if message.deliver_at is None else ms_to_datetime(message.deliver_at),
     }
 
 
@@ -59,8 +61,18 @@ def message_out(message: Message, with_content: bool = True) -> MessageOut:
     return MessageOut(**message_fields(message, with_content))
 
 
+TagQuery = Annotated[
+    str | None,
+    Query(description="Only messages with this tag", pattern=r"^[a-zA-Z0-9\-_./#]+$", min_length=1, max_length=128),
+]
+
+
 def message_filter(
-    channel: str | None, before: datetime | None, after: datetime | None, event_types: list[str] | None
+    channel: str | None,
+    before: datetime | None,
+    after: datetime | None,
+    event_types: list[str] | None,
+    tag: str | None = None,
 ) -> MessageFilter:
     """The message filter of a listing's query parameters."""
     types = split_csv(event_types)
@@ -69,6 +81,7 @@ def message_filter(
         channel=channel,
         before_ms=to_ms(before),
         after_ms=to_ms(after),
+        tag=tag,
     )
 
 
@@ -151,10 +164,15 @@ async def create_message(request: Request) -> Response:
         channels=body.channels,
         retention_days=body.payload_retention_period,
         application=None if body.application is None else body.application.model_dump(),
+        retention_hours=body.payload_retention_hours,
+        tags=body.tags,
+        deliver_at_ms=to_ms(body.deliver_at),
     )
     message = await publishing.publish(await context(request), app_id, new, tenant=who.app_id)
     out = message_fields(message, with_content=False)
     out["timestamp"] = out["timestamp"].isoformat().replace("+00:00", "Z")
+    if out["deliverAt"] is not None:
+        out["deliverAt"] = out["deliverAt"].isoformat().replace("+00:00", "Z")
     if with_content and message.payload is not None:
         # The stored bytes, as they are: no second serialization on the hot path.
         out["payload"] = orjson.Fragment(message.payload)
@@ -173,8 +191,9 @@ async def list_messages(
     after: When = None,
     with_content: WithContent = True,
     event_types: CsvList = None,
+    tag: TagQuery = None,
 ) -> ListResponse[MessageOut]:
-    f = message_filter(channel, before, after, event_types)
+    f = message_filter(channel, before, after, event_types, tag)
     page = await messages.page(ctx, app_id, f, tenant=who.app_id, limit=limit, iterator=iterator)
     return ListResponse(
         data=[message_out(r, with_content) for r in page.rows],
