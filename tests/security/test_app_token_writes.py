@@ -52,6 +52,11 @@ OPERATOR = {
     "v1.statistics.aggregate-event-types",
     "v1.environment.export",
     "v1.environment.import",
+    "v1.operational-webhook.endpoint.create",  # where hookline's own events go
+    "v1.operational-webhook.endpoint.update",
+    "v1.operational-webhook.endpoint.delete",
+    "v1.operational-webhook.endpoint.update-headers",
+    "v1.operational-webhook.endpoint.rotate-secret",
 }
 BODIES: dict[str, Any] = {
     "v1.application.create": {"name": "x"},
@@ -63,6 +68,9 @@ BODIES: dict[str, Any] = {
     "hookline.token.create": {"name": "x"},
     "v1.statistics.aggregate-app-stats": {"since": "2020-01-01T00:00:00Z", "until": "2030-01-01T00:00:00Z"},
     "v1.environment.import": {"eventTypes": []},
+    "v1.operational-webhook.endpoint.create": {"url": "https://example.com/ops"},
+    "v1.operational-webhook.endpoint.update": {"url": "https://example.com/ops"},
+    "v1.operational-webhook.endpoint.update-headers": {"headers": {}},
 }
 
 

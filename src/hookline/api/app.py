@@ -28,6 +28,7 @@ from hookline.api.routes import (
     integrations,
     messages,
     metrics,
+    operational_webhooks,
     poller,
     recovery,
     statistics,
@@ -81,7 +82,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     for module in (applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Svix parity (issue 15): resources with routes of their own.
-    for module in (background_tasks, integrations, statistics, poller, environment, health_head):
+    for module in (background_tasks, integrations, statistics, poller, environment, health_head, operational_webhooks):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     ui.install(app)  # the operator dashboard at /ui/
