@@ -15,7 +15,9 @@ from svix import Svix, SvixOptions
 from svix.api import (
     ApplicationIn,
     ApplicationListOptions,
+    BulkExpungeContentsIn,
     BulkReplayIn,
+    EndpointGetAttemptStatsOptions,
     EndpointHeadersIn,
     EndpointHeadersPatchIn,
     EndpointIn,
@@ -27,9 +29,10 @@ from svix.api import (
     MessageAttemptListByMsgOptions,
     MessageIn,
     MessageListOptions,
+    MessagePrecheckIn,
 )
 from svix.exceptions import HTTPValidationError
-from tests.support.servers import ADMIN_TOKEN, Receiver, wait_until
+from tests.support.servers import ADMIN_TOKEN, Receiver, Reply, wait_until
 
 from hookline.store import tables
 from hookline.store.database import Database
@@ -225,3 +228,36 @@ def test_options_that_were_ignored_now_take_effect(hookline, receiver: Receiver)
     assert _names_field(r, "groupName")
     r = client.post("/api/v1/event-type", json={"name": "g", "description": "d", "featureFlags": ["a", "b"]})
     assert _names_field(r, "featureFlags")
+
+
+def test_precheck_bulk_expunge_and_attempt_stats(hookline, receiver: Receiver) -> None:
+    svix = _sdk(hookline.url)
+    app = svix.application.create(ApplicationIn(name="Acme"))
+    assert not svix.message.precheck(app.id, MessagePrecheckIn(event_type="a.b")).active
+    ep = svix.endpoint.create(app.id, EndpointIn(url=receiver.url(), event_types=["a.b"], channels=["eu"]))
+    assert svix.message.precheck(app.id, MessagePrecheckIn(event_type="a.b", channels=["eu"])).active
+    assert not svix.message.precheck(app.id, MessagePrecheckIn(event_type="a.b", channels=["us"])).active
+    assert not svix.message.precheck(app.id, MessagePrecheckIn(event_type="c.d", channels=["eu"])).active
+
+    first = svix.message.create(app.id, MessageIn(event_type="a.b", payload={"n": 1}, channels=["eu"], event_id="e1"))
+    second = svix.message.create(app.id, MessageIn(event_type="a.b", payload={"n": 2}, channels=["eu"]))
+    receiver.respond = lambda r: Reply(status=500) if b'"n":2' in r.body else Reply()
+    receiver.wait_for(2, timeout=WAIT)
+
+    def stats() -> Any:
+        s = svix.endpoint.get_attempt_stats(app.id, ep.id)
+        return s if s.success >= 1 and s.fail >= 1 else None
+
+    got = wait_until(stats, WAIT)
+    assert got.canceled == 0
+    later = datetime.now(UTC) + timedelta(days=1)
+    none = svix.endpoint.get_attempt_stats(app.id, ep.id, EndpointGetAttemptStatsOptions(since=later))
+    assert (none.success, none.fail) == (0, 0)
+
+    result = svix.message.bulk_expunge_content(app.id, BulkExpungeContentsIn(ids=["e1", second.id, "msg_nope"]))
+    assert {k: str(v) for k, v in result.results.items()} == {
+        "e1": "expunged",
+        second.id: "expunged",
+        "msg_nope": "not-found",
+    }
+    assert svix.message.get(app.id, first.id).payload == {}

@@ -33,6 +33,8 @@ TENANT = {
     "v1.authentication.expire-all",  # ends its own application's portal sessions
     "v1.authentication.logout",  # ends the calling token
     "v1.message.poller.consumer-seek",
+    "v1.message.precheck",  # reads only: whether its own endpoints would receive a message
+    "v1.message.bulk-expunge-content",
 }
 OPERATOR = {
     "v1.application.create",

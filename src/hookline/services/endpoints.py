@@ -10,12 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookline.domain.addresses import blocked_reason
-from hookline.domain.model import Endpoint
+from hookline.domain.model import DeliveryStatus, Endpoint
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
 from hookline.errors import Conflict, Invalid
 from hookline.services import applications
 from hookline.services.context import Context
-from hookline.store import endpoints, event_types, operational
+from hookline.store import attempts, endpoints, event_types, operational
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
@@ -205,3 +205,13 @@ async def patch_headers(
 ) -> None:
     endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
     await _change(ctx, endpoint, {"headers": merge_headers(endpoint.headers, changes)})
+
+
+async def attempt_stats(
+    ctx: Context, app_key: str, endpoint_key: str, *, since_ms: int | None, until_ms: int | None, tenant: str | None
+) -> dict[DeliveryStatus, int]:
+    """The endpoint's attempts in ``[since, until)`` by outcome (Svix's ``attempt-stats``)."""
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        counts = await attempts.outcome_counts(conn, endpoint.id, since_ms=since_ms, until_ms=until_ms)
+    return {status: counts.get(int(status), 0) for status in DeliveryStatus}

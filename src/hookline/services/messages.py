@@ -1,5 +1,7 @@
 """Reading messages, and expunging their content."""
 
+from collections.abc import Sequence
+
 from hookline.domain.model import Message, MessageFilter
 from hookline.services import applications
 from hookline.services.context import Context
@@ -27,3 +29,20 @@ async def expunge(ctx: Context, app_key: str, msg_key: str, *, tenant: str | Non
     async with ctx.db.write() as conn:
         message = await messages.get(conn, app.id, msg_key)
         await messages.expunge(conn, message.id)
+
+
+async def expunge_many(ctx: Context, app_key: str, keys: Sequence[str], *, tenant: str | None) -> dict[str, bool]:
+    """Delete the payloads of the messages ``keys`` (ids or event ids), in one transaction;
+    for each key, whether it named a message of the application."""
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.write() as conn:
+        return await messages.expunge_many(conn, app.id, keys)
+
+
+async def precheck(
+    ctx: Context, app_key: str, event_type: str, channels: Sequence[str] | None, *, tenant: str | None
+) -> bool:
+    """Whether publishing a message of this type and channels now would reach an enabled endpoint."""
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        return await messages.has_active_target(conn, app.id, event_type, channels)

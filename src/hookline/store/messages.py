@@ -76,6 +76,11 @@ async def _targets(conn: Conn, new: NewMessage) -> list[str]:
     return [e["id"] for e in matching_endpoints(rows, new)]
 
 
+async def has_active_target(conn: Conn, app_id: str, event_type: str, channels: Sequence[str] | None) -> bool:
+    """Whether a message of this type and channels would go to an enabled endpoint now."""
+    return bool(await _targets(conn, NewMessage(app_id=app_id, event_type=event_type, payload=b"", channels=channels)))
+
+
 async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None) -> tuple[Message, int]:
     """Store the message and one due delivery per matching endpoint (or per
     ``endpoint_ids`` when given). Returns the message and the delivery count.
@@ -168,6 +173,18 @@ async def page(conn: Conn, app_id: str, f: MessageFilter, *, limit: int, iterato
     return await paginate(
         conn, query, msg.c.id, limit=limit, iterator=iterator, descending=True, record=records.message
     )
+
+
+async def expunge_many(conn: Conn, app_id: str, keys: Sequence[str]) -> dict[str, bool]:
+    """Delete the payloads of the application's messages ``keys`` (ids or event ids);
+    for each key, whether it named a message."""
+    found: dict[str, bool] = {}
+    for key in keys:
+        message = await find(conn, app_id, key)
+        found[key] = message is not None
+        if message is not None:
+            await expunge(conn, message.id)
+    return found
 
 
 async def expunge(conn: Conn, msg_id: str) -> None:

@@ -1,8 +1,9 @@
 """/api/v1/app/{app}/endpoint: endpoints, their secrets and custom headers."""
 
 from fastapi import APIRouter, Response
+from pydantic import Field
 
-from hookline.api.deps import AppId, Auth, Ctx, EndpointId, IdempotencyKey, Iterator, Limit, Order
+from hookline.api.deps import AppId, Auth, Ctx, EndpointId, IdempotencyKey, Iterator, Limit, Order, When, to_ms
 from hookline.api.routes.messages import message_out
 from hookline.api.schemas import (
     EndpointDetailOut,
@@ -19,9 +20,10 @@ from hookline.api.schemas import (
     EventExampleIn,
     ListResponse,
     MessageOut,
+    Model,
     ms_to_datetime,
 )
-from hookline.domain.model import Endpoint
+from hookline.domain.model import DeliveryStatus, Endpoint
 from hookline.services import endpoints, publishing
 from hookline.services.context import Context
 
@@ -173,6 +175,27 @@ async def patch_endpoint_headers(
 ) -> None:
     changes: dict[str, str | None] = {**body.headers, **dict.fromkeys(body.delete_headers or [])}
     await endpoints.patch_headers(ctx, app_id, endpoint_id, changes, tenant=who.app_id)
+
+
+class EndpointAttemptStatsOut(Model):
+    success: int
+    fail: int
+    canceled: int = Field(description="Always 0: hookline never cancels an attempt")
+
+
+@router.get(
+    "/{endpoint_id}/attempt-stats",
+    response_model=EndpointAttemptStatsOut,
+    operation_id="v1.endpoint.get-attempt-stats",
+)
+async def get_attempt_stats(
+    app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: Ctx, since: When = None, until: When = None
+) -> EndpointAttemptStatsOut:
+    """The endpoint's attempts made in ``[since, until)`` (default: all), by outcome."""
+    counts = await endpoints.attempt_stats(
+        ctx, app_id, endpoint_id, since_ms=to_ms(since), until_ms=to_ms(until), tenant=who.app_id
+    )
+    return EndpointAttemptStatsOut(success=counts[DeliveryStatus.SUCCESS], fail=counts[DeliveryStatus.FAIL], canceled=0)
 
 
 @router.post("/{endpoint_id}/send-example", response_model=MessageOut, operation_id="v1.endpoint.send-example")

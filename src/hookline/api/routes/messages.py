@@ -2,12 +2,12 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from hookline.api.auth import authenticate, bearer_credentials
 from hookline.api.deps import (
@@ -28,7 +28,7 @@ from hookline.api.deps import (
     to_ms,
 )
 from hookline.api.errors import JSONResponse
-from hookline.api.schemas import ListResponse, MessageIn, MessageOut, ms_to_datetime
+from hookline.api.schemas import Channel, ListResponse, MessageIn, MessageOut, Model, Name, ms_to_datetime
 from hookline.domain.model import Message, MessageFilter
 from hookline.services import messages, publishing
 
@@ -201,6 +201,47 @@ async def list_messages(
         prev_iterator=page.prev_iterator,
         done=page.done,
     )
+
+
+class MessagePrecheckIn(Model):
+    event_type: Name
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=5)] | None = None
+
+
+class MessagePrecheckOut(Model):
+    active: bool = Field(description="Whether a message like this would reach an enabled endpoint now")
+
+
+class BulkExpungeIn(Model):
+    ids: Annotated[list[Name], Field(min_length=1, max_length=1000)] = Field(
+        description="Message ids or event ids of the application"
+    )
+
+
+class BulkExpungeOut(Model):
+    results: dict[str, Literal["expunged", "not-found"]]
+
+
+@router.post(
+    "/precheck/active",
+    response_model=MessagePrecheckOut,
+    operation_id="v1.message.precheck",
+)
+async def precheck_message(
+    app_id: AppId, body: MessagePrecheckIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> MessagePrecheckOut:
+    """Whether publishing this event type (and channels) now would reach an enabled endpoint."""
+    active = await messages.precheck(ctx, app_id, body.event_type, body.channels, tenant=who.app_id)
+    return MessagePrecheckOut(active=active)
+
+
+@router.post("/bulk-expunge", response_model=BulkExpungeOut, operation_id="v1.message.bulk-expunge-content")
+async def bulk_expunge_content(
+    app_id: AppId, body: BulkExpungeIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> BulkExpungeOut:
+    """Delete the payloads of these messages; each id says whether it was found."""
+    found = await messages.expunge_many(ctx, app_id, body.ids, tenant=who.app_id)
+    return BulkExpungeOut(results={k: "expunged" if ok else "not-found" for k, ok in found.items()})
 
 
 @router.get("/{msg_id}", response_model=MessageOut, operation_id="v1.message.get")
