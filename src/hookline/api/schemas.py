@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from hookline.domain.model import DeliveryStatus
@@ -209,11 +209,18 @@ class EndpointUpdate(Model):
     url: Url
     description: Text = ""
     uid: Name | None = None
-    event_types: EventTypes | None = Field(default=None, alias="eventTypes")
+    event_types: EventTypes | None = Field(
+        default=None,
+        validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types"),
+        serialization_alias="eventTypes",
+        description="The event types it receives (the svix JavaScript SDK sends them as `filterTypes`)",
+    )
     channels: Channels | None = None
     disabled: bool = False
     metadata: Metadata = Field(default_factory=dict)
-    throttle_rate: Rate | None = None
+    throttle_rate: Rate | None = Field(
+        default=None, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
+    )
 
 
 KeyType = Literal["hmac", "ed25519"]
@@ -232,11 +239,18 @@ class EndpointPatch(Model):
     url: Url | None = None
     description: Text | None = None
     uid: Name | None = None
-    event_types: EventTypes | None = Field(default=None, alias="eventTypes")
+    event_types: EventTypes | None = Field(
+        default=None,
+        validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types"),
+        serialization_alias="eventTypes",
+        description="The event types it receives (the svix JavaScript SDK sends them as `filterTypes`)",
+    )
     channels: Channels | None = None
     disabled: bool | None = None
     metadata: Metadata | None = None
-    throttle_rate: Rate | None = None
+    throttle_rate: Rate | None = Field(
+        default=None, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
+    )
 
 
 class EndpointOut(Model):
@@ -245,6 +259,7 @@ class EndpointOut(Model):
     url: str
     description: Text
     event_types: list[str] | None = Field(alias="eventTypes")
+    filter_types: list[str] | None = Field(default=None, description="`eventTypes` again (the svix JS SDK reads it)")
     channels: list[str] | None
     disabled: bool
     metadata: Metadata

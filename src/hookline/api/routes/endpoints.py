@@ -37,6 +37,7 @@ def endpoint_out(endpoint: Endpoint) -> EndpointOut:
         url=endpoint.url,
         description=endpoint.description,
         eventTypes=endpoint.event_types,
+        filter_types=endpoint.event_types,
         channels=endpoint.channels,
         disabled=endpoint.disabled,
         metadata=endpoint.metadata,
