@@ -35,6 +35,7 @@ TENANT = {
     "v1.message.poller.consumer-seek",
     "v1.message.precheck",  # reads only: whether its own endpoints would receive a message
     "v1.message.bulk-expunge-content",
+    "v1.message.expunge-all-contents",  # its own application's payloads
 }
 OPERATOR = {
     "v1.application.create",

@@ -5,6 +5,7 @@ Every change emits its operational event (``endpoint.created`` / ``updated`` /
 """
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,13 +13,14 @@ from urllib.parse import urlsplit
 from hookline.domain.addresses import blocked_reason
 from hookline.domain.model import DeliveryStatus, Endpoint
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
-from hookline.errors import Conflict, Invalid
+from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import applications
 from hookline.services.context import Context
 from hookline.store import attempts, endpoints, event_types, operational
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
+_ENDPOINT_ID = re.compile(r"ep_[0-9A-Za-z]{22}")
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 DEFAULT_GRACE_SECONDS = 86400
 
@@ -26,6 +28,11 @@ DEFAULT_GRACE_SECONDS = 86400
 def check_url(ctx: Context, url: str | None) -> None:
     if url is not None and ctx.settings.endpoint_https_only and urlsplit(url).scheme != "https":
         raise Invalid(["body", "url"], "endpoint URLs must use https")
+
+
+def is_endpoint_id(key: str) -> bool:
+    """Whether ``key`` has the form of an endpoint id (``ep_`` and 22 base-62 characters)."""
+    return _ENDPOINT_ID.fullmatch(key) is not None
 
 
 def new_key(key_type: str) -> str:
@@ -142,6 +149,8 @@ async def upsert(
         current = await endpoints.find(conn, app.id, endpoint_key)
     if current is not None:
         return await _change(ctx, current, fields), False
+    if is_endpoint_id(endpoint_key):
+        raise NotFound("endpoint")  # an id names an endpoint that exists; it never becomes a uid
     if fields.get("uid") not in (None, endpoint_key):
         raise Invalid(["body", "uid"], "creating by PUT: the uid must be the one in the path (or left out)")
     box = SecretBox.from_settings(ctx.settings)

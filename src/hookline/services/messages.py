@@ -1,11 +1,12 @@
 """Reading messages, and expunging their content."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from hookline.domain.model import Message, MessageFilter
+from hookline.domain.model import BackgroundTask, Message, MessageFilter
 from hookline.services import applications
 from hookline.services.context import Context
-from hookline.store import messages
+from hookline.store import messages, task_results, tasks
 from hookline.store.pagination import Page
 
 
@@ -46,3 +47,18 @@ async def precheck(
     app = await applications.get(ctx, app_key, tenant=tenant)
     async with ctx.db.read() as conn:
         return await messages.has_active_target(conn, app.id, event_type, channels)
+
+
+PURGE_CONTENT = "application.purge_content"
+
+
+async def expunge_all(ctx: Context, app_key: str, *, tenant: str | None) -> BackgroundTask:
+    """Delete every payload of the application, in the request; the record is a finished
+    ``application.purge_content`` task whose data is ``messagesPurged`` (Svix's shape)."""
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.write() as conn:
+        purged = await messages.expunge_all(conn, app.id)
+        task = await tasks.create(conn, app.id, PURGE_CONTENT, purged, {}, finished=True)
+        data = {"messagesPurged": purged}
+        await task_results.save(conn, task.id, data)
+    return replace(task, data=data)

@@ -13,7 +13,7 @@ from typing import Any
 from hookline.domain.model import Endpoint
 from hookline.errors import Invalid, NotFound
 from hookline.services.context import Context
-from hookline.services.endpoints import DEFAULT_GRACE_SECONDS, check_url, merge_headers, new_key
+from hookline.services.endpoints import DEFAULT_GRACE_SECONDS, check_url, is_endpoint_id, merge_headers, new_key
 from hookline.store import endpoints, operational
 from hookline.store.errors import NotFoundError
 from hookline.store.pagination import Page
@@ -67,6 +67,8 @@ async def upsert(ctx: Context, endpoint_key: str, fields: dict[str, Any]) -> tup
     if current is not None:
         async with ctx.db.write() as conn:
             return await endpoints.update_fields(conn, current, fields), False
+    if is_endpoint_id(endpoint_key):
+        raise NotFound("endpoint")  # an id names an endpoint that exists; it never becomes a uid
     if fields.get("uid") not in (None, endpoint_key):
         raise Invalid(["body", "uid"], "creating by PUT: the uid must be the one in the path (or left out)")
     return await create(ctx, {**fields, "uid": endpoint_key}, secret=None, headers=None), True

@@ -187,5 +187,13 @@ async def expunge_many(conn: Conn, app_id: str, keys: Sequence[str]) -> dict[str
     return found
 
 
+async def expunge_all(conn: Conn, app_id: str) -> int:
+    """Delete the payloads of every message of the application; how many had one."""
+    result = await conn.execute(
+        update(msg).where(msg.c.app_id == app_id, msg.c.payload.is_not(None)).values(payload=None)
+    )
+    return int(result.rowcount or 0)
+
+
 async def expunge(conn: Conn, msg_id: str) -> None:
     await conn.execute(update(msg).where(msg.c.id == msg_id).values(payload=None))

@@ -28,6 +28,7 @@ from hookline.api.deps import (
     to_ms,
 )
 from hookline.api.errors import JSONResponse
+from hookline.api.routes.background_tasks import TaskOut, task_out
 from hookline.api.schemas import Channel, ListResponse, MessageIn, MessageOut, Model, Name, ms_to_datetime
 from hookline.domain.model import Message, MessageFilter
 from hookline.services import messages, publishing
@@ -242,6 +243,18 @@ async def bulk_expunge_content(
     """Delete the payloads of these messages; each id says whether it was found."""
     found = await messages.expunge_many(ctx, app_id, body.ids, tenant=who.app_id)
     return BulkExpungeOut(results={k: "expunged" if ok else "not-found" for k, ok in found.items()})
+
+
+@router.post(
+    "/expunge-all-contents",
+    status_code=202,
+    response_model=TaskOut,
+    operation_id="v1.message.expunge-all-contents",
+)
+async def expunge_all_contents(app_id: AppId, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> TaskOut:
+    """Delete every message payload of the application. Done in the request: the task comes
+    back ``finished``, with ``messagesPurged`` in its data."""
+    return task_out(await messages.expunge_all(ctx, app_id, tenant=who.app_id))
 
 
 @router.get("/{msg_id}", response_model=MessageOut, operation_id="v1.message.get")
