@@ -155,6 +155,10 @@ def test_tags_are_stored_returned_and_filtered(hookline, receiver: Receiver) -> 
     fourth = receiver.wait_for(4, timeout=WAIT)[3]
     assert fourth.headers["webhook-id"] == tagged.id
 
+    # Polling consumers see the tags too.
+    polled = wait_until(lambda: [m for m in svix.message.poller.poll(app.id, ep.id).data if m.id == tagged.id], WAIT)
+    assert polled[0].tags == ["project_1", "eu/west"]
+
     client = hookline.client()
     r = client.post(f"/api/v1/app/{app.id}/msg", json={"eventType": "a", "payload": {}, "tags": ["no spaces"]})
     assert _names_field(r, "tags")
