@@ -152,7 +152,7 @@ async def upsert(
     if is_endpoint_id(endpoint_key):
         raise NotFound("endpoint")  # an id names an endpoint that exists; it never becomes a uid
     if fields.get("uid") not in (None, endpoint_key):
-        raise Invalid(["body", "uid"], "creating by PUT: the uid must be the one in the path (or left out)")
+        raise Conflict("uid: creating by PUT, the body's uid must be the one in the path (or left out)")
     box = SecretBox.from_settings(ctx.settings)
     values = {**fields, "uid": endpoint_key, "secret": box.seal(new_key("hmac")), "headers": {}}
     async with ctx.db.write() as conn:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hookline.domain.model import Endpoint
-from hookline.errors import Invalid, NotFound
+from hookline.errors import Conflict, NotFound
 from hookline.services.context import Context
 from hookline.services.endpoints import DEFAULT_GRACE_SECONDS, check_url, is_endpoint_id, merge_headers, new_key
 from hookline.store import endpoints, operational
@@ -70,7 +70,7 @@ async def upsert(ctx: Context, endpoint_key: str, fields: dict[str, Any]) -> tup
     if is_endpoint_id(endpoint_key):
         raise NotFound("endpoint")  # an id names an endpoint that exists; it never becomes a uid
     if fields.get("uid") not in (None, endpoint_key):
-        raise Invalid(["body", "uid"], "creating by PUT: the uid must be the one in the path (or left out)")
+        raise Conflict("uid: creating by PUT, the body's uid must be the one in the path (or left out)")
     return await create(ctx, {**fields, "uid": endpoint_key}, secret=None, headers=None), True
 
 

@@ -55,8 +55,6 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
     (uid ``app_key`` unless the fields name one). Raises TooLarge over the payload limit.
     """
     now = now_ms()
-    if new.deliver_at_ms is not None and new.deliver_at_ms > now + SCHEDULE_HORIZON_DAYS * 86_400_000:
-        raise Invalid(["body", "deliverAt"], f"deliverAt may be at most {SCHEDULE_HORIZON_DAYS} days ahead")
     deliver_at = new.deliver_at_ms if new.deliver_at_ms is not None and new.deliver_at_ms > now else None
     payload = encode_payload(new.payload)
     limit = ctx.settings.max_payload_bytes
@@ -70,6 +68,8 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             if new.application is None or tenant is not None:
                 raise NotFound("application")
             app = await app_store.create(conn, {**new.application, "uid": new.application.get("uid") or app_key})
+        if new.deliver_at_ms is not None and new.deliver_at_ms > now + SCHEDULE_HORIZON_DAYS * 86_400_000:
+            raise Invalid(["body", "deliverAt"], f"deliverAt may be at most {SCHEDULE_HORIZON_DAYS} days ahead")
         stored = messages.NewMessage(
             app_id=app.id,
             event_type=new.event_type,
@@ -119,9 +119,9 @@ async def send_example(
 ) -> Message:
     """Send the endpoint (only it) ``payload``, or the event type's example number
     ``example_index`` (422 naming it when there is no such example), or a generated one."""
+    endpoint = await endpoint_service.get(ctx, app_key, endpoint_key, tenant=tenant)
     if payload is not None and example_index is not None:
         raise Invalid(["body", "exampleIndex"], "give exampleIndex or payload, not both")
-    endpoint = await endpoint_service.get(ctx, app_key, endpoint_key, tenant=tenant)
     async with ctx.db.write() as conn:
         known = await event_types.find(conn, event_type)
         if payload is None and example_index is not None:
