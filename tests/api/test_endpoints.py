@@ -76,8 +76,10 @@ def test_endpoint_crud(hookline) -> None:
         gone = c.get(f"/api/v1/app/acme/endpoint/{ep.id}")
         assert gone.status_code == 404 and gone.json() == {"code": "not_found", "detail": "endpoint not found"}
         assert c.delete("/api/v1/app/acme/endpoint/main").status_code == 404
-        assert c.put("/api/v1/app/acme/endpoint/main", json={"url": URL}).status_code == 404
         assert [e["id"] for e in c.get("/api/v1/app/acme/endpoint").json()["data"]] == [second["id"]]
+        # PUT creates a missing endpoint (Svix's upsert), with the path's key as its uid.
+        recreated = c.put("/api/v1/app/acme/endpoint/main", json={"url": URL})
+        assert recreated.status_code == 201 and recreated.json()["uid"] == "main"
 
 
 def test_secret_get_and_rotate(hookline, receiver: Receiver) -> None:

@@ -43,6 +43,9 @@ TENANT = {
     "hookline.inspect.delete-request",
     "hookline.inspect.delete-requests",
     "hookline.inspect.replay",
+    "v1.message.precheck",  # reads only: whether its own endpoints would receive a message
+    "v1.message.bulk-expunge-content",
+    "v1.message.expunge-all-contents",  # its own application's payloads
 }
 OPERATOR = {
     "v1.application.create",
@@ -74,6 +77,11 @@ OPERATOR = {
     "v1.ingest.endpoint.update-headers",
     "hookline.ingest.request.replay",
     "hookline.ingest.source.replay",
+    "v1.operational-webhook.endpoint.create",  # where hookline's own events go
+    "v1.operational-webhook.endpoint.update",
+    "v1.operational-webhook.endpoint.delete",
+    "v1.operational-webhook.endpoint.update-headers",
+    "v1.operational-webhook.endpoint.rotate-secret",
 }
 BODIES: dict[str, Any] = {
     "v1.application.create": {"name": "x"},
@@ -85,6 +93,9 @@ BODIES: dict[str, Any] = {
     "hookline.token.create": {"name": "x"},
     "v1.statistics.aggregate-app-stats": {"since": "2020-01-01T00:00:00Z", "until": "2030-01-01T00:00:00Z"},
     "v1.environment.import": {"eventTypes": []},
+    "v1.operational-webhook.endpoint.create": {"url": "https://example.com/ops"},
+    "v1.operational-webhook.endpoint.update": {"url": "https://example.com/ops"},
+    "v1.operational-webhook.endpoint.update-headers": {"headers": {}},
 }
 
 

@@ -35,6 +35,7 @@ from hookline.api.routes import (
     listen,
     messages,
     metrics,
+    operational_webhooks,
     poller,
     recovery,
     statistics,
@@ -92,7 +93,16 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     for module in (applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Svix parity (issue 15): resources with routes of their own.
-    for module in (background_tasks, integrations, statistics, poller, environment, health_head, client_certs):
+    for module in (
+        background_tasks,
+        integrations,
+        statistics,
+        poller,
+        environment,
+        health_head,
+        operational_webhooks,
+        client_certs,
+    ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Inbound gateway (issue 11): the management API, and the ingest URLs providers post to.
     app.include_router(ingest.router, responses=ERROR_RESPONSES)

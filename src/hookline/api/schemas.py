@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from hookline.domain.model import DeliveryStatus
@@ -13,6 +13,7 @@ from hookline.domain.urls import MAX_URL_LENGTH, InvalidUrlError, check_endpoint
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=128)]
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_./#]+$", min_length=1, max_length=128)]
 Rate = Annotated[int, Field(ge=1, le=65535)]
 # Text that every database can store: PostgreSQL text cannot hold NUL characters.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
@@ -155,12 +156,21 @@ class ApplicationOut(Model):
 
 
 # -- event types -------------------------------------------------------------
+FeatureFlags = Annotated[
+    list[Name] | None,
+    Field(max_length=1, description="At most one: a hookline event type has a single feature flag (`featureFlag`)"),
+]
+GroupName = Annotated[None, Field(description="Refused (422): hookline has no event-type groups")]
+
+
 class EventTypeUpdate(Model):
     description: Text
     archived: bool = False
     deprecated: bool = False
     schemas: dict[str, dict[str, Any]] | None = None
     feature_flag: Name | None = None
+    feature_flags: FeatureFlags = None
+    group_name: GroupName = None
 
 
 class EventTypeIn(EventTypeUpdate):
@@ -173,6 +183,8 @@ class EventTypePatch(Model):
     deprecated: bool | None = None
     schemas: dict[str, dict[str, Any]] | None = None
     feature_flag: Name | None = None
+    feature_flags: FeatureFlags = None
+    group_name: GroupName = None
 
 
 class EventTypeOut(Model):
@@ -182,6 +194,7 @@ class EventTypeOut(Model):
     deprecated: bool
     schemas: dict[str, dict[str, Any]] | None
     feature_flag: str | None
+    feature_flags: list[str] | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -196,11 +209,18 @@ class EndpointUpdate(Model):
     url: Url
     description: Text = ""
     uid: Name | None = None
-    event_types: EventTypes | None = Field(default=None, alias="eventTypes")
+    event_types: EventTypes | None = Field(
+        default=None,
+        validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types"),
+        serialization_alias="eventTypes",
+        description="The event types it receives (the svix JavaScript SDK sends them as `filterTypes`)",
+    )
     channels: Channels | None = None
     disabled: bool = False
     metadata: Metadata = Field(default_factory=dict)
-    throttle_rate: Rate | None = None
+    throttle_rate: Rate | None = Field(
+        default=None, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
+    )
 
 
 KeyType = Literal["hmac", "ed25519"]
@@ -219,11 +239,18 @@ class EndpointPatch(Model):
     url: Url | None = None
     description: Text | None = None
     uid: Name | None = None
-    event_types: EventTypes | None = Field(default=None, alias="eventTypes")
+    event_types: EventTypes | None = Field(
+        default=None,
+        validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types"),
+        serialization_alias="eventTypes",
+        description="The event types it receives (the svix JavaScript SDK sends them as `filterTypes`)",
+    )
     channels: Channels | None = None
     disabled: bool | None = None
     metadata: Metadata | None = None
-    throttle_rate: Rate | None = None
+    throttle_rate: Rate | None = Field(
+        default=None, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
+    )
 
 
 class EndpointOut(Model):
@@ -232,6 +259,7 @@ class EndpointOut(Model):
     url: str
     description: Text
     event_types: list[str] | None = Field(alias="eventTypes")
+    filter_types: list[str] | None = Field(default=None, description="`eventTypes` again (the svix JS SDK reads it)")
     channels: list[str] | None
     disabled: bool
     metadata: Metadata
@@ -280,6 +308,9 @@ class EndpointHeadersIn(Model):
 
 class EndpointHeadersPatchIn(Model):
     headers: Annotated[dict[HeaderName, HeaderValue | None], _headers_schema(nullable=True)]
+    delete_headers: Annotated[list[HeaderName], Field(max_length=100)] | None = Field(
+        default=None, description="Headers to remove (like a null value in `headers`)"
+    )
 
 
 class EndpointHeadersOut(Model):
@@ -289,6 +320,10 @@ class EndpointHeadersOut(Model):
 
 class EventExampleIn(Model):
     event_type: Name
+    example_index: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Which of the event type's schema examples to send (default: the first)"
+    )
+    payload: dict[str, Any] | None = Field(default=None, description="Send this payload instead of an example")
 
 
 # -- messages ----------------------------------------------------------------
@@ -298,7 +333,14 @@ class MessageIn(Model):
     event_id: Name | None = None
     channels: Annotated[list[Channel], Field(min_length=1, max_length=5)] | None = None
     payload_retention_period: Annotated[int, Field(ge=1, le=3650)] = 90
+    payload_retention_hours: Annotated[int, Field(ge=1, le=87600)] | None = Field(
+        default=None, description="Keep the payload this many hours (overrides payloadRetentionPeriod)"
+    )
     application: ApplicationIn | None = None
+    tags: Annotated[list[Tag], Field(min_length=1, max_length=10)] | None = None
+    deliver_at: datetime | None = Field(
+        default=None, description="Hold the deliveries until this time (at most 30 days ahead); past: at once"
+    )
 
 
 class MessageOut(Model):
@@ -308,6 +350,8 @@ class MessageOut(Model):
     payload: dict[str, Any]
     channels: list[str] | None
     timestamp: datetime
+    tags: list[str] | None = None
+    deliver_at: datetime | None = None
 
 
 class EndpointMessageOut(MessageOut):

@@ -79,6 +79,8 @@ class Message:
     payload: bytes | None  # JSON bytes; None once expunged or expired
     channels: list[str] | None
     created_at: int
+    tags: list[str] | None = None
+    deliver_at: int | None = None  # a scheduled message: its deliveries are due at this time
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -150,6 +152,15 @@ class EndpointDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class AppExclusions:
+    """Svix's ``exclude_apps_with_*`` application-listing options."""
+
+    no_endpoints: bool = False
+    disabled_endpoints: bool = False
+    play_endpoints: bool = False  # an endpoint on play.svix.com
+
+
+@dataclass(frozen=True, slots=True)
 class MessageFilter:
     """What message listings (and attempt listings, by their message) filter on."""
 
@@ -157,6 +168,7 @@ class MessageFilter:
     channel: str | None = None
     before_ms: int | None = None
     after_ms: int | None = None
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from hookline.domain.model import Application
+from hookline.domain.model import AppExclusions, Application
 from hookline.errors import Forbidden, NotFound
 from hookline.services.context import Context, Database
 from hookline.store import applications
@@ -37,10 +37,18 @@ async def visible(db: Database, key: str, *, tenant: str | None) -> Application:
 
 
 async def page(
-    ctx: Context, *, tenant: str | None, limit: int, iterator: str | None, descending: bool
+    ctx: Context,
+    *,
+    tenant: str | None,
+    limit: int,
+    iterator: str | None,
+    descending: bool,
+    exclude: AppExclusions | None = None,
 ) -> Page[Application]:
     async with ctx.db.read() as conn:
-        return await applications.page(conn, only=tenant, limit=limit, iterator=iterator, descending=descending)
+        return await applications.page(
+            conn, only=tenant, limit=limit, iterator=iterator, descending=descending, exclude=exclude
+        )
 
 
 async def create(ctx: Context, fields: dict[str, Any], *, get_if_exists: bool = False) -> tuple[Application, bool]:

@@ -5,20 +5,22 @@ Every change emits its operational event (``endpoint.created`` / ``updated`` /
 """
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from hookline.domain.addresses import blocked_reason
-from hookline.domain.model import Endpoint
+from hookline.domain.model import DeliveryStatus, Endpoint
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
-from hookline.errors import Conflict, Invalid
+from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import applications
 from hookline.services.context import Context
-from hookline.store import client_certs, endpoints, event_types, operational
+from hookline.store import attempts, client_certs, endpoints, event_types, operational
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
+_ENDPOINT_ID = re.compile(r"ep_[0-9A-Za-z]{22}")
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 DEFAULT_GRACE_SECONDS = 86400
 
@@ -26,6 +28,11 @@ DEFAULT_GRACE_SECONDS = 86400
 def check_url(ctx: Context, url: str | None) -> None:
     if url is not None and ctx.settings.endpoint_https_only and urlsplit(url).scheme != "https":
         raise Invalid(["body", "url"], "endpoint URLs must use https")
+
+
+def is_endpoint_id(key: str) -> bool:
+    """Whether ``key`` has the form of an endpoint id (``ep_`` and 22 base-62 characters)."""
+    return _ENDPOINT_ID.fullmatch(key) is not None
 
 
 def new_key(key_type: str) -> str:
@@ -131,6 +138,29 @@ async def update(
     return await _change(ctx, await get(ctx, app_key, endpoint_key, tenant=tenant), fields)
 
 
+async def upsert(
+    ctx: Context, app_key: str, endpoint_key: str, fields: dict[str, Any], *, tenant: str | None
+) -> tuple[Endpoint, bool]:
+    """Svix's PUT: change the endpoint ``endpoint_key`` (id or uid) when it exists, else create
+    it with uid ``endpoint_key`` and a new HMAC secret. Returns the endpoint and whether it is new."""
+    check_url(ctx, fields.get("url"))
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        current = await endpoints.find(conn, app.id, endpoint_key)
+    if current is not None:
+        return await _change(ctx, current, fields), False
+    if is_endpoint_id(endpoint_key):
+        raise NotFound("endpoint")  # an id names an endpoint that exists; it never becomes a uid
+    if fields.get("uid") not in (None, endpoint_key):
+        raise Conflict("uid: creating by PUT, the body's uid must be the one in the path (or left out)")
+    box = SecretBox.from_settings(ctx.settings)
+    values = {**fields, "uid": endpoint_key, "secret": box.seal(new_key("hmac")), "headers": {}}
+    async with ctx.db.write() as conn:
+        endpoint = await endpoints.create(conn, app.id, values)
+        await operational.endpoint_event(conn, "endpoint.created", endpoint)
+    return endpoint, True
+
+
 async def delete(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> None:
     endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
     async with ctx.db.write() as conn:
@@ -185,3 +215,13 @@ async def patch_headers(
 ) -> None:
     endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
     await _change(ctx, endpoint, {"headers": merge_headers(endpoint.headers, changes)})
+
+
+async def attempt_stats(
+    ctx: Context, app_key: str, endpoint_key: str, *, since_ms: int | None, until_ms: int | None, tenant: str | None
+) -> dict[DeliveryStatus, int]:
+    """The endpoint's attempts in ``[since, until)`` by outcome (Svix's ``attempt-stats``)."""
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        counts = await attempts.outcome_counts(conn, endpoint.id, since_ms=since_ms, until_ms=until_ms)
+    return {status: counts.get(int(status), 0) for status in DeliveryStatus}

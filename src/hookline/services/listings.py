@@ -1,11 +1,14 @@
 """The delivery record as listings show it: attempts, a message's destinations, an
 endpoint's messages."""
 
+from collections.abc import Sequence
+
 from hookline.domain.model import (
     Attempt,
     AttemptFilter,
     DeliveryStatus,
     EndpointDelivery,
+    Message,
     MessageDelivery,
     MessageFilter,
 )
@@ -23,6 +26,7 @@ __all__ = [
     "attempts_of_message",
     "destinations",
     "expunge_attempt",
+    "messages_of",
     "messages_of_endpoint",
 ]
 
@@ -61,6 +65,13 @@ async def attempts_of_message(
         return await attempts.page(
             conn, app.id, f, msg_id=message.id, endpoint_id=endpoint_id, limit=limit, iterator=iterator
         )
+
+
+async def messages_of(ctx: Context, app_key: str, rows: Sequence[Attempt], *, tenant: str | None) -> dict[str, Message]:
+    """The messages of ``rows`` (attempts), by id: a listing's ``with_msg``."""
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        return await messages.by_ids(conn, app.id, sorted({r.msg_id for r in rows}))
 
 
 async def attempt(ctx: Context, app_key: str, msg_key: str, attempt_id: str, *, tenant: str | None) -> Attempt:

@@ -1,11 +1,12 @@
 """Reading messages, and expunging their content."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from hookline.domain.model import Message, MessageFilter
+from hookline.domain.model import BackgroundTask, Message, MessageFilter
 from hookline.services import applications
 from hookline.services.context import Context
-from hookline.store import messages
+from hookline.store import messages, task_results, tasks
 from hookline.store.pagination import Page
 
 
@@ -62,3 +63,35 @@ async def search(
                 return Found(rows[:limit], complete=True)
             iterator = found.iterator
     return Found(rows[:limit], complete=False)
+
+
+async def expunge_many(ctx: Context, app_key: str, keys: Sequence[str], *, tenant: str | None) -> dict[str, bool]:
+    """Delete the payloads of the messages ``keys`` (ids or event ids), in one transaction;
+    for each key, whether it named a message of the application."""
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.write() as conn:
+        return await messages.expunge_many(conn, app.id, keys)
+
+
+async def precheck(
+    ctx: Context, app_key: str, event_type: str, channels: Sequence[str] | None, *, tenant: str | None
+) -> bool:
+    """Whether publishing a message of this type and channels now would reach an enabled endpoint."""
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        return await messages.has_active_target(conn, app.id, event_type, channels)
+
+
+PURGE_CONTENT = "application.purge_content"
+
+
+async def expunge_all(ctx: Context, app_key: str, *, tenant: str | None) -> BackgroundTask:
+    """Delete every payload of the application, in the request; the record is a finished
+    ``application.purge_content`` task whose data is ``messagesPurged`` (Svix's shape)."""
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.write() as conn:
+        purged = await messages.expunge_all(conn, app.id)
+        task = await tasks.create(conn, app.id, PURGE_CONTENT, purged, {}, finished=True)
+        data = {"messagesPurged": purged}
+        await task_results.save(conn, task.id, data)
+    return replace(task, data=data)

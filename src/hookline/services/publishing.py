@@ -11,7 +11,7 @@ import orjson
 
 from hookline import metrics
 from hookline.domain.model import Message
-from hookline.errors import NotFound, TooLarge
+from hookline.errors import Invalid, NotFound, TooLarge
 from hookline.services import applications
 from hookline.services import endpoints as endpoint_service
 from hookline.services.context import Context
@@ -31,6 +31,13 @@ class Publish:
     channels: Sequence[str] | None = None
     retention_days: int = 90
     application: dict[str, Any] | None = None  # create the application with these fields if missing
+    retention_hours: int | None = None  # overrides retention_days
+    tags: Sequence[str] | None = None
+    deliver_at_ms: int | None = None  # a scheduled message: no delivery before then
+
+
+# How far ahead a message may be scheduled: further is refused (422 naming deliverAt).
+SCHEDULE_HORIZON_DAYS = 30
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
@@ -47,6 +54,8 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
     An admin (``tenant`` None) that sends ``application`` creates a missing application
     (uid ``app_key`` unless the fields name one). Raises TooLarge over the payload limit.
     """
+    now = now_ms()
+    deliver_at = new.deliver_at_ms if new.deliver_at_ms is not None and new.deliver_at_ms > now else None
     payload = encode_payload(new.payload)
     limit = ctx.settings.max_payload_bytes
     if len(payload) > limit:
@@ -59,6 +68,8 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             if new.application is None or tenant is not None:
                 raise NotFound("application")
             app = await app_store.create(conn, {**new.application, "uid": new.application.get("uid") or app_key})
+        if new.deliver_at_ms is not None and new.deliver_at_ms > now + SCHEDULE_HORIZON_DAYS * 86_400_000:
+            raise Invalid(["body", "deliverAt"], f"deliverAt may be at most {SCHEDULE_HORIZON_DAYS} days ahead")
         stored = messages.NewMessage(
             app_id=app.id,
             event_type=new.event_type,
@@ -66,33 +77,65 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             event_id=new.event_id,
             channels=new.channels,
             retention_days=new.retention_days,
+            retention_hours=new.retention_hours,
+            tags=new.tags,
+            deliver_at=deliver_at,
         )
         message, queued = await messages.create(conn, stored)
     metrics.message_accepted()
-    if queued:
+    if queued and deliver_at is None:
         ctx.wake()
     return message
 
 
-def example_payload(event_type: str, schemas: dict[str, Any] | None) -> dict[str, Any]:
-    """An example body for ``send-example``: the schema's own example when it has one."""
+def schema_examples(schemas: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The object examples of the event type's newest schema version that has any."""
     for schema in reversed(list((schemas or {}).values())):
         examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
-        if examples and isinstance(examples[0], dict):
-            return dict(examples[0])
+        found = [dict(e) for e in examples if isinstance(e, dict)]
+        if found:
+            return found
+    return []
+
+
+def example_payload(event_type: str, schemas: dict[str, Any] | None) -> dict[str, Any]:
+    """An example body for ``send-example``: the schema's own example when it has one."""
+    examples = schema_examples(schemas)
+    if examples:
+        return examples[0]
     at = datetime.fromtimestamp(now_ms() / 1000, tz=UTC).isoformat()
     return {"type": event_type, "timestamp": at, "data": {"example": True}}
 
 
 async def send_example(
-    ctx: Context, app_key: str, endpoint_key: str, event_type: str, *, tenant: str | None
+    ctx: Context,
+    app_key: str,
+    endpoint_key: str,
+    event_type: str,
+    *,
+    example_index: int | None = None,
+    payload: dict[str, Any] | None = None,
+    tenant: str | None,
 ) -> Message:
-    """Send the endpoint (only it) an example message of ``event_type``."""
+    """Send the endpoint (only it) ``payload``, or the event type's example number
+    ``example_index`` (422 naming it when there is no such example), or a generated one."""
     endpoint = await endpoint_service.get(ctx, app_key, endpoint_key, tenant=tenant)
+    if payload is not None and example_index is not None:
+        raise Invalid(["body", "exampleIndex"], "give exampleIndex or payload, not both")
     async with ctx.db.write() as conn:
         known = await event_types.find(conn, event_type)
-        payload = example_payload(event_type, known.schemas if known else None)
-        new = messages.NewMessage(app_id=endpoint.app_id, event_type=event_type, payload=orjson.dumps(payload))
+        if payload is None and example_index is not None:
+            examples = schema_examples(known.schemas if known else None)
+            if example_index >= len(examples):
+                raise Invalid(
+                    ["body", "exampleIndex"], f"the event type {event_type!r} has {len(examples)} schema examples"
+                )
+            payload = examples[example_index]
+        body = payload if payload is not None else example_payload(event_type, known.schemas if known else None)
+        encoded = encode_payload(body)
+        if len(encoded) > ctx.settings.max_payload_bytes:
+            raise TooLarge(f"payload is {len(encoded)} bytes; the limit is {ctx.settings.max_payload_bytes}")
+        new = messages.NewMessage(app_id=endpoint.app_id, event_type=event_type, payload=encoded)
         message, _ = await messages.create(conn, new, endpoint_ids=[endpoint.id])
     ctx.wake()
     return message

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.ids import new_id
-from hookline.domain.model import OPEN_STATUSES, Application
+from hookline.domain.model import OPEN_STATUSES, AppExclusions, Application
 from hookline.store import records
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
@@ -37,13 +37,31 @@ async def get(conn: Conn, id_or_uid: str) -> Application:
     return found
 
 
+PLAY_URL = "https://play.svix.com/%"
+
+
 async def page(
-    conn: Conn, *, only: str | None, limit: int, iterator: str | None, descending: bool
+    conn: Conn,
+    *,
+    only: str | None,
+    limit: int,
+    iterator: str | None,
+    descending: bool,
+    exclude: AppExclusions | None = None,
 ) -> Page[Application]:
     """Applications the API lists (never hookline's internal ones); ``only`` narrows to one id."""
     query = select(app).where(app.c.internal.is_(False))
     if only is not None:
         query = query.where(app.c.id == only)
+    exclude = exclude or AppExclusions()
+    ep = t.endpoint
+    owned = select(ep.c.id).where(ep.c.app_id == app.c.id)
+    if exclude.no_endpoints:
+        query = query.where(exists(owned))
+    if exclude.disabled_endpoints:
+        query = query.where(~exists(owned.where(ep.c.disabled.is_(True))))
+    if exclude.play_endpoints:
+        query = query.where(~exists(owned.where(ep.c.url.like(PLAY_URL))))
     return await paginate(
         conn, query, app.c.id, limit=limit, iterator=iterator, descending=descending, record=records.application
     )

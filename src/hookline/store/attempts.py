@@ -1,6 +1,6 @@
 """The attempt log: listings by endpoint or message, one attempt, expunging a response."""
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from hookline.domain.model import Attempt, AttemptFilter
 from hookline.store import records
@@ -58,3 +58,14 @@ async def expunge_response(conn: Conn, app_id: str, msg_id: str, attempt_id: str
     """Blank the stored response body; False when there is no such attempt."""
     result = await conn.execute(update(a).where(*_one(app_id, msg_id, attempt_id)).values(response=""))
     return bool(result.rowcount)
+
+
+async def outcome_counts(conn: Conn, endpoint_id: str, *, since_ms: int | None, until_ms: int | None) -> dict[int, int]:
+    """The endpoint's attempts made in ``[since, until)``, counted by status."""
+    query = select(a.c.status, func.count()).where(a.c.endpoint_id == endpoint_id)
+    if since_ms is not None:
+        query = query.where(a.c.created_at >= since_ms)
+    if until_ms is not None:
+        query = query.where(a.c.created_at < until_ms)
+    rows = (await conn.execute(query.group_by(a.c.status))).all()
+    return {int(status): int(count) for status, count in rows}

@@ -12,7 +12,8 @@ m = t.message
 
 
 def channel_filter(column: Any, channel: str) -> ColumnElement[bool]:
-    # Channels are [a-zA-Z0-9-_.]: only "_" needs escaping for LIKE.
+    """``channel`` is in the JSON list ``column``. Channels (and tags) are [a-zA-Z0-9-_./#]:
+    only "_" needs escaping for LIKE, and none is escaped in JSON."""
     return cast(column, Text).like('%"' + channel.replace("_", "\\_") + '"%', escape="\\")
 
 
@@ -32,6 +33,8 @@ def message_conditions(f: MessageFilter, *, ids: Any, prefix: str) -> list[Colum
     conditions = time_window(ids, prefix, f.before_ms, f.after_ms)
     if f.channel:
         conditions.append(channel_filter(m.c.channels, f.channel))
+    if f.tag:
+        conditions.append(channel_filter(m.c.tags, f.tag))
     if f.event_types:
         conditions.append(m.c.event_type.in_(f.event_types))
     return conditions

@@ -36,6 +36,9 @@ class NewMessage:
     # headers to forward, as [name, value] pairs.
     content_type: str | None = None
     headers: Sequence[Sequence[str]] | None = None
+    retention_hours: int | None = None  # overrides retention_days
+    tags: Sequence[str] | None = None
+    deliver_at: int | None = None  # hold the deliveries until then (ms)
 
 
 def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
@@ -77,6 +80,11 @@ async def _targets(conn: Conn, new: NewMessage) -> list[str]:
     return [e["id"] for e in matching_endpoints(rows, new)]
 
 
+async def has_active_target(conn: Conn, app_id: str, event_type: str, channels: Sequence[str] | None) -> bool:
+    """Whether a message of this type and channels would go to an enabled endpoint now."""
+    return bool(await _targets(conn, NewMessage(app_id=app_id, event_type=event_type, payload=b"", channels=channels)))
+
+
 async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None) -> tuple[Message, int]:
     """Store the message and one due delivery per matching endpoint (or per
     ``endpoint_ids`` when given). Returns the message and the delivery count.
@@ -85,6 +93,9 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
     msg_id = new_id("msg", now)
     targets = list(endpoint_ids) if endpoint_ids is not None else await _targets(conn, new)
     channels = list(new.channels) if new.channels else None
+    tags = list(new.tags) if new.tags else None
+    retention_ms = new.retention_hours * 3_600_000 if new.retention_hours is not None else new.retention_days * DAY_MS
+    due = now if new.deliver_at is None else max(now, new.deliver_at)
     row: dict[str, Any] = {
         "id": msg_id,
         "app_id": new.app_id,
@@ -93,16 +104,21 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         "payload": new.payload,
         "channels": channels,
         "created_at": now,
-        "payload_expires_at": now + new.retention_days * DAY_MS,
         "content_type": new.content_type,
         "headers": [list(pair) for pair in new.headers] if new.headers is not None else None,
+        "payload_expires_at": due + retention_ms,
+        "tags": tags,
+        "deliver_at": new.deliver_at,
     }
     try:
         await conn.execute(_INSERT_MESSAGE, row)
     except IntegrityError as exc:
         raise ConflictError("a message with this eventId already exists") from exc
     if targets:
-        await conn.execute(_INSERT_DELIVERY, [new_delivery(msg_id, e, new.app_id, now) for e in targets])
+        rows = [new_delivery(msg_id, e, new.app_id, now) for e in targets]
+        if due != now:
+            rows = [{**r, "next_attempt_at": due} for r in rows]
+        await conn.execute(_INSERT_DELIVERY, rows)
         await notify_work(conn)
     message = Message(
         id=msg_id,
@@ -112,6 +128,8 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         payload=new.payload,
         channels=channels,
         created_at=now,
+        tags=tags,
+        deliver_at=new.deliver_at,
     )
     return message, len(targets)
 
@@ -147,12 +165,40 @@ async def get(conn: Conn, app_id: str, id_or_event_id: str) -> Message:
     return found
 
 
+async def by_ids(conn: Conn, app_id: str, ids: Sequence[str]) -> dict[str, Message]:
+    """The application's messages among ``ids``, by id."""
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(msg).where(msg.c.app_id == app_id, msg.c.id.in_(list(ids))))).mappings()
+    return {row["id"]: records.message(row) for row in rows}
+
+
 async def page(conn: Conn, app_id: str, f: MessageFilter, *, limit: int, iterator: str | None) -> Page[Message]:
     """The application's messages matching ``f``, newest first."""
     query = select(msg).where(msg.c.app_id == app_id, *message_conditions(f, ids=msg.c.id, prefix="msg"))
     return await paginate(
         conn, query, msg.c.id, limit=limit, iterator=iterator, descending=True, record=records.message
     )
+
+
+async def expunge_many(conn: Conn, app_id: str, keys: Sequence[str]) -> dict[str, bool]:
+    """Delete the payloads of the application's messages ``keys`` (ids or event ids);
+    for each key, whether it named a message."""
+    found: dict[str, bool] = {}
+    for key in keys:
+        message = await find(conn, app_id, key)
+        found[key] = message is not None
+        if message is not None:
+            await expunge(conn, message.id)
+    return found
+
+
+async def expunge_all(conn: Conn, app_id: str) -> int:
+    """Delete the payloads of every message of the application; how many had one."""
+    result = await conn.execute(
+        update(msg).where(msg.c.app_id == app_id, msg.c.payload.is_not(None)).values(payload=None)
+    )
+    return int(result.rowcount or 0)
 
 
 async def expunge(conn: Conn, msg_id: str) -> None:

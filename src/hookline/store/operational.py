@@ -86,12 +86,18 @@ async def attempt_event(
     await emit(conn, event_type, data, about_app=app_id)
 
 
-async def configure_from_env(conn: Conn, url: str, secret: str | None, sealed_secret: str) -> None:
-    """Make sure the operational app and its env-configured endpoint (uid ``env``) exist."""
+async def ensure_app(conn: Conn) -> str:
+    """The operational application's id, created if missing."""
     app_id = await operational_app_id(conn)
     if app_id is None:
         app: dict[str, Any] = {"name": "hookline operational webhooks", "uid": None, "metadata": {}, "internal": True}
         app_id = (await applications.create(conn, app)).id
+    return app_id
+
+
+async def configure_from_env(conn: Conn, url: str, secret: str | None, sealed_secret: str) -> None:
+    """Make sure the operational app and its env-configured endpoint (uid ``env``) exist."""
+    app_id = await ensure_app(conn)
     existing = await endpoints.find(conn, app_id, "env")
     fields: dict[str, Any] = {"url": url, "disabled": False}
     if existing is None:

@@ -101,6 +101,7 @@ class ReplayFilter:
     event_types: Sequence[str] | None = None
     channel: str | None = None
     status: int | None = None
+    tag: str | None = None
 
 
 async def matching_deliveries(
@@ -114,7 +115,7 @@ async def matching_deliveries(
     """(endpoint id, message id) of the deliveries a bulk replay covers, and the last
     (message id, endpoint id) looked at: the cursor for the next batch."""
     query = (
-        select(d.c.endpoint_id, d.c.msg_id, m.c.channels)
+        select(d.c.endpoint_id, d.c.msg_id, m.c.channels, m.c.tags)
         .select_from(d.join(m, m.c.id == d.c.msg_id))
         .where(
             d.c.endpoint_id.in_(list(endpoint_ids)),
@@ -132,7 +133,11 @@ async def matching_deliveries(
         query = query.where(d.c.status == f.status)
     rows = (await conn.execute(query)).all()
     last = (rows[-1][1], rows[-1][0]) if rows else None
-    pairs = [(row[0], row[1]) for row in rows if not f.channel or f.channel in (row[2] or ())]
+    pairs = [
+        (row[0], row[1])
+        for row in rows
+        if (not f.channel or f.channel in (row[2] or ())) and (not f.tag or f.tag in (row[3] or ()))
+    ]
     return pairs, last
 
 

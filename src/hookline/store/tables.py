@@ -98,6 +98,10 @@ message = Table(
     # Content-Type, and the sender's headers to pass on ([name, value] pairs). NULL: JSON.
     Column("content_type", Text, nullable=True),
     Column("headers", JSON, nullable=True),
+    # Svix's message tags (a JSON list, filtered like channels), and when a scheduled
+    # message's deliveries become due (NULL: at once).
+    Column("tags", JSON, nullable=True),
+    Column("deliver_at", BigInteger, nullable=True),
     UniqueConstraint("app_id", "event_id", name="uq_message_app_event_id"),
     Index("ix_message_app", "app_id", "id"),
 )

@@ -12,7 +12,7 @@ from hookline.api.schemas import (
     ListResponse,
     ms_to_datetime,
 )
-from hookline.domain.model import Application
+from hookline.domain.model import AppExclusions, Application
 from hookline.services import applications
 
 router = APIRouter(prefix="/api/v1/app", tags=["Application"])
@@ -41,10 +41,28 @@ def _fields(body: ApplicationIn | ApplicationPatch, *, partial: bool) -> dict[st
 
 @router.get("", response_model=ListResponse[ApplicationOut], operation_id="v1.application.list")
 async def list_applications(
-    who: Auth, ctx: Ctx, limit: Limit = 50, iterator: Iterator = None, order: Order = "ascending"
+    who: Auth,
+    ctx: Ctx,
+    limit: Limit = 50,
+    iterator: Iterator = None,
+    order: Order = "ascending",
+    exclude_apps_with_no_endpoints: Annotated[
+        bool, Query(description="Leave out applications without endpoints")
+    ] = False,
+    exclude_apps_with_disabled_endpoints: Annotated[
+        bool, Query(description="Leave out applications with a disabled endpoint")
+    ] = False,
+    exclude_apps_with_svix_play_endpoints: Annotated[
+        bool, Query(description="Leave out applications with an endpoint on play.svix.com")
+    ] = False,
 ) -> ListResponse[ApplicationOut]:
+    exclude = AppExclusions(
+        no_endpoints=exclude_apps_with_no_endpoints,
+        disabled_endpoints=exclude_apps_with_disabled_endpoints,
+        play_endpoints=exclude_apps_with_svix_play_endpoints,
+    )
     page = await applications.page(
-        ctx, tenant=who.app_id, limit=limit, iterator=iterator, descending=order == "descending"
+        ctx, tenant=who.app_id, limit=limit, iterator=iterator, descending=order == "descending", exclude=exclude
     )
     return ListResponse(
         data=[app_out(r) for r in page.rows], iterator=page.iterator, prev_iterator=page.prev_iterator, done=page.done

@@ -19,23 +19,30 @@ from hookline.api.deps import (
     When,
 )
 from hookline.api.routes.endpoints import endpoint_out
-from hookline.api.routes.messages import message_fields, message_filter
+from hookline.api.routes.messages import TagQuery, message_fields, message_filter
 from hookline.api.schemas import (
     STATUS_TEXT,
     EndpointMessageOut,
     ListResponse,
     MessageAttemptOut,
     MessageEndpointOut,
+    MessageOut,
     MessageStatus,
     StatusCodeClass,
     ms_to_datetime,
 )
 from hookline.domain.model import Attempt, AttemptFilter, DeliveryState, DeliveryStatus, Trigger
 from hookline.services import listings
+from hookline.services.context import Context
 
 router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"])
 StatusQuery = Annotated[MessageStatus | None, Query()]
 CodeClass = Annotated[StatusCodeClass | None, Query(description="0 (no response), 100, 200, 300, 400 or 500")]
+# Svix's Canceled (4) status, shown only with expanded_statuses: hookline never cancels an
+# attempt, so both values give the same statuses.
+ExpandedStatuses = Annotated[
+    bool, Query(description="Show the Canceled (4) status; hookline never cancels attempts, so this changes nothing")
+]
 AttemptId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
 
 
@@ -80,21 +87,32 @@ class AttemptFilters:
     after: When = None
     with_content: Annotated[bool, Query()] = True
     event_types: CsvList = None
+    tag: TagQuery = None
+    with_msg: Annotated[bool, Query(description="Include each attempt's message as `msg`")] = False
+    expanded_statuses: ExpandedStatuses = True
 
     def to_filter(self) -> AttemptFilter:
         return AttemptFilter(
             status=_status(self.status),
             status_code_class=None if self.status_code_class is None else int(self.status_code_class),
-            messages=message_filter(self.channel, self.before, self.after, self.event_types),
+            messages=message_filter(self.channel, self.before, self.after, self.event_types, self.tag),
         )
 
 
 Filters = Annotated[AttemptFilters, Depends()]
 
 
-def _attempt_list(page: listings.Page[Attempt]) -> ListResponse[MessageAttemptOut]:
+async def _attempt_list(
+    ctx: Context, app_id: str, tenant: str | None, filters: AttemptFilters, page: listings.Page[Attempt]
+) -> ListResponse[MessageAttemptOut]:
+    data = [attempt_out(r) for r in page.rows]
+    if filters.with_msg:
+        found = await listings.messages_of(ctx, app_id, page.rows, tenant=tenant)
+        for out in data:
+            msg = found.get(out.msg_id)
+            out.msg = None if msg is None else MessageOut(**message_fields(msg, filters.with_content))
     return ListResponse(
-        data=[attempt_out(r) for r in page.rows],
+        data=data,
         iterator=page.iterator,
         prev_iterator=page.prev_iterator,
         done=page.done,
@@ -118,7 +136,7 @@ async def list_attempts_by_endpoint(
         limit=filters.limit,
         iterator=filters.iterator,
     )
-    return _attempt_list(page)
+    return await _attempt_list(ctx, app_id, who.app_id, filters, page)
 
 
 @router.get(
@@ -144,13 +162,20 @@ async def list_attempts_by_msg(
         limit=filters.limit,
         iterator=filters.iterator,
     )
-    return _attempt_list(page)
+    return await _attempt_list(ctx, app_id, who.app_id, filters, page)
 
 
 @router.get(
     "/msg/{msg_id}/attempt/{attempt_id}", response_model=MessageAttemptOut, operation_id="v1.message-attempt.get"
 )
-async def get_attempt(app_id: AppId, msg_id: MsgId, attempt_id: AttemptId, who: Auth, ctx: Ctx) -> MessageAttemptOut:
+async def get_attempt(
+    app_id: AppId,
+    msg_id: MsgId,
+    attempt_id: AttemptId,
+    who: Auth,
+    ctx: Ctx,
+    expanded_statuses: ExpandedStatuses = True,
+) -> MessageAttemptOut:
     return attempt_out(await listings.attempt(ctx, app_id, msg_id, attempt_id, tenant=who.app_id))
 
 
@@ -203,12 +228,14 @@ async def list_attempted_messages(
     after: When = None,
     with_content: Annotated[bool, Query()] = True,
     event_types: CsvList = None,
+    tag: TagQuery = None,
+    expanded_statuses: ExpandedStatuses = True,
 ) -> ListResponse[EndpointMessageOut]:
     page = await listings.messages_of_endpoint(
         ctx,
         app_id,
         endpoint_id,
-        message_filter(channel, before, after, event_types),
+        message_filter(channel, before, after, event_types, tag),
         status=_status(status),
         tenant=who.app_id,
         limit=limit,

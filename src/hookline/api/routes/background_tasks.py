@@ -23,6 +23,7 @@ TaskKind = Literal[
     "application.bulk-replay",
     "application.stats",
     "event-type.aggregate",
+    "application.purge_content",
 ]
 
 

@@ -1,8 +1,9 @@
 """/api/v1/app/{app}/endpoint: endpoints, their secrets and custom headers."""
 
 from fastapi import APIRouter, Response
+from pydantic import Field
 
-from hookline.api.deps import AppId, Auth, Ctx, EndpointId, IdempotencyKey, Iterator, Limit, Order
+from hookline.api.deps import AppId, Auth, Ctx, EndpointId, IdempotencyKey, Iterator, Limit, Order, When, to_ms
 from hookline.api.routes.messages import message_out
 from hookline.api.schemas import (
     EndpointDetailOut,
@@ -19,9 +20,10 @@ from hookline.api.schemas import (
     EventExampleIn,
     ListResponse,
     MessageOut,
+    Model,
     ms_to_datetime,
 )
-from hookline.domain.model import Endpoint
+from hookline.domain.model import DeliveryStatus, Endpoint
 from hookline.services import endpoints, publishing
 from hookline.services.context import Context
 
@@ -35,6 +37,7 @@ def endpoint_out(endpoint: Endpoint) -> EndpointOut:
         url=endpoint.url,
         description=endpoint.description,
         eventTypes=endpoint.event_types,
+        filter_types=endpoint.event_types,
         channels=endpoint.channels,
         disabled=endpoint.disabled,
         metadata=endpoint.metadata,
@@ -80,14 +83,23 @@ async def get_endpoint(app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: C
     return await _detail(ctx, await endpoints.get(ctx, app_id, endpoint_id, tenant=who.app_id))
 
 
-@router.put("/{endpoint_id}", response_model=EndpointDetailOut, operation_id="v1.endpoint.update")
+@router.put(
+    "/{endpoint_id}",
+    response_model=EndpointDetailOut,
+    operation_id="v1.endpoint.update",
+    responses={201: {"model": EndpointDetailOut, "description": "Created (the endpoint was missing)"}},
+)
 async def update_endpoint(
-    app_id: AppId, endpoint_id: EndpointId, body: EndpointUpdate, who: Auth, ctx: Ctx
+    app_id: AppId, endpoint_id: EndpointId, body: EndpointUpdate, who: Auth, ctx: Ctx, response: Response
 ) -> EndpointDetailOut:
+    """Update the endpoint, or create it (201) with ``endpoint_id`` as its uid when missing."""
     fields = body.model_dump()
     if "uid" not in body.model_fields_set:
         fields.pop("uid")  # keep the uid the caller may be addressing it by
-    return await _detail(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
+    endpoint, created = await endpoints.upsert(ctx, app_id, endpoint_id, fields, tenant=who.app_id)
+    if created:
+        response.status_code = 201
+    return await _detail(ctx, endpoint)
 
 
 @router.patch("/{endpoint_id}", response_model=EndpointDetailOut, operation_id="v1.endpoint.patch")
@@ -162,7 +174,29 @@ async def update_endpoint_headers(
 async def patch_endpoint_headers(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointHeadersPatchIn, who: Auth, ctx: Ctx
 ) -> None:
-    await endpoints.patch_headers(ctx, app_id, endpoint_id, body.headers, tenant=who.app_id)
+    changes: dict[str, str | None] = {**body.headers, **dict.fromkeys(body.delete_headers or [])}
+    await endpoints.patch_headers(ctx, app_id, endpoint_id, changes, tenant=who.app_id)
+
+
+class EndpointAttemptStatsOut(Model):
+    success: int
+    fail: int
+    canceled: int = Field(description="Always 0: hookline never cancels an attempt")
+
+
+@router.get(
+    "/{endpoint_id}/attempt-stats",
+    response_model=EndpointAttemptStatsOut,
+    operation_id="v1.endpoint.get-attempt-stats",
+)
+async def get_attempt_stats(
+    app_id: AppId, endpoint_id: EndpointId, who: Auth, ctx: Ctx, since: When = None, until: When = None
+) -> EndpointAttemptStatsOut:
+    """The endpoint's attempts made in ``[since, until)`` (default: all), by outcome."""
+    counts = await endpoints.attempt_stats(
+        ctx, app_id, endpoint_id, since_ms=to_ms(since), until_ms=to_ms(until), tenant=who.app_id
+    )
+    return EndpointAttemptStatsOut(success=counts[DeliveryStatus.SUCCESS], fail=counts[DeliveryStatus.FAIL], canceled=0)
 
 
 @router.post("/{endpoint_id}/send-example", response_model=MessageOut, operation_id="v1.endpoint.send-example")
@@ -174,5 +208,13 @@ async def send_example(
     ctx: Ctx,
     idempotency_key: IdempotencyKey = None,
 ) -> MessageOut:
-    message = await publishing.send_example(ctx, app_id, endpoint_id, body.event_type, tenant=who.app_id)
+    message = await publishing.send_example(
+        ctx,
+        app_id,
+        endpoint_id,
+        body.event_type,
+        example_index=body.example_index,
+        payload=body.payload,
+        tenant=who.app_id,
+    )
     return message_out(message)

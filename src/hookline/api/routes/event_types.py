@@ -14,6 +14,7 @@ from hookline.api.schemas import (
     ms_to_datetime,
 )
 from hookline.domain.model import EventType
+from hookline.errors import Invalid
 from hookline.services import event_types
 
 router = APIRouter(prefix="/api/v1/event-type", tags=["Event Type"])
@@ -28,9 +29,22 @@ def event_type_out(et: EventType, with_content: bool = True) -> EventTypeOut:
         deprecated=et.deprecated,
         schemas=et.schemas if with_content else None,
         feature_flag=et.feature_flag,
+        feature_flags=[et.feature_flag] if et.feature_flag else [],
         created_at=ms_to_datetime(et.created_at),
         updated_at=ms_to_datetime(et.updated_at),
     )
+
+
+def _fields(body: EventTypeUpdate | EventTypePatch, *, exclude_unset: bool = False) -> dict[str, Any]:
+    """The stored fields: Svix's ``featureFlags`` (at most one) is hookline's ``featureFlag``;
+    ``groupName`` is refused by the schema unless null."""
+    fields: dict[str, Any] = body.model_dump(exclude_unset=exclude_unset, exclude={"feature_flags", "group_name"})
+    if body.feature_flags is not None:
+        flag = body.feature_flags[0] if body.feature_flags else None
+        if "feature_flag" in body.model_fields_set and body.feature_flag != flag:
+            raise Invalid(["body", "featureFlags"], "featureFlag and featureFlags disagree; send one of them")
+        fields["feature_flag"] = flag
+    return fields
 
 
 @router.get("", response_model=ListResponse[EventTypeOut], operation_id="v1.event-type.list")
@@ -59,7 +73,7 @@ async def create_event_type(
     body: EventTypeIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None
 ) -> EventTypeOut:
     who.require_admin()
-    return event_type_out(await event_types.create(ctx, body.model_dump()))
+    return event_type_out(await event_types.create(ctx, _fields(body)))
 
 
 @router.get("/{event_type_name}", response_model=EventTypeOut, operation_id="v1.event-type.get")
@@ -77,7 +91,7 @@ async def update_event_type(
     event_type_name: EventTypeName, body: EventTypeUpdate, who: Auth, ctx: Ctx, response: Response
 ) -> EventTypeOut:
     who.require_admin()
-    et, created = await event_types.put(ctx, event_type_name, body.model_dump())
+    et, created = await event_types.put(ctx, event_type_name, _fields(body))
     if created:
         response.status_code = 201
     return event_type_out(et)
@@ -86,7 +100,7 @@ async def update_event_type(
 @router.patch("/{event_type_name}", response_model=EventTypeOut, operation_id="v1.event-type.patch")
 async def patch_event_type(event_type_name: EventTypeName, body: EventTypePatch, who: Auth, ctx: Ctx) -> EventTypeOut:
     who.require_admin()
-    fields: dict[str, Any] = body.model_dump(exclude_unset=True)
+    fields = _fields(body, exclude_unset=True)
     for key in ("description", "archived", "deprecated"):
         if key in fields and fields[key] is None:
             fields.pop(key)

@@ -2,12 +2,12 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from hookline.api.auth import authenticate, bearer_credentials
 from hookline.api.deps import (
@@ -28,7 +28,8 @@ from hookline.api.deps import (
     to_ms,
 )
 from hookline.api.errors import JSONResponse
-from hookline.api.schemas import ListResponse, MessageIn, MessageOut, ms_to_datetime
+from hookline.api.routes.background_tasks import TaskOut, task_out
+from hookline.api.schemas import Channel, ListResponse, MessageIn, MessageOut, Model, Name, ms_to_datetime
 from hookline.domain.model import Message, MessageFilter
 from hookline.services import messages, publishing
 
@@ -57,6 +58,8 @@ def message_fields(message: Message, with_content: bool = True) -> dict[str, Any
         "payload": payload_of(message) if with_content else {},
         "channels": message.channels,
         "timestamp": ms_to_datetime(message.created_at),
+        "tags": message.tags,
+        "deliverAt": None if message.deliver_at is None else ms_to_datetime(message.deliver_at),
     }
 
 
@@ -64,8 +67,18 @@ def message_out(message: Message, with_content: bool = True) -> MessageOut:
     return MessageOut(**message_fields(message, with_content))
 
 
+TagQuery = Annotated[
+    str | None,
+    Query(description="Only messages with this tag", pattern=r"^[a-zA-Z0-9\-_./#]+$", min_length=1, max_length=128),
+]
+
+
 def message_filter(
-    channel: str | None, before: datetime | None, after: datetime | None, event_types: list[str] | None
+    channel: str | None,
+    before: datetime | None,
+    after: datetime | None,
+    event_types: list[str] | None,
+    tag: str | None = None,
 ) -> MessageFilter:
     """The message filter of a listing's query parameters."""
     types = split_csv(event_types)
@@ -74,6 +87,7 @@ def message_filter(
         channel=channel,
         before_ms=to_ms(before),
         after_ms=to_ms(after),
+        tag=tag,
     )
 
 
@@ -156,10 +170,15 @@ async def create_message(request: Request) -> Response:
         channels=body.channels,
         retention_days=body.payload_retention_period,
         application=None if body.application is None else body.application.model_dump(),
+        retention_hours=body.payload_retention_hours,
+        tags=body.tags,
+        deliver_at_ms=to_ms(body.deliver_at),
     )
     message = await publishing.publish(await context(request), app_id, new, tenant=who.app_id)
     out = message_fields(message, with_content=False)
     out["timestamp"] = out["timestamp"].isoformat().replace("+00:00", "Z")
+    if out["deliverAt"] is not None:
+        out["deliverAt"] = out["deliverAt"].isoformat().replace("+00:00", "Z")
     if with_content and message.payload is not None:
         # The stored bytes, as they are: no second serialization on the hot path.
         out["payload"] = orjson.Fragment(message.payload)
@@ -178,8 +197,9 @@ async def list_messages(
     after: When = None,
     with_content: WithContent = True,
     event_types: CsvList = None,
+    tag: TagQuery = None,
 ) -> ListResponse[MessageOut]:
-    f = message_filter(channel, before, after, event_types)
+    f = message_filter(channel, before, after, event_types, tag)
     page = await messages.page(ctx, app_id, f, tenant=who.app_id, limit=limit, iterator=iterator)
     return ListResponse(
         data=[message_out(r, with_content) for r in page.rows],
@@ -187,6 +207,59 @@ async def list_messages(
         prev_iterator=page.prev_iterator,
         done=page.done,
     )
+
+
+class MessagePrecheckIn(Model):
+    event_type: Name
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=5)] | None = None
+
+
+class MessagePrecheckOut(Model):
+    active: bool = Field(description="Whether a message like this would reach an enabled endpoint now")
+
+
+class BulkExpungeIn(Model):
+    ids: Annotated[list[Name], Field(min_length=1, max_length=1000)] = Field(
+        description="Message ids or event ids of the application"
+    )
+
+
+class BulkExpungeOut(Model):
+    results: dict[str, Literal["expunged", "not-found"]]
+
+
+@router.post(
+    "/precheck/active",
+    response_model=MessagePrecheckOut,
+    operation_id="v1.message.precheck",
+)
+async def precheck_message(
+    app_id: AppId, body: MessagePrecheckIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> MessagePrecheckOut:
+    """Whether publishing this event type (and channels) now would reach an enabled endpoint."""
+    active = await messages.precheck(ctx, app_id, body.event_type, body.channels, tenant=who.app_id)
+    return MessagePrecheckOut(active=active)
+
+
+@router.post("/bulk-expunge", response_model=BulkExpungeOut, operation_id="v1.message.bulk-expunge-content")
+async def bulk_expunge_content(
+    app_id: AppId, body: BulkExpungeIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> BulkExpungeOut:
+    """Delete the payloads of these messages; each id says whether it was found."""
+    found = await messages.expunge_many(ctx, app_id, body.ids, tenant=who.app_id)
+    return BulkExpungeOut(results={k: "expunged" if ok else "not-found" for k, ok in found.items()})
+
+
+@router.post(
+    "/expunge-all-contents",
+    status_code=202,
+    response_model=TaskOut,
+    operation_id="v1.message.expunge-all-contents",
+)
+async def expunge_all_contents(app_id: AppId, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> TaskOut:
+    """Delete every message payload of the application. Done in the request: the task comes
+    back ``finished``, with ``messagesPurged`` in its data."""
+    return task_out(await messages.expunge_all(ctx, app_id, tenant=who.app_id))
 
 
 @router.get("/{msg_id}", response_model=MessageOut, operation_id="v1.message.get")

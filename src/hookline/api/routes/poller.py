@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from hookline.api.deps import ID_PATTERN, AppId, Auth, ChannelQuery, Db, IdempotencyKey, Limit, load_app, to_ms
 from hookline.api.errors import ApiError
@@ -30,6 +30,10 @@ class PollingMessageOut(Model):
     payload: dict[str, Any]
     channels: list[str] | None
     timestamp: datetime
+    tags: list[str] | None = None
+    deliver_at: datetime | None = Field(
+        default=None, description="A scheduled message: a poll hands it over at once, with the time it is due"
+    )
 
 
 class PollingOut(Model):
@@ -67,6 +71,8 @@ def _out(batch: poller.Batch) -> PollingOut:
             payload=poller.payload(row),
             channels=row.channels,
             timestamp=ms_to_datetime(row.created_at),
+            tags=row.tags,
+            deliver_at=None if row.deliver_at is None else ms_to_datetime(row.deliver_at),
         )
 
     return PollingOut(data=[message(r) for r in batch.messages], iterator=batch.iterator, done=batch.done)

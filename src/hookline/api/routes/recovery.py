@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from hookline.api.deps import AppId, Auth, Db, EndpointId, IdempotencyKey, load_app, to_ms
-from hookline.api.schemas import Channel, MessageStatus, Model, Name, ms_to_datetime
+from hookline.api.schemas import Channel, MessageStatus, Model, Name, Tag, ms_to_datetime
 from hookline.domain.model import BackgroundTask
 from hookline.services import recovery as jobs
 
@@ -61,6 +61,10 @@ class BulkReplayIn(RecoverIn):
     event_types: list[Name] | None = None
     channel: Channel | None = None
     status: MessageStatus | None = None
+    tag: Tag | None = Field(default=None, description="Only messages with this tag")
+    status_code_class: None = Field(
+        default=None, description="Refused (422): deliveries are chosen by `status`, not by response code"
+    )
 
 
 def _replay_filter(body: BulkReplayIn) -> jobs.ReplayFilter:
@@ -70,6 +74,7 @@ def _replay_filter(body: BulkReplayIn) -> jobs.ReplayFilter:
         event_types=body.event_types,
         channel=body.channel,
         status=None if body.status is None else int(body.status),
+        tag=body.tag,
     )
 
 
