@@ -22,6 +22,10 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /ingest/api/v1/source": "config must carry the secret its type needs, in that type's format",
     "PUT /ingest/api/v1/source/{source_id}": "config must carry the secret its type needs, in that type's format",
     "POST /ingest/api/v1/source/{source_id}/replay": "until must be after since",
+    "POST /api/v1/event-type": "featureFlag and featureFlags must agree",
+    "PUT /api/v1/event-type/{event_type_name}": "featureFlag and featureFlags must agree",
+    "PATCH /api/v1/event-type/{event_type_name}": "featureFlag and featureFlags must agree",
+    "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example": "exampleIndex names one of its examples",
 }
 # Reproducible in CI; set HOOKLINE_FUZZ_RANDOM=1 to explore new inputs locally.
 DERANDOMIZE = os.environ.get("HOOKLINE_FUZZ_RANDOM") != "1"
