@@ -26,6 +26,7 @@ TENANT = {
     "v1.endpoint.update-headers",
     "v1.endpoint.patch-headers",
     "v1.endpoint.send-example",
+    "hookline.endpoint.test-filter",  # answers about its own endpoint; stores nothing
     "v1.endpoint.bulk-replay",
     "v1.endpoint.recover",
     "v1.endpoint.replay-missing",

@@ -192,6 +192,18 @@ Channels = Annotated[list[Channel], Field(min_length=1, max_length=10)]
 Headers = Annotated[dict[HeaderName, HeaderValue], _headers_schema(nullable=False)]
 
 
+FILTER_DOC = (
+    "hookline: a payload filter (Hookdeck/Outpost syntax) matched against "
+    '`{"eventType", "channels", "payload"}`; a message it does not match gets no delivery to this '
+    "endpoint. Nested objects are implicit equality; operators $eq $neq $in $nin $gt $gte $lt $lte "
+    "$exist $startsWith $endsWith $or $and $not. See docs/policies.md."
+)
+PayloadFilter = Annotated[
+    dict[str, Any] | None,
+    Field(description=FILTER_DOC, examples=[{"payload": {"status": "paid", "amount": {"$gte": 100}}}]),
+]
+
+
 class EndpointUpdate(Model):
     url: Url
     description: Text = ""
@@ -201,6 +213,7 @@ class EndpointUpdate(Model):
     disabled: bool = False
     metadata: Metadata = Field(default_factory=dict)
     throttle_rate: Rate | None = None
+    filter: PayloadFilter = None
 
 
 KeyType = Literal["hmac", "ed25519"]
@@ -224,6 +237,7 @@ class EndpointPatch(Model):
     disabled: bool | None = None
     metadata: Metadata | None = None
     throttle_rate: Rate | None = None
+    filter: PayloadFilter = None
 
 
 class EndpointOut(Model):
@@ -236,6 +250,7 @@ class EndpointOut(Model):
     disabled: bool
     metadata: Metadata
     throttle_rate: int | None
+    filter: PayloadFilter = None
     created_at: datetime
     updated_at: datetime
 
@@ -273,6 +288,20 @@ class EndpointHeadersPatchIn(Model):
 class EndpointHeadersOut(Model):
     headers: Headers
     sensitive: list[str]
+
+
+class EndpointFilterTestIn(Model):
+    payload: dict[str, Any]
+    event_type: Name | None = Field(default=None, description="The message's event type (default: none)")
+    channels: list[Channel] | None = None
+    filter: PayloadFilter = Field(
+        default=None, description="A filter to try instead of the endpoint's own (not stored)"
+    )
+
+
+class EndpointFilterTestOut(Model):
+    matches: bool = Field(description="Whether the filter matches the message (always true with no filter)")
+    filter: dict[str, Any] | None = Field(description="The filter that was tried")
 
 
 class EventExampleIn(Model):

@@ -48,6 +48,7 @@ class EventType:
     feature_flag: str | None
     created_at: int
     updated_at: int
+    schema_validation: str = "off"  # off | warn | enforce
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -68,6 +69,9 @@ class Endpoint:
     failing_since: int | None
     created_at: int
     updated_at: int
+    filter: dict[str, Any] | None = None  # domain/filters.py
+    transformation_code: str | None = None
+    transformation_enabled: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -79,6 +83,8 @@ class Message:
     payload: bytes | None  # JSON bytes; None once expunged or expired
     channels: list[str] | None
     created_at: int
+    schema_version: str | None = None
+    schema_warning: str | None = None  # why the payload failed its schema (schemaValidation "warn")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -95,6 +101,7 @@ class Attempt:
     attempt_number: int
     error: str | None
     created_at: int
+    request: dict[str, Any] | None = None  # the transformed request, when a transformation ran
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -13,7 +13,7 @@ from hookline.domain.addresses import blocked_reason
 from hookline.domain.model import Endpoint
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
 from hookline.errors import Conflict, Invalid
-from hookline.services import applications
+from hookline.services import applications, payload_filters
 from hookline.services.context import Context
 from hookline.store import endpoints, event_types, operational
 from hookline.store.pagination import Page
@@ -26,6 +26,13 @@ DEFAULT_GRACE_SECONDS = 86400
 def check_url(ctx: Context, url: str | None) -> None:
     if url is not None and ctx.settings.endpoint_https_only and urlsplit(url).scheme != "https":
         raise Invalid(["body", "url"], "endpoint URLs must use https")
+
+
+def check_filter(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with its ``filter`` checked (Invalid naming the path of a bad one)."""
+    if "filter" not in fields:
+        return fields
+    return {**fields, "filter": payload_filters.check(fields["filter"], ["body", "filter"])}
 
 
 def new_key(key_type: str) -> str:
@@ -107,6 +114,7 @@ async def create(
 ) -> Endpoint:
     """Create an endpoint; without a ``secret``, one of ``key_type`` is generated."""
     check_url(ctx, fields.get("url"))
+    fields = check_filter(fields)
     app = await applications.get(ctx, app_key, tenant=tenant)
     box = SecretBox.from_settings(ctx.settings)
     values = {**fields, "secret": box.seal(secret or new_key(key_type)), "headers": merge_headers({}, headers or {})}
@@ -128,7 +136,24 @@ async def update(
 ) -> Endpoint:
     """Change the fields given (a PUT gives them all, a PATCH those it sets)."""
     check_url(ctx, fields.get("url"))
+    fields = check_filter(fields)
     return await _change(ctx, await get(ctx, app_key, endpoint_key, tenant=tenant), fields)
+
+
+async def test_filter(
+    ctx: Context,
+    app_key: str,
+    endpoint_key: str,
+    doc: dict[str, Any],
+    *,
+    candidate: dict[str, Any] | None,
+    tenant: str | None,
+) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the endpoint's filter (or ``candidate``, tried instead) matches the message
+    ``doc`` (``payload_filters.document``). Returns the answer and the filter tried."""
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    tried = payload_filters.check(candidate, ["body", "filter"]) if candidate is not None else endpoint.filter
+    return payload_filters.accepts(tried, doc), tried
 
 
 async def delete(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> None:

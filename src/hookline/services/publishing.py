@@ -12,7 +12,7 @@ import orjson
 from hookline import metrics
 from hookline.domain.model import Message
 from hookline.errors import NotFound, TooLarge
-from hookline.services import applications
+from hookline.services import applications, payload_filters
 from hookline.services import endpoints as endpoint_service
 from hookline.services.context import Context
 from hookline.store import applications as app_store
@@ -67,7 +67,10 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             channels=new.channels,
             retention_days=new.retention_days,
         )
-        message, queued = await messages.create(conn, stored)
+        doc = payload_filters.document(new.event_type, new.channels, new.payload)
+        candidates = await messages.candidates(conn, stored)
+        targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
+        message, queued = await messages.create(conn, stored, endpoint_ids=targets)
     metrics.message_accepted()
     if queued:
         ctx.wake()

@@ -49,9 +49,9 @@ def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
 
 
 # Built once: the publish path is hot, and building statements costs more than running them.
-_LIVE_ENDPOINTS = select(t.endpoint.c.id, t.endpoint.c.disabled, t.endpoint.c.event_types, t.endpoint.c.channels).where(
-    t.endpoint.c.app_id == bindparam("app_id"), t.endpoint.c.disabled.is_(False)
-)
+_LIVE_ENDPOINTS = select(
+    t.endpoint.c.id, t.endpoint.c.disabled, t.endpoint.c.event_types, t.endpoint.c.channels, t.endpoint.c.filter
+).where(t.endpoint.c.app_id == bindparam("app_id"), t.endpoint.c.disabled.is_(False))
 _INSERT_MESSAGE = insert(msg)
 _INSERT_DELIVERY = insert(t.delivery)
 
@@ -68,9 +68,15 @@ def matching_endpoints_for(endpoint: Endpoint, event_type: str, channels: Sequen
     )
 
 
-async def _targets(conn: Conn, new: NewMessage) -> list[str]:
+async def candidates(conn: Conn, new: NewMessage) -> list[Row]:
+    """The application's enabled endpoints whose event types and channels take ``new``
+    (``id`` and ``filter``: payload filters are the use-case's to apply)."""
     rows = list((await conn.execute(_LIVE_ENDPOINTS, {"app_id": new.app_id})).mappings())
-    return [e["id"] for e in matching_endpoints(rows, new)]
+    return matching_endpoints(rows, new)
+
+
+async def _targets(conn: Conn, new: NewMessage) -> list[str]:
+    return [e["id"] for e in await candidates(conn, new)]
 
 
 async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None) -> tuple[Message, int]:

@@ -52,6 +52,8 @@ event_type = Table(
     Column("feature_flag", String(256), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # off | warn | enforce: what a publish whose payload fails its version's schema gets.
+    Column("schema_validation", String(8), nullable=False, server_default="off"),
 )
 
 endpoint = Table(
@@ -77,6 +79,11 @@ endpoint = Table(
     Column("failing_since", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # A payload filter (domain/filters.py): messages it does not match get no delivery.
+    Column("filter", JSON, nullable=True),
+    # A JavaScript transformation (hookline.transform) run before each attempt.
+    Column("transformation_code", Text, nullable=True),
+    Column("transformation_enabled", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("app_id", "uid", name="uq_endpoint_app_uid"),
     Index("ix_endpoint_app", "app_id", "id"),
     Index("ix_endpoint_throttle", "throttle_tat"),
@@ -94,6 +101,10 @@ message = Table(
     Column("channels", JSON, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("payload_expires_at", BigInteger, nullable=False),
+    # The event type schema version the payload was checked against, and (schemaValidation
+    # "warn") why it failed.
+    Column("schema_version", String(64), nullable=True),
+    Column("schema_warning", Text, nullable=True),
     UniqueConstraint("app_id", "event_id", name="uq_message_app_event_id"),
     Index("ix_message_app", "app_id", "id"),
 )
@@ -140,6 +151,8 @@ attempt = Table(
     Column("trigger", SmallInteger, nullable=False),
     Column("attempt_number", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # What a transformation made of the request: {"method", "url", "headers", "body"}.
+    Column("request", JSON, nullable=True),
     Index("ix_attempt_endpoint", "endpoint_id", "id"),
     Index("ix_attempt_msg", "msg_id", "id"),
 )

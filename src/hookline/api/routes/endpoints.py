@@ -6,6 +6,8 @@ from hookline.api.deps import AppId, Auth, Ctx, EndpointId, IdempotencyKey, Iter
 from hookline.api.routes.messages import message_out
 from hookline.api.schemas import (
     EndpointDetailOut,
+    EndpointFilterTestIn,
+    EndpointFilterTestOut,
     EndpointHeadersIn,
     EndpointHeadersOut,
     EndpointHeadersPatchIn,
@@ -22,7 +24,7 @@ from hookline.api.schemas import (
     ms_to_datetime,
 )
 from hookline.domain.model import Endpoint
-from hookline.services import endpoints, publishing
+from hookline.services import endpoints, payload_filters, publishing
 from hookline.services.context import Context
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
@@ -39,6 +41,7 @@ def endpoint_out(endpoint: Endpoint) -> EndpointOut:
         disabled=endpoint.disabled,
         metadata=endpoint.metadata,
         throttle_rate=endpoint.throttle_rate,
+        filter=endpoint.filter,
         created_at=ms_to_datetime(endpoint.created_at),
         updated_at=ms_to_datetime(endpoint.updated_at),
     )
@@ -176,3 +179,18 @@ async def send_example(
 ) -> MessageOut:
     message = await publishing.send_example(ctx, app_id, endpoint_id, body.event_type, tenant=who.app_id)
     return message_out(message)
+
+
+@router.post(
+    "/{endpoint_id}/filter/test", response_model=EndpointFilterTestOut, operation_id="hookline.endpoint.test-filter"
+)
+async def test_endpoint_filter(
+    app_id: AppId, endpoint_id: EndpointId, body: EndpointFilterTestIn, who: Auth, ctx: Ctx
+) -> EndpointFilterTestOut:
+    """hookline: whether the endpoint's payload filter (or ``filter``, tried without storing it)
+    matches a message with this payload, event type and channels. Nothing is sent."""
+    doc = payload_filters.document(body.event_type or "", body.channels, body.payload)
+    matched, tried = await endpoints.test_filter(
+        ctx, app_id, endpoint_id, doc, candidate=body.filter, tenant=who.app_id
+    )
+    return EndpointFilterTestOut(matches=matched, filter=tried)
