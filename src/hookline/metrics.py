@@ -15,6 +15,9 @@ ATTEMPT_SECONDS = Histogram(
 )
 MESSAGES_ACCEPTED = Counter("hookline_messages_accepted", "Messages accepted by the API")
 ENDPOINTS_DISABLED = Counter("hookline_endpoints_disabled", "Endpoints disabled (410 Gone or failing too long)")
+SCHEMA_WARNINGS = Counter(
+    "hookline_schema_warnings", "Messages accepted although their payload fails its schema (warn)", ["event_type"]
+)
 DATABASE_ERRORS = Counter("hookline_database_errors", "Database operations that failed", ["where"])
 BACKLOG = Gauge("hookline_backlog", "Deliveries not finished yet (pending or being sent)")
 OLDEST_DUE_SECONDS = Gauge("hookline_oldest_due_age_seconds", "How long the oldest due delivery has waited")
@@ -36,3 +39,7 @@ def endpoint_disabled() -> None:
 
 def database_error(where: str) -> None:
     DATABASE_ERRORS.labels(where=where).inc()
+
+
+def schema_warning(event_type: str) -> None:
+    SCHEMA_WARNINGS.labels(event_type=event_type).inc()

@@ -42,6 +42,7 @@ OPERATOR = {
     "v1.event-type.update",
     "v1.event-type.patch",
     "v1.event-type.delete",
+    "v1.event-type.import-openapi",
     "v1.authentication.app-portal-access",  # mints tokens
     "hookline.token.create",
     "hookline.token.revoke",
@@ -59,6 +60,7 @@ BODIES: dict[str, Any] = {
     "v1.event-type.create": {"name": "z.z", "description": "x"},
     "v1.event-type.update": {"description": "x"},
     "v1.event-type.patch": {"description": "x"},
+    "v1.event-type.import-openapi": {"specRaw": "openapi: 3.1.0"},
     "v1.integration.create": {"name": "x"},
     "v1.integration.update": {"name": "x"},
     "hookline.token.create": {"name": "x"},

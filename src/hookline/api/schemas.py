@@ -155,12 +155,22 @@ class ApplicationOut(Model):
 
 
 # -- event types -------------------------------------------------------------
+SchemaValidation = Literal["off", "warn", "enforce"]
+SCHEMA_VALIDATION_DOC = (
+    "hookline: what a published payload that fails its schema version gets: off (not checked), "
+    "warn (accepted, counted in hookline_schema_warnings and marked in the message's schemaWarning) "
+    "or enforce (refused with a 422 giving the JSON pointer and the reason)"
+)
+SCHEMAS_DOC = 'Versioned JSON Schemas of the payload, {"1": {...}, "2": {...}}; checked against the meta-schema'
+
+
 class EventTypeUpdate(Model):
     description: Text
     archived: bool = False
     deprecated: bool = False
-    schemas: dict[str, dict[str, Any]] | None = None
+    schemas: dict[str, dict[str, Any]] | None = Field(default=None, description=SCHEMAS_DOC)
     feature_flag: Name | None = None
+    schema_validation: SchemaValidation = Field(default="off", description=SCHEMA_VALIDATION_DOC)
 
 
 class EventTypeIn(EventTypeUpdate):
@@ -171,8 +181,9 @@ class EventTypePatch(Model):
     description: Text | None = None
     archived: bool | None = None
     deprecated: bool | None = None
-    schemas: dict[str, dict[str, Any]] | None = None
+    schemas: dict[str, dict[str, Any]] | None = Field(default=None, description=SCHEMAS_DOC)
     feature_flag: Name | None = None
+    schema_validation: SchemaValidation | None = Field(default=None, description=SCHEMA_VALIDATION_DOC)
 
 
 class EventTypeOut(Model):
@@ -184,6 +195,30 @@ class EventTypeOut(Model):
     feature_flag: str | None
     created_at: datetime
     updated_at: datetime
+    schema_validation: SchemaValidation = Field(default="off", description=SCHEMA_VALIDATION_DOC)
+
+
+class EventTypeImportOpenApiIn(Model):
+    spec: dict[str, Any] | None = Field(default=None, description="An OpenAPI 3.1 document, parsed")
+    spec_raw: str | None = Field(default=None, description="An OpenAPI 3.1 document as JSON or YAML text")
+    dry_run: bool = Field(default=False, description="Say what would change without changing it")
+    replace_all: bool = Field(default=False, description="Archive the event types the document does not name")
+
+
+class EventTypeFromOpenApi(Model):
+    name: str
+    description: str
+    schemas: dict[str, dict[str, Any]] | None
+    deprecated: bool = False
+
+
+class EventTypeImportOpenApiOutData(Model):
+    modified: list[str]
+    to_modify: list[EventTypeFromOpenApi] | None = Field(default=None, alias="to_modify")
+
+
+class EventTypeImportOpenApiOut(Model):
+    data: EventTypeImportOpenApiOutData
 
 
 # -- endpoints ---------------------------------------------------------------
@@ -316,6 +351,11 @@ class MessageIn(Model):
     channels: Annotated[list[Channel], Field(min_length=1, max_length=5)] | None = None
     payload_retention_period: Annotated[int, Field(ge=1, le=3650)] = 90
     application: ApplicationIn | None = None
+    schema_version: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,8}$")] | None = Field(
+        default=None,
+        description="hookline: the event type's schema version the payload follows (default: the highest); "
+        "checked as the event type's schemaValidation says",
+    )
 
 
 class MessageOut(Model):
@@ -325,6 +365,13 @@ class MessageOut(Model):
     payload: dict[str, Any]
     channels: list[str] | None
     timestamp: datetime
+    schema_version: str | None = Field(
+        default=None, description="hookline: the event type's schema version the payload was published under"
+    )
+    schema_warning: str | None = Field(
+        default=None,
+        description="hookline: where and why the payload fails its schema (event type schemaValidation: warn)",
+    )
 
 
 class EndpointMessageOut(MessageOut):

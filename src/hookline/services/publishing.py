@@ -10,8 +10,9 @@ from typing import Any
 import orjson
 
 from hookline import metrics
-from hookline.domain.model import Message
-from hookline.errors import NotFound, TooLarge
+from hookline.domain.event_schemas import latest_version, validate_payload
+from hookline.domain.model import EventType, Message
+from hookline.errors import Invalid, NotFound, TooLarge
 from hookline.services import applications, payload_filters
 from hookline.services import endpoints as endpoint_service
 from hookline.services.context import Context
@@ -31,6 +32,37 @@ class Publish:
     channels: Sequence[str] | None = None
     retention_days: int = 90
     application: dict[str, Any] | None = None  # create the application with these fields if missing
+    schema_version: str | None = None  # the event type's schema version the payload follows
+
+
+def check_schema(known: EventType | None, new: Publish) -> tuple[str | None, str | None]:
+    """The schema version the message is published under, and (``warn``) why its payload fails
+    it. Invalid for a version the event type lacks, or (``enforce``) a payload that fails."""
+    schemas = known.schemas if known is not None else None
+    version = new.schema_version
+    if version is not None and (not schemas or version not in schemas):
+        have = ", ".join(sorted(schemas or {}, key=int)) or "none"
+        raise Invalid(
+            ["body", "schemaVersion"], f"event type {new.event_type!r} has no schema version {version}; it has: {have}"
+        )
+    if not schemas or known is None:
+        return version, None
+    version = version or latest_version(schemas)
+    if known.schema_validation == "off":
+        return version, None
+    failure = validate_payload(schemas, new.payload, version)
+    if failure is None:
+        return version, None
+    where, reason = failure
+    if known.schema_validation == "enforce":
+        location = ["body", "payload", *(p.replace("~1", "/").replace("~0", "~") for p in where.split("/")[1:])]
+        raise Invalid(
+            location,
+            f"the payload does not match schema version {version} of {new.event_type!r} "
+            f"at {where or '/'} (JSON pointer): {reason}",
+        )
+    metrics.schema_warning(new.event_type)
+    return version, f"{where or '/'}: {reason}"
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
@@ -59,6 +91,7 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             if new.application is None or tenant is not None:
                 raise NotFound("application")
             app = await app_store.create(conn, {**new.application, "uid": new.application.get("uid") or app_key})
+        version, warning = check_schema(await event_types.find(conn, new.event_type), new)
         stored = messages.NewMessage(
             app_id=app.id,
             event_type=new.event_type,
@@ -66,6 +99,8 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             event_id=new.event_id,
             channels=new.channels,
             retention_days=new.retention_days,
+            schema_version=version,
+            schema_warning=warning,
         )
         doc = payload_filters.document(new.event_type, new.channels, new.payload)
         candidates = await messages.candidates(conn, stored)

@@ -32,6 +32,8 @@ class NewMessage:
     event_id: str | None = None
     channels: Sequence[str] | None = None
     retention_days: int = 90
+    schema_version: str | None = None
+    schema_warning: str | None = None
 
 
 def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
@@ -96,6 +98,8 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         "channels": channels,
         "created_at": now,
         "payload_expires_at": now + new.retention_days * DAY_MS,
+        "schema_version": new.schema_version,
+        "schema_warning": new.schema_warning,
     }
     try:
         await conn.execute(_INSERT_MESSAGE, row)
@@ -112,6 +116,8 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         payload=new.payload,
         channels=channels,
         created_at=now,
+        schema_version=new.schema_version,
+        schema_warning=new.schema_warning,
     )
     return message, len(targets)
 

@@ -52,6 +52,8 @@ def message_fields(message: Message, with_content: bool = True) -> dict[str, Any
         "payload": payload_of(message) if with_content else {},
         "channels": message.channels,
         "timestamp": ms_to_datetime(message.created_at),
+        "schemaVersion": message.schema_version,
+        "schemaWarning": message.schema_warning,
     }
 
 
@@ -151,6 +153,7 @@ async def create_message(request: Request) -> Response:
         channels=body.channels,
         retention_days=body.payload_retention_period,
         application=None if body.application is None else body.application.model_dump(),
+        schema_version=body.schema_version,
     )
     message = await publishing.publish(await context(request), app_id, new, tenant=who.app_id)
     out = message_fields(message, with_content=False)
