@@ -64,6 +64,11 @@ class Settings:
     max_connections: int = 1000
     head_timeout: float = 30.0
     database_lock_timeout: float = 10.0
+    # Endpoint transformations (hookline.transform): per-run time and memory limits, and
+    # how many sandbox processes run them side by side.
+    transform_timeout: float = 0.2
+    transform_memory_mb: int = 128
+    transform_workers: int = 2
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -93,6 +98,9 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_connections": int,
     "head_timeout": float,
     "database_lock_timeout": float,
+    "transform_timeout": float,
+    "transform_memory_mb": int,
+    "transform_workers": int,
 }
 
 
@@ -112,7 +120,18 @@ def _check(settings: Settings) -> Settings:
     for name in ("head_timeout", "database_lock_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0 seconds")
-    for name in ("max_in_flight", "endpoint_concurrency", "max_payload_bytes", "job_batch_size", "max_connections"):
+    if not 0 < settings.transform_timeout <= 30:
+        raise ConfigError("HOOKLINE_TRANSFORM_TIMEOUT must be more than 0 and at most 30 seconds")
+    if not 16 <= settings.transform_memory_mb <= 4096:
+        raise ConfigError("HOOKLINE_TRANSFORM_MEMORY_MB must be from 16 to 4096")
+    for name in (
+        "transform_workers",
+        "max_in_flight",
+        "endpoint_concurrency",
+        "max_payload_bytes",
+        "job_batch_size",
+        "max_connections",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be at least 1")
     return settings

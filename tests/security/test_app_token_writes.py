@@ -26,6 +26,8 @@ TENANT = {
     "v1.endpoint.update-headers",
     "v1.endpoint.patch-headers",
     "v1.endpoint.send-example",
+    "v1.endpoint.transformation-partial-update",
+    "hookline.endpoint.transformation-simulate",  # runs code in the sandbox; stores nothing
     "hookline.endpoint.test-filter",  # answers about its own endpoint; stores nothing
     "v1.endpoint.bulk-replay",
     "v1.endpoint.recover",

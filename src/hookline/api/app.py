@@ -32,6 +32,7 @@ from hookline.api.routes import (
     recovery,
     statistics,
     stats,
+    transformations,
 )
 from hookline.api.schemas import MessageIn
 from hookline.config import Settings, load_settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         app.state.db = runtime.db
         app.state.engine = runtime.engine
         app.state.jobs = runtime.jobs
+        app.state.sandbox = runtime.sandbox
         try:
             yield
         finally:
@@ -83,6 +85,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     # Svix parity (issue 15): resources with routes of their own.
     for module in (background_tasks, integrations, statistics, poller, environment, health_head):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # Delivery policies (issue 14).
+    app.include_router(transformations.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:

@@ -339,6 +339,52 @@ class EndpointFilterTestOut(Model):
     filter: dict[str, Any] | None = Field(description="The filter that was tried")
 
 
+# -- transformations ---------------------------------------------------------
+TransformationCode = Annotated[
+    str,
+    Field(
+        description="JavaScript defining `function handler(webhook)` (Svix's contract); at most 50 KB",
+        examples=["function handler(webhook) {\n  webhook.payload.seen = true;\n  return webhook;\n}"],
+    ),
+]
+
+
+class EndpointTransformationOut(Model):
+    code: str | None = None
+    enabled: bool = False
+    variables: dict[str, str] | None = Field(default=None, description="Always null: hookline has no variables")
+    updated_at: datetime | None = None
+
+
+class EndpointTransformationPatch(Model):
+    code: TransformationCode | None = None
+    enabled: bool | None = None
+    variables: dict[str, str] | None = Field(
+        default=None, description="Refused when not empty: hookline has no transformation variables"
+    )
+
+
+class EndpointTransformationSimulateIn(Model):
+    code: TransformationCode | None = Field(default=None, description="The code to run (default: the endpoint's)")
+    event_type: Name
+    payload: dict[str, Any]
+
+
+class TransformationErrorOut(Model):
+    kind: str = Field(description="too_large, syntax, exception, timeout, memory, invalid, crashed or unavailable")
+    message: str
+
+
+class EndpointTransformationSimulateOut(Model):
+    ok: bool = Field(description="Whether the handler ran and returned a valid webhook")
+    method: Literal["POST", "PUT"] | None = None
+    url: str | None = None
+    payload: Any = None
+    headers: dict[str, str] | None = None
+    cancel: bool = Field(default=False, description="The handler set webhook.cancel: nothing would be sent")
+    error: TransformationErrorOut | None = None
+
+
 class EventExampleIn(Model):
     event_type: Name
 
@@ -402,3 +448,8 @@ class MessageAttemptOut(Model):
     error: str | None
     timestamp: datetime
     msg: MessageOut | None = None
+    transformed_request: dict[str, Any] | None = Field(
+        default=None,
+        description="hookline: what the endpoint's transformation made of the request "
+        "({method, url, headers, payload}, or {cancel: true}); null when no transformation ran",
+    )

@@ -23,6 +23,7 @@ class Request:
     headers: Mapping[str, str]
     timeout: float  # seconds for the whole exchange
     body_limit: int  # bytes of the response kept
+    method: str = "POST"  # a transformation may make it PUT
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
 
 
 class AiohttpTransport:
-    """POST with aiohttp through the SSRF-guarded connector; never follows redirects."""
+    """POST (or PUT) with aiohttp through the SSRF-guarded connector; never follows redirects."""
 
     def __init__(self, allowed_cidrs: Sequence[Network] = ()) -> None:
         connector = make_connector(allowed_cidrs, limit=0, limit_per_host=0)
@@ -73,8 +74,8 @@ class AiohttpTransport:
 
         try:
             async with asyncio.timeout(request.timeout):
-                async with self._session.post(
-                    request.url, data=request.body, headers=dict(request.headers), allow_redirects=False
+                async with self._session.request(
+                    request.method, request.url, data=request.body, headers=dict(request.headers), allow_redirects=False
                 ) as resp:
                     raw = await _read_capped(resp, request.body_limit)
                     # Do not drain what is left: a huge body must cost nothing more.

@@ -36,6 +36,8 @@ class Claimed:
     secrets: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     disabled: bool = False
+    event_type: str = ""
+    transformation: str | None = None  # the endpoint's JavaScript, when enabled
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Outcome:
     succeeded: bool
     next_attempt_at: int | None  # None with succeeded=False: give up
     disable_endpoint: bool = False
+    request: dict[str, Any] | None = None  # what a transformation made of the request
 
 
 @dataclass(frozen=True)
@@ -156,23 +159,36 @@ async def claim(
 async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: int) -> list[Claimed]:
     msg_ids = {row.msg_id for row in claimed}
     ep_ids = {row.endpoint_id for row in claimed}
-    payloads = dict(
-        (await conn.execute(select(t.message.c.id, t.message.c.payload).where(t.message.c.id.in_(msg_ids)))).all()
-    )
+    m = t.message
+    messages = {
+        row.id: row
+        for row in (await conn.execute(select(m.c.id, m.c.payload, m.c.event_type).where(m.c.id.in_(msg_ids)))).all()
+    }
     ep = t.endpoint
     endpoints = {
         row["id"]: row
         for row in (
             await conn.execute(
-                select(ep.c.id, ep.c.url, ep.c.secret, ep.c.old_secrets, ep.c.headers, ep.c.disabled).where(
-                    ep.c.id.in_(ep_ids)
-                )
+                select(
+                    ep.c.id,
+                    ep.c.url,
+                    ep.c.secret,
+                    ep.c.old_secrets,
+                    ep.c.headers,
+                    ep.c.disabled,
+                    ep.c.transformation_code,
+                    ep.c.transformation_enabled,
+                ).where(ep.c.id.in_(ep_ids))
             )
         ).mappings()
     }
     out = []
     for row in claimed:
         endpoint = endpoints.get(row.endpoint_id)
+        message = messages.get(row.msg_id)
+        transformation = None
+        if endpoint is not None and endpoint["transformation_enabled"] and endpoint["transformation_code"]:
+            transformation = endpoint["transformation_code"]
         secrets = []
         if endpoint is not None:
             secrets = [endpoint["secret"]] + [s["key"] for s in endpoint["old_secrets"] if s["expires_at"] > now]
@@ -185,11 +201,13 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
                 attempts=row.attempts,
                 trigger=row.trigger,
                 locked_until=locked_until,
-                payload=payloads.get(row.msg_id),
+                payload=message.payload if message is not None else None,
                 url=endpoint["url"] if endpoint else None,
                 secrets=secrets,
                 headers=dict(endpoint["headers"]) if endpoint else {},
                 disabled=bool(endpoint["disabled"]) if endpoint else True,
+                event_type=message.event_type if message is not None else "",
+                transformation=transformation,
             )
         )
     return out
@@ -323,6 +341,7 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
         "trigger": o.delivery.trigger,
         "attempt_number": o.delivery.attempts + 1,
         "created_at": o.at_ms,
+        "request": o.request,
     }
 
 
