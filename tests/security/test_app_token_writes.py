@@ -29,6 +29,7 @@ TENANT = {
     "v1.endpoint.transformation-partial-update",
     "hookline.endpoint.transformation-simulate",  # runs code in the sandbox; stores nothing
     "hookline.endpoint.test-filter",  # answers about its own endpoint; stores nothing
+    "hookline.endpoint.fifo-skip",
     "v1.endpoint.bulk-replay",
     "v1.endpoint.recover",
     "v1.endpoint.replay-missing",

@@ -239,6 +239,17 @@ PayloadFilter = Annotated[
 ]
 
 
+FIFO_DOC = (
+    "hookline: deliver in publish order, one at a time: message n+1 is not sent until message n "
+    "has succeeded or exhausted its retries (per orderingKey, else per channels). See docs/policies.md."
+)
+FIFO_EXHAUSTED_DOC = (
+    "hookline: what an exhausted message does to a FIFO order: skip (the next one goes) or block "
+    "(nothing more goes until it is resent, or skipped with POST .../fifo/skip-head)"
+)
+FifoOnExhausted = Literal["skip", "block"]
+
+
 class EndpointUpdate(Model):
     url: Url
     description: Text = ""
@@ -249,6 +260,8 @@ class EndpointUpdate(Model):
     metadata: Metadata = Field(default_factory=dict)
     throttle_rate: Rate | None = None
     filter: PayloadFilter = None
+    fifo: bool = Field(default=False, description=FIFO_DOC)
+    fifo_on_exhausted: FifoOnExhausted = Field(default="skip", description=FIFO_EXHAUSTED_DOC)
 
 
 KeyType = Literal["hmac", "ed25519"]
@@ -273,6 +286,8 @@ class EndpointPatch(Model):
     metadata: Metadata | None = None
     throttle_rate: Rate | None = None
     filter: PayloadFilter = None
+    fifo: bool | None = Field(default=None, description=FIFO_DOC)
+    fifo_on_exhausted: FifoOnExhausted | None = Field(default=None, description=FIFO_EXHAUSTED_DOC)
 
 
 class EndpointOut(Model):
@@ -286,6 +301,8 @@ class EndpointOut(Model):
     metadata: Metadata
     throttle_rate: int | None
     filter: PayloadFilter = None
+    fifo: bool = Field(default=False, description=FIFO_DOC)
+    fifo_on_exhausted: FifoOnExhausted = Field(default="skip", description=FIFO_EXHAUSTED_DOC)
     created_at: datetime
     updated_at: datetime
 
@@ -323,6 +340,14 @@ class EndpointHeadersPatchIn(Model):
 class EndpointHeadersOut(Model):
     headers: Headers
     sensitive: list[str]
+
+
+class FifoSkipIn(Model):
+    msg_id: Name | None = Field(default=None, description="The blocked message to skip (default: every blocked one)")
+
+
+class FifoSkipOut(Model):
+    skipped: list[str] = Field(description="The ids of the messages skipped")
 
 
 class EndpointFilterTestIn(Model):
@@ -402,6 +427,10 @@ class MessageIn(Model):
         description="hookline: the event type's schema version the payload follows (default: the highest); "
         "checked as the event type's schemaValidation says",
     )
+    ordering_key: Name | None = Field(
+        default=None,
+        description="hookline: on FIFO endpoints, the order this message belongs to (default: its channels)",
+    )
 
 
 class MessageOut(Model):
@@ -418,6 +447,7 @@ class MessageOut(Model):
         default=None,
         description="hookline: where and why the payload fails its schema (event type schemaValidation: warn)",
     )
+    ordering_key: str | None = Field(default=None, description="hookline: its FIFO order on FIFO endpoints")
 
 
 class EndpointMessageOut(MessageOut):

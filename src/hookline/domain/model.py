@@ -72,6 +72,9 @@ class Endpoint:
     filter: dict[str, Any] | None = None  # domain/filters.py
     transformation_code: str | None = None
     transformation_enabled: bool = False
+    fifo: bool = False
+    fifo_on_exhausted: str = "skip"  # skip | block
+    fifo_next: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -85,6 +88,7 @@ class Message:
     created_at: int
     schema_version: str | None = None
     schema_warning: str | None = None  # why the payload failed its schema (schemaValidation "warn")
+    ordering_key: str | None = None  # the FIFO order it belongs to on FIFO endpoints
 
 
 @dataclass(frozen=True, slots=True, eq=False)

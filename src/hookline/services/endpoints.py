@@ -15,7 +15,8 @@ from hookline.domain.signing import generate_secret, generate_signing_key, is_as
 from hookline.errors import Conflict, Invalid
 from hookline.services import applications, payload_filters
 from hookline.services.context import Context
-from hookline.store import endpoints, event_types, operational
+from hookline.store import endpoints, event_types, operational, queue
+from hookline.store.database import now_ms
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
@@ -126,6 +127,8 @@ async def create(
 
 async def _change(ctx: Context, current: Endpoint, fields: dict[str, Any]) -> Endpoint:
     async with ctx.db.write() as conn:
+        if current.fifo and fields.get("fifo") is False:
+            await queue.release_fifo(conn, current.id, now_ms())  # nothing may wait for a head any more
         endpoint = await endpoints.update_fields(conn, current, fields)
         await operational.endpoint_event(conn, "endpoint.updated", endpoint)
     return endpoint
@@ -154,6 +157,22 @@ async def test_filter(
     endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
     tried = payload_filters.check(candidate, ["body", "filter"]) if candidate is not None else endpoint.filter
     return payload_filters.accepts(tried, doc), tried
+
+
+async def skip_fifo_head(
+    ctx: Context, app_key: str, endpoint_key: str, msg_id: str | None, *, tenant: str | None
+) -> list[str]:
+    """Let the FIFO orders blocked by an exhausted message (or only ``msg_id``'s) go on
+    without it. Returns the skipped message ids; Conflict when nothing is blocked."""
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    if not endpoint.fifo:
+        raise Conflict("this endpoint is not FIFO")
+    async with ctx.db.write() as conn:
+        heads = [h for h in await queue.blocked_heads(conn, endpoint.id) if msg_id is None or h[1] == msg_id]
+        if not heads:
+            raise Conflict("no FIFO order of this endpoint is blocked" + (f" by {msg_id}" if msg_id else ""))
+        now = now_ms()
+        return [message for delivery, message, _key in heads if await queue.leave_fifo_queue(conn, delivery, now)]
 
 
 async def delete(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> None:

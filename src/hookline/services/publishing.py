@@ -33,6 +33,7 @@ class Publish:
     retention_days: int = 90
     application: dict[str, Any] | None = None  # create the application with these fields if missing
     schema_version: str | None = None  # the event type's schema version the payload follows
+    ordering_key: str | None = None  # its FIFO order on FIFO endpoints (default: its channels)
 
 
 def check_schema(known: EventType | None, new: Publish) -> tuple[str | None, str | None]:
@@ -101,11 +102,13 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             retention_days=new.retention_days,
             schema_version=version,
             schema_warning=warning,
+            ordering_key=new.ordering_key,
         )
         doc = payload_filters.document(new.event_type, new.channels, new.payload)
         candidates = await messages.candidates(conn, stored)
         targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
-        message, queued = await messages.create(conn, stored, endpoint_ids=targets)
+        fifo = {e["id"] for e in candidates if e["fifo"]}
+        message, queued = await messages.create(conn, stored, endpoint_ids=targets, fifo_endpoints=fifo)
     metrics.message_accepted()
     if queued:
         ctx.wake()

@@ -84,6 +84,11 @@ endpoint = Table(
     # A JavaScript transformation (hookline.transform) run before each attempt.
     Column("transformation_code", Text, nullable=True),
     Column("transformation_enabled", Boolean, nullable=False, server_default=false()),
+    # FIFO order (domain/claim.py FifoPolicy): one delivery at a time per ordering key, in
+    # publish order; fifo_next numbers the deliveries made for it.
+    Column("fifo", Boolean, nullable=False, server_default=false()),
+    Column("fifo_on_exhausted", String(8), nullable=False, server_default="skip"),
+    Column("fifo_next", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("app_id", "uid", name="uq_endpoint_app_uid"),
     Index("ix_endpoint_app", "app_id", "id"),
     Index("ix_endpoint_throttle", "throttle_tat"),
@@ -105,6 +110,8 @@ message = Table(
     # "warn") why it failed.
     Column("schema_version", String(64), nullable=True),
     Column("schema_warning", Text, nullable=True),
+    # Independent FIFO orders on one endpoint, one per key (default: the message's channels).
+    Column("ordering_key", String(256), nullable=True),
     UniqueConstraint("app_id", "event_id", name="uq_message_app_event_id"),
     Index("ix_message_app", "app_id", "id"),
 )
@@ -127,10 +134,16 @@ delivery = Table(
     Column("trigger", SmallInteger, nullable=False, default=0),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # A delivery to a FIFO endpoint is in its key's queue while fifo_key is set: the head is
+    # due (or being sent, or blocking after exhaustion), the rest wait with next_attempt_at
+    # NULL and status pending until the head leaves the queue.
+    Column("fifo_key", Text, nullable=True),
+    Column("fifo_seq", BigInteger, nullable=True),
     Index("ix_delivery_due", "next_attempt_at"),
     Index("ix_delivery_status", "status", "endpoint_id", "msg_id"),
     UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
     Index("ix_delivery_endpoint", "endpoint_id", "id"),
+    Index("ix_delivery_fifo", "endpoint_id", "fifo_key", "fifo_seq"),
 )
 
 # Append-only log of every HTTP attempt.

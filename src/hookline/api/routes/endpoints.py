@@ -19,6 +19,8 @@ from hookline.api.schemas import (
     EndpointSecretRotateIn,
     EndpointUpdate,
     EventExampleIn,
+    FifoSkipIn,
+    FifoSkipOut,
     ListResponse,
     MessageOut,
     ms_to_datetime,
@@ -42,6 +44,8 @@ def endpoint_out(endpoint: Endpoint) -> EndpointOut:
         metadata=endpoint.metadata,
         throttle_rate=endpoint.throttle_rate,
         filter=endpoint.filter,
+        fifo=endpoint.fifo,
+        fifo_on_exhausted=endpoint.fifo_on_exhausted,
         created_at=ms_to_datetime(endpoint.created_at),
         updated_at=ms_to_datetime(endpoint.updated_at),
     )
@@ -98,7 +102,7 @@ async def patch_endpoint(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointPatch, who: Auth, ctx: Ctx
 ) -> EndpointDetailOut:
     fields = body.model_dump(exclude_unset=True)
-    for key in ("url", "description", "disabled", "metadata"):
+    for key in ("url", "description", "disabled", "metadata", "fifo", "fifo_on_exhausted"):
         if key in fields and fields[key] is None:
             fields.pop(key)
     return await _detail(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
@@ -194,3 +198,11 @@ async def test_endpoint_filter(
         ctx, app_id, endpoint_id, doc, candidate=body.filter, tenant=who.app_id
     )
     return EndpointFilterTestOut(matches=matched, filter=tried)
+
+
+@router.post("/{endpoint_id}/fifo/skip-head", response_model=FifoSkipOut, operation_id="hookline.endpoint.fifo-skip")
+async def skip_fifo_head(app_id: AppId, endpoint_id: EndpointId, body: FifoSkipIn, who: Auth, ctx: Ctx) -> FifoSkipOut:
+    """hookline: let a FIFO order blocked by an exhausted message (fifoOnExhausted: block) go
+    on without it: the next message is sent. To retry the message instead, resend it."""
+    skipped = await endpoints.skip_fifo_head(ctx, app_id, endpoint_id, body.msg_id, tenant=who.app_id)
+    return FifoSkipOut(skipped=skipped)

@@ -54,6 +54,7 @@ def message_fields(message: Message, with_content: bool = True) -> dict[str, Any
         "timestamp": ms_to_datetime(message.created_at),
         "schemaVersion": message.schema_version,
         "schemaWarning": message.schema_warning,
+        "orderingKey": message.ordering_key,
     }
 
 
@@ -154,6 +155,7 @@ async def create_message(request: Request) -> Response:
         retention_days=body.payload_retention_period,
         application=None if body.application is None else body.application.model_dump(),
         schema_version=body.schema_version,
+        ordering_key=body.ordering_key,
     )
     message = await publishing.publish(await context(request), app_id, new, tenant=who.app_id)
     out = message_fields(message, with_content=False)
