@@ -38,7 +38,8 @@ class Publish:
 
 def check_schema(known: EventType | None, new: Publish) -> tuple[str | None, str | None]:
     """The schema version the message is published under, and (``warn``) why its payload fails
-    it. Invalid for a version the event type lacks, or (``enforce``) a payload that fails."""
+    it (counted once the message is stored). Invalid for a version the event type lacks, or
+    (``enforce``) a payload that fails."""
     schemas = known.schemas if known is not None else None
     version = new.schema_version
     if version is not None and (not schemas or version not in schemas):
@@ -62,7 +63,6 @@ def check_schema(known: EventType | None, new: Publish) -> tuple[str | None, str
             f"the payload does not match schema version {version} of {new.event_type!r} "
             f"at {where or '/'} (JSON pointer): {reason}",
         )
-    metrics.schema_warning(new.event_type)
     return version, f"{where or '/'}: {reason}"
 
 
@@ -110,6 +110,8 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
         fifo = {e["id"] for e in candidates if e["fifo"]}
         message, queued = await messages.create(conn, stored, endpoint_ids=targets, fifo_endpoints=fifo)
     metrics.message_accepted()
+    if message.schema_warning is not None:
+        metrics.schema_warning(new.event_type)
     if queued:
         ctx.wake()
     return message
