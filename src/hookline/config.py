@@ -78,6 +78,11 @@ class Settings:
     max_connections: int = 1000
     head_timeout: float = 30.0
     database_lock_timeout: float = 10.0
+    # Endpoint transformations (hookline.transform): per-run time and memory limits, and
+    # how many sandbox processes run them side by side.
+    transform_timeout: float = 0.2
+    transform_memory_mb: int = 128
+    transform_workers: int = 2
     # Where senders reach this server from outside (ingest and capture URLs are built on it);
     # by default the listen address.
     public_url: str | None = None
@@ -136,6 +141,9 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "trusted_proxies": _networks,
     "api_rate_limit": int,
     "ingest_dedup_hours": float,
+    "transform_timeout": float,
+    "transform_memory_mb": int,
+    "transform_workers": int,
 }
 
 
@@ -169,7 +177,12 @@ def _check(settings: Settings) -> Settings:
         raise ConfigError("HOOKLINE_INGEST_DEDUP_HOURS must be 0 (off) or more")
     if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):
         raise ConfigError("HOOKLINE_PUBLIC_URL must start with http:// or https://")
+    if not 0 < settings.transform_timeout <= 30:
+        raise ConfigError("HOOKLINE_TRANSFORM_TIMEOUT must be more than 0 and at most 30 seconds")
+    if not 16 <= settings.transform_memory_mb <= 4096:
+        raise ConfigError("HOOKLINE_TRANSFORM_MEMORY_MB must be from 16 to 4096")
     for name in (
+        "transform_workers",
         "max_in_flight",
         "endpoint_concurrency",
         "max_payload_bytes",

@@ -15,6 +15,9 @@ ATTEMPT_SECONDS = Histogram(
 )
 MESSAGES_ACCEPTED = Counter("hookline_messages_accepted", "Messages accepted by the API")
 ENDPOINTS_DISABLED = Counter("hookline_endpoints_disabled", "Endpoints disabled (410 Gone or failing too long)")
+SCHEMA_WARNINGS = Counter(
+    "hookline_schema_warnings", "Messages accepted although their payload fails its schema (warn)", ["event_type"]
+)
 DATABASE_ERRORS = Counter("hookline_database_errors", "Database operations that failed", ["where"])
 INGEST_RECEIVED = Counter("hookline_ingest_received", "Requests the ingest URLs accepted and forwarded")
 INGEST_REJECTED = Counter("hookline_ingest_rejected", "Requests the ingest URLs refused, by cause", ["cause"])
@@ -49,3 +52,7 @@ def endpoint_disabled() -> None:
 
 def database_error(where: str) -> None:
     DATABASE_ERRORS.labels(where=where).inc()
+
+
+def schema_warning(event_type: str) -> None:
+    SCHEMA_WARNINGS.labels(event_type=event_type).inc()

@@ -19,6 +19,7 @@ from hookline.store.database import WORK_CHANNEL, Database
 from hookline.store.migrate import migrate, migrated_database
 from hookline.store.secrets import SecretBox
 from hookline.store.tasks import JOBS_CHANNEL
+from hookline.transform import Sandbox
 
 
 async def ensure_admin_token(db: Database, settings: Settings) -> None:
@@ -63,7 +64,9 @@ class Runtime:
             sqlite_synchronous=settings.sqlite_synchronous,
             lock_timeout=settings.database_lock_timeout,
         )
-        self.engine = DeliveryEngine(self.db, settings) if deliver else None
+        # Transformation sandbox processes start on first use and stop with the runtime.
+        self.sandbox = Sandbox(size=settings.transform_workers, memory_mb=settings.transform_memory_mb)
+        self.engine = DeliveryEngine(self.db, settings, sandbox=self.sandbox) if deliver else None
         # Background jobs run where deliveries do: their batches make deliveries due.
         self.jobs = JobRunner(self.db, settings, on_progress=self.engine.wake) if self.engine else None
         self._wakeups: PgWakeups | None = None
@@ -94,6 +97,7 @@ class Runtime:
             await self.jobs.stop()
         if self.engine:
             await self.engine.stop(grace=self.settings.request_timeout + 1)
+        await self.sandbox.close()
         await self.db.close()
 
 

@@ -26,6 +26,10 @@ TENANT = {
     "v1.endpoint.update-headers",
     "v1.endpoint.patch-headers",
     "v1.endpoint.send-example",
+    "v1.endpoint.transformation-partial-update",
+    "hookline.endpoint.transformation-simulate",  # runs code in the sandbox; stores nothing
+    "hookline.endpoint.test-filter",  # answers about its own endpoint; stores nothing
+    "hookline.endpoint.fifo-skip",
     "v1.endpoint.bulk-replay",
     "v1.endpoint.recover",
     "v1.endpoint.replay-missing",
@@ -54,6 +58,7 @@ OPERATOR = {
     "v1.event-type.update",
     "v1.event-type.patch",
     "v1.event-type.delete",
+    "v1.event-type.import-openapi",
     "v1.authentication.app-portal-access",  # mints tokens
     "hookline.token.create",
     "hookline.token.revoke",
@@ -88,6 +93,7 @@ BODIES: dict[str, Any] = {
     "v1.event-type.create": {"name": "z.z", "description": "x"},
     "v1.event-type.update": {"description": "x"},
     "v1.event-type.patch": {"description": "x"},
+    "v1.event-type.import-openapi": {"specRaw": "openapi: 3.1.0"},
     "v1.integration.create": {"name": "x"},
     "v1.integration.update": {"name": "x"},
     "hookline.token.create": {"name": "x"},

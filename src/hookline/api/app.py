@@ -40,6 +40,7 @@ from hookline.api.routes import (
     recovery,
     statistics,
     stats,
+    transformations,
 )
 from hookline.api.schemas import MessageIn
 from hookline.config import Settings, load_settings
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         app.state.engine = runtime.engine
         app.state.jobs = runtime.jobs
         app.state.outbound = runtime.outbound
+        app.state.sandbox = runtime.sandbox
         try:
             yield
         finally:
@@ -111,6 +113,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.include_router(inspect.router, responses=ERROR_RESPONSES)
     app.include_router(listen.router)
     app.router.routes.extend(capture.routes)
+    # Delivery policies (issue 14).
+    app.include_router(transformations.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
     ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:

@@ -33,7 +33,7 @@ async def settings(request: Request) -> Settings:
 async def context(request: Request) -> Context:
     """What the use-cases run against, from what the process set up (``api.app``)."""
     state = request.app.state
-    return Context(db=state.db, settings=state.settings, engine=state.engine)
+    return Context(db=state.db, settings=state.settings, engine=state.engine, sandbox=getattr(state, "sandbox", None))
 
 
 Auth = Annotated[Principal, Depends(principal)]

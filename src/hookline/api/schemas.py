@@ -161,16 +161,24 @@ FeatureFlags = Annotated[
     Field(max_length=1, description="At most one: a hookline event type has a single feature flag (`featureFlag`)"),
 ]
 GroupName = Annotated[None, Field(description="Refused (422): hookline has no event-type groups")]
+SchemaValidation = Literal["off", "warn", "enforce"]
+SCHEMA_VALIDATION_DOC = (
+    "hookline: what a published payload that fails its schema version gets: off (not checked), "
+    "warn (accepted, counted in hookline_schema_warnings and marked in the message's schemaWarning) "
+    "or enforce (refused with a 422 giving the JSON pointer and the reason)"
+)
+SCHEMAS_DOC = 'Versioned JSON Schemas of the payload, {"1": {...}, "2": {...}}; checked against the meta-schema'
 
 
 class EventTypeUpdate(Model):
     description: Text
     archived: bool = False
     deprecated: bool = False
-    schemas: dict[str, dict[str, Any]] | None = None
+    schemas: dict[str, dict[str, Any]] | None = Field(default=None, description=SCHEMAS_DOC)
     feature_flag: Name | None = None
     feature_flags: FeatureFlags = None
     group_name: GroupName = None
+    schema_validation: SchemaValidation = Field(default="off", description=SCHEMA_VALIDATION_DOC)
 
 
 class EventTypeIn(EventTypeUpdate):
@@ -181,10 +189,11 @@ class EventTypePatch(Model):
     description: Text | None = None
     archived: bool | None = None
     deprecated: bool | None = None
-    schemas: dict[str, dict[str, Any]] | None = None
+    schemas: dict[str, dict[str, Any]] | None = Field(default=None, description=SCHEMAS_DOC)
     feature_flag: Name | None = None
     feature_flags: FeatureFlags = None
     group_name: GroupName = None
+    schema_validation: SchemaValidation | None = Field(default=None, description=SCHEMA_VALIDATION_DOC)
 
 
 class EventTypeOut(Model):
@@ -197,12 +206,59 @@ class EventTypeOut(Model):
     feature_flags: list[str] | None = None
     created_at: datetime
     updated_at: datetime
+    schema_validation: SchemaValidation = Field(default="off", description=SCHEMA_VALIDATION_DOC)
+
+
+class EventTypeImportOpenApiIn(Model):
+    spec: dict[str, Any] | None = Field(default=None, description="An OpenAPI 3.1 document, parsed")
+    spec_raw: str | None = Field(default=None, description="An OpenAPI 3.1 document as JSON or YAML text")
+    dry_run: bool = Field(default=False, description="Say what would change without changing it")
+    replace_all: bool = Field(default=False, description="Archive the event types the document does not name")
+
+
+class EventTypeFromOpenApi(Model):
+    name: str
+    description: str
+    schemas: dict[str, dict[str, Any]] | None
+    deprecated: bool = False
+
+
+class EventTypeImportOpenApiOutData(Model):
+    modified: list[str]
+    to_modify: list[EventTypeFromOpenApi] | None = Field(default=None, alias="to_modify")
+
+
+class EventTypeImportOpenApiOut(Model):
+    data: EventTypeImportOpenApiOutData
 
 
 # -- endpoints ---------------------------------------------------------------
 EventTypes = Annotated[list[Name], Field(min_length=1)]
 Channels = Annotated[list[Channel], Field(min_length=1, max_length=10)]
 Headers = Annotated[dict[HeaderName, HeaderValue], _headers_schema(nullable=False)]
+
+
+FILTER_DOC = (
+    "hookline: a payload filter (Hookdeck/Outpost syntax) matched against "
+    '`{"eventType", "channels", "payload"}`; a message it does not match gets no delivery to this '
+    "endpoint. Nested objects are implicit equality; operators $eq $neq $in $nin $gt $gte $lt $lte "
+    "$exist $startsWith $endsWith $or $and $not. See docs/policies.md."
+)
+PayloadFilter = Annotated[
+    dict[str, Any] | None,
+    Field(description=FILTER_DOC, examples=[{"payload": {"status": "paid", "amount": {"$gte": 100}}}]),
+]
+
+
+FIFO_DOC = (
+    "hookline: deliver in publish order, one at a time: message n+1 is not sent until message n "
+    "has succeeded or exhausted its retries (per orderingKey, else per channels). See docs/policies.md."
+)
+FIFO_EXHAUSTED_DOC = (
+    "hookline: what an exhausted message does to a FIFO order: skip (the next one goes) or block "
+    "(nothing more goes until it is resent, or skipped with POST .../fifo/skip-head)"
+)
+FifoOnExhausted = Literal["skip", "block"]
 
 
 class EndpointUpdate(Model):
@@ -221,6 +277,9 @@ class EndpointUpdate(Model):
     throttle_rate: Rate | None = Field(
         default=None, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
     )
+    filter: PayloadFilter = None
+    fifo: bool = Field(default=False, description=FIFO_DOC)
+    fifo_on_exhausted: FifoOnExhausted = Field(default="skip", description=FIFO_EXHAUSTED_DOC)
 
 
 KeyType = Literal["hmac", "ed25519"]
@@ -251,6 +310,9 @@ class EndpointPatch(Model):
     throttle_rate: Rate | None = Field(
         default=None, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
     )
+    filter: PayloadFilter = None
+    fifo: bool | None = Field(default=None, description=FIFO_DOC)
+    fifo_on_exhausted: FifoOnExhausted | None = Field(default=None, description=FIFO_EXHAUSTED_DOC)
 
 
 class EndpointOut(Model):
@@ -264,6 +326,9 @@ class EndpointOut(Model):
     disabled: bool
     metadata: Metadata
     throttle_rate: int | None
+    filter: PayloadFilter = None
+    fifo: bool = Field(default=False, description=FIFO_DOC)
+    fifo_on_exhausted: FifoOnExhausted = Field(default="skip", description=FIFO_EXHAUSTED_DOC)
     created_at: datetime
     updated_at: datetime
 
@@ -318,6 +383,74 @@ class EndpointHeadersOut(Model):
     sensitive: list[str]
 
 
+class FifoSkipIn(Model):
+    msg_id: Name | None = Field(default=None, description="The blocked message to skip (default: every blocked one)")
+
+
+class FifoSkipOut(Model):
+    skipped: list[str] = Field(description="The ids of the messages skipped")
+
+
+class EndpointFilterTestIn(Model):
+    payload: dict[str, Any]
+    event_type: Name | None = Field(default=None, description="The message's event type (default: none)")
+    channels: list[Channel] | None = None
+    filter: PayloadFilter = Field(
+        default=None, description="A filter to try instead of the endpoint's own (not stored)"
+    )
+
+
+class EndpointFilterTestOut(Model):
+    matches: bool = Field(description="Whether the filter matches the message (always true with no filter)")
+    filter: dict[str, Any] | None = Field(description="The filter that was tried")
+
+
+# -- transformations ---------------------------------------------------------
+TransformationCode = Annotated[
+    str,
+    Field(
+        description="JavaScript defining `function handler(webhook)` (Svix's contract); at most 50 KB",
+        examples=["function handler(webhook) {\n  webhook.payload.seen = true;\n  return webhook;\n}"],
+    ),
+]
+
+
+class EndpointTransformationOut(Model):
+    code: str | None = None
+    enabled: bool = False
+    variables: dict[str, str] | None = Field(default=None, description="Always null: hookline has no variables")
+    updated_at: datetime | None = None
+
+
+class EndpointTransformationPatch(Model):
+    code: TransformationCode | None = None
+    enabled: bool | None = None
+    variables: dict[str, str] | None = Field(
+        default=None, description="Refused when not empty: hookline has no transformation variables"
+    )
+
+
+class EndpointTransformationSimulateIn(Model):
+    code: TransformationCode | None = Field(default=None, description="The code to run (default: the endpoint's)")
+    event_type: Name
+    payload: dict[str, Any]
+
+
+class TransformationErrorOut(Model):
+    kind: str = Field(description="too_large, syntax, exception, timeout, memory, invalid, crashed or unavailable")
+    message: str
+
+
+class EndpointTransformationSimulateOut(Model):
+    ok: bool = Field(description="Whether the handler ran and returned a valid webhook")
+    method: Literal["POST", "PUT"] | None = None
+    url: str | None = None
+    payload: Any = None
+    headers: dict[str, str] | None = None
+    cancel: bool = Field(default=False, description="The handler set webhook.cancel: nothing would be sent")
+    error: TransformationErrorOut | None = None
+
+
 class EventExampleIn(Model):
     event_type: Name
     example_index: Annotated[int, Field(ge=0)] | None = Field(
@@ -341,6 +474,15 @@ class MessageIn(Model):
     deliver_at: datetime | None = Field(
         default=None, description="Hold the deliveries until this time (at most 30 days ahead); past: at once"
     )
+    schema_version: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,8}$")] | None = Field(
+        default=None,
+        description="hookline: the event type's schema version the payload follows (default: the highest); "
+        "checked as the event type's schemaValidation says",
+    )
+    ordering_key: Name | None = Field(
+        default=None,
+        description="hookline: on FIFO endpoints, the order this message belongs to (default: its channels)",
+    )
 
 
 class MessageOut(Model):
@@ -352,6 +494,14 @@ class MessageOut(Model):
     timestamp: datetime
     tags: list[str] | None = None
     deliver_at: datetime | None = None
+    schema_version: str | None = Field(
+        default=None, description="hookline: the event type's schema version the payload was published under"
+    )
+    schema_warning: str | None = Field(
+        default=None,
+        description="hookline: where and why the payload fails its schema (event type schemaValidation: warn)",
+    )
+    ordering_key: str | None = Field(default=None, description="hookline: its FIFO order on FIFO endpoints")
 
 
 class EndpointMessageOut(MessageOut):
@@ -382,3 +532,8 @@ class MessageAttemptOut(Model):
     error: str | None
     timestamp: datetime
     msg: MessageOut | None = None
+    transformed_request: dict[str, Any] | None = Field(
+        default=None,
+        description="hookline: what the endpoint's transformation made of the request "
+        "({method, url, headers, payload}, or {cancel: true}); null when no transformation ran",
+    )

@@ -330,3 +330,16 @@ def event_type_create(session: Session, name: str, description: str) -> None:
     """Create the event type NAME (for example invoice.paid)."""
     created = session.client.event_types.create(name, description)
     show(session.as_json, created.raw, EVENT_TYPE_COLUMNS, [event_type_row(created)])
+
+
+@event_type.command("import")
+@click.argument("source", metavar="FILE", type=click.File("r"))
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing")
+@click.option("--replace-all", is_flag=True, help="Archive the event types the document does not name")
+@api_command
+def event_type_import(session: Session, source: Any, dry_run: bool, replace_all: bool) -> None:
+    """Create or update event types, with their payload schemas as version 1, from the
+    webhooks section of an OpenAPI 3.1 document FILE (JSON or YAML; - for stdin)."""
+    modified = session.client.event_types.import_openapi(source.read(), dry_run=dry_run, replace_all=replace_all)
+    data = {"modified": list(modified), "dryRun": dry_run}
+    show(session.as_json, data, ("event type", "would change" if dry_run else "changed"), [(m, True) for m in modified])

@@ -275,6 +275,13 @@ def get_event_type(name: str) -> Call[EventType]:
     return Call("GET", _path("event-type", name), EventType.from_json)
 
 
+def import_openapi(spec_raw: str, *, dry_run: bool = False, replace_all: bool = False) -> Call[tuple[str, ...]]:
+    """Event types from the ``webhooks`` of an OpenAPI 3.1 document (JSON or YAML text);
+    answers the names created or changed (on a dry run: that would be)."""
+    data = {"specRaw": spec_raw, "dryRun": dry_run, "replaceAll": replace_all}
+    return Call("POST", _path("event-type", "import", "openapi"), lambda d: tuple(d["data"]["modified"]), body=data)
+
+
 # -- messages ----------------------------------------------------------------
 def list_messages(app_id: str, **o: Unpack[MessageListOptions]) -> Call[Page[Message]]:
     return Call("GET", _path("app", app_id, "msg"), page_of(Message.from_json), query(**o))

@@ -182,6 +182,10 @@ class EventTypes(_Resource):
     def get(self, name: str) -> EventType:
         return self._client.request(ops.get_event_type(name))
 
+    def import_openapi(self, spec_raw: str, *, dry_run: bool = False, replace_all: bool = False) -> tuple[str, ...]:
+        """Create or update event types from an OpenAPI 3.1 document's ``webhooks``."""
+        return self._client.request(ops.import_openapi(spec_raw, dry_run=dry_run, replace_all=replace_all))
+
 
 class Messages(_Resource):
     def list(self, app_id: str, **options: Unpack[ops.MessageListOptions]) -> Page[Message]:

@@ -7,10 +7,12 @@ records outcomes in batches so a busy engine commits once for many attempts.
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections.abc import Callable
 
+import orjson
 import structlog
 
 from hookline import metrics
@@ -21,10 +23,19 @@ from hookline.domain.retry import Plan, plan_after_attempt
 from hookline.store import queue
 from hookline.store.database import Database, now_ms
 from hookline.store.secrets import SecretBox, SecretUnavailableError
+from hookline.transform import Sandbox, TransformError, TransformResult
 
 log = structlog.get_logger("hookline.engine")
 _BATCH = 100
 _WRITE_BATCH = 500
+
+
+def _encode(payload: object) -> bytes:
+    """A transformed payload as compact JSON (integers beyond 64 bits take the slow path)."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _outcome(plan: Plan, resp: TransportResult) -> str:
@@ -43,6 +54,7 @@ class DeliveryEngine:
         *,
         clock: Callable[[], int] = now_ms,
         transport: Callable[[], Transport] | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -63,6 +75,9 @@ class DeliveryEngine:
         self.last_claim_at: float | None = None
         self._rng = random.Random()
         self._box = SecretBox.from_settings(settings)
+        # Transformations run here; a sandbox given by the runtime is the runtime's to close.
+        self._owns_sandbox = sandbox is None
+        self._sandbox = sandbox or Sandbox(size=settings.transform_workers, memory_mb=settings.transform_memory_mb)
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -104,6 +119,8 @@ class DeliveryEngine:
                 await task
         if self._transport:
             await self._transport.close()
+        if self._owns_sandbox:
+            await self._sandbox.close()
 
     # -- claiming ------------------------------------------------------------
     async def _claim_loop(self) -> None:
@@ -175,24 +192,38 @@ class DeliveryEngine:
         except SecretUnavailableError as exc:
             self._outcomes.put_nowait(queue.Outcome(item, now, item.url, 0, "", 0, str(exc), False, None))
             return
+        method, url, body, custom = "POST", item.url, item.payload, item.headers
+        transformed: dict[str, object] | None = None
+        if item.transformation is not None:
+            applied = await self._transform(item, item.url, item.payload)
+            if isinstance(applied, TransformError):
+                self._failed_transform(item, applied)
+                return
+            if applied.cancel:
+                self._cancelled(item)
+                return
+            method, url, body = applied.method, applied.url, _encode(applied.payload)
+            custom = sender.merge_custom(item.headers, applied.headers)
+            transformed = {"method": method, "url": url, "headers": applied.headers, "payload": applied.payload}
         headers = sender.request_headers(
             item.msg_id,
             int(time.time()),
-            item.payload,
+            body,
             secrets,
             self.settings.signature_headers,
-            item.headers,
+            custom,
             content_type=item.content_type,
             forwarded=item.forwarded,
         )
         resp = await self._transport.send(
             Request(
-                item.url,
-                item.payload,
+                url,
+                body,
                 headers,
                 timeout=self.settings.request_timeout,
                 body_limit=self.settings.response_body_limit,
                 client_cert=client_cert,
+                method=method,
             )
         )
         done = self.clock()
@@ -219,7 +250,7 @@ class DeliveryEngine:
             queue.Outcome(
                 delivery=item,
                 at_ms=done,
-                url=item.url,
+                url=url,
                 status_code=resp.status_code,
                 response=resp.body,
                 duration_ms=resp.duration_ms,
@@ -227,7 +258,41 @@ class DeliveryEngine:
                 succeeded=plan.succeeded,
                 next_attempt_at=plan.next_attempt_at,
                 disable_endpoint=plan.disable_endpoint,
+                request=transformed,
             )
+        )
+
+    # -- transformations -------------------------------------------------------
+    async def _transform(self, item: queue.Claimed, url: str, payload: bytes) -> TransformResult | TransformError:
+        assert item.transformation is not None
+        try:
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            data = json.loads(payload)
+        webhook = {"method": "POST", "url": url, "payload": data, "eventType": item.event_type, "headers": {}}
+        return await self._sandbox.run(item.transformation, webhook, timeout=self.settings.transform_timeout)
+
+    def _failed_transform(self, item: queue.Claimed, error: TransformError) -> None:
+        """The code failed (exception, time or memory limit...): this attempt fails, nothing
+        is sent, and the delivery is retried on the usual schedule."""
+        done = self.clock()
+        plan = plan_after_attempt(0, item.attempts + 1, self.settings.retry_schedule, None, done, self._rng)
+        metrics.observe_attempt("transform_error" if plan.next_attempt_at is not None else "exhausted", 0.0)
+        message = f"transformation failed ({error.kind}): {error.message}; nothing was sent"
+        log.info("transformation failed", msg_id=item.msg_id, endpoint_id=item.endpoint_id, error=message)
+        assert item.url is not None
+        self._outcomes.put_nowait(
+            queue.Outcome(item, done, item.url, 0, "", 0, message, False, plan.next_attempt_at, request=None)
+        )
+
+    def _cancelled(self, item: queue.Claimed) -> None:
+        """The code set ``webhook.cancel``: the delivery is finished, with nothing sent."""
+        done = self.clock()
+        metrics.observe_attempt("cancelled", 0.0)
+        assert item.url is not None
+        why = "cancelled by the endpoint's transformation (webhook.cancel = true); nothing was sent"
+        self._outcomes.put_nowait(
+            queue.Outcome(item, done, item.url, 0, "", 0, why, True, None, request={"cancel": True})
         )
 
     # -- recording -----------------------------------------------------------

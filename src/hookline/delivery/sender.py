@@ -30,6 +30,15 @@ def signature_headers(msg_id: str, timestamp: int, body: bytes, secrets: Sequenc
     return {f"{p}-{k}": v for p in prefixes for k, v in values.items()}
 
 
+def merge_custom(custom: Mapping[str, str], added: Mapping[str, str]) -> dict[str, str]:
+    """The endpoint's custom headers with a transformation's added ones (names compared
+    case-insensitively; the transformation's win)."""
+    lowered = {name.lower() for name in added}
+    merged = {k: v for k, v in custom.items() if k.lower() not in lowered}
+    merged.update(added)
+    return merged
+
+
 def request_headers(
     msg_id: str,
     timestamp: int,

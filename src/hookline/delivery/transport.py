@@ -38,6 +38,7 @@ class Request:
     timeout: float  # seconds for the whole exchange
     body_limit: int  # bytes of the response kept
     client_cert: ClientCert | None = None
+    method: str = "POST"  # a transformation may make it PUT
 
 
 def client_context(cert: ClientCert) -> ssl.SSLContext:
@@ -103,7 +104,8 @@ def is_own_capture_url(url: str, base: URL) -> bool:
 
 
 class AiohttpTransport:
-    """POST with aiohttp through the SSRF-guarded connector; never follows redirects.
+    """POST (or PUT, by a transformation) with aiohttp through the SSRF-guarded connector;
+    never follows redirects.
 
     With a ``proxy`` every connection goes to the proxy, so the guard cannot judge the
     target at the socket. The target is then resolved and judged here, and the request
@@ -188,7 +190,7 @@ class AiohttpTransport:
                         options = await self._via_proxy(request.url, dict(request.headers))
                 if request.client_cert is not None:
                     options["ssl"] = self._context(request.client_cert)
-                async with session.post(data=request.body, allow_redirects=False, **options) as resp:
+                async with session.request(request.method, data=request.body, allow_redirects=False, **options) as resp:
                     raw = await _read_capped(resp, request.body_limit)
                     # Do not drain what is left: a huge body must cost nothing more.
                     resp.close()

@@ -22,6 +22,8 @@ class Candidate:
     id: str
     endpoint_id: str
     app_id: str
+    fifo_key: str | None = None  # set while the delivery is in a FIFO queue
+    fifo_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Load:
     # Throttled endpoints and applications that sent recently (the others cannot be blocked).
     endpoint_throttles: Mapping[str, Throttle] = field(default_factory=dict)
     app_throttles: Mapping[str, Throttle] = field(default_factory=dict)
+    # FIFO queues (endpoint id, key) with a delivery leased now: none of theirs may be taken.
+    fifo_busy: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -191,3 +195,77 @@ def _choice(
 
 
 FAIR = FairPolicy()
+
+
+# -- FIFO endpoints ----------------------------------------------------------------------
+FIFO_ON_EXHAUSTED = ("skip", "block")
+
+
+def fifo_key(ordering_key: str | None, channels: Sequence[str] | None) -> str:
+    """The FIFO order a message belongs to on a FIFO endpoint: its ordering key, else its
+    channels, else the endpoint's one order."""
+    if ordering_key is not None:
+        return "k:" + ordering_key
+    if channels:
+        return "c:" + ",".join(sorted(channels))
+    return ""
+
+
+def starts_due(queue_is_empty: bool) -> bool:
+    """A new delivery to a FIFO queue is due at once only if nothing is ahead of it; else it
+    waits (not due) until the deliveries ahead leave the queue."""
+    return queue_is_empty
+
+
+def leaves_queue(succeeded: bool, exhausted: bool, on_exhausted: str) -> bool:
+    """Whether a finished attempt lets the next delivery of its FIFO queue go: a success
+    does; an exhausted delivery does with ``skip``, and blocks the queue with ``block``
+    until an operator resends or skips it."""
+    if succeeded:
+        return True
+    return exhausted and on_exhausted == "skip"
+
+
+@dataclass(frozen=True)
+class FifoPolicy:
+    """FIFO endpoints beside ``inner`` (the fair policy): of each FIFO queue, only its head,
+    and only while none of the queue is leased. Deliveries outside FIFO queues are left to
+    ``inner`` as they are, so other endpoints are not slowed.
+
+    The store keeps one delivery per queue due (the others wait undue until the head leaves
+    the queue, see ``leaves_queue``); this policy is what makes "one at a time, lowest first"
+    hold even when more are due (a manual resend) or several processes claim."""
+
+    inner: ClaimPolicy = FAIR
+
+    def window(self, limit: int) -> int:
+        return self.inner.window(limit)
+
+    def exclude(self, load: Load) -> Exclusions:
+        return self.inner.exclude(load)
+
+    def choose(
+        self,
+        load: Load,
+        excluded: Exclusions,
+        candidates: Sequence[Candidate],
+        endpoint_throttles: Mapping[str, Throttle],
+        app_throttles: Mapping[str, Throttle],
+    ) -> Choice:
+        heads: dict[tuple[str, str], Candidate] = {}
+        for c in candidates:
+            if c.fifo_key is None:
+                continue
+            queue = (c.endpoint_id, c.fifo_key)
+            if queue in load.fifo_busy:
+                continue
+            best = heads.get(queue)
+            if best is None or (c.fifo_seq or 0) < (best.fifo_seq or 0):
+                heads[queue] = c
+        allowed = {c.id for c in heads.values()}
+        eligible = [c for c in candidates if c.fifo_key is None or c.id in allowed]
+        # Held-back rows are not "more due": they wait for their head, not for a slot.
+        return self.inner.choose(load, excluded, eligible, endpoint_throttles, app_throttles)
+
+
+FIFO = FifoPolicy()

@@ -48,6 +48,7 @@ class EventType:
     feature_flag: str | None
     created_at: int
     updated_at: int
+    schema_validation: str = "off"  # off | warn | enforce
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -68,6 +69,12 @@ class Endpoint:
     failing_since: int | None
     created_at: int
     updated_at: int
+    filter: dict[str, Any] | None = None  # domain/filters.py
+    transformation_code: str | None = None
+    transformation_enabled: bool = False
+    fifo: bool = False
+    fifo_on_exhausted: str = "skip"  # skip | block
+    fifo_next: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -81,6 +88,9 @@ class Message:
     created_at: int
     tags: list[str] | None = None
     deliver_at: int | None = None  # a scheduled message: its deliveries are due at this time
+    schema_version: str | None = None
+    schema_warning: str | None = None  # why the payload failed its schema (schemaValidation "warn")
+    ordering_key: str | None = None  # the FIFO order it belongs to on FIFO endpoints
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -97,6 +107,7 @@ class Attempt:
     attempt_number: int
     error: str | None
     created_at: int
+    request: dict[str, Any] | None = None  # the transformed request, when a transformation ran
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from hookline.config import Settings
 from hookline.store.database import Database, DatabaseUnavailableError, is_disconnect, now_ms
 from hookline.store.secrets import SecretBox
+from hookline.transform import Sandbox
 
 # A row not (yet) given a record type of its own.
 Row = Mapping[str, Any]
@@ -25,6 +26,7 @@ class Context:
     db: Database
     settings: Settings
     engine: Wakeable | None = None
+    sandbox: Sandbox | None = None  # runs endpoint transformations; the runtime owns it
 
     def wake(self) -> None:
         """Tell this process's engine that work is due now (after a commit, never before:

@@ -14,9 +14,10 @@ from hookline.domain.addresses import blocked_reason
 from hookline.domain.model import DeliveryStatus, Endpoint
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
 from hookline.errors import Conflict, Invalid, NotFound
-from hookline.services import applications
+from hookline.services import applications, payload_filters
 from hookline.services.context import Context
-from hookline.store import attempts, client_certs, endpoints, event_types, operational
+from hookline.store import attempts, client_certs, endpoints, event_types, operational, queue
+from hookline.store.database import now_ms
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
@@ -33,6 +34,13 @@ def check_url(ctx: Context, url: str | None) -> None:
 def is_endpoint_id(key: str) -> bool:
     """Whether ``key`` has the form of an endpoint id (``ep_`` and 22 base-62 characters)."""
     return _ENDPOINT_ID.fullmatch(key) is not None
+
+
+def check_filter(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with its ``filter`` checked (Invalid naming the path of a bad one)."""
+    if "filter" not in fields:
+        return fields
+    return {**fields, "filter": payload_filters.check(fields["filter"], ["body", "filter"])}
 
 
 def new_key(key_type: str) -> str:
@@ -114,6 +122,7 @@ async def create(
 ) -> Endpoint:
     """Create an endpoint; without a ``secret``, one of ``key_type`` is generated."""
     check_url(ctx, fields.get("url"))
+    fields = check_filter(fields)
     app = await applications.get(ctx, app_key, tenant=tenant)
     box = SecretBox.from_settings(ctx.settings)
     values = {**fields, "secret": box.seal(secret or new_key(key_type)), "headers": merge_headers({}, headers or {})}
@@ -125,6 +134,8 @@ async def create(
 
 async def _change(ctx: Context, current: Endpoint, fields: dict[str, Any]) -> Endpoint:
     async with ctx.db.write() as conn:
+        if current.fifo and fields.get("fifo") is False:
+            await queue.release_fifo(conn, current.id, now_ms())  # nothing may wait for a head any more
         endpoint = await endpoints.update_fields(conn, current, fields)
         await operational.endpoint_event(conn, "endpoint.updated", endpoint)
     return endpoint
@@ -135,6 +146,7 @@ async def update(
 ) -> Endpoint:
     """Change the fields given (a PUT gives them all, a PATCH those it sets)."""
     check_url(ctx, fields.get("url"))
+    fields = check_filter(fields)
     return await _change(ctx, await get(ctx, app_key, endpoint_key, tenant=tenant), fields)
 
 
@@ -144,6 +156,7 @@ async def upsert(
     """Svix's PUT: change the endpoint ``endpoint_key`` (id or uid) when it exists, else create
     it with uid ``endpoint_key`` and a new HMAC secret. Returns the endpoint and whether it is new."""
     check_url(ctx, fields.get("url"))
+    fields = check_filter(fields)
     app = await applications.get(ctx, app_key, tenant=tenant)
     async with ctx.db.read() as conn:
         current = await endpoints.find(conn, app.id, endpoint_key)
@@ -159,6 +172,38 @@ async def upsert(
         endpoint = await endpoints.create(conn, app.id, values)
         await operational.endpoint_event(conn, "endpoint.created", endpoint)
     return endpoint, True
+
+
+async def test_filter(
+    ctx: Context,
+    app_key: str,
+    endpoint_key: str,
+    doc: dict[str, Any],
+    *,
+    candidate: dict[str, Any] | None,
+    tenant: str | None,
+) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the endpoint's filter (or ``candidate``, tried instead) matches the message
+    ``doc`` (``payload_filters.document``). Returns the answer and the filter tried."""
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    tried = payload_filters.check(candidate, ["body", "filter"]) if candidate is not None else endpoint.filter
+    return payload_filters.accepts(tried, doc), tried
+
+
+async def skip_fifo_head(
+    ctx: Context, app_key: str, endpoint_key: str, msg_id: str | None, *, tenant: str | None
+) -> list[str]:
+    """Let the FIFO orders blocked by an exhausted message (or only ``msg_id``'s) go on
+    without it. Returns the skipped message ids; Conflict when nothing is blocked."""
+    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    if not endpoint.fifo:
+        raise Conflict("this endpoint is not FIFO")
+    async with ctx.db.write() as conn:
+        heads = [h for h in await queue.blocked_heads(conn, endpoint.id) if msg_id is None or h[1] == msg_id]
+        if not heads:
+            raise Conflict("no FIFO order of this endpoint is blocked" + (f" by {msg_id}" if msg_id else ""))
+        now = now_ms()
+        return [message for delivery, message, _key in heads if await queue.leave_fifo_queue(conn, delivery, now)]
 
 
 async def delete(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> None:

@@ -1,11 +1,37 @@
-"""The event-type catalogue."""
+"""The event-type catalogue: versioned schemas checked on write, and imported from OpenAPI."""
 
-from typing import Any
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
+from hookline.domain.event_schemas import (
+    ImportedEventType,
+    OpenApiError,
+    SchemaDefinitionError,
+    check_schemas,
+    parse_openapi_webhooks,
+)
 from hookline.domain.model import EventType
+from hookline.errors import Invalid
 from hookline.services.context import Context
 from hookline.store import event_types
 from hookline.store.pagination import Page
+
+SCHEMA_MODES: Final = ("off", "warn", "enforce")
+
+
+def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with its ``schemas`` checked against the JSON Schema meta-schema."""
+    schemas = fields.get("schemas")
+    if schemas is not None:
+        try:
+            check_schemas(schemas)
+        except SchemaDefinitionError as err:
+            where = ["body", "schemas"] + ([err.version] if err.version is not None else [])
+            where += [p.replace("~1", "/").replace("~0", "~") for p in err.pointer.split("/")[1:]]
+            raise Invalid(where, str(err)) from None
+    return fields
 
 
 async def page(
@@ -23,12 +49,14 @@ async def get(ctx: Context, name: str) -> EventType:
 
 
 async def create(ctx: Context, fields: dict[str, Any]) -> EventType:
+    fields = check_fields(fields)
     async with ctx.db.write() as conn:
         return await event_types.create(conn, fields)
 
 
 async def put(ctx: Context, name: str, fields: dict[str, Any]) -> tuple[EventType, bool]:
     """Replace the event type, or create it. Returns it and whether it was created."""
+    fields = check_fields(fields)
     async with ctx.db.write() as conn:
         if await event_types.find(conn, name) is None:
             return await event_types.create(conn, {"name": name, **fields}), True
@@ -36,6 +64,7 @@ async def put(ctx: Context, name: str, fields: dict[str, Any]) -> tuple[EventTyp
 
 
 async def patch(ctx: Context, name: str, fields: dict[str, Any]) -> EventType:
+    fields = check_fields(fields)
     async with ctx.db.write() as conn:
         await event_types.get(conn, name)
         return await event_types.update_fields(conn, name, fields)
@@ -49,3 +78,69 @@ async def delete(ctx: Context, name: str, *, expunge: bool) -> None:
             await event_types.remove(conn, name)
         else:
             await event_types.update_fields(conn, name, {"archived": True})
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    modified: list[str]  # the event types created or changed (or, on a dry run, that would be)
+    found: list[ImportedEventType]
+
+
+def parse_spec(spec: Mapping[str, Any] | None, spec_raw: str | None) -> Mapping[str, Any]:
+    """The OpenAPI document from ``spec`` (parsed) or ``spec_raw`` (JSON or YAML text)."""
+    if (spec is None) == (spec_raw is None):
+        raise Invalid(["body", "spec"], "send exactly one of spec (a JSON object) and specRaw (JSON or YAML text)")
+    if spec is not None:
+        return spec
+    assert spec_raw is not None
+    try:
+        document = json.loads(spec_raw)
+    except ValueError:
+        import yaml
+
+        try:
+            document = yaml.safe_load(spec_raw)
+        except yaml.YAMLError as exc:
+            raise Invalid(["body", "specRaw"], f"neither JSON nor YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(document, dict):
+        raise Invalid(["body", "specRaw"], "the document must be an object")
+    return document
+
+
+async def import_openapi(
+    ctx: Context, document: Mapping[str, Any], *, dry_run: bool, replace_all: bool, location: str = "spec"
+) -> ImportResult:
+    """Create or update one event type per webhook of an OpenAPI 3.1 document, with its
+    request body schema as version 1 (an archived one is unarchived). ``replace_all``
+    archives the event types the document does not name."""
+    try:
+        found = parse_openapi_webhooks(document)
+    except OpenApiError as err:
+        where = ["body", location, *[p.replace("~1", "/").replace("~0", "~") for p in err.pointer.split("/")[1:]]]
+        raise Invalid(where, f"OpenAPI document {err}") from None
+    names = {f.name for f in found}
+    modified: list[str] = []
+    async with ctx.db.write() as conn:
+        for item in found:
+            current = await event_types.find(conn, item.name)
+            fields: dict[str, Any] = {
+                "description": item.description,
+                "schemas": item.schemas or None,
+                "archived": False,
+            }
+            if current is not None and all(getattr(current, k) == v for k, v in fields.items()):
+                continue
+            modified.append(item.name)
+            if dry_run:
+                continue
+            if current is None:
+                await event_types.create(conn, {"name": item.name, **fields})
+            else:
+                await event_types.update_fields(conn, item.name, fields)
+        if replace_all:
+            for name in await event_types.live_names(conn):
+                if name not in names:
+                    modified.append(name)
+                    if not dry_run:
+                        await event_types.update_fields(conn, name, {"archived": True})
+    return ImportResult(modified, found)

@@ -10,9 +10,10 @@ from typing import Any
 import orjson
 
 from hookline import metrics
-from hookline.domain.model import Message
+from hookline.domain.event_schemas import latest_version, validate_payload
+from hookline.domain.model import EventType, Message
 from hookline.errors import Invalid, NotFound, TooLarge
-from hookline.services import applications
+from hookline.services import applications, payload_filters
 from hookline.services import endpoints as endpoint_service
 from hookline.services.context import Context
 from hookline.store import applications as app_store
@@ -34,10 +35,42 @@ class Publish:
     retention_hours: int | None = None  # overrides retention_days
     tags: Sequence[str] | None = None
     deliver_at_ms: int | None = None  # a scheduled message: no delivery before then
+    schema_version: str | None = None  # the event type's schema version the payload follows
+    ordering_key: str | None = None  # its FIFO order on FIFO endpoints (default: its channels)
 
 
 # How far ahead a message may be scheduled: further is refused (422 naming deliverAt).
 SCHEDULE_HORIZON_DAYS = 30
+
+
+def check_schema(known: EventType | None, new: Publish) -> tuple[str | None, str | None]:
+    """The schema version the message is published under, and (``warn``) why its payload fails
+    it (counted once the message is stored). Invalid for a version the event type lacks, or
+    (``enforce``) a payload that fails."""
+    schemas = known.schemas if known is not None else None
+    version = new.schema_version
+    if version is not None and (not schemas or version not in schemas):
+        have = ", ".join(sorted(schemas or {}, key=int)) or "none"
+        raise Invalid(
+            ["body", "schemaVersion"], f"event type {new.event_type!r} has no schema version {version}; it has: {have}"
+        )
+    if not schemas or known is None:
+        return version, None
+    version = version or latest_version(schemas)
+    if known.schema_validation == "off":
+        return version, None
+    failure = validate_payload(schemas, new.payload, version)
+    if failure is None:
+        return version, None
+    where, reason = failure
+    if known.schema_validation == "enforce":
+        location = ["body", "payload", *(p.replace("~1", "/").replace("~0", "~") for p in where.split("/")[1:])]
+        raise Invalid(
+            location,
+            f"the payload does not match schema version {version} of {new.event_type!r} "
+            f"at {where or '/'} (JSON pointer): {reason}",
+        )
+    return version, f"{where or '/'}: {reason}"
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
@@ -70,6 +103,7 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             app = await app_store.create(conn, {**new.application, "uid": new.application.get("uid") or app_key})
         if new.deliver_at_ms is not None and new.deliver_at_ms > now + SCHEDULE_HORIZON_DAYS * 86_400_000:
             raise Invalid(["body", "deliverAt"], f"deliverAt may be at most {SCHEDULE_HORIZON_DAYS} days ahead")
+        version, warning = check_schema(await event_types.find(conn, new.event_type), new)
         stored = messages.NewMessage(
             app_id=app.id,
             event_type=new.event_type,
@@ -80,9 +114,18 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             retention_hours=new.retention_hours,
             tags=new.tags,
             deliver_at=deliver_at,
+            schema_version=version,
+            schema_warning=warning,
+            ordering_key=new.ordering_key,
         )
-        message, queued = await messages.create(conn, stored)
+        doc = payload_filters.document(new.event_type, new.channels, new.payload)
+        candidates = await messages.candidates(conn, stored)
+        targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
+        fifo = {e["id"] for e in candidates if e["fifo"]}
+        message, queued = await messages.create(conn, stored, endpoint_ids=targets, fifo_endpoints=fifo)
     metrics.message_accepted()
+    if message.schema_warning is not None:
+        metrics.schema_warning(new.event_type)
     if queued and deliver_at is None:
         ctx.wake()
     return message

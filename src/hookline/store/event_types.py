@@ -54,3 +54,8 @@ async def update_fields(conn: Conn, name: str, fields: dict[str, Any]) -> EventT
 
 async def remove(conn: Conn, name: str) -> None:
     await conn.execute(delete(et).where(et.c.name == name))
+
+
+async def live_names(conn: Conn) -> list[str]:
+    """The names of the event types not archived."""
+    return list((await conn.execute(select(et.c.name).where(et.c.archived.is_(False)))).scalars())

@@ -1,12 +1,13 @@
 """Messages, and their fan-out into deliveries in the same transaction."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hookline.domain.claim import fifo_key, starts_due
 from hookline.domain.ids import new_id
 from hookline.domain.matching import endpoint_matches
 from hookline.domain.model import DeliveryStatus, Endpoint, Message, MessageFilter, Trigger
@@ -39,6 +40,9 @@ class NewMessage:
     retention_hours: int | None = None  # overrides retention_days
     tags: Sequence[str] | None = None
     deliver_at: int | None = None  # hold the deliveries until then (ms)
+    schema_version: str | None = None
+    schema_warning: str | None = None
+    ordering_key: str | None = None
 
 
 def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
@@ -56,9 +60,14 @@ def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
 
 
 # Built once: the publish path is hot, and building statements costs more than running them.
-_LIVE_ENDPOINTS = select(t.endpoint.c.id, t.endpoint.c.disabled, t.endpoint.c.event_types, t.endpoint.c.channels).where(
-    t.endpoint.c.app_id == bindparam("app_id"), t.endpoint.c.disabled.is_(False)
-)
+_LIVE_ENDPOINTS = select(
+    t.endpoint.c.id,
+    t.endpoint.c.disabled,
+    t.endpoint.c.event_types,
+    t.endpoint.c.channels,
+    t.endpoint.c.filter,
+    t.endpoint.c.fifo,
+).where(t.endpoint.c.app_id == bindparam("app_id"), t.endpoint.c.disabled.is_(False))
 _INSERT_MESSAGE = insert(msg)
 _INSERT_DELIVERY = insert(t.delivery)
 
@@ -75,9 +84,35 @@ def matching_endpoints_for(endpoint: Endpoint, event_type: str, channels: Sequen
     )
 
 
-async def _targets(conn: Conn, new: NewMessage) -> list[str]:
+async def candidates(conn: Conn, new: NewMessage) -> list[Row]:
+    """The application's enabled endpoints whose event types and channels take ``new``
+    (``id``, ``filter`` and ``fifo``: payload filters are the use-case's to apply)."""
     rows = list((await conn.execute(_LIVE_ENDPOINTS, {"app_id": new.app_id})).mappings())
-    return [e["id"] for e in matching_endpoints(rows, new)]
+    return matching_endpoints(rows, new)
+
+
+async def _targets(conn: Conn, new: NewMessage) -> list[str]:
+    return [e["id"] for e in await candidates(conn, new)]
+
+
+async def _fifo_delivery(conn: Conn, row: dict[str, Any], key: str, now: int) -> dict[str, Any]:
+    """Number the delivery in its endpoint's FIFO order and queue it behind the ones ahead.
+
+    Taking the next number updates the endpoint row first: on PostgreSQL that row lock
+    serializes publishes to one FIFO endpoint, so "is anything ahead?" cannot race.
+    """
+    ep = t.endpoint
+    seq = (
+        await conn.execute(
+            update(ep)
+            .where(ep.c.id == row["endpoint_id"])
+            .values(fifo_next=ep.c.fifo_next + 1)
+            .returning(ep.c.fifo_next)
+        )
+    ).scalar_one()
+    ahead = exists().where(t.delivery.c.endpoint_id == row["endpoint_id"], t.delivery.c.fifo_key == key)
+    empty = not (await conn.execute(select(ahead))).scalar()
+    return {**row, "fifo_key": key, "fifo_seq": seq, "next_attempt_at": now if starts_due(empty) else None}
 
 
 async def has_active_target(conn: Conn, app_id: str, event_type: str, channels: Sequence[str] | None) -> bool:
@@ -85,9 +120,17 @@ async def has_active_target(conn: Conn, app_id: str, event_type: str, channels: 
     return bool(await _targets(conn, NewMessage(app_id=app_id, event_type=event_type, payload=b"", channels=channels)))
 
 
-async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | None = None) -> tuple[Message, int]:
+async def create(
+    conn: Conn,
+    new: NewMessage,
+    *,
+    endpoint_ids: Sequence[str] | None = None,
+    fifo_endpoints: Collection[str] | None = None,
+) -> tuple[Message, int]:
     """Store the message and one due delivery per matching endpoint (or per
     ``endpoint_ids`` when given). Returns the message and the delivery count.
+    Deliveries to FIFO endpoints (``fifo_endpoints``, looked up when not given) join
+    their queue: due only when nothing is ahead of them.
     """
     now = now_ms()
     msg_id = new_id("msg", now)
@@ -109,15 +152,24 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         "payload_expires_at": due + retention_ms,
         "tags": tags,
         "deliver_at": new.deliver_at,
+        "schema_version": new.schema_version,
+        "schema_warning": new.schema_warning,
+        "ordering_key": new.ordering_key,
     }
     try:
         await conn.execute(_INSERT_MESSAGE, row)
     except IntegrityError as exc:
         raise ConflictError("a message with this eventId already exists") from exc
     if targets:
+        if fifo_endpoints is None:
+            query = select(t.endpoint.c.id).where(t.endpoint.c.id.in_(targets), t.endpoint.c.fifo.is_(True))
+            fifo_endpoints = set((await conn.execute(query)).scalars())
         rows = [new_delivery(msg_id, e, new.app_id, now) for e in targets]
-        if due != now:
-            rows = [{**r, "next_attempt_at": due} for r in rows]
+        if fifo_endpoints:
+            key = fifo_key(new.ordering_key, channels)
+            rows = [await _fifo_delivery(conn, r, key, now) if r["endpoint_id"] in fifo_endpoints else r for r in rows]
+        if due != now:  # scheduled: what would be due now is due then (FIFO followers stay queued)
+            rows = [{**r, "next_attempt_at": due} if r["next_attempt_at"] is not None else r for r in rows]
         await conn.execute(_INSERT_DELIVERY, rows)
         await notify_work(conn)
     message = Message(
@@ -130,6 +182,9 @@ async def create(conn: Conn, new: NewMessage, *, endpoint_ids: Sequence[str] | N
         created_at=now,
         tags=tags,
         deliver_at=new.deliver_at,
+        schema_version=new.schema_version,
+        schema_warning=new.schema_warning,
+        ordering_key=new.ordering_key,
     )
     return message, len(targets)
 
@@ -149,6 +204,8 @@ def new_delivery(
         "trigger": int(trigger),
         "created_at": now,
         "updated_at": now,
+        "fifo_key": None,
+        "fifo_seq": None,
     }
 
 

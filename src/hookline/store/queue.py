@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, select, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, text, update
 
-from hookline.domain.claim import FAIR, Candidate, ClaimPolicy, Exclusions, Load, Throttle
+from hookline.domain.claim import FIFO, Candidate, ClaimPolicy, Exclusions, Load, Throttle, leaves_queue
 from hookline.domain.ids import new_id
 from hookline.domain.model import DeliveryStatus, Trigger
 from hookline.store import client_certs, operational, records
@@ -40,6 +40,10 @@ class Claimed:
     # A received request passed on as is (inbound gateway): its Content-Type and headers.
     content_type: str | None = None
     forwarded: dict[str, str] = field(default_factory=dict)
+    event_type: str = ""
+    transformation: str | None = None  # the endpoint's JavaScript, when enabled
+    fifo_key: str | None = None  # the FIFO queue it is in, if any
+    fifo_on_exhausted: str = "skip"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Outcome:
     succeeded: bool
     next_attempt_at: int | None  # None with succeeded=False: give up
     disable_endpoint: bool = False
+    request: dict[str, Any] | None = None  # what a transformation made of the request
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,14 @@ async def _in_flight(conn: Conn, now: int) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in (await conn.execute(query)).all()}
 
 
+async def _fifo_busy(conn: Conn, now: int) -> frozenset[tuple[str, str]]:
+    """FIFO queues with a delivery under an unexpired lease."""
+    query = select(d.c.endpoint_id, d.c.fifo_key).where(
+        d.c.status == DeliveryStatus.SENDING, d.c.next_attempt_at > now, d.c.fifo_key.is_not(None)
+    )
+    return frozenset((row[0], row[1]) for row in (await conn.execute(query)).all())
+
+
 async def _recent_throttles(conn: Conn, table: Any, now: int) -> dict[str, Throttle]:
     """Throttled rows that sent within the last second: the only ones a throttle may block."""
     query = select(table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
@@ -96,13 +109,16 @@ async def _throttles(conn: Conn, table: Any, ids: set[str]) -> dict[str, Throttl
 
 async def _candidates(conn: Conn, now: int, excluded: Exclusions, window: int) -> list[Candidate]:
     """Due deliveries, earliest first; rows another claimer holds are skipped, not waited for."""
-    query = select(d.c.id, d.c.endpoint_id, d.c.app_id).where(d.c.next_attempt_at <= now)
+    query = select(d.c.id, d.c.endpoint_id, d.c.app_id, d.c.fifo_key, d.c.fifo_seq).where(d.c.next_attempt_at <= now)
     if excluded.endpoints:
         query = query.where(d.c.endpoint_id.not_in(excluded.endpoints))
     if excluded.apps:
         query = query.where(d.c.app_id.not_in(excluded.apps))
     query = query.order_by(d.c.next_attempt_at).limit(window).with_for_update(skip_locked=True)
-    return [Candidate(row.id, row.endpoint_id, row.app_id) for row in (await conn.execute(query)).all()]
+    return [
+        Candidate(row.id, row.endpoint_id, row.app_id, row.fifo_key, row.fifo_seq)
+        for row in (await conn.execute(query)).all()
+    ]
 
 
 async def _save_tats(conn: Conn, table: Any, tats: dict[str, int]) -> None:
@@ -112,9 +128,10 @@ async def _save_tats(conn: Conn, table: Any, tats: dict[str, int]) -> None:
 
 
 async def claim(
-    conn: Conn, now: int, lease_ms: int, limit: int, *, endpoint_cap: int, policy: ClaimPolicy = FAIR
+    conn: Conn, now: int, lease_ms: int, limit: int, *, endpoint_cap: int, policy: ClaimPolicy = FIFO
 ) -> ClaimResult:
-    """Lease up to ``limit`` due deliveries, as ``policy`` chooses (fairly across endpoints by default).
+    """Lease up to ``limit`` due deliveries, as ``policy`` chooses (by default: fairly across
+    endpoints, and one at a time in order within each FIFO queue).
 
     This is only the I/O around the policy: read the in-flight leases and throttle
     state, read candidates, write the leases and throttle state it decided. Caps
@@ -129,6 +146,7 @@ async def claim(
         await _in_flight(conn, now),
         await _recent_throttles(conn, t.endpoint, now),
         await _recent_throttles(conn, t.application, now),
+        await _fifo_busy(conn, now),
     )
     excluded = policy.exclude(load)
     candidates = await _candidates(conn, now, excluded, policy.window(limit))
@@ -151,7 +169,7 @@ async def claim(
             update(d)
             .where(d.c.id.in_([c.id for c in choice.picked]), d.c.next_attempt_at <= now)
             .values(status=DeliveryStatus.SENDING, locked_until=lease_end, next_attempt_at=lease_end, updated_at=now)
-            .returning(d.c.id, d.c.msg_id, d.c.endpoint_id, d.c.app_id, d.c.attempts, d.c.trigger)
+            .returning(d.c.id, d.c.msg_id, d.c.endpoint_id, d.c.app_id, d.c.attempts, d.c.trigger, d.c.fifo_key)
         )
     ).all()
     return ClaimResult(await _hydrate(conn, claimed, lease_end, now), choice.more_due, choice.wake_at)
@@ -164,7 +182,9 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
     messages = {
         row.id: row
         for row in (
-            await conn.execute(select(m.c.id, m.c.payload, m.c.content_type, m.c.headers).where(m.c.id.in_(msg_ids)))
+            await conn.execute(
+                select(m.c.id, m.c.payload, m.c.event_type, m.c.content_type, m.c.headers).where(m.c.id.in_(msg_ids))
+            )
         ).all()
     }
     ep = t.endpoint
@@ -172,9 +192,17 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
         row["id"]: row
         for row in (
             await conn.execute(
-                select(ep.c.id, ep.c.url, ep.c.secret, ep.c.old_secrets, ep.c.headers, ep.c.disabled).where(
-                    ep.c.id.in_(ep_ids)
-                )
+                select(
+                    ep.c.id,
+                    ep.c.url,
+                    ep.c.secret,
+                    ep.c.old_secrets,
+                    ep.c.headers,
+                    ep.c.disabled,
+                    ep.c.transformation_code,
+                    ep.c.transformation_enabled,
+                    ep.c.fifo_on_exhausted,
+                ).where(ep.c.id.in_(ep_ids))
             )
         ).mappings()
     }
@@ -183,6 +211,9 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
     for row in claimed:
         endpoint = endpoints.get(row.endpoint_id)
         message = messages.get(row.msg_id)
+        transformation = None
+        if endpoint is not None and endpoint["transformation_enabled"] and endpoint["transformation_code"]:
+            transformation = endpoint["transformation_code"]
         secrets = []
         if endpoint is not None:
             secrets = [endpoint["secret"]] + [s["key"] for s in endpoint["old_secrets"] if s["expires_at"] > now]
@@ -195,7 +226,7 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
                 attempts=row.attempts,
                 trigger=row.trigger,
                 locked_until=locked_until,
-                payload=message.payload if message else None,
+                payload=message.payload if message is not None else None,
                 url=endpoint["url"] if endpoint else None,
                 secrets=secrets,
                 headers=dict(endpoint["headers"]) if endpoint else {},
@@ -203,6 +234,10 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
                 client_cert=certs.get(row.endpoint_id),
                 content_type=message.content_type if message else None,
                 forwarded=forwarded_headers(message.headers if message else None),
+                event_type=message.event_type if message is not None else "",
+                transformation=transformation,
+                fifo_key=row.fifo_key,
+                fifo_on_exhausted=endpoint["fifo_on_exhausted"] if endpoint else "skip",
             )
         )
     return out
@@ -244,6 +279,10 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
     if rows:
         await conn.execute(_INSERT_ATTEMPT, list(rows.values()))
     await conn.execute(_MOVE, [_next_state(o) for o in outcomes])
+    for o in outcomes:
+        mode = o.delivery.fifo_on_exhausted
+        if o.delivery.fifo_key is not None and leaves_queue(o.succeeded, o.next_attempt_at is None, mode):
+            await leave_fifo_queue(conn, o.delivery.id, o.at_ms)
     disabled: list[str] = []
     for o in outcomes:
         attempt = rows.get(id(o))
@@ -346,7 +385,72 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
         "trigger": o.delivery.trigger,
         "attempt_number": o.delivery.attempts + 1,
         "created_at": o.at_ms,
+        "request": o.request,
     }
+
+
+_FINISHED = (int(DeliveryStatus.SUCCESS), int(DeliveryStatus.FAIL))
+
+
+async def leave_fifo_queue(conn: Conn, delivery_id: str, now: int) -> bool:
+    """Take a finished delivery out of its FIFO queue and make the next one due.
+
+    Only the process whose update takes it out advances the queue (a lost lease, or a
+    second recording, changes nothing). Returns whether it left.
+    """
+    query = select(d.c.endpoint_id, d.c.fifo_key).where(
+        d.c.id == delivery_id, d.c.fifo_key.is_not(None), d.c.status.in_(_FINISHED)
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return False
+    endpoint_id, key = row
+    # Lock the endpoint row as a publish to it does (store.messages): a delivery being
+    # queued behind this one is then either committed and seen below, or sees this leave.
+    ep = t.endpoint
+    await conn.execute(update(ep).where(ep.c.id == endpoint_id).values(fifo_next=ep.c.fifo_next))
+    taken = await conn.execute(
+        update(d).where(d.c.id == delivery_id, d.c.fifo_key == key).values(fifo_key=None, updated_at=now)
+    )
+    if not taken.rowcount:
+        return False
+    waiting = (
+        select(d.c.id)
+        .where(
+            d.c.endpoint_id == endpoint_id,
+            d.c.fifo_key == key,
+            d.c.status == DeliveryStatus.PENDING,
+            d.c.next_attempt_at.is_(None),
+        )
+        .order_by(d.c.fifo_seq)
+        .limit(1)
+    )
+    successor = (await conn.execute(waiting)).scalar_one_or_none()
+    if successor is not None:
+        await conn.execute(
+            update(d)
+            .where(d.c.id == successor, d.c.next_attempt_at.is_(None))
+            .values(next_attempt_at=now, updated_at=now)
+        )
+        await notify_work(conn)
+    return True
+
+
+async def blocked_heads(conn: Conn, endpoint_id: str) -> list[tuple[str, str, str]]:
+    """The FIFO queues of an endpoint blocked by an exhausted head: (delivery id, message id, key)."""
+    query = select(d.c.id, d.c.msg_id, d.c.fifo_key).where(
+        d.c.endpoint_id == endpoint_id, d.c.fifo_key.is_not(None), d.c.status == DeliveryStatus.FAIL
+    )
+    return [(row[0], row[1], row[2]) for row in (await conn.execute(query.order_by(d.c.fifo_seq))).all()]
+
+
+async def release_fifo(conn: Conn, endpoint_id: str, now: int) -> None:
+    """The endpoint is no longer FIFO: every delivery waiting in its queues is due now."""
+    in_queue = and_(d.c.endpoint_id == endpoint_id, d.c.fifo_key.is_not(None))
+    waiting = and_(in_queue, d.c.status == DeliveryStatus.PENDING, d.c.next_attempt_at.is_(None))
+    await conn.execute(update(d).where(waiting).values(next_attempt_at=now, updated_at=now))
+    await conn.execute(update(d).where(in_queue).values(fifo_key=None))
+    await notify_work(conn)
 
 
 async def reset_as_manual(

@@ -52,6 +52,8 @@ event_type = Table(
     Column("feature_flag", String(256), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # off | warn | enforce: what a publish whose payload fails its version's schema gets.
+    Column("schema_validation", String(8), nullable=False, server_default="off"),
 )
 
 endpoint = Table(
@@ -77,6 +79,16 @@ endpoint = Table(
     Column("failing_since", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # A payload filter (domain/filters.py): messages it does not match get no delivery.
+    Column("filter", JSON, nullable=True),
+    # A JavaScript transformation (hookline.transform) run before each attempt.
+    Column("transformation_code", Text, nullable=True),
+    Column("transformation_enabled", Boolean, nullable=False, server_default=false()),
+    # FIFO order (domain/claim.py FifoPolicy): one delivery at a time per ordering key, in
+    # publish order; fifo_next numbers the deliveries made for it.
+    Column("fifo", Boolean, nullable=False, server_default=false()),
+    Column("fifo_on_exhausted", String(8), nullable=False, server_default="skip"),
+    Column("fifo_next", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("app_id", "uid", name="uq_endpoint_app_uid"),
     Index("ix_endpoint_app", "app_id", "id"),
     Index("ix_endpoint_throttle", "throttle_tat"),
@@ -102,6 +114,12 @@ message = Table(
     # message's deliveries become due (NULL: at once).
     Column("tags", JSON, nullable=True),
     Column("deliver_at", BigInteger, nullable=True),
+    # The event type schema version the payload was checked against, and (schemaValidation
+    # "warn") why it failed.
+    Column("schema_version", String(64), nullable=True),
+    Column("schema_warning", Text, nullable=True),
+    # Independent FIFO orders on one endpoint, one per key (default: the message's channels).
+    Column("ordering_key", String(256), nullable=True),
     UniqueConstraint("app_id", "event_id", name="uq_message_app_event_id"),
     Index("ix_message_app", "app_id", "id"),
 )
@@ -124,10 +142,16 @@ delivery = Table(
     Column("trigger", SmallInteger, nullable=False, default=0),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # A delivery to a FIFO endpoint is in its key's queue while fifo_key is set: the head is
+    # due (or being sent, or blocking after exhaustion), the rest wait with next_attempt_at
+    # NULL and status pending until the head leaves the queue.
+    Column("fifo_key", Text, nullable=True),
+    Column("fifo_seq", BigInteger, nullable=True),
     Index("ix_delivery_due", "next_attempt_at"),
     Index("ix_delivery_status", "status", "endpoint_id", "msg_id"),
     UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
     Index("ix_delivery_endpoint", "endpoint_id", "id"),
+    Index("ix_delivery_fifo", "endpoint_id", "fifo_key", "fifo_seq"),
 )
 
 # Append-only log of every HTTP attempt.
@@ -148,6 +172,8 @@ attempt = Table(
     Column("trigger", SmallInteger, nullable=False),
     Column("attempt_number", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # What a transformation made of the request: {"method", "url", "headers", "body"}.
+    Column("request", JSON, nullable=True),
     Index("ix_attempt_endpoint", "endpoint_id", "id"),
     Index("ix_attempt_msg", "msg_id", "id"),
 )

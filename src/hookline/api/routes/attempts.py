@@ -61,6 +61,7 @@ def attempt_out(attempt: Attempt) -> MessageAttemptOut:
         attempt_number=attempt.attempt_number,
         error=attempt.error,
         timestamp=ms_to_datetime(attempt.created_at),
+        transformed_request=attempt.request,
     )
 
 

@@ -7,6 +7,8 @@ from hookline.api.deps import AppId, Auth, Ctx, EndpointId, IdempotencyKey, Iter
 from hookline.api.routes.messages import message_out
 from hookline.api.schemas import (
     EndpointDetailOut,
+    EndpointFilterTestIn,
+    EndpointFilterTestOut,
     EndpointHeadersIn,
     EndpointHeadersOut,
     EndpointHeadersPatchIn,
@@ -18,13 +20,15 @@ from hookline.api.schemas import (
     EndpointSecretRotateIn,
     EndpointUpdate,
     EventExampleIn,
+    FifoSkipIn,
+    FifoSkipOut,
     ListResponse,
     MessageOut,
     Model,
     ms_to_datetime,
 )
 from hookline.domain.model import DeliveryStatus, Endpoint
-from hookline.services import endpoints, publishing
+from hookline.services import endpoints, payload_filters, publishing
 from hookline.services.context import Context
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
@@ -42,6 +46,9 @@ def endpoint_out(endpoint: Endpoint) -> EndpointOut:
         disabled=endpoint.disabled,
         metadata=endpoint.metadata,
         throttle_rate=endpoint.throttle_rate,
+        filter=endpoint.filter,
+        fifo=endpoint.fifo,
+        fifo_on_exhausted=endpoint.fifo_on_exhausted,
         created_at=ms_to_datetime(endpoint.created_at),
         updated_at=ms_to_datetime(endpoint.updated_at),
     )
@@ -107,7 +114,7 @@ async def patch_endpoint(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointPatch, who: Auth, ctx: Ctx
 ) -> EndpointDetailOut:
     fields = body.model_dump(exclude_unset=True)
-    for key in ("url", "description", "disabled", "metadata"):
+    for key in ("url", "description", "disabled", "metadata", "fifo", "fifo_on_exhausted"):
         if key in fields and fields[key] is None:
             fields.pop(key)
     return await _detail(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
@@ -218,3 +225,26 @@ async def send_example(
         tenant=who.app_id,
     )
     return message_out(message)
+
+
+@router.post(
+    "/{endpoint_id}/filter/test", response_model=EndpointFilterTestOut, operation_id="hookline.endpoint.test-filter"
+)
+async def test_endpoint_filter(
+    app_id: AppId, endpoint_id: EndpointId, body: EndpointFilterTestIn, who: Auth, ctx: Ctx
+) -> EndpointFilterTestOut:
+    """hookline: whether the endpoint's payload filter (or ``filter``, tried without storing it)
+    matches a message with this payload, event type and channels. Nothing is sent."""
+    doc = payload_filters.document(body.event_type or "", body.channels, body.payload)
+    matched, tried = await endpoints.test_filter(
+        ctx, app_id, endpoint_id, doc, candidate=body.filter, tenant=who.app_id
+    )
+    return EndpointFilterTestOut(matches=matched, filter=tried)
+
+
+@router.post("/{endpoint_id}/fifo/skip-head", response_model=FifoSkipOut, operation_id="hookline.endpoint.fifo-skip")
+async def skip_fifo_head(app_id: AppId, endpoint_id: EndpointId, body: FifoSkipIn, who: Auth, ctx: Ctx) -> FifoSkipOut:
+    """hookline: let a FIFO order blocked by an exhausted message (fifoOnExhausted: block) go
+    on without it: the next message is sent. To retry the message instead, resend it."""
+    skipped = await endpoints.skip_fifo_head(ctx, app_id, endpoint_id, body.msg_id, tenant=who.app_id)
+    return FifoSkipOut(skipped=skipped)

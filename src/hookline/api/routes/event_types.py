@@ -6,6 +6,10 @@ from fastapi import APIRouter, Path, Query, Response
 
 from hookline.api.deps import Auth, Ctx, IdempotencyKey, Iterator, Limit, Order
 from hookline.api.schemas import (
+    EventTypeFromOpenApi,
+    EventTypeImportOpenApiIn,
+    EventTypeImportOpenApiOut,
+    EventTypeImportOpenApiOutData,
     EventTypeIn,
     EventTypeOut,
     EventTypePatch,
@@ -30,6 +34,7 @@ def event_type_out(et: EventType, with_content: bool = True) -> EventTypeOut:
         schemas=et.schemas if with_content else None,
         feature_flag=et.feature_flag,
         feature_flags=[et.feature_flag] if et.feature_flag else [],
+        schema_validation=et.schema_validation,
         created_at=ms_to_datetime(et.created_at),
         updated_at=ms_to_datetime(et.updated_at),
     )
@@ -76,6 +81,29 @@ async def create_event_type(
     return event_type_out(await event_types.create(ctx, _fields(body)))
 
 
+@router.post("/import/openapi", response_model=EventTypeImportOpenApiOut, operation_id="v1.event-type.import-openapi")
+async def import_openapi(
+    body: EventTypeImportOpenApiIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> EventTypeImportOpenApiOut:
+    """Create or update an event type, with its schema as version 1, for each webhook in the
+    ``webhooks`` section of an OpenAPI 3.1 document (given as ``spec`` or ``specRaw``)."""
+    who.require_admin()
+    document = event_types.parse_spec(body.spec, body.spec_raw)
+    location = "spec" if body.spec is not None else "specRaw"
+    result = await event_types.import_openapi(
+        ctx, document, dry_run=body.dry_run, replace_all=body.replace_all, location=location
+    )
+    to_modify = None
+    if body.dry_run:
+        wanted = set(result.modified)
+        to_modify = [
+            EventTypeFromOpenApi(name=f.name, description=f.description, schemas=f.schemas or None)
+            for f in result.found
+            if f.name in wanted
+        ]
+    return EventTypeImportOpenApiOut(data=EventTypeImportOpenApiOutData(modified=result.modified, to_modify=to_modify))
+
+
 @router.get("/{event_type_name}", response_model=EventTypeOut, operation_id="v1.event-type.get")
 async def get_event_type(event_type_name: EventTypeName, who: Auth, ctx: Ctx) -> EventTypeOut:
     return event_type_out(await event_types.get(ctx, event_type_name))
@@ -101,7 +129,7 @@ async def update_event_type(
 async def patch_event_type(event_type_name: EventTypeName, body: EventTypePatch, who: Auth, ctx: Ctx) -> EventTypeOut:
     who.require_admin()
     fields = _fields(body, exclude_unset=True)
-    for key in ("description", "archived", "deprecated"):
+    for key in ("description", "archived", "deprecated", "schema_validation"):
         if key in fields and fields[key] is None:
             fields.pop(key)
     return event_type_out(await event_types.patch(ctx, event_type_name, fields))

@@ -60,6 +60,9 @@ def message_fields(message: Message, with_content: bool = True) -> dict[str, Any
         "timestamp": ms_to_datetime(message.created_at),
         "tags": message.tags,
         "deliverAt": None if message.deliver_at is None else ms_to_datetime(message.deliver_at),
+        "schemaVersion": message.schema_version,
+        "schemaWarning": message.schema_warning,
+        "orderingKey": message.ordering_key,
     }
 
 
@@ -173,6 +176,8 @@ async def create_message(request: Request) -> Response:
         retention_hours=body.payload_retention_hours,
         tags=body.tags,
         deliver_at_ms=to_ms(body.deliver_at),
+        schema_version=body.schema_version,
+        ordering_key=body.ordering_key,
     )
     message = await publishing.publish(await context(request), app_id, new, tenant=who.app_id)
     out = message_fields(message, with_content=False)
