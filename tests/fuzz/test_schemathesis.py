@@ -26,6 +26,14 @@ RULES_BEYOND_THE_SCHEMA = {
     "PUT /api/v1/event-type/{event_type_name}": "featureFlag and featureFlags must agree",
     "PATCH /api/v1/event-type/{event_type_name}": "featureFlag and featureFlags must agree",
     "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example": "exampleIndex names one of its examples",
+    "POST /api/v1/app/{app_id}/msg": "deliverAt at most 30 days ahead",
+    "POST /api/v1/event-type/import/openapi": "exactly one of spec and specRaw, holding OpenAPI 3.1",
+    "POST /api/v1/app/{app_id}/endpoint": "filter follows the filter grammar (docs/policies.md)",
+    "PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}": "filter follows the filter grammar (docs/policies.md)",
+    "PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}": "filter follows the filter grammar (docs/policies.md)",
+    "PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}/transformation": "enabled needs code; no variables",
+    "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/filter/test": "filter follows the filter grammar",
+    "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/transformation/simulate": "code given or stored",
 }
 # Reproducible in CI; set HOOKLINE_FUZZ_RANDOM=1 to explore new inputs locally.
 DERANDOMIZE = os.environ.get("HOOKLINE_FUZZ_RANDOM") != "1"
