@@ -265,3 +265,24 @@ def test_ids_of_one_app_are_not_usable_under_another(hookline, receiver: Receive
             _problem(c.request(method.upper(), path, json=body), 404, "not found")
         assert c.get(f"/api/v1/app/a/endpoint/{ep_a}").status_code == 200
         assert c.get(f"/api/v1/app/a/msg/{msg_a}").json()["payload"] == {"hello": "world"}
+
+
+def test_unknown_fields_are_refused_not_ignored(hookline) -> None:
+    """A field the API does not know would otherwise be dropped silently: it is a 422 naming it."""
+    with hookline.client() as c:
+        assert c.post("/api/v1/app", json={"name": "acme", "uid": "acme"}).status_code == 201
+        cases = [
+            ("/api/v1/app", {"name": "x", "colour": "red"}, "colour"),
+            (
+                "/api/v1/app/acme/msg",
+                {"eventType": "a.b", "payload": {}, "transformationsParams": {}},
+                "transformationsParams",
+            ),
+            ("/api/v1/app/acme/endpoint", {"url": "https://example.com/h", "retries": 3}, "retries"),
+            ("/api/v1/event-type", {"name": "a.b", "description": "x", "colour": "red"}, "colour"),
+        ]
+        for path, body, field in cases:
+            resp = c.post(path, json=body)
+            assert resp.status_code == 422, (path, resp.text)
+            [item] = resp.json()["detail"]
+            assert item["loc"] == ["body", field] and "unknown field" in item["msg"], item

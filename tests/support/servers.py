@@ -49,7 +49,9 @@ class Hookline:
     thread: threading.Thread
 
     def client(self, token: str = ADMIN_TOKEN) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        # Generous: tests run three at a time on two cores, and a first call may start a
+        # sandbox process; a request that is merely slow must not fail a test.
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     @property
     def app(self) -> Any:

@@ -61,6 +61,9 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
         msg = str(err.get("msg", "invalid"))
         if err.get("type") == "json_invalid":
             msg = "request body is not valid JSON"
+        elif err.get("type") == "extra_forbidden":
+            # Refused rather than ignored: a caller must not believe a field took effect.
+            msg = "unknown field: hookline does not support it (see docs/svix-compatibility.md)"
         items.append({"loc": loc, "msg": msg, "type": str(err.get("type", "value_error"))})
     return items
 

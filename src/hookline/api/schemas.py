@@ -86,7 +86,7 @@ Secret = Annotated[
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 def ms_to_datetime(ms: int) -> datetime:
