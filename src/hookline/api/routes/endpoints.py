@@ -40,7 +40,7 @@ def endpoint_out(endpoint: Endpoint) -> EndpointOut:
         uid=endpoint.uid,
         url=endpoint.url,
         description=endpoint.description,
-        eventTypes=endpoint.event_types,
+        event_types=endpoint.event_types,
         filter_types=endpoint.event_types,
         channels=endpoint.channels,
         disabled=endpoint.disabled,

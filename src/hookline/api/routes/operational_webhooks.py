@@ -79,7 +79,7 @@ def _out(e: Endpoint) -> OperationalEndpointOut:
         uid=e.uid,
         url=e.url,
         description=e.description,
-        eventTypes=e.event_types,
+        event_types=e.event_types,
         disabled=e.disabled,
         metadata=e.metadata,
         throttle_rate=e.throttle_rate,
