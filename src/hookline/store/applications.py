@@ -86,10 +86,15 @@ async def update_fields(conn: Conn, app_id: str, fields: dict[str, Any]) -> Appl
 
 
 async def remove(conn: Conn, app_id: str) -> None:
-    """Delete an application with its endpoints and queued deliveries."""
+    """Delete an application with everything that is only its: endpoints (and their client
+    certificates), queued deliveries, tokens, integrations, polling cursors, capture URLs."""
     await conn.execute(delete(t.delivery).where(t.delivery.c.app_id == app_id, t.delivery.c.status.in_(OPEN_STATUSES)))
     await conn.execute(delete(t.endpoint).where(t.endpoint.c.app_id == app_id))
     await conn.execute(delete(t.api_token).where(t.api_token.c.app_id == app_id))
     await conn.execute(delete(t.integration).where(t.integration.c.app_id == app_id))
     await conn.execute(delete(t.poller_cursor).where(t.poller_cursor.c.app_id == app_id))
+    await conn.execute(delete(t.endpoint_client_cert).where(t.endpoint_client_cert.c.app_id == app_id))
+    bins = select(t.inspect_bin.c.id).where(t.inspect_bin.c.app_id == app_id)
+    await conn.execute(delete(t.inspect_request).where(t.inspect_request.c.bin_id.in_(bins)))
+    await conn.execute(delete(t.inspect_bin).where(t.inspect_bin.c.app_id == app_id))
     await conn.execute(delete(app).where(app.c.id == app_id))
