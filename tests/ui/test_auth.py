@@ -147,3 +147,26 @@ def test_the_cookie_is_secure_when_the_request_is_https(hookline: Hookline) -> N
         assert resp.status_code == 303
         cookie = next(c for c in resp.headers.get_list("set-cookie") if c.startswith("hookline_ui="))
         assert "Secure" in cookie
+
+
+def test_a_session_works_on_every_process_and_is_no_api_token(database_url: str) -> None:
+    """Two servers on one database (as ``serve --workers 2`` runs): a session made on one is good
+    on the other, ``hookline token revoke`` ends it everywhere, and its cookie is no API token."""
+    from tests.support.servers import run_hookline, test_settings
+
+    settings = test_settings(database_url)
+    with run_hookline(settings) as first, run_hookline(settings) as second, signed_in(first) as (client, _):
+        cookie = client.cookies["hookline_ui"]
+        with httpx.Client(base_url=second.url, cookies={"hookline_ui": cookie}, timeout=30) as other:
+            assert other.get("/ui/").status_code == 200
+            with second.client(cookie) as api:
+                assert api.get("/api/v1/app").status_code == 401
+            with second.client() as admin:
+                listed = admin.get("/api/v1/auth/token").json()["data"]
+            [session] = [t for t in listed if t["name"] == "dashboard session"]
+            result = CliRunner().invoke(
+                main, ["token", "--database-url", database_url, "revoke", session["id"]], catch_exceptions=False
+            )
+            assert result.exit_code == 0, result.output
+            assert other.get("/ui/").status_code == 303
+            assert client.get("/ui/").status_code == 303

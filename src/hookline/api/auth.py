@@ -145,7 +145,9 @@ async def _principal(request: HTTPConnection, token: str) -> Principal:
     hit, principal = cache.get(key)
     if not hit:
         stored = await tokens.check(state.db, token)
-        principal = Principal.from_token(stored) if stored and stored.revoked_at is None else None
+        # A dashboard session (its cookie holds a token) is not an API credential.
+        usable = stored is not None and stored.revoked_at is None and stored.origin != "dashboard"
+        principal = Principal.from_token(stored) if stored and usable else None
         cache.put(key, principal)
     if principal is None:
         raise _refuse("invalid bearer token")

@@ -109,6 +109,33 @@ async def check(db: Database, token: str) -> StoredToken | None:
         return await store.lookup(conn, token)
 
 
+DASHBOARD_SESSION = "dashboard session"
+
+
+async def start_dashboard_session(db: Database, lifetime_seconds: float) -> str:
+    """An operator's dashboard session, after signing in with an admin token: a token of its
+    own (admin, expiring, revocable like any other), so that every process of a deployment
+    knows it and ``hookline token revoke`` ends it."""
+    async with db.write() as conn:
+        new = NewToken(app_id=None, name=DASHBOARD_SESSION, origin="dashboard", expires_at=_expiry_ms(lifetime_seconds))
+        _, token = await store.insert_token(conn, new)
+    return token
+
+
+async def dashboard_session(db: Database, token: str) -> StoredToken | None:
+    """The live dashboard session ``token`` names; None when unknown, expired or ended."""
+    async with db.read() as conn:
+        found = await store.lookup(conn, token)
+    if found is None or found.origin != "dashboard" or found.app_id is not None or not found.usable_at(now_ms()):
+        return None
+    return found
+
+
+async def end_dashboard_session(db: Database, token_id: str) -> None:
+    async with db.write() as conn:
+        await store.revoke(conn, [token_id])
+
+
 async def portal_access(
     db: Database, app_id: str, grant: PortalGrant, *, new_app: dict[str, Any] | None = None
 ) -> PortalAccess:

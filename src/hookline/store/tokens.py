@@ -20,7 +20,7 @@ GENERATED_NAME = "admin (generated at first start)"
 
 # generated: printed at first start; cli: ``hookline token create``; api: POST /api/v1/auth/token;
 # portal: POST /api/v1/auth/app-portal-access.
-Origin = Literal["generated", "cli", "api", "portal"]
+Origin = Literal["generated", "cli", "api", "portal", "dashboard"]
 
 
 @dataclass(frozen=True)

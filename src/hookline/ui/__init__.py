@@ -4,13 +4,12 @@ from fastapi import FastAPI
 
 from hookline.ui import operator, portal
 from hookline.ui.pages import router
-from hookline.ui.sessions import LoginLimiter, SessionStore
+from hookline.ui.sessions import LoginLimiter
 from hookline.ui.web import Static
 
 
 def install(app: FastAPI) -> None:
-    """Serve the dashboard from ``app``: its pages, its static files and its in-memory sessions."""
-    app.state.ui_sessions = SessionStore(app.state.settings.ui_session_hours * 3600)
+    """Serve the dashboard from ``app``: its pages, its static files and its sign-in limiter."""
     app.state.ui_login_limiter = LoginLimiter()
     app.mount("/ui/static", Static(), name="ui-static")
     app.include_router(operator.router)

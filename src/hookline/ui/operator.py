@@ -20,7 +20,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
 async def _viewer(request: Request) -> Viewer | Response:
-    session = session_of(request)
+    session = await session_of(request)
     if session is None:
         return signed_out(request)
     key = str(request.path_params["app_key"])
@@ -33,7 +33,7 @@ async def _viewer(request: Request) -> Viewer | Response:
 
 @router.get("/apps")
 async def apps_page(request: Request) -> Response:
-    session = session_of(request)
+    session = await session_of(request)
     if session is None:
         return signed_out(request)
     found = await applications.page(apppages.ctx_of(request), tenant=None, limit=100, iterator=None, descending=True)
@@ -43,7 +43,7 @@ async def apps_page(request: Request) -> Response:
 
 @router.post("/apps")
 async def app_create(request: Request) -> Response:
-    session = session_of(request)
+    session = await session_of(request)
     if session is None:
         return signed_out(request)
     form = await read_form(request)
@@ -63,7 +63,7 @@ async def app_create(request: Request) -> Response:
 
 @router.get("/event-types")
 async def catalogue(request: Request) -> Response:
-    session = session_of(request)
+    session = await session_of(request)
     if session is None:
         return signed_out(request)
     ctx = apppages.ctx_of(request)

@@ -11,8 +11,8 @@ from starlette.responses import Response
 
 from hookline.api.auth import authenticate
 from hookline.api.errors import ApiError
-from hookline.services import dashboard
-from hookline.ui.sessions import LoginLimiter, Session, SessionStore
+from hookline.services import dashboard, tokens
+from hookline.ui.sessions import LoginLimiter, Session, csrf_for
 from hookline.ui.web import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -36,17 +36,19 @@ _MINUTE = 60_000
 _LIST_LIMIT = 10
 
 
-def _sessions(request: Request) -> SessionStore:
-    store: SessionStore = request.app.state.ui_sessions
-    return store
+async def _session(request: Request) -> Session | None:
+    """The operator's live session, from its cookie (None: signed out, expired or revoked)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    found = await tokens.dashboard_session(request.app.state.db, cookie)
+    if found is None or found.expires_at is None:
+        return None
+    return Session(found.id, csrf_for(cookie), found.expires_at / 1000)
 
 
-def _session(request: Request) -> Session | None:
-    return _sessions(request).get(request.cookies.get(SESSION_COOKIE))
-
-
-def session_of(request: Request) -> Session | None:
-    return _session(request)
+async def session_of(request: Request) -> Session | None:
+    return await _session(request)
 
 
 def signed_out(request: Request) -> Response:
@@ -76,7 +78,7 @@ async def root() -> Response:
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
-    if _session(request):
+    if await _session(request):
         return redirect("/ui/")
     notice = "You are signed out." if "out" in request.query_params else None
     return _login_form(request, 200, error=None, notice=notice)
@@ -110,10 +112,10 @@ async def login(request: Request) -> Response:
     if error:
         limiter.failed(address)
         return _login_form(request, 401, error=error)
-    sessions = _sessions(request)
-    _, cookie = sessions.create()
+    lifetime = request.app.state.settings.ui_session_hours * 3600
+    cookie = await tokens.start_dashboard_session(request.app.state.db, lifetime)
     response = redirect("/ui/")
-    set_cookie(response, request, SESSION_COOKIE, cookie, max_age=int(sessions.lifetime))
+    set_cookie(response, request, SESSION_COOKIE, cookie, max_age=int(lifetime))
     clear_cookie(response, request, LOGIN_COOKIE)
     return response
 
@@ -133,13 +135,13 @@ async def _check_admin(request: Request, token: str) -> str | None:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    session = _session(request)
+    session = await _session(request)
     if session is None:
         return redirect("/ui/login")
     form = await read_form(request)
     if not tokens_match(session.csrf_token, csrf_given(request, form)):
         return _csrf_refused(session)
-    _sessions(request).end(session)
+    await tokens.end_dashboard_session(request.app.state.db, session.id)
     response = redirect("/ui/login?out")
     clear_cookie(response, request, SESSION_COOKIE)
     return response
@@ -147,7 +149,7 @@ async def logout(request: Request) -> Response:
 
 @router.get("/")
 async def overview(request: Request, range_: Annotated[str, Query(alias="range")] = "hour") -> Response:
-    session = _session(request)
+    session = await _session(request)
     if session is None:
         if request.headers.get("hx-request"):
             # An in-place refresh after the session ended: send the whole page to sign-in.
@@ -182,4 +184,4 @@ async def overview(request: Request, range_: Annotated[str, Query(alias="range")
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 async def not_found(request: Request) -> Response:
-    return error_page(404, "Page not found", "There is no dashboard page at this address.", _session(request))
+    return error_page(404, "Page not found", "There is no dashboard page at this address.", await _session(request))
