@@ -117,3 +117,18 @@ def test_resend_is_a_manual_attempt(hookline, receiver: Receiver) -> None:
         assert manual[0]["status"] == 0
         assert c.post(f"/api/v1/app/acme/msg/msg_missing/endpoint/{ep}/resend").status_code == 404
         assert c.post(f"/api/v1/app/acme/msg/{msg}/endpoint/ep_missing/resend").status_code == 404
+
+
+def test_attempts_show_the_headers_they_were_sent_with(hookline, receiver) -> None:
+    """hookline's requestHeaders: what the receiver got, with credentials redacted."""
+    from tests.support.api import make_endpoint, publish, wait_attempts
+
+    with hookline.client() as c:
+        app, ep = make_endpoint(c, receiver.url(), headers={"Authorization": "Bearer s3cret", "X-Team": "crm"})
+        msg = publish(c, app)
+        [attempt] = wait_attempts(c, app, ep, 1)
+        sent = attempt["requestHeaders"]
+        [got] = receiver.wait_for(1)
+        assert sent["webhook-signature"] == got.headers["webhook-signature"]
+        assert sent["webhook-id"] == msg and sent["X-Team"] == "crm"
+        assert sent["Authorization"] == "[redacted]" and got.headers["authorization"] == "Bearer s3cret"

@@ -77,6 +77,8 @@ def test_operator_creates_an_endpoint_sends_a_test_event_and_resends_it(
     wait_attempts(watched, 1)
     assert page.get_by_test_id("attempt-status").first.inner_text() == "200"
     assert '"received": true' in page.get_by_test_id("attempt-response").first.text_content()
+    sent = page.get_by_test_id("attempt-request-headers").first.text_content()
+    assert "webhook-signature: v1," in sent and "webhook-id: msg_" in sent
     page.get_by_role("button", name="Resend to this endpoint").click()
     wait_attempts(watched, 2)
     assert "manual" in page.get_by_test_id("attempt").nth(1).inner_text()

@@ -532,6 +532,11 @@ class MessageAttemptOut(Model):
     error: str | None
     timestamp: datetime
     msg: MessageOut | None = None
+    request_headers: dict[str, str] | None = Field(
+        default=None,
+        description="hookline: the headers the attempt was sent with (signature included; credentials "
+        "such as Authorization shown as [redacted])",
+    )
     transformed_request: dict[str, Any] | None = Field(
         default=None,
         description="hookline: what the endpoint's transformation made of the request "

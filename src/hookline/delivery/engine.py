@@ -19,6 +19,7 @@ from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import sender
 from hookline.delivery.transport import AiohttpTransport, ClientCert, Request, Transport, TransportResult
+from hookline.domain.model import redact_headers
 from hookline.domain.retry import Plan, plan_after_attempt
 from hookline.store import queue
 from hookline.store.database import Database, now_ms
@@ -259,6 +260,7 @@ class DeliveryEngine:
                 next_attempt_at=plan.next_attempt_at,
                 disable_endpoint=plan.disable_endpoint,
                 request=transformed,
+                request_headers=redact_headers(headers),
             )
         )
 

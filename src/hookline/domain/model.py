@@ -9,6 +9,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+# Header names whose values are credentials: stored, sent, never shown.
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+REDACTED = "[redacted]"
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` as they may be shown: credentials replaced by ``REDACTED``."""
+    return {k: REDACTED if k.lower() in SENSITIVE_HEADERS else v for k, v in headers.items()}
+
 
 class DeliveryStatus(IntEnum):
     SUCCESS = 0
@@ -108,6 +117,7 @@ class Attempt:
     error: str | None
     created_at: int
     request: dict[str, Any] | None = None  # the transformed request, when a transformation ran
+    request_headers: dict[str, str] | None = None  # what was sent, credentials redacted
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookline.domain.addresses import blocked_reason
-from hookline.domain.model import DeliveryStatus, Endpoint
+from hookline.domain.model import SENSITIVE_HEADERS, DeliveryStatus, Endpoint
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
 from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import applications, payload_filters
@@ -22,7 +22,6 @@ from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
 _ENDPOINT_ID = re.compile(r"ep_[0-9A-Za-z]{22}")
-SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 DEFAULT_GRACE_SECONDS = 86400
 
 

@@ -61,6 +61,7 @@ class Outcome:
     next_attempt_at: int | None  # None with succeeded=False: give up
     disable_endpoint: bool = False
     request: dict[str, Any] | None = None  # what a transformation made of the request
+    request_headers: dict[str, str] | None = None  # what was sent, credentials redacted
 
 
 @dataclass(frozen=True)
@@ -386,6 +387,7 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
         "attempt_number": o.delivery.attempts + 1,
         "created_at": o.at_ms,
         "request": o.request,
+        "request_headers": o.request_headers,
     }
 
 

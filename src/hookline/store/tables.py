@@ -174,6 +174,8 @@ attempt = Table(
     Column("created_at", BigInteger, nullable=False),
     # What a transformation made of the request: {"method", "url", "headers", "body"}.
     Column("request", JSON, nullable=True),
+    # The headers the attempt was sent with, credentials redacted (NULL before migration 0015).
+    Column("request_headers", JSON, nullable=True),
     Index("ix_attempt_endpoint", "endpoint_id", "id"),
     Index("ix_attempt_msg", "msg_id", "id"),
 )

@@ -62,6 +62,7 @@ def attempt_out(attempt: Attempt) -> MessageAttemptOut:
         error=attempt.error,
         timestamp=ms_to_datetime(attempt.created_at),
         transformed_request=attempt.request,
+        request_headers=attempt.request_headers,
     )
 
 
