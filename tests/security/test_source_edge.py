@@ -192,6 +192,9 @@ def test_the_cli_sets_a_sources_allow_list_and_rate_limit(hookline: Hookline) ->
     assert done.exit_code == 0, done.output
     created = json.loads(done.stdout)
     assert created["allowedIps"] == ["10.9.0.0/16", "192.0.2.0/24"] and created["rateLimit"] == 7
+    done = runner.invoke(main, ["source", "show", created["id"]], env=env)
+    assert done.exit_code == 0 and "allowed ips: 10.9.0.0/16, 192.0.2.0/24" in done.stdout, done.output
+    assert "rate limit: 7 requests/s" in done.stdout
     done = runner.invoke(main, ["source", "update", created["id"], "--any-ip", "--json"], env=env)
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["allowedIps"] is None and json.loads(done.stdout)["rateLimit"] == 7

@@ -102,6 +102,10 @@ def source_show(session: Session, source_id: str) -> None:
         show(True, {**found, "destinations": dests.data}, (), [])
         return
     show(False, found, SOURCE_COLUMNS, [_source_row(found)])
+    allowed = found.get("allowedIps")
+    click.echo(f"allowed ips: {', '.join(allowed) if allowed else 'any'}")
+    rate = found.get("rateLimit")
+    click.echo(f"rate limit: {f'{rate} requests/s' if rate else 'none'}")
     click.echo("destinations:")
     show(False, dests.data, ("id", "url", "disabled"), [(d["id"], d["url"], d["disabled"]) for d in dests.data])
 
