@@ -22,6 +22,9 @@ DATABASE_ERRORS = Counter("hookline_database_errors", "Database operations that 
 INGEST_RECEIVED = Counter("hookline_ingest_received", "Requests the ingest URLs accepted and forwarded")
 INGEST_REJECTED = Counter("hookline_ingest_rejected", "Requests the ingest URLs refused, by cause", ["cause"])
 INGEST_DUPLICATES = Counter("hookline_ingest_duplicates", "Requests the ingest URLs took as duplicates")
+INSPECT_RATE_LIMITED = Counter(
+    "hookline_inspect_rate_limited", "Requests capture URLs refused (429, not captured): past the bin's rate limit"
+)
 BACKLOG = Gauge("hookline_backlog", "Deliveries not finished yet (pending or being sent)")
 OLDEST_DUE_SECONDS = Gauge("hookline_oldest_due_age_seconds", "How long the oldest due delivery has waited")
 
@@ -44,6 +47,10 @@ def ingest(status: str, cause: str | None = None) -> None:
         INGEST_DUPLICATES.inc()
     else:
         INGEST_REJECTED.labels(cause=cause or "unknown").inc()
+
+
+def inspect_rate_limited() -> None:
+    INSPECT_RATE_LIMITED.inc()
 
 
 def endpoint_disabled() -> None:

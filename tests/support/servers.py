@@ -70,8 +70,15 @@ def run_hookline(
     app = create_app(settings, run_engine=run_engine)
     if prepare:
         prepare(app)  # before start: middleware and instrumentation must be in place by then
+    # As ``hookline serve`` runs uvicorn: X-Forwarded-* believed only with HOOKLINE_PROXY_HEADERS.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=protocol_for(settings)
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        http=protocol_for(settings),
+        proxy_headers=settings.proxy_headers,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -132,11 +132,16 @@ def test_unknown_range_is_refused_by_name(hookline: Hookline) -> None:
         assert client.get("/ui/", params={"range": "day"}).status_code == 200
 
 
-def test_the_cookie_is_secure_when_the_request_is_https(hookline: Hookline) -> None:
-    # A reverse proxy on 127.0.0.1 that terminated TLS says so; uvicorn then sees scheme https.
-    with httpx.Client(base_url=hookline.url, headers={"X-Forwarded-Proto": "https"}, timeout=30) as client:
+def test_the_cookie_is_secure_when_the_request_is_https(hookline_factory) -> None:
+    # A reverse proxy on 127.0.0.1 that terminated TLS says so (HOOKLINE_PROXY_HEADERS); uvicorn
+    # then sees scheme https.
+    with (
+        hookline_factory(proxy_headers=True) as hookline,
+        httpx.Client(base_url=hookline.url, headers={"X-Forwarded-Proto": "https"}, timeout=30) as client,
+    ):
         page = client.get("/ui/login")
         assert "Secure" in page.headers["set-cookie"]
+        assert page.headers["strict-transport-security"] == "max-age=31536000"
         token = csrf_token(page.text)
         # httpx keeps Secure cookies off plain http, so hand the form's cookie back ourselves.
         resp = client.post(
@@ -147,6 +152,9 @@ def test_the_cookie_is_secure_when_the_request_is_https(hookline: Hookline) -> N
         assert resp.status_code == 303
         cookie = next(c for c in resp.headers.get_list("set-cookie") if c.startswith("hookline_ui="))
         assert "Secure" in cookie
+        # Over plain http (the proxy says nothing) there is no HSTS, and no Secure cookie.
+        page = httpx.get(f"{hookline.url}/ui/login", timeout=30)
+        assert "strict-transport-security" not in page.headers and "Secure" not in page.headers["set-cookie"]
 
 
 def test_a_session_works_on_every_process_and_is_no_api_token(database_url: str) -> None:

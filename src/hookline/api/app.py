@@ -13,7 +13,7 @@ from hookline._version import __version__
 from hookline.api import errors
 from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
-from hookline.api.edge import ClientAddressMiddleware, TokenRateLimitMiddleware
+from hookline.api.edge import ClientAddressMiddleware, StrictTransportMiddleware, TokenRateLimitMiddleware
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, JsonBodyMiddleware
 from hookline.api.openapi import ERROR_RESPONSES, include_models
 from hookline.api.routes import (
@@ -133,6 +133,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         raw_prefixes=RAW_PREFIXES,
         raw_max_bytes=settings.capture_max_bytes,
     )
+    app.add_middleware(StrictTransportMiddleware)
     # Outermost: everything inside sees the client behind the trusted proxies.
     if settings.trusted_proxies:
         app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies)

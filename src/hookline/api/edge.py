@@ -5,7 +5,7 @@ import math
 import time
 from collections.abc import Sequence
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.api.middleware import send_json
 from hookline.domain.addresses import Network, client_address
@@ -60,3 +60,32 @@ class TokenRateLimitMiddleware:
                     self._tats.clear()
                 self._tats[key] = admission.tat
         await self.app(scope, receive, send)
+
+
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
+class StrictTransportMiddleware:
+    """Every answer to an https request says ``Strict-Transport-Security``: browsers then come
+    back to this host (the dashboard, its cookies) over https only, for a year. Plain http answers
+    never carry it (browsers would ignore it there, and it must not pin a host that has no TLS).
+    The scheme is https when ``serve --tls-cert`` serves TLS, or behind a proxy that says so with
+    HOOKLINE_PROXY_HEADERS."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("scheme") != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == HSTS[0] for name, _ in headers):
+                    headers.append(HSTS)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts)

@@ -45,6 +45,10 @@ def source() -> None:
 @click.option("--config", "config_json", help="The whole config as JSON (generic-webhook: hmac, basicAuth, apiKey)")
 @click.option("--uid", help="Your own id for it")
 @click.option("--destination", "destinations", multiple=True, metavar="URL", help="Forward to this URL (repeat)")
+@click.option(
+    "--allowed-ips", "allowed_ips", multiple=True, metavar="CIDR", help="Accept requests only from here (repeat)"
+)
+@click.option("--rate-limit", type=click.IntRange(min=1), help="At most this many requests per second (429 past it)")
 @api_command
 def source_create(
     session: Session,
@@ -54,6 +58,8 @@ def source_create(
     config_json: str | None,
     uid: str | None,
     destinations: tuple[str, ...],
+    allowed_ips: tuple[str, ...],
+    rate_limit: int | None,
 ) -> None:
     """Create a source and print its ingest URL (the URL to paste into the provider)."""
     if secret and config_json:
@@ -62,7 +68,9 @@ def source_create(
         config = json.loads(config_json) if config_json else ({"secret": secret} if secret else {})
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--config'") from None
-    data = body(name=name, type=source_type, config=config, uid=uid)
+    data = body(name=name, type=source_type, config=config, uid=uid, rateLimit=rate_limit)
+    if allowed_ips:
+        data["allowedIps"] = list(allowed_ips)
     created = session.client.request(Call("POST", _ROOT, _raw, {}, data, creating(None)))
     for url in destinations:
         path = f"{_ROOT}/{created['id']}/endpoint"
@@ -94,8 +102,45 @@ def source_show(session: Session, source_id: str) -> None:
         show(True, {**found, "destinations": dests.data}, (), [])
         return
     show(False, found, SOURCE_COLUMNS, [_source_row(found)])
+    allowed = found.get("allowedIps")
+    click.echo(f"allowed ips: {', '.join(allowed) if allowed else 'any'}")
+    rate = found.get("rateLimit")
+    click.echo(f"rate limit: {f'{rate} requests/s' if rate else 'none'}")
     click.echo("destinations:")
     show(False, dests.data, ("id", "url", "disabled"), [(d["id"], d["url"], d["disabled"]) for d in dests.data])
+
+
+@source.command("update")
+@click.argument("source_id")
+@click.option(
+    "--allowed-ips", "allowed_ips", multiple=True, metavar="CIDR", help="Accept requests only from here (repeat)"
+)
+@click.option("--any-ip", is_flag=True, help="Remove the allow-list: accept requests from anywhere")
+@click.option("--rate-limit", type=click.IntRange(min=1), help="At most this many requests per second (429 past it)")
+@click.option("--no-rate-limit", is_flag=True, help="Remove the rate limit")
+@api_command
+def source_update(
+    session: Session,
+    source_id: str,
+    allowed_ips: tuple[str, ...],
+    any_ip: bool,
+    rate_limit: int | None,
+    no_rate_limit: bool,
+) -> None:
+    """Change a source's allow-list or rate limit; what is not given stays as it is."""
+    if allowed_ips and any_ip:
+        raise click.UsageError("pass --allowed-ips or --any-ip, not both")
+    if rate_limit is not None and no_rate_limit:
+        raise click.UsageError("pass --rate-limit or --no-rate-limit, not both")
+    data: dict[str, Any] = {}
+    if allowed_ips or any_ip:
+        data["allowedIps"] = list(allowed_ips) or None
+    if rate_limit is not None or no_rate_limit:
+        data["rateLimit"] = rate_limit
+    if not data:
+        raise click.UsageError("nothing to change: pass --allowed-ips, --any-ip, --rate-limit or --no-rate-limit")
+    updated = session.client.request(Call("PATCH", f"{_ROOT}/{source_id}", _raw, {}, data))
+    show(session.as_json, updated, SOURCE_COLUMNS, [_source_row(updated)])
 
 
 @source.command("rotate-token")

@@ -157,3 +157,29 @@ def client_address(peer: str | None, forwarded_for: Sequence[str], trusted: Sequ
         if not in_networks(hop, trusted):
             return hop
     return hops[0] if hops else peer
+
+
+MAX_ALLOWED_NETWORKS = 100
+
+
+def parse_networks(values: Sequence[str]) -> tuple[str, ...]:
+    """An allow-list as given (CIDRs or single addresses), checked and written canonically.
+    ValueError names the entry that is not a network, or has bits set beyond its prefix."""
+    if not values:
+        raise ValueError("must list at least one network (null allows every address)")
+    if len(values) > MAX_ALLOWED_NETWORKS:
+        raise ValueError(f"may list at most {MAX_ALLOWED_NETWORKS} networks")
+    parsed: list[str] = []
+    for value in values:
+        try:
+            parsed.append(str(ipaddress.ip_network(value.strip(), strict=True)))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a network in CIDR notation ({exc})") from None
+    return tuple(parsed)
+
+
+def allowed_from(address: str | None, networks: Sequence[str]) -> bool:
+    """Whether a client ``address`` lies in one of the CIDRs of an allow-list (``parse_networks``)."""
+    if address is None:
+        return False
+    return in_networks(address, [ipaddress.ip_network(n) for n in networks])

@@ -19,6 +19,8 @@ STATUSES = (ACCEPTED, REJECTED, DUPLICATE)
 # Rejection causes.
 VERIFICATION_FAILED = "verification_failed"
 UNSUPPORTED_METHOD = "unsupported_method"
+IP_NOT_ALLOWED = "ip_not_allowed"
+RATE_LIMITED = "rate_limited"
 ACCEPTED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 # Never passed on: hop-by-hop and transport headers, credentials meant for hookline, and the
@@ -146,6 +148,8 @@ class Source:
     token: str  # sealed
     created_at: int
     updated_at: int
+    allowed_ips: tuple[str, ...] | None = None  # CIDRs requests may come from; None: anywhere
+    rate_limit: int | None = None  # requests per second, with a burst of the same size
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -46,6 +46,7 @@ class Bin:
     verify_secret: str | None  # sealed at rest (store.secrets)
     created_at: int
     updated_at: int
+    rate_limit: int | None = None  # requests per second, with a burst of the same size
 
 
 @dataclass(frozen=True, slots=True)

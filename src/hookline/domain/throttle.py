@@ -34,3 +34,19 @@ def blocked_until(tat: int | None, rate_per_second: int, burst: int = 1) -> int:
     if tat is None:
         return 0
     return math.ceil(tat - (burst - 1) * interval_ms(rate_per_second))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One request against a requests-per-second limit (burst of the same size)."""
+
+    tat: int  # the state to keep (unchanged when refused)
+    retry_after_ms: int | None  # None: admitted
+
+
+def take_one(tat: int | None, now: int, rate_per_second: int) -> Verdict:
+    """Admit one request at ``now`` under a limit of ``rate_per_second`` with as large a burst."""
+    admission = admit(tat, now, rate_per_second, 1, burst=rate_per_second)
+    if admission.admitted:
+        return Verdict(admission.tat, None)
+    return Verdict(tat or 0, max(1, blocked_until(tat, rate_per_second, rate_per_second) - now))

@@ -9,28 +9,33 @@ with each destination's secret.
 
 import hashlib
 import json
+import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hookline import metrics
 from hookline.domain import ingest as rules
+from hookline.domain.addresses import allowed_from, parse_networks
 from hookline.domain.captured import CapturedRequest
 from hookline.domain.ids import new_id
 from hookline.domain.ingest import Received, Source
+from hookline.domain.throttle import take_one
 from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import ingest_config
 from hookline.services.context import Context, now_ms
 from hookline.store import applications as app_store
 from hookline.store import endpoints as endpoint_store
 from hookline.store import ingest as store
-from hookline.store import messages, queue
+from hookline.store import messages, queue, ratelimits
 from hookline.store.database import Conn
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
 TOKEN_GRACE_MS = 24 * 3_600_000
 MAX_RANGE = 1000
+MAX_RATE_LIMIT = 100_000
 
 
 def _hash(token: str) -> str:
@@ -63,11 +68,22 @@ class SourceFields:
     uid: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     response: dict[str, Any] | None = None
+    allowed_ips: Sequence[str] | None = None  # CIDRs requests may come from; None: anywhere
+    rate_limit: int | None = None  # requests per second, with a burst of the same size
+    # Which of allowed_ips and rate_limit the caller did not give: a replace keeps them as they
+    # are (the svix SDK, which knows neither, must not clear them by updating a source).
+    unchanged: frozenset[str] = frozenset()
+
+
+def check_rate_limit(value: int | None, where: list[str]) -> int | None:
+    if value is not None and not 1 <= value <= MAX_RATE_LIMIT:
+        raise Invalid(where, f"{where[-1]} must be between 1 and {MAX_RATE_LIMIT} requests per second, or null")
+    return value
 
 
 def _values(ctx: Context, fields: SourceFields) -> dict[str, Any]:
     config = ingest_config.check(fields.type, fields.config)
-    return {
+    values: dict[str, Any] = {
         "name": fields.name,
         "uid": fields.uid,
         "type": fields.type,
@@ -75,6 +91,36 @@ def _values(ctx: Context, fields: SourceFields) -> dict[str, Any]:
         "metadata": dict(fields.metadata),
         "response": fields.response,
     }
+    return {**values, **_door_values(fields.allowed_ips, fields.rate_limit, fields.unchanged)}
+
+
+def _door_values(
+    allowed_ips: Sequence[str] | None, rate_limit: int | None, unchanged: frozenset[str]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "allowed_ips" not in unchanged:
+        allowed = None
+        if allowed_ips is not None:
+            try:
+                allowed = list(parse_networks(allowed_ips))
+            except ValueError as exc:
+                raise Invalid(["body", "allowedIps"], f"allowedIps {exc}") from None
+        values["allowed_ips"] = allowed
+    if "rate_limit" not in unchanged:
+        values["rate_limit"] = check_rate_limit(rate_limit, ["body", "rateLimit"])
+    return values
+
+
+async def set_door(
+    ctx: Context, key: str, *, allowed_ips: Sequence[str] | None, rate_limit: int | None, unchanged: frozenset[str]
+) -> Source:
+    """Change only the source's allow-list and rate limit (those not in ``unchanged``)."""
+    values = _door_values(allowed_ips, rate_limit, unchanged)
+    async with ctx.db.write() as conn:
+        source = await store.get_source(conn, key)
+        if not values:
+            return source
+        return await store.update_source(conn, source.id, values)
 
 
 async def _create(ctx: Context, conn: Conn, fields: SourceFields) -> Source:
@@ -168,10 +214,13 @@ class Answer:
     content_type: str
     body: bytes
     request_id: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
-def _json_answer(status: int, body: dict[str, Any], request_id: str | None = None) -> Answer:
-    return Answer(status, "application/json", json.dumps(body).encode(), request_id)
+def _json_answer(
+    status: int, body: dict[str, Any], request_id: str | None = None, headers: tuple[tuple[str, str], ...] = ()
+) -> Answer:
+    return Answer(status, "application/json", json.dumps(body).encode(), request_id, headers)
 
 
 def _accepted_answer(source: Source, request_id: str, duplicate: bool) -> Answer:
@@ -220,6 +269,36 @@ async def receive(ctx: Context, token: str, request: CapturedRequest, url: str) 
     return taken.answer
 
 
+# Requests from outside the allow-list, or past the rate limit: stored to be seen, never forwarded
+# (the sender of a rate-limited one was told to send it again).
+_REFUSED_AT_DOOR = frozenset({rules.IP_NOT_ALLOWED, rules.RATE_LIMITED})
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    status_code: int
+    cause: str
+    body: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+async def _refused_at_door(conn: Conn, source: Source, request: CapturedRequest, now: int) -> _Refusal | None:
+    """The source's allow-list, then its rate limit (a refused address spends none of it).
+    The rate limit's state is the source row's, locked: it holds across processes."""
+    if source.allowed_ips is not None and not allowed_from(request.client, source.allowed_ips):
+        detail = f"this source does not accept requests from {request.client or 'an unknown address'}"
+        return _Refusal(403, rules.IP_NOT_ALLOWED, {"code": rules.IP_NOT_ALLOWED, "detail": detail})
+    if source.rate_limit is not None:
+        verdict = take_one(await ratelimits.lock_tat(conn, "source", source.id), now, source.rate_limit)
+        if verdict.retry_after_ms is not None:
+            wait = max(1, math.ceil(verdict.retry_after_ms / 1000))
+            detail = f"more than {source.rate_limit} requests per second; retry in {wait} s"
+            body = {"code": rules.RATE_LIMITED, "detail": detail}
+            return _Refusal(429, rules.RATE_LIMITED, body, (("Retry-After", str(wait)),))
+        await ratelimits.set_tat(conn, "source", source.id, verdict.tat)
+    return None
+
+
 async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) -> _Taken:
     """One transaction: find the source, verify, and store the request with what became of it
     (an accepted one with its message and deliveries)."""
@@ -230,6 +309,12 @@ async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) ->
         if source is None:
             raise NotFound("source")
         row: dict[str, Any] = {"id": request_id, "source_id": source.id, "cause": None, "msg_id": None}
+        refused = await _refused_at_door(conn, source, request, now)
+        if refused is not None:
+            cause = refused.cause
+            await store.add_request(conn, {**row, "status": rules.REJECTED, "cause": cause, "dedup_key": None}, request)
+            answer = _json_answer(refused.status_code, refused.body, request_id, refused.headers)
+            return _Taken(answer, rules.REJECTED, cause)
         if request.method not in rules.ACCEPTED_METHODS:
             cause = rules.UNSUPPORTED_METHOD
             await store.add_request(conn, {**row, "status": rules.REJECTED, "cause": cause, "dedup_key": None}, request)
@@ -306,6 +391,8 @@ async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) 
             if not endpoint.disabled:
                 await queue.enqueue_manual(conn, received.msg_id, endpoint.id, source.app_id, now)
         return None
+    if received.cause in _REFUSED_AT_DOOR:
+        return f"{received.cause}: refused at the door, it is never forwarded"
     req = received.request
     check = ingest_config.verifier(source.type, config_of(ctx, source))
     try:
@@ -331,13 +418,14 @@ async def replay(ctx: Context, key: str, request_id: str) -> None:
 
 
 async def replay_range(ctx: Context, key: str, since: int, until: int) -> Replayed:
-    """Forward again every request received in [since, until): at most MAX_RANGE at once."""
+    """Forward again every request received in [since, until): at most MAX_RANGE at once.
+    Duplicates and requests refused at the door (allow-list, rate limit) are left out."""
     if until <= since:
         raise Invalid(["body", "until"], "until must be after since")
     source = await get(ctx, key)
     async with ctx.db.write() as conn:
         found = await store.requests_between(conn, source.id, since, until, limit=MAX_RANGE + 1)
-        found = [received for received in found if received.status != rules.DUPLICATE]
+        found = [r for r in found if r.status != rules.DUPLICATE and r.cause not in _REFUSED_AT_DOOR]
         if len(found) > MAX_RANGE:
             raise Invalid(["body", "since"], f"more than {MAX_RANGE} requests in this range: replay a shorter one")
         causes = [why for received in found if (why := await _replay(ctx, conn, source, received)) is not None]

@@ -8,12 +8,15 @@ the truth, so streams and listeners in other processes catch up by polling it.
 """
 
 import asyncio
+import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from hookline import metrics
 from hookline.domain.captured import CapturedRequest, Headers
 from hookline.domain.inspect import (
     DEFAULT_MAX_REQUESTS,
@@ -31,15 +34,18 @@ from hookline.domain.inspect import (
     new_token,
     parse_overrides,
 )
+from hookline.domain.throttle import take_one
 from hookline.domain.urls import InvalidUrlError, check_endpoint_url
 from hookline.errors import Invalid, NotFound
 from hookline.receiver import PROVIDERS, WebhookVerificationError, verify
 from hookline.services.context import Context, secret_box
 from hookline.store import inspect as store
-from hookline.store.database import now_ms
+from hookline.store import ratelimits
+from hookline.store.database import Conn, now_ms
 from hookline.store.pagination import Page
 
 REPLAY_TIMEOUT = 30.0
+MAX_RATE_LIMIT = 100_000
 PROVIDER_NAMES = frozenset(PROVIDERS)
 _UNSET: Any = object()
 
@@ -52,6 +58,11 @@ class Outbound(Protocol):
 
 def bin_url(ctx: Context, bin_: Bin) -> str:
     return f"{ctx.settings.public_base()}/i/{bin_.token}"
+
+
+def _check_rate_limit(rate_limit: int | None) -> None:
+    if rate_limit is not None and not 1 <= rate_limit <= MAX_RATE_LIMIT:
+        raise Invalid(["body", "rateLimit"], f"rateLimit must be between 1 and {MAX_RATE_LIMIT}, or null")
 
 
 def _check_provider(provider: str | None, secret: str | None) -> None:
@@ -72,10 +83,12 @@ async def create(
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     verify_provider: str | None = None,
     verify_secret: str | None = None,
+    rate_limit: int | None = None,
 ) -> Bin:
     if verify_secret and verify_provider is None:
         verify_provider = "standard-webhooks"
     _check_provider(verify_provider, verify_secret)
+    _check_rate_limit(rate_limit)
     now = now_ms()
     values = {
         "token": new_token(),
@@ -86,6 +99,7 @@ async def create(
         "expires_at": now + ttl_seconds * 1000,
         "verify_provider": verify_provider,
         "verify_secret": secret_box(ctx.settings).seal(verify_secret) if verify_secret else None,
+        "rate_limit": rate_limit,
     }
     async with ctx.db.write() as conn:
         await store.purge_expired(conn, now)
@@ -113,11 +127,15 @@ async def update(
     ttl_seconds: int | None = None,
     verify_provider: str | None = _UNSET,
     verify_secret: str | None = _UNSET,
+    rate_limit: int | None = _UNSET,
 ) -> Bin:
-    """Change what is given; ``None`` for name or verification clears it."""
+    """Change what is given; ``None`` for name, verification or rate limit clears it."""
     async with ctx.db.write() as conn:
         current = await store.get(conn, bin_id, owner=owner, now=now_ms())
         values: dict[str, Any] = {}
+        if rate_limit is not _UNSET:
+            _check_rate_limit(rate_limit)
+            values["rate_limit"] = rate_limit
         if name is not _UNSET:
             values["name"] = name
         if response is not None:
@@ -257,6 +275,21 @@ def _signature(ctx: Context, bin_: Bin, request: CapturedRequest) -> Signature |
     return Signature(bin_.verify_provider, True, None)
 
 
+async def _rate_limited(conn: Conn, bin_: Bin) -> Reply | None:
+    """A 429 (not captured) past the bin's rate limit, whose state every process shares."""
+    if bin_.rate_limit is None:
+        return None
+    verdict = take_one(await ratelimits.lock_tat(conn, "bin", bin_.id), now_ms(), bin_.rate_limit)
+    if verdict.retry_after_ms is None:
+        await ratelimits.set_tat(conn, "bin", bin_.id, verdict.tat)
+        return None
+    metrics.inspect_rate_limited()
+    wait = max(1, math.ceil(verdict.retry_after_ms / 1000))
+    detail = f"more than {bin_.rate_limit} requests per second; retry in {wait} s (not captured)"
+    body = json.dumps({"code": "rate_limited", "detail": detail}).encode()
+    return Reply(429, (("Content-Type", "application/json"), ("Retry-After", str(wait))), body)
+
+
 async def capture(ctx: Context, hub: LiveHub, token: str, request: CapturedRequest) -> Reply:
     """Record a request sent to ``/i/{token}`` and decide what its sender gets: the connected
     listener's answer if it comes within ``PASSTHROUGH_SECONDS``, else the bin's response."""
@@ -270,6 +303,9 @@ async def capture(ctx: Context, hub: LiveHub, token: str, request: CapturedReque
         raise NotFound("bin")
     signature = _signature(ctx, bin_, request)
     async with ctx.db.write() as conn:
+        limited = await _rate_limited(conn, bin_)
+        if limited is not None:
+            return limited
         captured = await store.add_request(conn, bin_, request, signature, None)
     reply: Reply | None = None
     if hub.has_listener(bin_.id):

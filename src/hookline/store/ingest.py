@@ -55,6 +55,8 @@ def _source(row: Row) -> Source:
         token=row["token"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        allowed_ips=None if row["allowed_ips"] is None else tuple(row["allowed_ips"]),
+        rate_limit=row["rate_limit"],
     )
 
 

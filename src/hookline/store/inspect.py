@@ -50,6 +50,7 @@ def _bin(row: Row) -> Bin:
         verify_secret=row["verify_secret"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        rate_limit=row.get("rate_limit"),
     )
 
 

@@ -300,6 +300,9 @@ ingest_source = Table(
     Column("token", Text, nullable=False),
     Column("old_token_hash", String(64), nullable=True, index=True),
     Column("old_token_expires_at", BigInteger, nullable=True),
+    Column("allowed_ips", JSON, nullable=True),  # CIDRs requests may come from; NULL: anywhere
+    Column("rate_limit", Integer, nullable=True),  # requests per second (burst the same); NULL: none
+    Column("rate_tat", BigInteger, nullable=True),  # the rate limit's GCRA state (domain/throttle.py)
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
@@ -363,6 +366,8 @@ inspect_bin = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("verify_provider", String(64), nullable=True),
     Column("verify_secret", Text, nullable=True),  # sealed
+    Column("rate_limit", Integer, nullable=True),  # requests per second (burst the same); NULL: none
+    Column("rate_tat", BigInteger, nullable=True),  # the rate limit's GCRA state (domain/throttle.py)
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_inspect_bin_app", "app_id", "id"),

@@ -23,7 +23,10 @@ def _signed_url(request: Request, token: str, path: str) -> str:
 async def _receive(request: Request, token: str, path: str) -> Response:
     captured = await read_captured(request, path)
     answer = await ingest.receive(await context(request), token, captured, _signed_url(request, token, path))
-    return Response(answer.body, status_code=answer.status_code, media_type=answer.content_type)
+    response = Response(answer.body, status_code=answer.status_code, media_type=answer.content_type)
+    for name, value in answer.headers:
+        response.headers[name] = value
+    return response
 
 
 @router.api_route("/in/{token}", methods=_METHODS)

@@ -61,6 +61,31 @@ class IngestSourceIn(Model):
     type: SourceType
     config: dict[str, Any] = Field(default_factory=dict, description="The type's settings, with its secret")
     response: SourceResponse | None = Field(default=None, description="The answer to an accepted request")
+    allowed_ips: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
+        default=None,
+        max_length=100,
+        description="hookline's addition: CIDRs requests may come from (403 otherwise); null: anywhere."
+        " Left as it is when not given",
+    )
+    rate_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=ingest.MAX_RATE_LIMIT,
+        description="hookline's addition: requests per second, with a burst of the same size (429 past it);"
+        " null: no limit. Left as it is when not given",
+    )
+
+
+class IngestSourcePatch(Model):
+    """hookline's addition: change only what is given; `null` removes the allow-list or the limit."""
+
+    model_config = ConfigDict(extra="forbid")
+    allowed_ips: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=100, description="CIDRs requests may come from (403 otherwise); null: anywhere"
+    )
+    rate_limit: int | None = Field(
+        default=None, ge=1, le=ingest.MAX_RATE_LIMIT, description="Requests per second (burst the same); null: none"
+    )
 
 
 class IngestSourceOut(Model):
@@ -74,6 +99,8 @@ class IngestSourceOut(Model):
     type: str
     config: dict[str, Any] = Field(description="The config without its secrets")
     response: SourceResponse | None = None
+    allowed_ips: list[str] | None = Field(default=None, description="CIDRs requests may come from; null: anywhere")
+    rate_limit: int | None = Field(default=None, description="Requests per second (burst the same); null: none")
 
 
 class RotateTokenOut(Model):
@@ -124,6 +151,8 @@ def _source_out(ctx: Context, source: Source) -> IngestSourceOut:
         type=source.type,
         config=ingest_config.public(source.type, ingest.config_of(ctx, source)),
         response=SourceResponse(**source.response) if source.response else None,
+        allowed_ips=None if source.allowed_ips is None else list(source.allowed_ips),
+        rate_limit=source.rate_limit,
     )
 
 
@@ -135,6 +164,9 @@ def _fields(body: IngestSourceIn) -> ingest.SourceFields:
         uid=body.uid,
         metadata=body.metadata or {},
         response=body.response.model_dump(by_alias=True) if body.response else None,
+        allowed_ips=body.allowed_ips,
+        rate_limit=body.rate_limit,
+        unchanged=frozenset({"allowed_ips", "rate_limit"} - body.model_fields_set),
     )
 
 
@@ -184,6 +216,19 @@ async def upsert_source(source_id: SourceId, body: IngestSourceIn, ctx: Ctx, res
     source, created = await ingest.upsert(ctx, source_id, _fields(body))
     if created:
         response.status_code = 201
+    return _source_out(ctx, source)
+
+
+@router.patch("/{source_id}", response_model=IngestSourceOut, operation_id="hookline.ingest.source.patch")
+async def patch_source(source_id: SourceId, body: IngestSourcePatch, ctx: Ctx) -> IngestSourceOut:
+    """Change the source's allow-list or rate limit, leaving the rest (and its secrets) as they are."""
+    source = await ingest.set_door(
+        ctx,
+        source_id,
+        allowed_ips=body.allowed_ips,
+        rate_limit=body.rate_limit,
+        unchanged=frozenset({"allowed_ips", "rate_limit"} - body.model_fields_set),
+    )
     return _source_out(ctx, source)
 
 

@@ -87,11 +87,17 @@ class BinIn(Model):
     max_requests: int = Field(default=DEFAULT_MAX_REQUESTS, ge=1, le=MAX_MAX_REQUESTS)
     ttl_seconds: int = Field(default=DEFAULT_TTL_SECONDS, ge=1, le=MAX_TTL_SECONDS, description="The bin expires then")
     verify: VerifyIn | None = Field(default=None, description="Check each captured request's signature")
+    rate_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=inspect.MAX_RATE_LIMIT,
+        description="Requests per second, with a burst of the same size; past it 429 and nothing is captured",
+    )
 
 
 class BinPatch(Model):
     """What is given changes; `null` leaves `response`, `maxRequests` and `ttlSeconds` as they are and
-    clears `name` and `verify`."""
+    clears `name`, `verify` and `rateLimit`."""
 
     model_config = ConfigDict(extra="forbid")
     name: _Name | None = None
@@ -99,6 +105,9 @@ class BinPatch(Model):
     max_requests: int | None = Field(default=None, ge=1, le=MAX_MAX_REQUESTS)
     ttl_seconds: int | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS, description="From now")
     verify: VerifyIn | None = None
+    rate_limit: int | None = Field(
+        default=None, ge=1, le=inspect.MAX_RATE_LIMIT, description="Requests per second; `null` removes the limit"
+    )
 
 
 class BinResponseOut(Model):
@@ -118,6 +127,7 @@ class BinOut(Model):
     max_requests: int
     expires_at: datetime
     verify_provider: str | None
+    rate_limit: int | None = Field(default=None, description="Requests per second (burst the same); null: none")
     created_at: datetime
     updated_at: datetime
 
@@ -174,6 +184,7 @@ def bin_out(ctx: Context, row: Bin) -> BinOut:
         max_requests=row.max_requests,
         expires_at=ms_to_datetime(row.expires_at),
         verify_provider=row.verify_provider,
+        rate_limit=row.rate_limit,
         created_at=ms_to_datetime(row.created_at),
         updated_at=ms_to_datetime(row.updated_at),
     )
@@ -228,6 +239,7 @@ async def create_bin(body: BinIn, who: Auth, ctx: Ctx, idempotency_key: Idempote
         ttl_seconds=body.ttl_seconds,
         verify_provider=body.verify.provider if body.verify else None,
         verify_secret=body.verify.secret if body.verify else None,
+        rate_limit=body.rate_limit,
     )
     return bin_out(ctx, row)
 
@@ -260,6 +272,8 @@ async def update_bin(bin_id: BinId, body: BinPatch, who: Auth, ctx: Ctx) -> BinO
     if "verify" in given:
         changes["verify_provider"] = body.verify.provider if body.verify else None
         changes["verify_secret"] = body.verify.secret if body.verify else None
+    if "rate_limit" in given:
+        changes["rate_limit"] = body.rate_limit
     row = await inspect.update(
         ctx,
         who.app_id,
