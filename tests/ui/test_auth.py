@@ -1,5 +1,7 @@
 """Signing in and out of the dashboard over HTTP: cookies, CSRF, rate limit, expiry, headers."""
 
+import ipaddress
+
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -132,11 +134,14 @@ def test_unknown_range_is_refused_by_name(hookline: Hookline) -> None:
         assert client.get("/ui/", params={"range": "day"}).status_code == 200
 
 
-def test_the_cookie_is_secure_when_the_request_is_https(hookline_factory) -> None:
-    # A reverse proxy on 127.0.0.1 that terminated TLS says so (HOOKLINE_PROXY_HEADERS); uvicorn
-    # then sees scheme https.
+@pytest.mark.parametrize(
+    "trust", [{"proxy_headers": True}, {"trusted_proxies": (ipaddress.ip_network("127.0.0.1/32"),)}], ids=str
+)
+def test_the_cookie_is_secure_when_the_request_is_https(hookline_factory, trust: dict) -> None:
+    # A reverse proxy on 127.0.0.1 that terminated TLS says so: trusted by HOOKLINE_PROXY_HEADERS
+    # (uvicorn) or HOOKLINE_TRUSTED_PROXIES (hookline), the request's scheme is then https.
     with (
-        hookline_factory(proxy_headers=True) as hookline,
+        hookline_factory(**trust) as hookline,
         httpx.Client(base_url=hookline.url, headers={"X-Forwarded-Proto": "https"}, timeout=30) as client,
     ):
         page = client.get("/ui/login")

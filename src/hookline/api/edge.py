@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.api.middleware import send_json
-from hookline.domain.addresses import Network, client_address
+from hookline.domain.addresses import Network, client_address, in_networks
 from hookline.domain.throttle import admit, blocked_until
 
 
 class ClientAddressMiddleware:
     """Sets the ASGI ``client`` to the address behind the operator's trusted proxies
-    (``HOOKLINE_TRUSTED_PROXIES``), so every route, allow-list and log sees the same one."""
+    (``HOOKLINE_TRUSTED_PROXIES``), so every route, allow-list and log sees the same one, and
+    the scheme to the proxy's ``X-Forwarded-Proto`` (cookies are ``Secure`` and HSTS is sent
+    when the proxy terminated TLS)."""
 
     def __init__(self, app: ASGIApp, trusted: Sequence[Network]) -> None:
         self.app = app
@@ -27,6 +29,11 @@ class ClientAddressMiddleware:
             address = client_address(peer, forwarded, self.trusted)
             if address != peer:
                 scope["client"] = (address, 0)  # the client's port is not known through a proxy
+            if in_networks(peer, self.trusted):
+                proto = next((v for k, v in scope["headers"] if k == b"x-forwarded-proto"), b"").strip().lower()
+                if proto in (b"http", b"https"):
+                    secure = proto == b"https"
+                    scope["scheme"] = ("wss" if secure else "ws") if scope["type"] == "websocket" else proto.decode()
         await self.app(scope, receive, send)
 
 
