@@ -243,9 +243,9 @@ def test_precheck_bulk_expunge_and_attempt_stats(hookline, receiver: Receiver) -
     assert not svix.message.precheck(app.id, MessagePrecheckIn(event_type="a.b", channels=["us"])).active
     assert not svix.message.precheck(app.id, MessagePrecheckIn(event_type="c.d", channels=["eu"])).active
 
+    receiver.respond = lambda r: Reply(status=500) if b'"n":2' in r.body else Reply()
     first = svix.message.create(app.id, MessageIn(event_type="a.b", payload={"n": 1}, channels=["eu"], event_id="e1"))
     second = svix.message.create(app.id, MessageIn(event_type="a.b", payload={"n": 2}, channels=["eu"]))
-    receiver.respond = lambda r: Reply(status=500) if b'"n":2' in r.body else Reply()
     receiver.wait_for(2, timeout=WAIT)
 
     def stats() -> Any:

@@ -22,6 +22,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /ingest/api/v1/source": "config must carry the secret its type needs, in that type's format",
     "PUT /ingest/api/v1/source/{source_id}": "config must carry the secret its type needs, in that type's format",
     "POST /ingest/api/v1/source/{source_id}/replay": "until must be after since",
+    "PATCH /ingest/api/v1/source/{source_id}": "allowedIps are networks in CIDR notation",
     "POST /api/v1/event-type": "featureFlag and featureFlags must agree",
     "PUT /api/v1/event-type/{event_type_name}": "featureFlag and featureFlags must agree",
     "PATCH /api/v1/event-type/{event_type_name}": "featureFlag and featureFlags must agree",

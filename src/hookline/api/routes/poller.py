@@ -20,7 +20,9 @@ from hookline.services import poller
 router = APIRouter(prefix="/api/v1/app/{app_id}/poller/{sink_id}", tags=["Message"])
 SinkId = Annotated[str, Path(description="The endpoint's id or uid", min_length=1, max_length=256, pattern=ID_PATTERN)]
 ConsumerId = Annotated[str, Path(min_length=1, max_length=256, pattern=ID_PATTERN)]
-PollIterator = Annotated[str | None, Query(max_length=64, description="A message id: continue after it")]
+PollIterator = Annotated[
+    str | None, Query(max_length=64, pattern=r"^msg_[A-Za-z0-9]+$", description="A message id: continue after it")
+]
 
 
 class PollingMessageOut(Model):
