@@ -110,3 +110,9 @@ def test_the_admin_token_of_the_quickstart_is_used_when_there_is_no_token(hookli
 def test_hookline_token_wins_over_the_admin_token(hookline) -> None:
     env = {"HOOKLINE_URL": hookline.url, "HOOKLINE_TOKEN": "wrong", "HOOKLINE_ADMIN_TOKEN": ADMIN_TOKEN}
     assert assert_one_line_error(CliRunner().invoke(main, ["app", "list"], env=env)).startswith("Error: 401 ")
+
+
+def test_a_missing_ssl_cert_file_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", "/nowhere/ca.pem")
+    result = CliRunner().invoke(main, ["app", "list", "--url", "https://127.0.0.1:9", "--token", ADMIN_TOKEN])
+    assert "cannot set up TLS (SSL_CERT_FILE=/nowhere/ca.pem)" in assert_one_line_error(result)

@@ -69,7 +69,12 @@ class Session:
         if self._client is None:
             if not self.token:
                 raise click.UsageError("no API token: pass --token or set HOOKLINE_TOKEN (or HOOKLINE_ADMIN_TOKEN)")
-            self._client = Client(self.url, self.token, timeout=self.timeout)
+            try:
+                self._client = Client(self.url, self.token, timeout=self.timeout)
+            except OSError as exc:  # e.g. SSL_CERT_FILE naming a file that is not there
+                where = os.environ.get("SSL_CERT_FILE")
+                hint = f" (SSL_CERT_FILE={where})" if where else ""
+                raise click.ClickException(f"cannot set up TLS{hint}: {exc.strerror or exc}") from None
         return self._client
 
     def take(self, list_method: Callable[..., Page[T]], limit: int, *args: Any, **kwargs: Any) -> list[T]:
