@@ -37,9 +37,8 @@ def other_database_url(database_url: str, request: pytest.FixtureRequest, tmp_pa
 
 def _populate(c: Any, url: str) -> None:
     schema = {"1": {"type": "object", "properties": {"id": {"type": "string"}}}}
-    assert c.post(
-        "/api/v1/event-type", json={"name": "order.paid", "description": "Paid", "schemas": schema}
-    ).is_success
+    paid = {"name": "order.paid", "description": "Paid", "schemas": schema, "schemaValidation": "warn"}
+    assert c.post("/api/v1/event-type", json=paid).is_success
     assert c.post(
         "/api/v1/event-type", json={"name": "beta.thing", "description": "B", "featureFlag": "beta"}
     ).is_success
@@ -59,8 +58,18 @@ def _populate(c: Any, url: str) -> None:
     ep = c.post("/api/v1/app/acme/endpoint", json=endpoint).json()["id"]
     # The rotated-out secret is still in its grace period: it must travel too.
     assert c.post(f"/api/v1/app/acme/endpoint/{ep}/secret/rotate", json={}).is_success
-    disabled = {"url": url, "disabled": True, "secret": SECRET}
-    assert c.post("/api/v1/app/acme/endpoint", json=disabled).is_success
+    # hookline's delivery policies travel too: a filter, FIFO, a transformation.
+    disabled = {
+        "url": url,
+        "disabled": True,
+        "secret": SECRET,
+        "filter": {"payload": {"status": "paid"}},
+        "fifo": True,
+        "fifoOnExhausted": "block",
+    }
+    other = c.post("/api/v1/app/acme/endpoint", json=disabled).json()["id"]
+    code = "function handler(webhook) { webhook.payload.moved = true; return webhook }"
+    assert c.patch(f"/api/v1/app/acme/endpoint/{other}/transformation", json={"code": code, "enabled": True}).is_success
 
 
 def _stored_secrets(database_url: str) -> list[str]:
@@ -94,6 +103,9 @@ def test_export_then_import_into_an_empty_server_reproduces_everything(
         assert sdk_view.settings == {} and sdk_view.connectors == []
     assert next(ep["secret"] for app in document["applications"] for ep in app["endpoints"]) != SECRET  # rotated
     assert len(document["applications"]) == 2
+    moved = [ep for app in document["applications"] for ep in app["endpoints"] if ep["fifo"]]
+    assert moved and moved[0]["filter"] == {"payload": {"status": "paid"}} and moved[0]["transformation"]["enabled"]
+    assert {t["name"]: t["schemaValidation"] for t in document["eventTypes"]}["order.paid"] == "warn"
 
     settings_b = test_settings(other_database_url, main_secret="server-b-secret")
     with run_hookline(settings_b) as b, b.client() as c:
@@ -147,3 +159,25 @@ def test_import_with_the_sdk_and_refusals(hookline) -> None:
         with pytest.raises(HttpError) as err:
             call()
         assert err.value.status_code == 403
+
+
+def test_import_holds_policies_to_their_rules(hookline) -> None:
+    """A document cannot bring in what the API would refuse: a bad filter, a bad schema."""
+    with hookline.client() as c:
+        app = {"id": "app_" + "A" * 22, "name": "Acme"}
+        endpoint = {"id": "ep_" + "B" * 22, "url": "https://example.com/h", "secret": SECRET}
+        bad_filter = {**endpoint, "filter": {"payload": {"amount": {"$between": [1, 2]}}}}
+        resp = c.post("/api/v1/environment/import", json={"applications": [{**app, "endpoints": [bad_filter]}]})
+        assert resp.status_code == 422, resp.text
+        [item] = resp.json()["detail"]
+        assert item["loc"][:6] == ["body", "applications", app["id"], "endpoints", endpoint["id"], "filter"]
+        bad_schema = {"name": "a.b", "description": "x", "schemas": {"1": {"type": "nonsense"}}}
+        resp = c.post("/api/v1/environment/import", json={"eventTypes": [bad_schema]})
+        assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][:5] == [
+            "body",
+            "eventTypes",
+            "a.b",
+            "schemas",
+            "1",
+        ]
+        assert c.post("/api/v1/environment/export").json()["applications"] == []  # nothing half-imported

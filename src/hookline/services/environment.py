@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hookline.domain.model import Application, Endpoint, EventType
+from hookline.errors import Invalid
+from hookline.services import event_types, payload_filters, transformations
 from hookline.store import environment
 from hookline.store.database import Database
 from hookline.store.secrets import SecretBox
@@ -49,7 +51,23 @@ async def export(db: Database, box: SecretBox) -> Snapshot:
     return Snapshot(types, apps, [_open_endpoint(box, e) for e in eps])
 
 
+def check(document: Imported) -> None:
+    """The rules an endpoint or event type must keep, imported or not: filters follow their
+    grammar, transformation code fits its limit, schemas are JSON Schemas (Invalid names it)."""
+    for values in document.endpoints:
+        where = ["body", "applications", values["app_id"], "endpoints", values["id"]]
+        payload_filters.check(values.get("filter"), [*where, "filter"])
+        if values.get("transformation_code") is not None:
+            transformations.check_code(values["transformation_code"], [*where, "transformation", "code"])
+    for values in document.event_types:
+        try:
+            event_types.check_fields(values)
+        except Invalid as exc:
+            raise Invalid(["body", "eventTypes", values["name"], *exc.field[1:]], str(exc)) from None
+
+
 async def import_(db: Database, box: SecretBox, document: Imported) -> None:
+    check(document)
     async with db.write() as conn:
         for event_type in document.event_types:
             await environment.put_event_type(conn, event_type)

@@ -19,11 +19,14 @@ from hookline.api.schemas import (
     KEY_FORMAT,
     Channels,
     EventTypes,
+    FifoOnExhausted,
     Headers,
     Metadata,
     Model,
     Name,
+    PayloadFilter,
     Rate,
+    SchemaValidation,
     Text,
     Url,
     ms_to_datetime,
@@ -56,6 +59,12 @@ class OldSecret(Model):
     expires_at: datetime
 
 
+class TransformationDoc(Model):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(description="The endpoint's JavaScript handler(webhook)")
+    enabled: bool = False
+
+
 class EndpointDoc(Model):
     model_config = ConfigDict(extra="forbid")
     id: EndpointIdValue
@@ -70,6 +79,10 @@ class EndpointDoc(Model):
     headers: Headers = Field(default_factory=dict)
     secret: RequiredSecret = Field(description="The signing secret, in the clear: keep this document safe")
     old_secrets: list[OldSecret] = Field(default_factory=list, description="Earlier secrets still in their grace")
+    filter: PayloadFilter = None
+    fifo: bool = False
+    fifo_on_exhausted: FifoOnExhausted = "skip"
+    transformation: TransformationDoc | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -97,6 +110,7 @@ class EventTypeDoc(Model):
         default=None, description="At most one: hookline event types have a single feature flag"
     )
     group_name: None = Field(default=None, description="Refused: hookline has no event-type groups")
+    schema_validation: SchemaValidation = "off"
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -123,6 +137,7 @@ class EventTypeExport(Model):
     deprecated: bool
     schemas: dict[str, dict[str, Any]] | None
     feature_flags: list[str]
+    schema_validation: str
     created_at: datetime
     updated_at: datetime
 
@@ -140,6 +155,10 @@ class EndpointExport(Model):
     headers: dict[str, str]
     secret: str
     old_secrets: list[OldSecret]
+    filter: dict[str, Any] | None
+    fifo: bool
+    fifo_on_exhausted: str
+    transformation: TransformationDoc | None
     created_at: datetime
     updated_at: datetime
 
@@ -183,6 +202,14 @@ def _endpoint_out(row: Endpoint) -> EndpointExport:
         headers=row.headers,
         secret=row.secret,
         old_secrets=old,
+        filter=row.filter,
+        fifo=row.fifo,
+        fifo_on_exhausted=row.fifo_on_exhausted,
+        transformation=(
+            None
+            if row.transformation_code is None
+            else TransformationDoc(code=row.transformation_code, enabled=row.transformation_enabled)
+        ),
         **_times(row),
     )
 
@@ -205,6 +232,7 @@ async def export_environment(
             deprecated=r.deprecated,
             schemas=r.schemas,
             feature_flags=[r.feature_flag] if r.feature_flag else [],
+            schema_validation=r.schema_validation,
             **_times(r),
         )
         for r in snapshot.event_types
@@ -237,17 +265,19 @@ def _stamps(doc: EventTypeDoc | ApplicationDoc | EndpointDoc, now: int) -> dict[
 
 def _event_type_values(doc: EventTypeDoc, now: int) -> dict[str, Any]:
     flag = doc.feature_flags[0] if doc.feature_flags else None
-    fields = doc.model_dump(include={"name", "description", "archived", "deprecated", "schemas"})
+    fields = doc.model_dump(include={"name", "description", "archived", "deprecated", "schemas", "schema_validation"})
     return {**fields, "feature_flag": flag, **_stamps(doc, now)}
 
 
 def _endpoint_values(app_id: str, doc: EndpointDoc, https_only: bool, now: int) -> dict[str, Any]:
     if https_only and not doc.url.lower().startswith("https:"):
         raise _invalid(["body", "applications", app_id, "endpoints", doc.id, "url"], "endpoint URLs must use https")
-    fields = doc.model_dump(exclude={"old_secrets", "created_at", "updated_at"})
+    fields = doc.model_dump(exclude={"old_secrets", "created_at", "updated_at", "transformation"})
     old = [{"key": s.key, "expires_at": to_ms(s.expires_at) or 0} for s in doc.old_secrets]
     return {
         **fields,
+        "transformation_code": doc.transformation.code if doc.transformation else None,
+        "transformation_enabled": bool(doc.transformation and doc.transformation.enabled),
         "app_id": app_id,
         "old_secrets": old,
         "throttle_tat": None,
