@@ -1,6 +1,7 @@
 """Real servers for tests: hookline itself (uvicorn in a thread) and a webhook receiver."""
 
 import asyncio
+import dataclasses
 import http.server
 import ipaddress
 import socket
@@ -67,6 +68,8 @@ def run_hookline(
     port: int | None = None,
 ) -> Iterator[Hookline]:
     port = port or free_port()
+    # As ``serve`` does: the server knows the address it listens on (ingest and capture URLs).
+    settings = dataclasses.replace(settings, host="127.0.0.1", port=port)
     app = create_app(settings, run_engine=run_engine)
     if prepare:
         prepare(app)  # before start: middleware and instrumentation must be in place by then

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from hookline.ui import operator, portal
+from hookline.ui import inbound, operator, portal
 from hookline.ui.pages import router
 from hookline.ui.sessions import LoginLimiter
 from hookline.ui.web import Static
@@ -13,6 +13,7 @@ def install(app: FastAPI) -> None:
     app.state.ui_login_limiter = LoginLimiter()
     app.mount("/ui/static", Static(), name="ui-static")
     app.include_router(operator.router)
+    app.include_router(inbound.router)
     app.include_router(portal.router)
     app.include_router(router)  # last: its catch-all answers 404 for any other /ui/ address
 
