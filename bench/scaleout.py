@@ -60,6 +60,7 @@ def run(workers: int, args: argparse.Namespace) -> dict[str, Any]:
             asyncio.run(setup(base, args.receiver, args.endpoints))
             asyncio.run(publish(base, args.messages, 10))
             asyncio.run(control(args.receiver, "reset"))
+            time.sleep(2)  # let the API process's statistics reach pg_stat_database first
             before = asyncio.run(pg_counters(url))
             procs = [process([HOOKLINE, "serve", "--role", "worker"], env) for _ in range(workers)]
             started = [p.__enter__() for p in procs]
@@ -79,7 +80,7 @@ def run(workers: int, args: argparse.Namespace) -> dict[str, Any]:
         "deliveries": deliveries,
         "seconds": seconds,
         "per_s": deliveries / seconds,
-        "bound_per_s": workers * args.in_flight / (args.delay_ms / 1000),
+        "bound_per_s": workers * args.in_flight / (args.delay_ms / 1000) if args.delay_ms else float("inf"),
         "cpu_s_per_1000": sampler.cpu_seconds / deliveries * 1000,
         # PostgreSQL's own counters over the drain, per delivery. The WAL figure is the whole
         # server's (pg_stat_wal has no per-database split): exact only on a quiet server.
