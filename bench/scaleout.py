@@ -60,13 +60,17 @@ def run(workers: int, args: argparse.Namespace) -> dict[str, Any]:
             asyncio.run(setup(base, args.receiver, args.endpoints))
             asyncio.run(publish(base, args.messages, 10))
             asyncio.run(control(args.receiver, "reset"))
-            time.sleep(2)  # let the API process's statistics reach pg_stat_database first
+            # An idle backend reports its statistics up to 10 s late (PostgreSQL 15): wait
+            # for the API process's publishing to be counted before the drain, and for the
+            # workers' last records after it.
+            time.sleep(args.settle)
             before = asyncio.run(pg_counters(url))
             procs = [process([HOOKLINE, "serve", "--role", "worker"], env) for _ in range(workers)]
             started = [p.__enter__() for p in procs]
             try:
                 with Sampler([p.pid for p in started]) as sampler:
                     finished, polls = asyncio.run(drained(args.receiver, url, deliveries, args.timeout))
+                time.sleep(args.settle)
                 after = asyncio.run(pg_counters(url))
                 after["commits"] -= polls  # the driver's own reads
                 arrivals = asyncio.run(receiver_arrivals(args.receiver))
@@ -128,6 +132,7 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=50.0, help="the receiver answers after this")
     parser.add_argument("--in-flight", type=int, default=5, help="HOOKLINE_MAX_IN_FLIGHT of each worker")
     parser.add_argument("--endpoint-cap", type=int, default=10, help="HOOKLINE_ENDPOINT_CONCURRENCY")
+    parser.add_argument("--settle", type=float, default=11.0, help="seconds for statistics to reach PostgreSQL")
     parser.add_argument("--json", default="bench/results/scaleout.json")
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
