@@ -267,7 +267,7 @@ async def claim(
     candidates = [c for c in candidates if c.endpoint_id in mine]
     locked_out -= len(candidates)
     if not candidates:
-        return ClaimResult([], True, excluded.wake_at)
+        return ClaimResult([], True, _look_again(excluded.wake_at, now))
     endpoints = await _facts(conn, mine, now)
     load = Load(
         now,
@@ -283,7 +283,7 @@ async def claim(
     await _save_tats(conn, t.application, choice.app_tats)
     more_due = choice.more_due or locked_out > 0
     if not choice.picked:
-        return ClaimResult([], more_due, choice.wake_at)
+        return ClaimResult([], more_due, _look_again(choice.wake_at, now) if locked_out else choice.wake_at)
     lease_end = now + lease_ms
     claimed = (
         await conn.execute(
@@ -294,6 +294,16 @@ async def claim(
         )
     ).all()
     return ClaimResult(await _hydrate(conn, claimed, endpoints, lease_end, now), more_due, choice.wake_at)
+
+
+# An endpoint another process is claiming for is free again when that claim commits.
+LOCKED_OUT_RETRY_MS = 50
+
+
+def _look_again(wake_at: int | None, now: int) -> int:
+    """When a claim that found only endpoints other processes hold should look again."""
+    soon = now + LOCKED_OUT_RETRY_MS
+    return soon if wake_at is None else min(wake_at, soon)
 
 
 async def _hydrate(
