@@ -148,17 +148,14 @@ class _Endpoint:
     throttle: Throttle | None
 
 
-async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _Endpoint]:
-    """The endpoints' rows with their client certificates and unexpired leases, in one
-    statement; read under their claim locks, so exact across processes. The leases are
-    counted through the (status, endpoint_id) index, for these endpoints only."""
+def _facts_query() -> Any:
     ep, cc = t.endpoint, t.endpoint_client_cert
     leased = (
         select(func.count())
-        .where(d.c.status == _SENDING, d.c.endpoint_id == ep.c.id, d.c.next_attempt_at > now)
+        .where(d.c.status == _SENDING, d.c.endpoint_id == ep.c.id, d.c.next_attempt_at > bindparam("now"))
         .scalar_subquery()
     )
-    query = (
+    return (
         select(
             ep.c.id,
             ep.c.url,
@@ -176,10 +173,23 @@ async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _End
             leased.label("leased"),
         )
         .select_from(ep.outerjoin(cc, cc.c.endpoint_id == ep.c.id))
-        .where(ep.c.id.in_(endpoint_ids))
+        .where(ep.c.id.in_(bindparam("ids", expanding=True)))
     )
+
+
+# Built once: constructing and cache-keying it on every claim showed in the profile.
+_FACTS = _facts_query()
+_MESSAGES = select(
+    t.message.c.id, t.message.c.payload, t.message.c.event_type, t.message.c.content_type, t.message.c.headers
+).where(t.message.c.id.in_(bindparam("ids", expanding=True)))
+
+
+async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _Endpoint]:
+    """The endpoints' rows with their client certificates and unexpired leases, in one
+    statement; read under their claim locks, so exact across processes. The leases are
+    counted through the (status, endpoint_id) index, for these endpoints only."""
     out = {}
-    for row in (await conn.execute(query)).all():
+    for row in (await conn.execute(_FACTS, {"ids": sorted(endpoint_ids), "now": now})).all():
         code = row.transformation_code if row.transformation_enabled and row.transformation_code else None
         out[row.id] = _Endpoint(
             url=row.url,
@@ -309,11 +319,8 @@ def _look_again(wake_at: int | None, now: int) -> int:
 async def _hydrate(
     conn: Conn, claimed: Sequence[Any], endpoints: Mapping[str, _Endpoint], locked_until: int, now: int
 ) -> list[Claimed]:
-    m = t.message
-    query = select(m.c.id, m.c.payload, m.c.event_type, m.c.content_type, m.c.headers).where(
-        m.c.id.in_({row.msg_id for row in claimed})
-    )
-    messages = {row.id: row for row in (await conn.execute(query)).all()}
+    ids = sorted({row.msg_id for row in claimed})
+    messages = {row.id: row for row in (await conn.execute(_MESSAGES, {"ids": ids})).all()}
     out = []
     for row in claimed:
         endpoint = endpoints.get(row.endpoint_id)
