@@ -1,7 +1,9 @@
 """A fast webhook receiver for benchmarks, run as its own process.
 
 It answers 204 (or 503 while "down"), counts deliveries by ``webhook-id`` and
-records when each first arrived, so the driver can compute latencies.
+records when each first arrived, so the driver can compute latencies. An optional
+second argument makes every delivery wait that many milliseconds before answering
+(a slow receiver: the scale-out scenario).
 """
 
 import asyncio
@@ -14,11 +16,14 @@ from aiohttp import web
 arrivals: dict[str, float] = {}
 total = 0
 down = False
+delay = 0.0
 
 
 async def deliver(request: web.Request) -> web.Response:
     global total
     await request.read()
+    if delay:
+        await asyncio.sleep(delay)
     if down:
         return web.Response(status=503)
     total += 1
@@ -46,6 +51,9 @@ async def control(request: web.Request) -> web.Response:
 
 
 def main() -> None:
+    global delay
+    if len(sys.argv) > 2:
+        delay = float(sys.argv[2]) / 1000
     app = web.Application()
     app.router.add_get("/_stats", stats)
     app.router.add_get("/_arrivals", dump)

@@ -66,7 +66,9 @@ class Runtime:
         )
         # Transformation sandbox processes start on first use and stop with the runtime.
         self.sandbox = Sandbox(size=settings.transform_workers, memory_mb=settings.transform_memory_mb)
-        self.engine = DeliveryEngine(self.db, settings, sandbox=self.sandbox) if deliver else None
+        # The engine retries every failed claim and record: it needs no ping before each one.
+        self.engine_db = self.db.for_retrying_loops() if deliver else self.db
+        self.engine = DeliveryEngine(self.engine_db, settings, sandbox=self.sandbox) if deliver else None
         # Background jobs run where deliveries do: their batches make deliveries due.
         self.jobs = JobRunner(self.db, settings, on_progress=self.engine.wake) if self.engine else None
         self._wakeups: PgWakeups | None = None
@@ -98,6 +100,8 @@ class Runtime:
         if self.engine:
             await self.engine.stop(grace=self.settings.request_timeout + 1)
         await self.sandbox.close()
+        if self.engine_db is not self.db:
+            await self.engine_db.close()
         await self.db.close()
 
 

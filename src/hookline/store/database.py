@@ -383,7 +383,13 @@ class Database:
     """The one object that hands out connections."""
 
     def __init__(
-        self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10, lock_timeout: float = 10.0
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "FULL",
+        pool_size: int = 10,
+        lock_timeout: float = 10.0,
+        pre_ping: bool = True,
     ) -> None:
         self.url, self.dialect = normalize_url(url)
         self._sqlite: _SQLite | None = None
@@ -392,7 +398,21 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite = _SQLite(self.url, sqlite_synchronous, lock_timeout)
         else:
-            self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            self._pg = create_async_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping
+            )
+
+    def for_retrying_loops(self) -> "Database":
+        """A handle for loops that retry every failed transaction by themselves (the delivery
+        engine). On PostgreSQL it is a small pool of its own that does not ping each connection
+        before use: that ping is a round trip per transaction, and after an outage the one
+        transaction that meets a dead connection fails, the pool drops its connections, and the
+        loop's retry gets a fresh one. Requests keep the pinging pool, so none of them is
+        answered 503 for a connection that died while idle. On SQLite: this same database (one
+        writer, one group commit)."""
+        if self._sqlite is not None:
+            return self
+        return Database(self.url, pool_size=2, pre_ping=False)
 
     @property
     def sqlite_path(self) -> Path | None:

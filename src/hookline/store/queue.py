@@ -9,12 +9,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    text,
+    union_all,
+    update,
+)
 
 from hookline.domain.claim import FIFO, Candidate, ClaimPolicy, Exclusions, Load, Throttle, leaves_queue
 from hookline.domain.ids import new_id
 from hookline.domain.model import DeliveryStatus, Trigger
-from hookline.store import client_certs, operational, records
+from hookline.store import operational, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work
 from hookline.store.messages import new_delivery
@@ -71,39 +83,153 @@ class ClaimResult:
     wake_at: int | None  # when a throttled endpoint or application admits again
 
 
-# Any constant: on PostgreSQL, claims from every process take turns, which is what
-# lets per-endpoint caps and throttles hold across processes.
-CLAIM_LOCK = 7_461_002
+# The first key of the per-endpoint claim locks (pg_try_advisory_xact_lock(CLAIM_LOCKS, hashtext(id))).
+CLAIM_LOCKS = 7_461_002
+
+_SENDING = int(DeliveryStatus.SENDING)
 
 
-async def _in_flight(conn: Conn, now: int) -> dict[str, int]:
-    query = (
-        select(d.c.endpoint_id, func.count())
-        .where(d.c.status == DeliveryStatus.SENDING, d.c.next_attempt_at > now)
+async def _hints(conn: Conn, now: int, cap: int) -> Load:
+    """What lets a claim leave blocked work unread, in one statement and without locks: the
+    endpoints at their cap, and the endpoints and applications whose throttle sent within the
+    last second (the only ones that may block). A hint only decides what is read; what is
+    taken is decided on facts read under the endpoints' locks (``_facts``)."""
+    ep, app = t.endpoint, t.application
+    full = (
+        select(literal_column("'f'"), d.c.endpoint_id, func.count(), null())
+        .where(d.c.status == _SENDING, d.c.next_attempt_at > now)
         .group_by(d.c.endpoint_id)
+        .having(func.count() >= cap)
     )
-    return {row[0]: int(row[1]) for row in (await conn.execute(query)).all()}
+    throttled = [
+        select(literal_column(kind), table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
+            table.c.throttle_rate.is_not(None), table.c.throttle_tat > now - 1000
+        )
+        for kind, table in (("'e'", ep), ("'a'", app))
+    ]
+    in_flight: dict[str, int] = {}
+    endpoints: dict[str, Throttle] = {}
+    apps: dict[str, Throttle] = {}
+    for kind, owner, number, tat in (await conn.execute(union_all(full, *throttled))).all():
+        if kind == "f":
+            in_flight[owner] = int(number)
+        else:
+            (endpoints if kind == "e" else apps)[owner] = Throttle(int(number), tat)
+    return Load(now, 0, cap, in_flight, endpoints, apps)
 
 
-async def _fifo_busy(conn: Conn, now: int) -> frozenset[tuple[str, str]]:
-    """FIFO queues with a delivery under an unexpired lease."""
+async def _lock_endpoints(conn: Conn, candidates: Sequence[Candidate], limit: int) -> set[str]:
+    """The endpoints this claim may take deliveries of. On PostgreSQL: of the first ``limit``
+    candidate endpoints in due order (a claim of ``limit`` picks from no more), those whose
+    claim lock it gets, held to the commit; an endpoint another process is claiming for at
+    this moment is skipped, never waited for. SQLite has one writer: every endpoint."""
+    endpoint_ids = list(dict.fromkeys(c.endpoint_id for c in candidates))
+    if conn.dialect.name != "postgresql":
+        return set(endpoint_ids)
+    statement = text(
+        "SELECT e FROM unnest(CAST(:ids AS text[])) AS e WHERE pg_try_advisory_xact_lock(:ns, hashtext(e))"
+    )
+    rows = await conn.execute(statement, {"ids": endpoint_ids[:limit], "ns": CLAIM_LOCKS})
+    return {row[0] for row in rows.all()}
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    """An endpoint as a claim needs it: what to send with, and its cap and throttle facts."""
+
+    url: str
+    secret: str
+    old_secrets: list[dict[str, Any]]
+    headers: dict[str, str]
+    disabled: bool
+    transformation: str | None
+    fifo_on_exhausted: str
+    client_cert: tuple[str, str] | None
+    in_flight: int
+    throttle: Throttle | None
+
+
+def _facts_query() -> Any:
+    ep, cc = t.endpoint, t.endpoint_client_cert
+    leased = (
+        select(func.count())
+        .where(d.c.status == _SENDING, d.c.endpoint_id == ep.c.id, d.c.next_attempt_at > bindparam("now"))
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ep.c.id,
+            ep.c.url,
+            ep.c.secret,
+            ep.c.old_secrets,
+            ep.c.headers,
+            ep.c.disabled,
+            ep.c.transformation_code,
+            ep.c.transformation_enabled,
+            ep.c.fifo_on_exhausted,
+            ep.c.throttle_rate,
+            ep.c.throttle_tat,
+            cc.c.cert,
+            cc.c.key,
+            leased.label("leased"),
+        )
+        .select_from(ep.outerjoin(cc, cc.c.endpoint_id == ep.c.id))
+        .where(ep.c.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+# Built once: constructing and cache-keying it on every claim showed in the profile.
+_FACTS = _facts_query()
+_MESSAGES = select(
+    t.message.c.id, t.message.c.payload, t.message.c.event_type, t.message.c.content_type, t.message.c.headers
+).where(t.message.c.id.in_(bindparam("ids", expanding=True)))
+
+
+async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _Endpoint]:
+    """The endpoints' rows with their client certificates and unexpired leases, in one
+    statement; read under their claim locks, so exact across processes. The leases are
+    counted through the (status, endpoint_id) index, for these endpoints only."""
+    out = {}
+    for row in (await conn.execute(_FACTS, {"ids": sorted(endpoint_ids), "now": now})).all():
+        code = row.transformation_code if row.transformation_enabled and row.transformation_code else None
+        out[row.id] = _Endpoint(
+            url=row.url,
+            secret=row.secret,
+            old_secrets=row.old_secrets,
+            headers=row.headers,
+            disabled=bool(row.disabled),
+            transformation=code,
+            fifo_on_exhausted=row.fifo_on_exhausted,
+            client_cert=(row.cert, row.key) if row.cert is not None else None,
+            in_flight=int(row.leased),
+            throttle=Throttle(int(row.throttle_rate), row.throttle_tat) if row.throttle_rate is not None else None,
+        )
+    return out
+
+
+async def _fifo_busy(conn: Conn, now: int, endpoint_ids: set[str]) -> frozenset[tuple[str, str]]:
+    """FIFO queues of these endpoints with a delivery under an unexpired lease."""
+    if not endpoint_ids:
+        return frozenset()
     query = select(d.c.endpoint_id, d.c.fifo_key).where(
-        d.c.status == DeliveryStatus.SENDING, d.c.next_attempt_at > now, d.c.fifo_key.is_not(None)
+        d.c.status == _SENDING,
+        d.c.endpoint_id.in_(endpoint_ids),
+        d.c.next_attempt_at > now,
+        d.c.fifo_key.is_not(None),
     )
     return frozenset((row[0], row[1]) for row in (await conn.execute(query)).all())
 
 
-async def _recent_throttles(conn: Conn, table: Any, now: int) -> dict[str, Throttle]:
-    """Throttled rows that sent within the last second: the only ones a throttle may block."""
-    query = select(table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
-        table.c.throttle_rate.is_not(None), table.c.throttle_tat > now - 1000
-    )
-    return {row[0]: Throttle(int(row[1]), row[2]) for row in (await conn.execute(query)).all()}
-
-
-async def _throttles(conn: Conn, table: Any, ids: set[str]) -> dict[str, Throttle]:
-    query = select(table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
-        table.c.id.in_(ids), table.c.throttle_rate.is_not(None)
+async def _app_throttles(conn: Conn, app_ids: set[str]) -> dict[str, Throttle]:
+    """The throttled applications among ``app_ids``. On PostgreSQL their rows stay locked to the
+    commit (taken in id order, so claims never deadlock on them): an application's throttle
+    spans endpoints that other processes may be claiming for at the same moment."""
+    app = t.application
+    query = (
+        select(app.c.id, app.c.throttle_rate, app.c.throttle_tat)
+        .where(app.c.id.in_(app_ids), app.c.throttle_rate.is_not(None))
+        .order_by(app.c.id)
+        .with_for_update()
     )
     return {row[0]: Throttle(int(row[1]), row[2]) for row in (await conn.execute(query)).all()}
 
@@ -134,36 +260,41 @@ async def claim(
     """Lease up to ``limit`` due deliveries, as ``policy`` chooses (by default: fairly across
     endpoints, and one at a time in order within each FIFO queue).
 
-    This is only the I/O around the policy: read the in-flight leases and throttle
-    state, read candidates, write the leases and throttle state it decided. Caps
-    hold across processes because they are counted from the leases in the database.
+    This is only the I/O around the policy. Hints (no locks) say which endpoints and
+    applications are blocked and need not be read; due candidates are read with their rows
+    locked (others skip them); then, on PostgreSQL, the claim takes the lock of each candidate
+    endpoint it can among the first ``limit`` (``pg_try_advisory_xact_lock``; the others are
+    left to the process that holds them) and reads those endpoints' leases and throttles, which no other claim can
+    change until this one commits. Caps, throttles and FIFO heads hold across processes,
+    and claims for different endpoints never wait for each other.
     """
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK})
+    hints = await _hints(conn, now, endpoint_cap)
+    excluded = policy.exclude(hints)
+    candidates = await _candidates(conn, now, excluded, policy.window(limit))
+    if not candidates:
+        return ClaimResult([], False, excluded.wake_at)
+    mine = await _lock_endpoints(conn, candidates, limit)
+    locked_out = len(candidates)
+    candidates = [c for c in candidates if c.endpoint_id in mine]
+    locked_out -= len(candidates)
+    if not candidates:
+        return ClaimResult([], True, _look_again(excluded.wake_at, now))
+    endpoints = await _facts(conn, mine, now)
     load = Load(
         now,
         limit,
         endpoint_cap,
-        await _in_flight(conn, now),
-        await _recent_throttles(conn, t.endpoint, now),
-        await _recent_throttles(conn, t.application, now),
-        await _fifo_busy(conn, now),
+        {e: f.in_flight for e, f in endpoints.items()},
+        {e: f.throttle for e, f in endpoints.items() if f.throttle is not None},
+        await _app_throttles(conn, {c.app_id for c in candidates}),
+        await _fifo_busy(conn, now, {c.endpoint_id for c in candidates if c.fifo_key is not None}),
     )
-    excluded = policy.exclude(load)
-    candidates = await _candidates(conn, now, excluded, policy.window(limit))
-    if not candidates:
-        return ClaimResult([], False, excluded.wake_at)
-    choice = policy.choose(
-        load,
-        excluded,
-        candidates,
-        await _throttles(conn, t.endpoint, {c.endpoint_id for c in candidates}),
-        await _throttles(conn, t.application, {c.app_id for c in candidates}),
-    )
+    choice = policy.choose(load, excluded, candidates, load.endpoint_throttles, load.app_throttles)
     await _save_tats(conn, t.endpoint, choice.endpoint_tats)
     await _save_tats(conn, t.application, choice.app_tats)
+    more_due = choice.more_due or locked_out > 0
     if not choice.picked:
-        return ClaimResult([], choice.more_due, choice.wake_at)
+        return ClaimResult([], more_due, _look_again(choice.wake_at, now) if locked_out else choice.wake_at)
     lease_end = now + lease_ms
     claimed = (
         await conn.execute(
@@ -173,51 +304,31 @@ async def claim(
             .returning(d.c.id, d.c.msg_id, d.c.endpoint_id, d.c.app_id, d.c.attempts, d.c.trigger, d.c.fifo_key)
         )
     ).all()
-    return ClaimResult(await _hydrate(conn, claimed, lease_end, now), choice.more_due, choice.wake_at)
+    return ClaimResult(await _hydrate(conn, claimed, endpoints, lease_end, now), more_due, choice.wake_at)
 
 
-async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: int) -> list[Claimed]:
-    msg_ids = {row.msg_id for row in claimed}
-    ep_ids = {row.endpoint_id for row in claimed}
-    m = t.message
-    messages = {
-        row.id: row
-        for row in (
-            await conn.execute(
-                select(m.c.id, m.c.payload, m.c.event_type, m.c.content_type, m.c.headers).where(m.c.id.in_(msg_ids))
-            )
-        ).all()
-    }
-    ep = t.endpoint
-    endpoints = {
-        row["id"]: row
-        for row in (
-            await conn.execute(
-                select(
-                    ep.c.id,
-                    ep.c.url,
-                    ep.c.secret,
-                    ep.c.old_secrets,
-                    ep.c.headers,
-                    ep.c.disabled,
-                    ep.c.transformation_code,
-                    ep.c.transformation_enabled,
-                    ep.c.fifo_on_exhausted,
-                ).where(ep.c.id.in_(ep_ids))
-            )
-        ).mappings()
-    }
-    certs = await client_certs.pairs(conn, ep_ids)
+# An endpoint another process is claiming for is free again when that claim commits.
+LOCKED_OUT_RETRY_MS = 50
+
+
+def _look_again(wake_at: int | None, now: int) -> int:
+    """When a claim that found only endpoints other processes hold should look again."""
+    soon = now + LOCKED_OUT_RETRY_MS
+    return soon if wake_at is None else min(wake_at, soon)
+
+
+async def _hydrate(
+    conn: Conn, claimed: Sequence[Any], endpoints: Mapping[str, _Endpoint], locked_until: int, now: int
+) -> list[Claimed]:
+    ids = sorted({row.msg_id for row in claimed})
+    messages = {row.id: row for row in (await conn.execute(_MESSAGES, {"ids": ids})).all()}
     out = []
     for row in claimed:
         endpoint = endpoints.get(row.endpoint_id)
         message = messages.get(row.msg_id)
-        transformation = None
-        if endpoint is not None and endpoint["transformation_enabled"] and endpoint["transformation_code"]:
-            transformation = endpoint["transformation_code"]
         secrets = []
         if endpoint is not None:
-            secrets = [endpoint["secret"]] + [s["key"] for s in endpoint["old_secrets"] if s["expires_at"] > now]
+            secrets = [endpoint.secret] + [s["key"] for s in endpoint.old_secrets if s["expires_at"] > now]
         out.append(
             Claimed(
                 id=row.id,
@@ -228,17 +339,17 @@ async def _hydrate(conn: Conn, claimed: Sequence[Any], locked_until: int, now: i
                 trigger=row.trigger,
                 locked_until=locked_until,
                 payload=message.payload if message is not None else None,
-                url=endpoint["url"] if endpoint else None,
+                url=endpoint.url if endpoint else None,
                 secrets=secrets,
-                headers=dict(endpoint["headers"]) if endpoint else {},
-                disabled=bool(endpoint["disabled"]) if endpoint else True,
-                client_cert=certs.get(row.endpoint_id),
+                headers=dict(endpoint.headers) if endpoint else {},
+                disabled=endpoint.disabled if endpoint else True,
+                client_cert=endpoint.client_cert if endpoint else None,
                 content_type=message.content_type if message else None,
                 forwarded=forwarded_headers(message.headers if message else None),
                 event_type=message.event_type if message is not None else "",
-                transformation=transformation,
+                transformation=endpoint.transformation if endpoint else None,
                 fifo_key=row.fifo_key,
-                fifo_on_exhausted=endpoint["fifo_on_exhausted"] if endpoint else "skip",
+                fifo_on_exhausted=endpoint.fifo_on_exhausted if endpoint else "skip",
             )
         )
     return out

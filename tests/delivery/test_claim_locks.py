@@ -1,0 +1,59 @@
+"""Claims on PostgreSQL lock endpoints, not the queue: a claim in progress holds back only
+the endpoints it is taking deliveries of, and caps still hold against it (issue 16)."""
+
+import asyncio
+
+from hookline.store import applications, endpoints, messages, queue
+from hookline.store.database import Database, now_ms
+from hookline.store.messages import NewMessage
+
+LEASE = 60_000
+
+
+async def _setup(db: Database, endpoint_count: int, messages_each: int) -> list[str]:
+    async with db.write() as conn:
+        app = await applications.create(conn, {"name": "locks", "metadata": {}})
+        ids = []
+        for n in range(endpoint_count):
+            fields = {
+                "url": f"http://127.0.0.1:9/{n}",
+                "description": "",
+                "disabled": False,
+                "metadata": {},
+                "headers": {},
+                "secret": "whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0",
+            }
+            ids.append((await endpoints.create(conn, app.id, fields)).id)
+    for _ in range(messages_each):
+        async with db.write() as conn:
+            await messages.create(conn, NewMessage(app_id=app.id, event_type="e", payload=b"{}"), endpoint_ids=ids)
+    return ids
+
+
+def test_a_claim_in_progress_holds_back_only_its_endpoints(pg_database_url: str) -> None:
+    async def scenario() -> None:
+        db = Database(pg_database_url)
+        try:
+            first, second = await _setup(db, 2, 6)
+            now = now_ms() + 1
+            async with db.write() as one:
+                taken = await queue.claim(one, now, LEASE, 1, endpoint_cap=10)
+                assert len(taken.items) == 1
+                mine = taken.items[0].endpoint_id
+                other = second if mine == first else first
+                # While the first claim is open, a second one takes the other endpoint's
+                # deliveries at once, and none of the endpoint the first one is claiming for.
+                async with db.write() as two:
+                    result = await asyncio.wait_for(queue.claim(two, now, LEASE, 10, endpoint_cap=10), 30)
+                assert result.items
+                assert {c.endpoint_id for c in result.items} == {other}
+                assert result.more_due
+            # Once the first commits, its endpoint is open to others again, within its cap:
+            # one lease is out, so a cap of 2 leaves room for one more.
+            async with db.write() as three:
+                rest = await queue.claim(three, now, LEASE, 10, endpoint_cap=2)
+            assert [c.endpoint_id for c in rest.items].count(mine) == 1
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
