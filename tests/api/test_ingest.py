@@ -315,3 +315,22 @@ def test_limits_and_who_may_manage_sources(hookline_factory, receiver) -> None:
         with httpx.Client(base_url=hl.url, headers={"Authorization": f"Bearer {token}"}) as tenant:
             assert tenant.get("/ingest/api/v1/source").status_code == 403
             assert tenant.get(f"/ingest/api/v1/source/{source['id']}/request").status_code == 403
+
+
+def test_destination_payload_filters_choose_what_each_one_gets(hookline, receiver) -> None:
+    """The endpoints' filter object works on destinations too (issue: delivery policies): a
+    request a destination's filter does not match creates no delivery for it."""
+    with hookline.client() as admin:
+        source = _source(admin, "github", {"secret": "gh"})
+        everything = _destination(admin, source["id"], receiver.url("/all"))
+        only_main = {"url": receiver.url("/main"), "filter": {"payload": {"ref": "refs/heads/main"}}}
+        made = admin.post(f"/ingest/api/v1/source/{source['id']}/endpoint", json=only_main)
+        assert made.status_code == 201, made.text
+        assert made.json()["filter"] == only_main["filter"]
+        for n, ref in enumerate(["refs/heads/main", "refs/heads/dev"]):
+            body = json.dumps({"ref": ref}).encode()
+            assert httpx.post(source["ingestUrl"], content=body, headers=_github("gh", body, f"f-{n}")).is_success
+        got = receiver.wait_for(3, timeout=30)
+        assert sorted(r.path for r in got) == ["/all", "/all", "/main"]
+        assert [json.loads(r.body)["ref"] for r in got if r.path == "/main"] == ["refs/heads/main"]
+        assert everything

@@ -54,3 +54,12 @@ def test_handshakes() -> None:
     shake = ingest.handshake("zoom", zoom, "secret")
     assert shake is not None and json.loads(shake.body)["plainToken"] == "p"
     assert ingest.handshake("zoom", _request(b'{"event": "meeting.started"}'), "secret") is None
+
+
+def test_what_a_destination_filter_sees_of_a_request() -> None:
+    as_json = _request(b'{"type": "charge.succeeded", "data": {"amount": 5}}', Content_Type="application/json")
+    assert ingest.filter_payload(as_json) == {"type": "charge.succeeded", "data": {"amount": 5}}
+    form = _request(b"From=%2B1555&Body=hi&Body=again", Content_Type="application/x-www-form-urlencoded")
+    assert ingest.filter_payload(form) == {"From": "+1555", "Body": "again"}
+    assert ingest.filter_payload(_request(b"<xml/>", Content_Type="application/xml")) == {}
+    assert ingest.filter_payload(_request(b"[1, 2]", Content_Type="application/json")) == {}

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 
@@ -68,6 +69,17 @@ def _json(body: bytes) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def filter_payload(request: CapturedRequest) -> dict[str, Any]:
+    """What a destination's payload filter sees of a received request: its JSON object, or its
+    form fields (Twilio, Slack commands; a repeated field's last value), else nothing."""
+    found = _json(request.body)
+    if found is not None:
+        return found
+    if (request.content_type or "").split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    return {}
 
 
 def event_id(source_type: str, request: CapturedRequest) -> str | None:

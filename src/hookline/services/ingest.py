@@ -21,9 +21,10 @@ from hookline.domain.addresses import allowed_from, parse_networks
 from hookline.domain.captured import CapturedRequest
 from hookline.domain.ids import new_id
 from hookline.domain.ingest import Received, Source
+from hookline.domain.model import Message
 from hookline.domain.throttle import take_one
 from hookline.errors import Conflict, Invalid, NotFound
-from hookline.services import ingest_config
+from hookline.services import ingest_config, payload_filters
 from hookline.services.context import Context, now_ms
 from hookline.store import applications as app_store
 from hookline.store import endpoints as endpoint_store
@@ -246,6 +247,18 @@ def _new_message(source: Source, request: CapturedRequest, check: ingest_config.
     )
 
 
+async def _fan_out(conn: Conn, source: Source, request: CapturedRequest, check: ingest_config.Check) -> Message:
+    """The request's message, with a delivery for each destination that takes it: event types
+    and channels as for any message, and the destinations' payload filters, as on publish."""
+    new = _new_message(source, request, check)
+    doc = payload_filters.document(new.event_type, None, rules.filter_payload(request))
+    candidates = await messages.candidates(conn, new)
+    targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
+    fifo = {e["id"] for e in candidates if e["fifo"]}
+    message, _ = await messages.create(conn, new, endpoint_ids=targets, fifo_endpoints=fifo)
+    return message
+
+
 @dataclass(frozen=True, slots=True)
 class _Taken:
     answer: Answer
@@ -336,7 +349,7 @@ async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) ->
         if window_ms > 0 and await store.seen(conn, source.id, key, now) is not None:
             await store.add_request(conn, {**row, "status": rules.DUPLICATE}, request)
             return _Taken(_accepted_answer(source, request_id, duplicate=True), rules.DUPLICATE)
-        message, _ = await messages.create(conn, _new_message(source, request, check))
+        message = await _fan_out(conn, source, request, check)
         await store.add_request(conn, {**row, "status": rules.ACCEPTED, "msg_id": message.id}, request)
         if window_ms > 0:
             await store.remember(conn, source.id, key, request_id, now, now + window_ms)
@@ -401,7 +414,7 @@ async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) 
         return f"{rules.VERIFICATION_FAILED}: {exc}"
     if req.method not in rules.ACCEPTED_METHODS:
         return rules.UNSUPPORTED_METHOD
-    message, _ = await messages.create(conn, _new_message(source, req, check))
+    message = await _fan_out(conn, source, req, check)
     await store.mark_accepted(conn, received.id, message.id)
     return None
 
