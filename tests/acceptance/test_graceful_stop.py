@@ -62,7 +62,14 @@ def test_signal_finishes_in_flight_attempts_and_exits_cleanly(
     hl.start()
     wait_until(lambda: set(_counts(receiver.requests)) >= {("/slow", i) for i in ids}, 30, "all messages")
     with hl.client() as client:
-        recorded = attempts(client, "stop", endpoint_id)
+        # An outcome is recorded a moment after its request arrives: wait for every message's.
+        recorded = wait_until(
+            lambda: (
+                (found := attempts(client, "stop", endpoint_id)) and {a["msgId"] for a in found} >= set(ids) and found
+            ),
+            30,
+            "every attempt recorded",
+        )
     print(f"\n[{database_url.split(':')[0]} {sig.name}] in flight={len(in_flight)} stopped in {stopped_in:.2f} s")
 
     # The in-flight attempts were completed and recorded as succeeded before the exit,
