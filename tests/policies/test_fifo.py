@@ -4,7 +4,7 @@ ordering key; skip or block on exhaustion; other endpoints are not held up."""
 import json
 from typing import Any
 
-from tests.support.api import attempts, make_endpoint
+from tests.support.api import make_endpoint, wait_attempts
 from tests.support.servers import Received, Receiver, Reply, wait_until
 
 
@@ -43,7 +43,7 @@ def test_fifo_holds_publish_order_through_a_retry(hookline, receiver: Receiver) 
         # 3 failed once and came again before anything after it.
         assert order == [1, 2, 3, 3, *range(4, 51)], order
         assert sorted(_numbers(receiver, "/plain")) == list(range(1, 51))
-        found = attempts(c, "acme", fifo)
+        found = wait_attempts(c, "acme", fifo, 51, timeout=60)  # recorded just after they arrive
         assert len(found) == 51 and sum(a["responseStatusCode"] == 503 for a in found) == 1
 
 
