@@ -1,7 +1,5 @@
 """Endpoint client certificates (mutual TLS): one per endpoint, the key kept sealed."""
 
-from collections.abc import Iterable
-
 from sqlalchemy import delete, insert, select
 
 from hookline.domain.certificates import CertificateInfo
@@ -35,9 +33,3 @@ async def put(conn: Conn, app_id: str, endpoint_id: str, cert: str, sealed_key: 
 
 async def remove(conn: Conn, endpoint_id: str) -> bool:
     return bool((await conn.execute(delete(cc).where(cc.c.endpoint_id == endpoint_id))).rowcount)
-
-
-async def pairs(conn: Conn, endpoint_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """(certificate PEM, sealed key) by endpoint, for those of ``endpoint_ids`` that have one."""
-    query = select(cc.c.endpoint_id, cc.c.cert, cc.c.key).where(cc.c.endpoint_id.in_(list(endpoint_ids)))
-    return {row.endpoint_id: (row.cert, row.key) for row in (await conn.execute(query)).all()}
