@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
@@ -14,6 +15,7 @@ from hookline.api import errors
 from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
 from hookline.api.edge import ClientAddressMiddleware, StrictTransportMiddleware, TokenRateLimitMiddleware
+from hookline.api.fastpath import FastRoute
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, JsonBodyMiddleware
 from hookline.api.openapi import ERROR_RESPONSES, include_models
 from hookline.api.routes import (
@@ -116,6 +118,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     # Delivery policies (issue 14).
     app.include_router(transformations.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
+    _answer_publish_first(app)
     ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:
         from hookline import tracing
@@ -138,6 +141,24 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     if settings.trusted_proxies:
         app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies)
     return app
+
+
+def _answer_publish_first(app: FastAPI) -> None:
+    """The publish route skips FastAPI's router (api/fastpath.py); it stays registered there
+    for the OpenAPI document. Added first, so it is the innermost middleware: every other
+    one (limits, JSON checks, idempotency, tracing) still sees publishes."""
+    path = "/api/v1/app/{app_id}/msg"
+    route = next(
+        r for r in messages.router.routes if isinstance(r, APIRoute) and r.path == path and "POST" in r.methods
+    )
+    app.add_middleware(
+        FastRoute,
+        method="POST",
+        pattern=r"/api/v1/app/(?P<app_id>[^/]+)/msg",
+        endpoint=messages.create_message,
+        route=route,
+        handlers=lambda: app.exception_handlers,
+    )
 
 
 # Where senders post whatever they post: ingest (inbound gateway) and capture (inspector) URLs.
