@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.ids import new_id
 from hookline.domain.model import OPEN_STATUSES, AppExclusions, Application
-from hookline.store import records
+from hookline.store import raw, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
@@ -25,9 +25,19 @@ _FIND = (
 )
 
 
+# The same, on the driver (every publish runs it; store/raw.py).
+_FIND_RAW = raw.Statement(
+    "SELECT id, uid, name, metadata, throttle_rate, created_at, updated_at, internal FROM application"
+    " WHERE id = :key OR uid = :key ORDER BY CASE WHEN id = :key THEN 0 ELSE 1 END LIMIT 1"
+)
+
+
 async def find(conn: Conn, id_or_uid: str) -> Application | None:
-    row = (await conn.execute(_FIND, {"key": id_or_uid})).mappings().first()
-    return None if row is None else records.application(row)
+    found = await raw.rows(conn, _FIND_RAW, {"key": id_or_uid}, json=(3,))
+    if not found:
+        return None
+    id_, uid, name, metadata, throttle_rate, created_at, updated_at, internal = found[0]
+    return Application(id_, uid, name, metadata, throttle_rate, created_at, updated_at, bool(internal))
 
 
 async def get(conn: Conn, id_or_uid: str) -> Application:

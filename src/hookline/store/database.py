@@ -32,7 +32,7 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection, Dialect, Executable, create_engine, event, text
 from sqlalchemy.engine import CursorResult, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 DialectName = Literal["sqlite", "postgresql"]
@@ -138,10 +138,13 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+_NOTIFY = text(f"SELECT pg_notify('{WORK_CHANNEL}', '')")
+
+
 async def notify_work(conn: Conn) -> None:
     """Tell listening workers (other processes) that deliveries are due; sent at commit."""
     if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WORK_CHANNEL})
+        await conn.execute(_NOTIFY)
 
 
 class _InlineConnection:
@@ -256,16 +259,18 @@ class _SQLite:
                 await self._begin_immediate(conn)
                 self._group = asyncio.get_running_loop().create_future()
             group = self._group
-            # Plain SQL savepoints: SQLAlchemy's nested-transaction machinery costs
-            # more than the statements it wraps on this hot path.
-            conn.exec_driver_sql("SAVEPOINT hookline_writer")
+            # Plain SQL savepoints, on the driver: SQLAlchemy's nested-transaction machinery
+            # (and even its exec_driver_sql) costs more than the statements it wraps here.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute("SAVEPOINT hookline_writer")
             try:
                 yield _InlineConnection(conn)
             except BaseException as exc:
                 self._undo_writer(conn, group, exc)
                 raise
             else:
-                conn.exec_driver_sql("RELEASE SAVEPOINT hookline_writer")
+                driver.execute("RELEASE SAVEPOINT hookline_writer")
             finally:
                 # Commit the group even when this writer failed: an open transaction
                 # holds SQLite's write lock against every other process.
@@ -379,6 +384,15 @@ def is_disconnect(exc: BaseException) -> bool:
     )
 
 
+def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out no connection the server has closed (a restart, an idle timeout): the pool
+    drops it and checks out another. SQLAlchemy's ``pool_pre_ping`` would tell the same with
+    three round trips (BEGIN, a query, ROLLBACK) before every transaction, a third of a
+    publish's; asyncpg already knows when the server closed the socket."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
 class Database:
     """The one object that hands out connections."""
 
@@ -389,7 +403,6 @@ class Database:
         sqlite_synchronous: str = "FULL",
         pool_size: int = 10,
         lock_timeout: float = 10.0,
-        pre_ping: bool = True,
     ) -> None:
         self.url, self.dialect = normalize_url(url)
         self._sqlite: _SQLite | None = None
@@ -398,21 +411,17 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite = _SQLite(self.url, sqlite_synchronous, lock_timeout)
         else:
-            self._pg = create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping
-            )
+            self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
+            event.listen(self._pg.sync_engine, "checkout", _refuse_closed)
 
     def for_retrying_loops(self) -> "Database":
         """A handle for loops that retry every failed transaction by themselves (the delivery
-        engine). On PostgreSQL it is a small pool of its own that does not ping each connection
-        before use: that ping is a round trip per transaction, and after an outage the one
-        transaction that meets a dead connection fails, the pool drops its connections, and the
-        loop's retry gets a fresh one. Requests keep the pinging pool, so none of them is
-        answered 503 for a connection that died while idle. On SQLite: this same database (one
+        engine). On PostgreSQL it is a small pool of its own, so requests never wait for the
+        engine's connections nor the engine for theirs. On SQLite: this same database (one
         writer, one group commit)."""
         if self._sqlite is not None:
             return self
-        return Database(self.url, pool_size=2, pre_ping=False)
+        return Database(self.url, pool_size=2)
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -6,7 +6,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.model import EventType
-from hookline.store import records
+from hookline.store import raw, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
@@ -15,9 +15,21 @@ from hookline.store.pagination import Page, paginate
 et = t.event_type
 
 
+# Every publish runs it: on the driver (store/raw.py).
+_FIND = raw.Statement(
+    "SELECT name, description, archived, deprecated, schemas, feature_flag, created_at, updated_at,"
+    " schema_validation FROM event_type WHERE name = :name"
+)
+
+
 async def find(conn: Conn, name: str) -> EventType | None:
-    row = (await conn.execute(select(et).where(et.c.name == name))).mappings().first()
-    return None if row is None else records.event_type(row)
+    found = await raw.rows(conn, _FIND, {"name": name}, json=(4,))
+    if not found:
+        return None
+    name, description, archived, deprecated, schemas, flag, created_at, updated_at, validation = found[0]
+    return EventType(
+        name, description, bool(archived), bool(deprecated), schemas, flag, created_at, updated_at, validation
+    )
 
 
 async def get(conn: Conn, name: str) -> EventType:

@@ -4,14 +4,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.claim import fifo_key, starts_due
 from hookline.domain.ids import new_id
 from hookline.domain.matching import endpoint_matches
 from hookline.domain.model import DeliveryStatus, Endpoint, Message, MessageFilter, Trigger
-from hookline.store import records
+from hookline.store import raw, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
@@ -59,17 +59,28 @@ def matching_endpoints(endpoints: Sequence[Row], new: NewMessage) -> list[Row]:
     ]
 
 
-# Built once: the publish path is hot, and building statements costs more than running them.
-_LIVE_ENDPOINTS = select(
-    t.endpoint.c.id,
-    t.endpoint.c.disabled,
-    t.endpoint.c.event_types,
-    t.endpoint.c.channels,
-    t.endpoint.c.filter,
-    t.endpoint.c.fifo,
-).where(t.endpoint.c.app_id == bindparam("app_id"), t.endpoint.c.disabled.is_(False))
-_INSERT_MESSAGE = insert(msg)
-_INSERT_DELIVERY = insert(t.delivery)
+# The publish path's statements, on the driver (store/raw.py): building and running them
+# through SQLAlchemy cost more than the database work.
+_LIVE_COLUMNS = ("id", "disabled", "event_types", "channels", "filter", "fifo")
+_LIVE_ENDPOINTS = raw.Statement(
+    "SELECT id, disabled, event_types, channels, filter, fifo FROM endpoint WHERE app_id = :app_id AND NOT disabled"
+)
+_MESSAGE_COLUMNS = (
+    "id", "app_id", "event_type", "event_id", "payload", "channels", "created_at", "content_type", "headers",
+    "payload_expires_at", "tags", "deliver_at", "schema_version", "schema_warning", "ordering_key",
+)  # fmt: skip
+_MESSAGE_JSON = ("channels", "headers", "tags")
+_INSERT_MESSAGE = raw.Statement.insert("message", _MESSAGE_COLUMNS)
+_DELIVERY_COLUMNS = (
+    "id", "msg_id", "endpoint_id", "app_id", "status", "attempts", "next_attempt_at", "locked_until", "trigger",
+    "created_at", "updated_at", "fifo_key", "fifo_seq",
+)  # fmt: skip
+_INSERT_DELIVERY = raw.Statement.insert("delivery", _DELIVERY_COLUMNS)
+
+
+async def insert_deliveries(conn: Conn, rows: Sequence[dict[str, Any]]) -> None:
+    """Store new deliveries (rows of ``new_delivery``)."""
+    await raw.execute_many(conn, _INSERT_DELIVERY, rows)
 
 
 def matching_endpoints_for(endpoint: Endpoint, event_type: str, channels: Sequence[str] | None) -> bool:
@@ -87,7 +98,8 @@ def matching_endpoints_for(endpoint: Endpoint, event_type: str, channels: Sequen
 async def candidates(conn: Conn, new: NewMessage) -> list[Row]:
     """The application's enabled endpoints whose event types and channels take ``new``
     (``id``, ``filter`` and ``fifo``: payload filters are the use-case's to apply)."""
-    rows = list((await conn.execute(_LIVE_ENDPOINTS, {"app_id": new.app_id})).mappings())
+    found = await raw.rows(conn, _LIVE_ENDPOINTS, {"app_id": new.app_id}, json=(2, 3, 4))
+    rows = [dict(zip(_LIVE_COLUMNS, row, strict=True)) for row in found]
     return matching_endpoints(rows, new)
 
 
@@ -156,8 +168,10 @@ async def create(
         "schema_warning": new.schema_warning,
         "ordering_key": new.ordering_key,
     }
+    for name in _MESSAGE_JSON:
+        row[name] = raw.json_text(row[name])
     try:
-        await conn.execute(_INSERT_MESSAGE, row)
+        await raw.execute(conn, _INSERT_MESSAGE, row)
     except IntegrityError as exc:
         raise ConflictError("a message with this eventId already exists") from exc
     if targets:
@@ -170,7 +184,7 @@ async def create(
             rows = [await _fifo_delivery(conn, r, key, now) if r["endpoint_id"] in fifo_endpoints else r for r in rows]
         if due != now:  # scheduled: what would be due now is due then (FIFO followers stay queued)
             rows = [{**r, "next_attempt_at": due} if r["next_attempt_at"] is not None else r for r in rows]
-        await conn.execute(_INSERT_DELIVERY, rows)
+        await insert_deliveries(conn, rows)
         await notify_work(conn)
     message = Message(
         id=msg_id,

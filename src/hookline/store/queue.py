@@ -13,20 +13,16 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
-    func,
     insert,
-    literal_column,
-    null,
     select,
     text,
-    union_all,
     update,
 )
 
 from hookline.domain.claim import FIFO, Candidate, ClaimPolicy, Exclusions, Load, Throttle, leaves_queue
 from hookline.domain.ids import new_id
 from hookline.domain.model import DeliveryStatus, Trigger
-from hookline.store import operational, records
+from hookline.store import operational, raw, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work
 from hookline.store.messages import new_delivery
@@ -89,28 +85,26 @@ CLAIM_LOCKS = 7_461_002
 _SENDING = int(DeliveryStatus.SENDING)
 
 
+_HINTS = raw.Statement(
+    "SELECT 'f', endpoint_id, count(*), NULL FROM delivery WHERE status = :sending AND next_attempt_at > :now"
+    " GROUP BY endpoint_id HAVING count(*) >= :cap"
+    " UNION ALL SELECT 'e', id, throttle_rate, throttle_tat FROM endpoint"
+    " WHERE throttle_rate IS NOT NULL AND throttle_tat > :recent"
+    " UNION ALL SELECT 'a', id, throttle_rate, throttle_tat FROM application"
+    " WHERE throttle_rate IS NOT NULL AND throttle_tat > :recent"
+)
+
+
 async def _hints(conn: Conn, now: int, cap: int) -> Load:
     """What lets a claim leave blocked work unread, in one statement and without locks: the
     endpoints at their cap, and the endpoints and applications whose throttle sent within the
     last second (the only ones that may block). A hint only decides what is read; what is
     taken is decided on facts read under the endpoints' locks (``_facts``)."""
-    ep, app = t.endpoint, t.application
-    full = (
-        select(literal_column("'f'"), d.c.endpoint_id, func.count(), null())
-        .where(d.c.status == _SENDING, d.c.next_attempt_at > now)
-        .group_by(d.c.endpoint_id)
-        .having(func.count() >= cap)
-    )
-    throttled = [
-        select(literal_column(kind), table.c.id, table.c.throttle_rate, table.c.throttle_tat).where(
-            table.c.throttle_rate.is_not(None), table.c.throttle_tat > now - 1000
-        )
-        for kind, table in (("'e'", ep), ("'a'", app))
-    ]
     in_flight: dict[str, int] = {}
     endpoints: dict[str, Throttle] = {}
     apps: dict[str, Throttle] = {}
-    for kind, owner, number, tat in (await conn.execute(union_all(full, *throttled))).all():
+    params = {"sending": _SENDING, "now": now, "cap": cap, "recent": now - 1000}
+    for kind, owner, number, tat in await raw.rows(conn, _HINTS, params):
         if kind == "f":
             in_flight[owner] = int(number)
         else:
@@ -149,40 +143,59 @@ class _Endpoint:
     throttle: Throttle | None
 
 
-def _facts_query() -> Any:
-    ep, cc = t.endpoint, t.endpoint_client_cert
-    leased = (
-        select(func.count())
-        .where(d.c.status == _SENDING, d.c.endpoint_id == ep.c.id, d.c.next_attempt_at > bindparam("now"))
-        .scalar_subquery()
-    )
-    return (
-        select(
-            ep.c.id,
-            ep.c.url,
-            ep.c.secret,
-            ep.c.old_secrets,
-            ep.c.headers,
-            ep.c.disabled,
-            ep.c.transformation_code,
-            ep.c.transformation_enabled,
-            ep.c.fifo_on_exhausted,
-            ep.c.throttle_rate,
-            ep.c.throttle_tat,
-            cc.c.cert,
-            cc.c.key,
-            leased.label("leased"),
-        )
-        .select_from(ep.outerjoin(cc, cc.c.endpoint_id == ep.c.id))
-        .where(ep.c.id.in_(bindparam("ids", expanding=True)))
+def _in(column: str, param: str) -> tuple[str, str]:
+    """``column`` is in the list parameter ``param`` (raw.id_list): SQLite, PostgreSQL."""
+    return f"{column} IN (SELECT value FROM json_each(:{param}))", f"{column} = ANY(:{param})"  # noqa: S608
+
+
+def _per_database(sql: str, *conditions: tuple[str, str], pg_suffix: str = "") -> raw.Statement:
+    """``sql`` with ``{0}``, ``{1}``... filled with each database's form of ``conditions``."""
+    return raw.Statement(
+        sql,
+        sqlite=sql.format(*(c[0] for c in conditions)),
+        postgresql=sql.format(*(c[1] for c in conditions)) + pg_suffix,
     )
 
 
-# Built once: constructing and cache-keying it on every claim showed in the profile.
-_FACTS = _facts_query()
-_MESSAGES = select(
-    t.message.c.id, t.message.c.payload, t.message.c.event_type, t.message.c.content_type, t.message.c.headers
-).where(t.message.c.id.in_(bindparam("ids", expanding=True)))
+# The claim's statements, on the driver (store/raw.py); built once.
+_FACTS = _per_database(
+    "SELECT e.id, e.url, e.secret, e.old_secrets, e.headers, e.disabled, e.transformation_code,"
+    " e.transformation_enabled, e.fifo_on_exhausted, e.throttle_rate, e.throttle_tat, c.cert, c.key,"
+    " (SELECT count(*) FROM delivery d WHERE d.status = :sending AND d.endpoint_id = e.id"
+    " AND d.next_attempt_at > :now)"
+    " FROM endpoint e LEFT OUTER JOIN endpoint_client_cert c ON c.endpoint_id = e.id WHERE {0}",
+    _in("e.id", "ids"),
+)
+_MESSAGES = _per_database(
+    "SELECT id, payload, event_type, content_type, headers FROM message WHERE {0}", _in("id", "ids")
+)
+_LEASE = _per_database(
+    "UPDATE delivery SET status = :sending, locked_until = :lease_end, next_attempt_at = :lease_end,"
+    " updated_at = :now WHERE {0} AND next_attempt_at <= :now"
+    " RETURNING id, msg_id, endpoint_id, app_id, attempts, trigger, fifo_key",
+    _in("id", "ids"),
+)
+_APP_THROTTLES = _per_database(
+    "SELECT id, throttle_rate, throttle_tat FROM application WHERE {0} AND throttle_rate IS NOT NULL ORDER BY id",
+    _in("id", "ids"),
+    pg_suffix=" FOR UPDATE",
+)
+_CANDIDATE_SQL = "SELECT id, endpoint_id, app_id, fifo_key, fifo_seq FROM delivery WHERE next_attempt_at <= :now"
+_NOT_IN = {
+    "endpoints": ("endpoint_id NOT IN (SELECT value FROM json_each(:endpoints))", "endpoint_id <> ALL(:endpoints)"),
+    "apps": ("app_id NOT IN (SELECT value FROM json_each(:apps))", "app_id <> ALL(:apps)"),
+}
+
+
+def _candidates_statement(excluding: tuple[str, ...]) -> raw.Statement:
+    where = "".join(" AND {%d}" % i for i in range(len(excluding)))  # noqa: UP031 - format fields, built once
+    sql = _CANDIDATE_SQL + where + " ORDER BY next_attempt_at LIMIT :window"
+    return _per_database(sql, *(_NOT_IN[name] for name in excluding), pg_suffix=" FOR UPDATE SKIP LOCKED")
+
+
+_CANDIDATES: dict[tuple[str, ...], raw.Statement] = {
+    excluding: _candidates_statement(excluding) for excluding in ((), ("endpoints",), ("apps",), ("endpoints", "apps"))
+}
 
 
 async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _Endpoint]:
@@ -190,19 +203,22 @@ async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _End
     statement; read under their claim locks, so exact across processes. The leases are
     counted through the (status, endpoint_id) index, for these endpoints only."""
     out = {}
-    for row in (await conn.execute(_FACTS, {"ids": sorted(endpoint_ids), "now": now})).all():
-        code = row.transformation_code if row.transformation_enabled and row.transformation_code else None
-        out[row.id] = _Endpoint(
-            url=row.url,
-            secret=row.secret,
-            old_secrets=row.old_secrets,
-            headers=row.headers,
-            disabled=bool(row.disabled),
-            transformation=code,
-            fifo_on_exhausted=row.fifo_on_exhausted,
-            client_cert=(row.cert, row.key) if row.cert is not None else None,
-            in_flight=int(row.leased),
-            throttle=Throttle(int(row.throttle_rate), row.throttle_tat) if row.throttle_rate is not None else None,
+    params = {"ids": raw.id_list(conn, sorted(endpoint_ids)), "now": now, "sending": _SENDING}
+    for row in await raw.rows(conn, _FACTS, params, json=(3, 4)):
+        id_, url, secret, old_secrets, headers, disabled, code, enabled, on_exhausted, rate, tat, cert, key, leased = (
+            row
+        )
+        out[id_] = _Endpoint(
+            url=url,
+            secret=secret,
+            old_secrets=old_secrets,
+            headers=headers,
+            disabled=bool(disabled),
+            transformation=code if enabled and code else None,
+            fifo_on_exhausted=on_exhausted,
+            client_cert=(cert, key) if cert is not None else None,
+            in_flight=int(leased),
+            throttle=Throttle(int(rate), tat) if rate is not None else None,
         )
     return out
 
@@ -224,28 +240,21 @@ async def _app_throttles(conn: Conn, app_ids: set[str]) -> dict[str, Throttle]:
     """The throttled applications among ``app_ids``. On PostgreSQL their rows stay locked to the
     commit (taken in id order, so claims never deadlock on them): an application's throttle
     spans endpoints that other processes may be claiming for at the same moment."""
-    app = t.application
-    query = (
-        select(app.c.id, app.c.throttle_rate, app.c.throttle_tat)
-        .where(app.c.id.in_(app_ids), app.c.throttle_rate.is_not(None))
-        .order_by(app.c.id)
-        .with_for_update()
-    )
-    return {row[0]: Throttle(int(row[1]), row[2]) for row in (await conn.execute(query)).all()}
+    found = await raw.rows(conn, _APP_THROTTLES, {"ids": raw.id_list(conn, sorted(app_ids))})
+    return {row[0]: Throttle(int(row[1]), row[2]) for row in found}
 
 
 async def _candidates(conn: Conn, now: int, excluded: Exclusions, window: int) -> list[Candidate]:
     """Due deliveries, earliest first; rows another claimer holds are skipped, not waited for."""
-    query = select(d.c.id, d.c.endpoint_id, d.c.app_id, d.c.fifo_key, d.c.fifo_seq).where(d.c.next_attempt_at <= now)
+    params: dict[str, Any] = {"now": now, "window": window}
+    excluding = []
     if excluded.endpoints:
-        query = query.where(d.c.endpoint_id.not_in(excluded.endpoints))
+        excluding.append("endpoints")
+        params["endpoints"] = raw.id_list(conn, sorted(excluded.endpoints))
     if excluded.apps:
-        query = query.where(d.c.app_id.not_in(excluded.apps))
-    query = query.order_by(d.c.next_attempt_at).limit(window).with_for_update(skip_locked=True)
-    return [
-        Candidate(row.id, row.endpoint_id, row.app_id, row.fifo_key, row.fifo_seq)
-        for row in (await conn.execute(query)).all()
-    ]
+        excluding.append("apps")
+        params["apps"] = raw.id_list(conn, sorted(excluded.apps))
+    return [Candidate(*row) for row in await raw.rows(conn, _CANDIDATES[tuple(excluding)], params)]
 
 
 async def _save_tats(conn: Conn, table: Any, tats: dict[str, int]) -> None:
@@ -296,14 +305,9 @@ async def claim(
     if not choice.picked:
         return ClaimResult([], more_due, _look_again(choice.wake_at, now) if locked_out else choice.wake_at)
     lease_end = now + lease_ms
-    claimed = (
-        await conn.execute(
-            update(d)
-            .where(d.c.id.in_([c.id for c in choice.picked]), d.c.next_attempt_at <= now)
-            .values(status=DeliveryStatus.SENDING, locked_until=lease_end, next_attempt_at=lease_end, updated_at=now)
-            .returning(d.c.id, d.c.msg_id, d.c.endpoint_id, d.c.app_id, d.c.attempts, d.c.trigger, d.c.fifo_key)
-        )
-    ).all()
+    ids = raw.id_list(conn, [c.id for c in choice.picked])
+    params = {"ids": ids, "sending": _SENDING, "lease_end": lease_end, "now": now}
+    claimed = await raw.rows(conn, _LEASE, params)
     return ClaimResult(await _hydrate(conn, claimed, endpoints, lease_end, now), more_due, choice.wake_at)
 
 
@@ -320,35 +324,36 @@ def _look_again(wake_at: int | None, now: int) -> int:
 async def _hydrate(
     conn: Conn, claimed: Sequence[Any], endpoints: Mapping[str, _Endpoint], locked_until: int, now: int
 ) -> list[Claimed]:
-    ids = sorted({row.msg_id for row in claimed})
-    messages = {row.id: row for row in (await conn.execute(_MESSAGES, {"ids": ids})).all()}
+    ids = raw.id_list(conn, sorted({row[1] for row in claimed}))
+    # id -> (payload, event type, content type, headers)
+    messages = {row[0]: row[1:] for row in await raw.rows(conn, _MESSAGES, {"ids": ids}, json=(4,))}
     out = []
-    for row in claimed:
-        endpoint = endpoints.get(row.endpoint_id)
-        message = messages.get(row.msg_id)
+    for id_, msg_id, endpoint_id, app_id, attempts, trigger, fifo_key in claimed:
+        endpoint = endpoints.get(endpoint_id)
+        payload, event_type, content_type, headers = messages.get(msg_id, (None, "", None, None))
         secrets = []
         if endpoint is not None:
             secrets = [endpoint.secret] + [s["key"] for s in endpoint.old_secrets if s["expires_at"] > now]
         out.append(
             Claimed(
-                id=row.id,
-                msg_id=row.msg_id,
-                endpoint_id=row.endpoint_id,
-                app_id=row.app_id,
-                attempts=row.attempts,
-                trigger=row.trigger,
+                id=id_,
+                msg_id=msg_id,
+                endpoint_id=endpoint_id,
+                app_id=app_id,
+                attempts=attempts,
+                trigger=trigger,
                 locked_until=locked_until,
-                payload=message.payload if message is not None else None,
+                payload=payload,
                 url=endpoint.url if endpoint else None,
                 secrets=secrets,
                 headers=dict(endpoint.headers) if endpoint else {},
                 disabled=endpoint.disabled if endpoint else True,
                 client_cert=endpoint.client_cert if endpoint else None,
-                content_type=message.content_type if message else None,
-                forwarded=forwarded_headers(message.headers if message else None),
-                event_type=message.event_type if message is not None else "",
+                content_type=content_type,
+                forwarded=forwarded_headers(headers),
+                event_type=event_type,
                 transformation=endpoint.transformation if endpoint else None,
-                fifo_key=row.fifo_key,
+                fifo_key=fifo_key,
                 fifo_on_exhausted=endpoint.fifo_on_exhausted if endpoint else "skip",
             )
         )
@@ -366,18 +371,18 @@ def forwarded_headers(pairs: Sequence[Sequence[str]] | None) -> dict[str, str]:
 
 
 # One statement for every outcome of a batch (executemany), fenced on the lease.
-_MOVE = (
-    update(d)
-    .where(d.c.id == bindparam("b_id"), d.c.locked_until == bindparam("b_lease"))
-    .values(
-        status=bindparam("b_status"),
-        next_attempt_at=bindparam("b_next"),
-        locked_until=None,
-        updated_at=bindparam("b_at"),
-        attempts=d.c.attempts + bindparam("b_inc"),
-    )
+_MOVE = raw.Statement(
+    "UPDATE delivery SET status = :b_status, next_attempt_at = :b_next, locked_until = NULL, updated_at = :b_at,"
+    " attempts = attempts + :b_inc WHERE id = :b_id AND locked_until = :b_lease"
 )
-_INSERT_ATTEMPT = insert(t.attempt)
+_ATTEMPT_COLUMNS = (
+    "id", "delivery_id", "msg_id", "endpoint_id", "app_id", "url", "status", "response_status_code", "response",
+    "response_duration_ms", "error", "trigger", "attempt_number", "created_at", "request", "request_headers",
+)  # fmt: skip
+_INSERT_ATTEMPT = raw.Statement.insert("attempt", _ATTEMPT_COLUMNS)
+_RECOVERED = _per_database(
+    "UPDATE endpoint SET failing_since = NULL WHERE {0} AND failing_since IS NOT NULL", _in("id", "ids")
+)
 
 
 async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: int) -> list[str]:
@@ -388,9 +393,8 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
     Returns the ids of endpoints this disabled.
     """
     rows = {id(o): _attempt_row(o) for o in outcomes if o.url}
-    if rows:
-        await conn.execute(_INSERT_ATTEMPT, list(rows.values()))
-    await conn.execute(_MOVE, [_next_state(o) for o in outcomes])
+    await raw.execute_many(conn, _INSERT_ATTEMPT, list(rows.values()))
+    await raw.execute_many(conn, _MOVE, [_next_state(o) for o in outcomes])
     for o in outcomes:
         mode = o.delivery.fifo_on_exhausted
         if o.delivery.fifo_key is not None and leaves_queue(o.succeeded, o.next_attempt_at is None, mode):
@@ -416,7 +420,7 @@ def _next_state(o: Outcome) -> dict[str, Any]:
     return {
         "b_id": o.delivery.id,
         "b_lease": o.delivery.locked_until,
-        "b_status": status,
+        "b_status": int(status),
         "b_next": next_at,
         "b_at": o.at_ms,
         "b_inc": 1 if o.url else 0,
@@ -465,9 +469,7 @@ async def _track_failure_runs(conn: Conn, outcomes: Sequence[Outcome], disable_a
         o.delivery.endpoint_id: o.at_ms for o in outcomes if o.url and not o.succeeded and o.next_attempt_at is None
     }
     if succeeded:
-        await conn.execute(
-            update(ep).where(ep.c.id.in_(succeeded), ep.c.failing_since.is_not(None)).values(failing_since=None)
-        )
+        await raw.execute(conn, _RECOVERED, {"ids": raw.id_list(conn, sorted(succeeded))})
     disabled = []
     for endpoint_id, at_ms in exhausted.items():
         if endpoint_id in succeeded:
@@ -489,7 +491,7 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
         "endpoint_id": o.delivery.endpoint_id,
         "app_id": o.delivery.app_id,
         "url": o.url,
-        "status": DeliveryStatus.SUCCESS if o.succeeded else DeliveryStatus.FAIL,
+        "status": int(DeliveryStatus.SUCCESS if o.succeeded else DeliveryStatus.FAIL),
         "response_status_code": o.status_code,
         "response": o.response,
         "response_duration_ms": o.duration_ms,
@@ -497,8 +499,8 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
         "trigger": o.delivery.trigger,
         "attempt_number": o.delivery.attempts + 1,
         "created_at": o.at_ms,
-        "request": o.request,
-        "request_headers": o.request_headers,
+        "request": raw.json_text(o.request),
+        "request_headers": raw.json_text(o.request_headers),
     }
 
 

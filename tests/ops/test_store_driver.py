@@ -1,0 +1,85 @@
+"""The statements run on the driver (store/raw.py) and the connections they run on."""
+
+import asyncio
+
+import asyncpg
+import pytest
+from sqlalchemy import select
+from tests.conftest import _pg_admin_url
+
+from hookline.store import applications, event_types, messages, raw
+from hookline.store import tables as t
+from hookline.store.database import Database
+from hookline.store.errors import ConflictError
+from hookline.store.migrate import migrate
+
+
+def test_parameters_are_numbered_for_postgresql_in_order_of_first_use() -> None:
+    statement = raw.Statement("SELECT a FROM x WHERE b = :b AND c = :c OR d = :b AND e::text = 'f:g'")
+    assert statement.postgresql == "SELECT a FROM x WHERE b = $1 AND c = $2 OR d = $1 AND e::text = 'f:g'"
+    assert statement.names == ("b", "c")
+    assert statement.args({"c": 2, "b": 1, "unused": 3}) == [1, 2]
+
+
+async def _fresh(database_url: str) -> Database:
+    db = Database(database_url)
+    await migrate(db)
+    return db
+
+
+def test_rows_written_on_the_driver_read_back_as_sqlalchemy_wrote_them(database_url: str) -> None:
+    """JSON nulls stay JSON ``null`` (as SQLAlchemy's JSON type stores them), lists and
+    objects round-trip, and a repeated event id is still a conflict."""
+
+    async def scenario() -> None:
+        db = await _fresh(database_url)
+        try:
+            async with db.write() as conn:
+                app = await applications.create(conn, {"name": "a", "uid": "a", "metadata": {}})
+                found = await applications.find(conn, "a")
+                assert found is not None and found.id == app.id and found.metadata == {} and found.internal is False
+                await event_types.create(conn, {"name": "x.y", "description": "", "schemas": {"1": {"type": "object"}}})
+                known = await event_types.find(conn, "x.y")
+                assert known is not None and known.schemas == {"1": {"type": "object"}} and known.archived is False
+                new = messages.NewMessage(
+                    app_id=app.id, event_type="x.y", payload=b'{"k":1}', event_id="e1", channels=["c1"]
+                )
+                message, _ = await messages.create(conn, new)
+            async with db.read() as conn:
+                row = (await conn.execute(select(t.message).where(t.message.c.id == message.id))).mappings().one()
+            assert (row["payload"], row["channels"], row["tags"], row["headers"]) == (b'{"k":1}', ["c1"], None, None)
+            with pytest.raises(ConflictError):
+                async with db.write() as conn:
+                    await messages.create(conn, new)
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_connection_the_server_closed_is_not_handed_out(pg_database_url: str) -> None:
+    """Without a ping per transaction: the pool sees that PostgreSQL closed an idle
+    connection (a restart, an idle timeout) and hands out a fresh one instead."""
+
+    async def scenario() -> None:
+        db = await _fresh(pg_database_url)
+        try:
+            async with db.write() as conn:
+                await applications.create(conn, {"name": "a", "uid": "a", "metadata": {}})
+            admin = await asyncpg.connect(_pg_admin_url())
+            try:
+                name = pg_database_url.rsplit("/", 1)[1]
+                killed = await admin.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", name
+                )
+            finally:
+                await admin.close()
+            assert killed >= 1
+            for _ in range(50):  # the event loop reads the server's goodbye
+                await asyncio.sleep(0.02)
+            async with db.write() as conn:
+                assert await applications.find(conn, "a") is not None
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
