@@ -89,7 +89,7 @@ def test_tasks_are_scoped_to_their_application(hookline, receiver: Receiver) -> 
 def test_bulk_replay_by_filter_for_an_endpoint_and_an_application(hookline_factory, receiver: Receiver) -> None:
     # A receiver slowed by a loaded machine must not look like a failure (and be sent again):
     # the test counts arrivals exactly.
-    with hookline_factory(request_timeout=15.0) as hookline:
+    with hookline_factory(request_timeout=8.0) as hookline:
         _bulk_replay_by_filter(hookline, receiver)
 
 
