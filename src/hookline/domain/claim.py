@@ -10,14 +10,14 @@ take (:meth:`ClaimPolicy.choose`). Another policy (FIFO, say) sits beside
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from hookline.domain.throttle import admit, blocked_until
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A due delivery, as the store lists them: earliest due first."""
+class Candidate(NamedTuple):
+    """A due delivery, as the store lists them: earliest due first. (A tuple: a claim
+    reads several times as many candidates as it takes, and builds each one.)"""
 
     id: str
     endpoint_id: str

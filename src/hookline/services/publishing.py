@@ -2,7 +2,7 @@
 after the commit (publish, send an example, resend)."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -93,17 +93,21 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
     limit = ctx.settings.max_payload_bytes
     if len(payload) > limit:
         raise TooLarge(f"payload is {len(payload)} bytes; the limit is {limit}")
+    endpoints: Sequence[Mapping[str, Any]]
     async with ctx.db.write() as conn:
-        app = await app_store.find(conn, app_key)
-        if app is not None and tenant is not None and app.id != tenant:
-            app = None
-        if app is None:
+        facts = await messages.publish_facts(conn, app_key, new.event_type)
+        if facts is not None and tenant is not None and facts.app.id != tenant:
+            facts = None
+        if facts is None:
             if new.application is None or tenant is not None:
                 raise NotFound("application")
             app = await app_store.create(conn, {**new.application, "uid": new.application.get("uid") or app_key})
+            known, endpoints = await event_types.find(conn, new.event_type), ()
+        else:
+            app, known, endpoints = facts.app, facts.event_type, facts.endpoints
         if new.deliver_at_ms is not None and new.deliver_at_ms > now + SCHEDULE_HORIZON_DAYS * 86_400_000:
             raise Invalid(["body", "deliverAt"], f"deliverAt may be at most {SCHEDULE_HORIZON_DAYS} days ahead")
-        version, warning = check_schema(await event_types.find(conn, new.event_type), new)
+        version, warning = check_schema(known, new)
         stored = messages.NewMessage(
             app_id=app.id,
             event_type=new.event_type,
@@ -119,7 +123,7 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             ordering_key=new.ordering_key,
         )
         doc = payload_filters.document(new.event_type, new.channels, new.payload)
-        candidates = await messages.candidates(conn, stored)
+        candidates = messages.matching_endpoints(endpoints, stored)
         targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
         fifo = {e["id"] for e in candidates if e["fifo"]}
         message, queued = await messages.create(conn, stored, endpoint_ids=targets, fifo_endpoints=fifo)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from hookline.domain.claim import fifo_key, starts_due
 from hookline.domain.ids import new_id
 from hookline.domain.matching import endpoint_matches
-from hookline.domain.model import DeliveryStatus, Endpoint, Message, MessageFilter, Trigger
+from hookline.domain.model import Application, DeliveryStatus, Endpoint, EventType, Message, MessageFilter, Trigger
 from hookline.store import raw, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work, now_ms
@@ -93,6 +93,48 @@ def matching_endpoints_for(endpoint: Endpoint, event_type: str, channels: Sequen
         event_type=event_type,
         message_channels=channels,
     )
+
+
+_PUBLISH_FACTS = """SELECT a.id, a.uid, a.name, a.metadata, a.throttle_rate, a.created_at, a.updated_at, a.internal,
+ t.name, t.description, t.archived, t.deprecated, t.schemas, t.feature_flag, t.created_at, t.updated_at,
+ t.schema_validation, (SELECT {endpoints} FROM endpoint e WHERE e.app_id = a.id AND NOT e.disabled)
+ FROM (SELECT id, uid, name, metadata, throttle_rate, created_at, updated_at, internal FROM application
+ WHERE id = :key OR uid = :key ORDER BY CASE WHEN id = :key THEN 0 ELSE 1 END LIMIT 1) a
+ LEFT JOIN event_type t ON t.name = :event_type"""
+_FACTS = raw.Statement(
+    _PUBLISH_FACTS,
+    sqlite=_PUBLISH_FACTS.format(
+        endpoints="json_group_array(json_array(e.id, e.disabled, json(e.event_types), json(e.channels),"
+        " json(e.filter), e.fifo))"
+    ),
+    postgresql=_PUBLISH_FACTS.format(
+        endpoints="json_agg(json_build_array(e.id, e.disabled, e.event_types, e.channels, e.filter, e.fifo))"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PublishFacts:
+    """What a publish decides on, read in one statement (one round trip on PostgreSQL)."""
+
+    app: Application
+    event_type: EventType | None
+    endpoints: Sequence[Row]  # the application's enabled endpoints, as ``candidates`` reads them
+
+
+async def publish_facts(conn: Conn, app_key: str, event_type: str) -> PublishFacts | None:
+    """The application ``app_key`` (id or uid, as ``applications.find``), the event type, and
+    the application's enabled endpoints; None when there is no such application."""
+    found = await raw.rows(conn, _FACTS, {"key": app_key, "event_type": event_type}, json=(3, 12, 17))
+    if not found:
+        return None
+    row = found[0]
+    app = Application(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
+    known = None
+    if row[8] is not None:
+        known = EventType(row[8], row[9], bool(row[10]), bool(row[11]), row[12], row[13], row[14], row[15], row[16])
+    endpoints = [dict(zip(_LIVE_COLUMNS, e, strict=True)) for e in row[17] or ()]
+    return PublishFacts(app, known, endpoints)
 
 
 async def candidates(conn: Conn, new: NewMessage) -> list[Row]:
