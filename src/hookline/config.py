@@ -78,6 +78,10 @@ class Settings:
     max_connections: int = 1000
     head_timeout: float = 30.0
     database_lock_timeout: float = 10.0
+    # PostgreSQL: connections the API keeps open (the delivery engine keeps two of its own).
+    # No overflow beyond it: a connection opened for a burst and closed after it costs more
+    # than waiting for one of these.
+    database_pool_size: int = 20
     # Endpoint transformations (hookline.transform): per-run time and memory limits, and
     # how many sandbox processes run them side by side.
     transform_timeout: float = 0.2
@@ -137,6 +141,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_connections": int,
     "head_timeout": float,
     "database_lock_timeout": float,
+    "database_pool_size": int,
     "capture_max_bytes": int,
     "trusted_proxies": _networks,
     "api_rate_limit": int,
@@ -163,6 +168,8 @@ def _check(settings: Settings) -> Settings:
     for name in ("head_timeout", "database_lock_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0 seconds")
+    if not 1 <= settings.database_pool_size <= 1000:
+        raise ConfigError("HOOKLINE_DATABASE_POOL_SIZE must be between 1 and 1000")
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise ConfigError("HOOKLINE_TLS_CERT and HOOKLINE_TLS_KEY go together: set both or neither")
     for name in ("tls_cert", "tls_key"):

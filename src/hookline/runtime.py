@@ -63,6 +63,7 @@ class Runtime:
             settings.database_url,
             sqlite_synchronous=settings.sqlite_synchronous,
             lock_timeout=settings.database_lock_timeout,
+            pool_size=settings.database_pool_size,
         )
         # Transformation sandbox processes start on first use and stop with the runtime.
         self.sandbox = Sandbox(size=settings.transform_workers, memory_mb=settings.transform_memory_mb)

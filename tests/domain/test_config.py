@@ -37,6 +37,7 @@ def test_parsing() -> None:
         ("HOOKLINE_ALLOWED_CIDRS", "not-a-cidr"),
         ("HOOKLINE_PORT", "eighty"),
         ("HOOKLINE_ENDPOINT_HTTPS_ONLY", "maybe"),
+        ("HOOKLINE_DATABASE_POOL_SIZE", "0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

@@ -33,6 +33,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Connection, Dialect, Executable, create_engine, event, text
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 DialectName = Literal["sqlite", "postgresql"]
@@ -362,8 +363,8 @@ def _fail(group: "asyncio.Future[None]", exc: BaseException) -> None:
 
 def is_disconnect(exc: BaseException) -> bool:
     """True when ``exc`` means the database went away rather than a bad query."""
-    if isinstance(exc, DatabaseUnavailableError):
-        return True
+    if isinstance(exc, (DatabaseUnavailableError, PoolTimeoutError)):
+        return True  # every pooled connection stayed busy for the pool's timeout: try later
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, (ConnectionError, OSError)):
@@ -411,7 +412,7 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite = _SQLite(self.url, sqlite_synchronous, lock_timeout)
         else:
-            self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
+            self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=0)
             event.listen(self._pg.sync_engine, "checkout", _refuse_closed)
 
     def for_retrying_loops(self) -> "Database":
