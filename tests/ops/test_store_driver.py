@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from tests.conftest import _pg_admin_url
 
-from hookline.store import applications, event_types, messages, raw
+from hookline.store import applications, database, event_types, messages, raw
 from hookline.store import tables as t
 from hookline.store.database import Database
 from hookline.store.errors import ConflictError
@@ -83,3 +83,31 @@ def test_a_connection_the_server_closed_is_not_handed_out(pg_database_url: str) 
             await db.close()
 
     asyncio.run(scenario())
+
+
+def test_the_sqlite_wal_is_emptied_while_writes_never_pause(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes back to back (a backlog being published or drained): a passive checkpoint
+    never finds the WAL fully copied when the next write begins, so SQLite never starts it
+    over and it grows as large as everything written. Past the limit a TRUNCATE
+    checkpoint empties it."""
+    monkeypatch.setattr(database, "CHECKPOINT_SECONDS", 0.02)
+    monkeypatch.setattr(database, "WAL_TRUNCATE_PAGES", 256)
+    path = tmp_path / "wal.db"
+
+    async def scenario() -> tuple[int, int]:
+        db = await _fresh(f"sqlite:///{path}")
+        blob = "x" * 20_000
+        largest = written = 0
+        try:
+            for n in range(1500):
+                async with db.write() as conn:
+                    await applications.create(conn, {"name": blob, "uid": f"a{n}", "metadata": {}})
+                written += len(blob)
+                largest = max(largest, (tmp_path / "wal.db-wal").stat().st_size)
+        finally:
+            await db.close()
+        return largest, written
+
+    largest, written = asyncio.run(scenario())
+    assert written >= 30_000_000
+    assert largest < written / 2, (largest, written)  # without the truncation: about twice it

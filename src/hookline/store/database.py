@@ -40,6 +40,7 @@ DialectName = Literal["sqlite", "postgresql"]
 WORK_CHANNEL = "hookline_work"
 _READERS = 4
 CHECKPOINT_SECONDS = 0.5
+WAL_TRUNCATE_PAGES = 16_384  # 64 MiB of 4 KiB pages
 
 
 class DatabaseUnavailableError(Exception):
@@ -209,6 +210,7 @@ class _SQLite:
         self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hookline-sqlite-commit")
         self._database_path = database
         self._stop_checkpoints = threading.Event()
+        self._wal_pages = 0  # the WAL's size in pages, as the last checkpoint saw it
         self._checkpointer: threading.Thread | None = None
         if database and database != ":memory:":
             self._checkpointer = threading.Thread(
@@ -220,14 +222,25 @@ class _SQLite:
         """Copy the WAL into the database file now and then, beside the writers.
 
         A PASSIVE checkpoint never blocks readers or writers; one that cannot finish
-        (a reader still needs old pages) simply finishes next time.
+        (a reader still needs old pages) simply finishes next time. What it reports of
+        the WAL's size tells the writer when to empty it (``_commit_group``).
         """
         assert self._database_path is not None
         with contextlib.closing(sqlite3.connect(self._database_path, isolation_level=None)) as conn:
             conn.execute("PRAGMA busy_timeout=100")
             while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
                 with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    self._wal_pages = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+
+    def _truncate_wal(self, conn: Connection) -> None:
+        # Under writes that never pause (a backlog being published or drained), a passive
+        # checkpoint never finds the WAL fully copied when the next write begins, so SQLite
+        # never starts it over: it grew to 4.8 GB while a million deliveries were queued.
+        # Between two groups, holding the write lock, this copies the rest and empties it.
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with contextlib.suppress(sqlite3.Error):
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _writer_conn(self) -> Connection:
         if self._writer is None:
@@ -299,9 +312,10 @@ class _SQLite:
             if group is None:
                 return
             conn = self._writer_conn()
+            loop = asyncio.get_running_loop()
             try:
                 if self.fsync_commits:
-                    await asyncio.get_running_loop().run_in_executor(self._commit_thread, conn.commit)
+                    await loop.run_in_executor(self._commit_thread, conn.commit)
                 else:
                     conn.commit()
             except Exception as exc:
@@ -310,6 +324,9 @@ class _SQLite:
                 _fail(group, exc)
                 return
             group.set_result(None)
+            if self._wal_pages > WAL_TRUNCATE_PAGES:
+                self._wal_pages = 0
+                await loop.run_in_executor(self._commit_thread, self._truncate_wal, conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
