@@ -83,6 +83,9 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry looks for configured providers on every request (reading
+        # the environment each time); hookline's tracing (HOOKLINE_OTEL_ENABLED) is its own.
+        telemetry=None if settings.otel_enabled else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = None
@@ -149,7 +152,7 @@ def _answer_publish_first(app: FastAPI) -> None:
     one (limits, JSON checks, idempotency, tracing) still sees publishes."""
     path = "/api/v1/app/{app_id}/msg"
     route = next(
-        r for r in messages.router.routes if isinstance(r, APIRoute) and r.path == path and "POST" in r.methods
+        r for r in messages.router.routes if isinstance(r, APIRoute) and r.path == path and "POST" in (r.methods or ())
     )
     app.add_middleware(
         FastRoute,

@@ -164,7 +164,7 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
         raise _refuse("missing bearer token")
     principal = await _principal(request, credentials.credentials)
     route = request.scope.get("route")
-    principal.authorize(request.method, getattr(route, "path", request.url.path))
+    principal.authorize(request.method, route.path if route is not None else request.url.path)
     return principal
 
 
@@ -189,4 +189,5 @@ def bearer_credentials(request: Request) -> HTTPAuthorizationCredentials | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    return HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+    # Built without validation: both fields are plain strings already (a hot path).
+    return HTTPAuthorizationCredentials.model_construct(scheme=scheme, credentials=token.strip())

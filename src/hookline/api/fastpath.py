@@ -8,6 +8,7 @@ registers, inside every middleware of ours (body limits, JSON checks, idempotenc
 rate limits); every other request goes on to FastAPI unchanged.
 """
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -17,7 +18,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-Handler = Callable[[Request, Exception], Awaitable[Response]]
+# Starlette's exception handlers: (request, exc) -> a response, or an awaitable of one.
+Handler = Callable[[Request, Any], Any]
 
 
 class FastRoute:
@@ -56,7 +58,9 @@ class FastRoute:
             handler = self._handler(exc)
             if handler is None:
                 raise
-            response = await handler(request, exc)
+            response = handler(request, exc)
+            if inspect.isawaitable(response):
+                response = await response
         await response(scope, receive, send)
 
     def _handler(self, exc: Exception) -> Handler | None:
