@@ -286,6 +286,28 @@ def run_scenario(
     }
 
 
+def run_publish_only(kind: str, messages: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Publishing alone: an API-only process (``--role api``) stores messages for one
+    endpoint while nothing delivers them."""
+    port = free_port()
+    with Database(kind) as url:
+        env = hookline_env(url, port, args.concurrency)
+        with process([HOOKLINE, "serve", "--role", "api"], env) as proc:
+            wait_port(port)
+            base = f"http://127.0.0.1:{port}"
+            asyncio.run(setup(base, args.receiver, 1))
+            with Sampler([proc.pid]) as sampler:
+                started = time.time()
+                asyncio.run(publish(base, messages, args.concurrency))
+                published = time.time()
+    return {
+        "database": kind,
+        "messages": messages,
+        "publish_per_s": messages / (published - started),
+        "cpu_s_per_1000": sampler.cpu_seconds / messages * 1000,
+    }
+
+
 def run_latency(rate: float, messages: int, args: argparse.Namespace) -> dict[str, Any]:
     """Publish at a fixed rate (half the measured maximum) and report latencies."""
     port = free_port()
@@ -361,7 +383,11 @@ def main() -> None:
         top = asyncio.run(ceiling(args.receiver, messages * 3, args.concurrency))
         print(f"ceiling: {top:,.0f} POST/s (aiohttp, concurrency {args.concurrency})", flush=True)
         runs = []
+        publishing = []
         for kind in kinds:
+            alone = run_publish_only(kind, messages, args)
+            publishing.append(alone)
+            print(json.dumps(alone), flush=True)
             for endpoints, count in ((1, messages), (100, fanout)):
                 result = run_scenario(kind, endpoints, count, args)
                 runs.append(result)
@@ -395,8 +421,19 @@ def main() -> None:
         ("cpu_s_per_1000", "CPU s/1000"),
         ("peak_mb", "peak MB"),
     ]
+    for r in publishing:
+        r["publish_x_ceiling"] = ratio(r["publish_per_s"], top)
     print(f"\nceiling: {top:,.0f} POST/s\n")
     print(table(runs, columns))
+    print("\npublishing alone (an API-only process; nothing delivers):\n")
+    alone_columns = [
+        ("database", "db"),
+        ("messages", "messages"),
+        ("publish_per_s", "publish/s"),
+        ("publish_x_ceiling", "x ceiling"),
+        ("cpu_s_per_1000", "CPU s/1000"),
+    ]
+    print(table(publishing, alone_columns))
     if latency:
         print(
             f"\nat half the max rate ({latency['rate_per_s']:,.0f}/s): p50 {latency['p50_ms']:.1f} ms, "
@@ -409,7 +446,12 @@ def main() -> None:
         )
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"ceiling_per_s": top, "runs": runs, "latency": latency, "drain": drained}, indent=2))
+    out.write_text(
+        json.dumps(
+            {"ceiling_per_s": top, "runs": runs, "publish_only": publishing, "latency": latency, "drain": drained},
+            indent=2,
+        )
+    )
     print(f"\nwrote {out}")
 
 

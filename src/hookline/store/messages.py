@@ -13,7 +13,7 @@ from hookline.domain.matching import endpoint_matches
 from hookline.domain.model import Application, DeliveryStatus, Endpoint, EventType, Message, MessageFilter, Trigger
 from hookline.store import raw, records
 from hookline.store import tables as t
-from hookline.store.database import Conn, notify_work, now_ms
+from hookline.store.database import WORK_CHANNEL, Conn, notify_work, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.filters import message_conditions
 from hookline.store.pagination import Page, paginate
@@ -76,6 +76,35 @@ _DELIVERY_COLUMNS = (
     "created_at", "updated_at", "fifo_key", "fifo_seq",
 )  # fmt: skip
 _INSERT_DELIVERY = raw.Statement.insert("delivery", _DELIVERY_COLUMNS)
+
+
+# PostgreSQL: the message, its deliveries (none of them FIFO) and the workers' wake-up in
+# one statement, one round trip instead of three.
+def _insert_all_sql() -> str:
+    message, columns = _INSERT_MESSAGE.postgresql_named, ", ".join(_DELIVERY_COLUMNS)
+    deliveries = (
+        f"INSERT INTO delivery ({columns}) SELECT u.id, :id, u.endpoint_id, :app_id, CAST(:status AS smallint), 0,"  # noqa: S608
+        " CAST(:due AS bigint), NULL, CAST(:trigger AS smallint), CAST(:created_at AS bigint),"
+        " CAST(:created_at AS bigint), NULL, NULL"
+        " FROM unnest(CAST(:delivery_ids AS text[]), CAST(:endpoint_ids AS text[])) AS u(id, endpoint_id)"
+    )
+    return f"WITH m AS ({message}), d AS ({deliveries}) SELECT pg_notify('{WORK_CHANNEL}', '')"
+
+
+_INSERT_ALL = raw.Statement(_insert_all_sql())
+
+
+async def _insert_all_at_once(conn: Conn, row: dict[str, Any], targets: Sequence[str], due: int) -> None:
+    now = row["created_at"]
+    params = {
+        **row,
+        "status": _PENDING,
+        "due": due,
+        "trigger": int(Trigger.SCHEDULED),
+        "delivery_ids": [new_id("dlv", now) for _ in targets],
+        "endpoint_ids": list(targets),
+    }
+    await raw.rows(conn, _INSERT_ALL, params)
 
 
 async def insert_deliveries(conn: Conn, rows: Sequence[dict[str, Any]]) -> None:
@@ -212,15 +241,20 @@ async def create(
     }
     for name in _MESSAGE_JSON:
         row[name] = raw.json_text(row[name])
+    if targets and fifo_endpoints is None:
+        query = select(t.endpoint.c.id).where(t.endpoint.c.id.in_(targets), t.endpoint.c.fifo.is_(True))
+        fifo_endpoints = set((await conn.execute(query)).scalars())
     try:
-        await raw.execute(conn, _INSERT_MESSAGE, row)
+        if targets and not fifo_endpoints and conn.dialect.name == "postgresql":
+            await _insert_all_at_once(conn, row, targets, due)
+            targets_left: list[str] = []
+        else:
+            await raw.execute(conn, _INSERT_MESSAGE, row)
+            targets_left = targets
     except IntegrityError as exc:
         raise ConflictError("a message with this eventId already exists") from exc
-    if targets:
-        if fifo_endpoints is None:
-            query = select(t.endpoint.c.id).where(t.endpoint.c.id.in_(targets), t.endpoint.c.fifo.is_(True))
-            fifo_endpoints = set((await conn.execute(query)).scalars())
-        rows = [new_delivery(msg_id, e, new.app_id, now) for e in targets]
+    if targets_left:
+        rows = [new_delivery(msg_id, e, new.app_id, now) for e in targets_left]
         if fifo_endpoints:
             key = fifo_key(new.ordering_key, channels)
             rows = [await _fifo_delivery(conn, r, key, now) if r["endpoint_id"] in fifo_endpoints else r for r in rows]

@@ -34,6 +34,7 @@ class Statement:
 
     def __init__(self, sql: str, *, sqlite: str | None = None, postgresql: str | None = None) -> None:
         self.sqlite = sqlite or sql
+        self.postgresql_named = postgresql or sql  # before numbering: to build larger statements
         names: list[str] = []
 
         def number(match: re.Match[str]) -> str:
