@@ -141,6 +141,7 @@ class _Endpoint:
     client_cert: tuple[str, str] | None
     in_flight: int
     throttle: Throttle | None
+    app_throttled: bool = False  # its application has a throttle (read again, locked, by the claim)
 
 
 def _in(column: str, param: str) -> tuple[str, str]:
@@ -162,7 +163,8 @@ _FACTS = _per_database(
     "SELECT e.id, e.url, e.secret, e.old_secrets, e.headers, e.disabled, e.transformation_code,"
     " e.transformation_enabled, e.fifo_on_exhausted, e.throttle_rate, e.throttle_tat, c.cert, c.key,"
     " (SELECT count(*) FROM delivery d WHERE d.status = :sending AND d.endpoint_id = e.id"
-    " AND d.next_attempt_at > :now)"
+    " AND d.next_attempt_at > :now),"
+    " (SELECT a.throttle_rate FROM application a WHERE a.id = e.app_id)"
     " FROM endpoint e LEFT OUTER JOIN endpoint_client_cert c ON c.endpoint_id = e.id WHERE {0}",
     _in("e.id", "ids"),
 )
@@ -174,6 +176,13 @@ _LEASE = _per_database(
     " updated_at = :now WHERE {0} AND next_attempt_at <= :now"
     " RETURNING id, msg_id, endpoint_id, app_id, attempts, trigger, fifo_key",
     _in("id", "ids"),
+)
+# PostgreSQL: the lease and the leased deliveries' messages in one round trip.
+# (SQLite has no UPDATE ... RETURNING inside a WITH, nor round trips to save: it runs the two.)
+_LEASE_WITH_MESSAGES = raw.Statement(
+    f"WITH l AS ({_LEASE.postgresql_named}) SELECT l.id, l.msg_id, l.endpoint_id, l.app_id, l.attempts,"  # noqa: S608
+    " l.trigger, l.fifo_key, m.payload, m.event_type, m.content_type, m.headers"
+    " FROM l LEFT JOIN message m ON m.id = l.msg_id"
 )
 _APP_THROTTLES = _per_database(
     "SELECT id, throttle_rate, throttle_tat FROM application WHERE {0} AND throttle_rate IS NOT NULL ORDER BY id",
@@ -205,9 +214,8 @@ async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _End
     out = {}
     params = {"ids": raw.id_list(conn, sorted(endpoint_ids)), "now": now, "sending": _SENDING}
     for row in await raw.rows(conn, _FACTS, params, json=(3, 4)):
-        id_, url, secret, old_secrets, headers, disabled, code, enabled, on_exhausted, rate, tat, cert, key, leased = (
-            row
-        )
+        id_, url, secret, old_secrets, headers, disabled, code, enabled, on_exhausted, rate, tat, cert, key = row[:13]
+        leased, app_rate = row[13:]
         out[id_] = _Endpoint(
             url=url,
             secret=secret,
@@ -219,6 +227,7 @@ async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _End
             client_cert=(cert, key) if cert is not None else None,
             in_flight=int(leased),
             throttle=Throttle(int(rate), tat) if rate is not None else None,
+            app_throttled=app_rate is not None,
         )
     return out
 
@@ -236,10 +245,18 @@ async def _fifo_busy(conn: Conn, now: int, endpoint_ids: set[str]) -> frozenset[
     return frozenset((row[0], row[1]) for row in (await conn.execute(query)).all())
 
 
+def _maybe_throttled(candidates: Sequence[Candidate], endpoints: Mapping[str, _Endpoint]) -> set[str]:
+    """The candidates' applications that have a throttle, as the endpoint facts saw them (an
+    endpoint gone since: its application, to be sure)."""
+    return {c.app_id for c in candidates if (facts := endpoints.get(c.endpoint_id)) is None or facts.app_throttled}
+
+
 async def _app_throttles(conn: Conn, app_ids: set[str]) -> dict[str, Throttle]:
     """The throttled applications among ``app_ids``. On PostgreSQL their rows stay locked to the
     commit (taken in id order, so claims never deadlock on them): an application's throttle
     spans endpoints that other processes may be claiming for at the same moment."""
+    if not app_ids:
+        return {}  # the usual case: no application throttles, one round trip saved
     found = await raw.rows(conn, _APP_THROTTLES, {"ids": raw.id_list(conn, sorted(app_ids))})
     return {row[0]: Throttle(int(row[1]), row[2]) for row in found}
 
@@ -295,7 +312,7 @@ async def claim(
         endpoint_cap,
         {e: f.in_flight for e, f in endpoints.items()},
         {e: f.throttle for e, f in endpoints.items() if f.throttle is not None},
-        await _app_throttles(conn, {c.app_id for c in candidates}),
+        await _app_throttles(conn, _maybe_throttled(candidates, endpoints)),
         await _fifo_busy(conn, now, {c.endpoint_id for c in candidates if c.fifo_key is not None}),
     )
     choice = policy.choose(load, excluded, candidates, load.endpoint_throttles, load.app_throttles)
@@ -307,8 +324,15 @@ async def claim(
     lease_end = now + lease_ms
     ids = raw.id_list(conn, [c.id for c in choice.picked])
     params = {"ids": ids, "sending": _SENDING, "lease_end": lease_end, "now": now}
-    claimed = await raw.rows(conn, _LEASE, params)
-    return ClaimResult(await _hydrate(conn, claimed, endpoints, lease_end, now), more_due, choice.wake_at)
+    if conn.dialect.name == "postgresql":
+        rows = await raw.rows(conn, _LEASE_WITH_MESSAGES, params)
+        claimed = [row[:7] for row in rows]
+        messages = {row[1]: tuple(row[7:]) for row in rows if row[8] is not None}
+    else:
+        claimed = await raw.rows(conn, _LEASE, params)
+        ids = raw.id_list(conn, sorted({row[1] for row in claimed}))
+        messages = {row[0]: row[1:] for row in await raw.rows(conn, _MESSAGES, {"ids": ids}, json=(4,))}
+    return ClaimResult(_hydrate(claimed, messages, endpoints, lease_end, now), more_due, choice.wake_at)
 
 
 # An endpoint another process is claiming for is free again when that claim commits.
@@ -321,12 +345,13 @@ def _look_again(wake_at: int | None, now: int) -> int:
     return soon if wake_at is None else min(wake_at, soon)
 
 
-async def _hydrate(
-    conn: Conn, claimed: Sequence[Any], endpoints: Mapping[str, _Endpoint], locked_until: int, now: int
+def _hydrate(
+    claimed: Sequence[Any],
+    messages: Mapping[str, Sequence[Any]],  # id -> (payload, event type, content type, headers)
+    endpoints: Mapping[str, _Endpoint],
+    locked_until: int,
+    now: int,
 ) -> list[Claimed]:
-    ids = raw.id_list(conn, sorted({row[1] for row in claimed}))
-    # id -> (payload, event type, content type, headers)
-    messages = {row[0]: row[1:] for row in await raw.rows(conn, _MESSAGES, {"ids": ids}, json=(4,))}
     out = []
     for id_, msg_id, endpoint_id, app_id, attempts, trigger, fifo_key in claimed:
         endpoint = endpoints.get(endpoint_id)
