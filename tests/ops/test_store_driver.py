@@ -111,3 +111,30 @@ def test_the_sqlite_wal_is_emptied_while_writes_never_pause(tmp_path, monkeypatc
     largest, written = asyncio.run(scenario())
     assert written >= 30_000_000
     assert largest < written / 2, (largest, written)  # without the truncation: about twice it
+
+
+def test_a_statement_on_the_driver_first_in_a_transaction_is_part_of_it(database_url: str) -> None:
+    """On PostgreSQL SQLAlchemy opens its transaction lazily; a raw statement that comes first
+    must open it, or it would commit on its own and survive a rollback."""
+
+    async def scenario() -> None:
+        db = await _fresh(database_url)
+        try:
+            async with db.write() as conn:
+                await applications.create(conn, {"name": "a", "uid": "a", "metadata": {}})
+            app = None
+            async with db.read() as conn:
+                app = await applications.find(conn, "a")
+            assert app is not None
+            with pytest.raises(RuntimeError):
+                async with db.write() as conn:
+                    new = messages.NewMessage(app_id=app.id, event_type="x", payload=b"{}", event_id="first")
+                    await messages.create(conn, new, endpoint_ids=[])  # raw INSERT, the first statement
+                    raise RuntimeError("undo")
+            async with db.read() as conn:
+                left = (await conn.execute(select(t.message.c.id).where(t.message.c.event_id == "first"))).all()
+            assert left == []
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())

@@ -2,6 +2,8 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from inspect import signature
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -60,6 +62,15 @@ async def _client_gone(request: Request, _exc: Exception) -> Response:
     return Response(status_code=400)
 
 
+def _without_native_telemetry(settings: Settings) -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry (0.165 and later) looks for configured providers on every
+    request, reading the environment each time; hookline's tracing (HOOKLINE_OTEL_ENABLED) is
+    its own, so FastAPI's is turned off unless hookline's is on."""
+    if settings.otel_enabled or "telemetry" not in signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,9 +94,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        # FastAPI's own OpenTelemetry looks for configured providers on every request (reading
-        # the environment each time); hookline's tracing (HOOKLINE_OTEL_ENABLED) is its own.
-        telemetry=None if settings.otel_enabled else {"tracing": False, "metrics": False, "logs": False},
+        **_without_native_telemetry(settings),
     )
     app.state.settings = settings
     app.state.engine = None
