@@ -138,3 +138,48 @@ def test_a_statement_on_the_driver_first_in_a_transaction_is_part_of_it(database
             await db.close()
 
     asyncio.run(scenario())
+
+
+def test_autocommit_stands_alone_on_postgresql_and_is_a_group_write_on_sqlite(database_url: str) -> None:
+    """``Database.autocommit()``: on PostgreSQL each statement is committed when it returns
+    (a publish's one insert needs no BEGIN or COMMIT); on SQLite it is a write that an error
+    undoes. The connection it used takes part in transactions again afterwards."""
+
+    async def scenario() -> None:
+        db = Database(database_url, pool_size=1)  # one connection: the next write reuses it
+        await migrate(db)
+        postgresql = db.dialect == "postgresql"
+        try:
+            async with db.write() as conn:
+                app = await applications.create(conn, {"name": "a", "uid": "a", "metadata": {}})
+
+            async def stored(event_id: str) -> bool:
+                if postgresql:  # from another session, while the block may still be open
+                    other = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+                    try:
+                        return bool(await other.fetchval("SELECT count(*) FROM message WHERE event_id = $1", event_id))
+                    finally:
+                        await other.close()
+                async with db.read() as conn:
+                    found = await conn.execute(select(t.message.c.id).where(t.message.c.event_id == event_id))
+                    return found.first() is not None
+
+            seen_inside = None
+            with pytest.raises(RuntimeError):
+                async with db.autocommit() as conn:
+                    new = messages.NewMessage(app_id=app.id, event_type="x", payload=b"{}", event_id="alone")
+                    await messages.create(conn, new, endpoint_ids=[], fifo_endpoints=())
+                    seen_inside = await stored("alone") if postgresql else None
+                    raise RuntimeError("after the statement")
+            assert seen_inside is (True if postgresql else None)
+            assert await stored("alone") is postgresql
+            with pytest.raises(RuntimeError):
+                async with db.write() as conn:
+                    new = messages.NewMessage(app_id=app.id, event_type="x", payload=b"{}", event_id="undone")
+                    await messages.create(conn, new, endpoint_ids=[], fifo_endpoints=())
+                    raise RuntimeError("undo")
+            assert await stored("undone") is False
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())

@@ -11,7 +11,7 @@ import orjson
 
 from hookline import metrics
 from hookline.domain.event_schemas import latest_version, validate_payload
-from hookline.domain.model import EventType, Message
+from hookline.domain.model import Application, EventType, Message
 from hookline.errors import Invalid, NotFound, TooLarge
 from hookline.services import applications, payload_filters
 from hookline.services import endpoints as endpoint_service
@@ -88,12 +88,19 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
     (uid ``app_key`` unless the fields name one). Raises TooLarge over the payload limit.
     """
     now = now_ms()
-    deliver_at = new.deliver_at_ms if new.deliver_at_ms is not None and new.deliver_at_ms > now else None
     payload = encode_payload(new.payload)
     limit = ctx.settings.max_payload_bytes
     if len(payload) > limit:
         raise TooLarge(f"payload is {len(payload)} bytes; the limit is {limit}")
-    endpoints: Sequence[Mapping[str, Any]]
+    # The usual case (a known application, no FIFO endpoint) stores everything with one
+    # statement, which needs no transaction around it (store.messages.create).
+    async with ctx.db.autocommit() as conn:
+        facts = await messages.publish_facts(conn, app_key, new.event_type)
+        if facts is not None and (tenant is None or facts.app.id == tenant):
+            plan = _plan(new, facts.app, facts.event_type, facts.endpoints, now, payload)
+            if not plan.fifo:
+                message, queued = await messages.create(conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=())
+                return _published(ctx, message, queued)
     async with ctx.db.write() as conn:
         facts = await messages.publish_facts(conn, app_key, new.event_type)
         if facts is not None and tenant is not None and facts.app.id != tenant:
@@ -102,35 +109,59 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             if new.application is None or tenant is not None:
                 raise NotFound("application")
             app = await app_store.create(conn, {**new.application, "uid": new.application.get("uid") or app_key})
-            known, endpoints = await event_types.find(conn, new.event_type), ()
+            plan = _plan(new, app, await event_types.find(conn, new.event_type), (), now, payload)
         else:
-            app, known, endpoints = facts.app, facts.event_type, facts.endpoints
-        if new.deliver_at_ms is not None and new.deliver_at_ms > now + SCHEDULE_HORIZON_DAYS * 86_400_000:
-            raise Invalid(["body", "deliverAt"], f"deliverAt may be at most {SCHEDULE_HORIZON_DAYS} days ahead")
-        version, warning = check_schema(known, new)
-        stored = messages.NewMessage(
-            app_id=app.id,
-            event_type=new.event_type,
-            payload=payload,
-            event_id=new.event_id,
-            channels=new.channels,
-            retention_days=new.retention_days,
-            retention_hours=new.retention_hours,
-            tags=new.tags,
-            deliver_at=deliver_at,
-            schema_version=version,
-            schema_warning=warning,
-            ordering_key=new.ordering_key,
-        )
-        doc = payload_filters.document(new.event_type, new.channels, new.payload)
-        candidates = messages.matching_endpoints(endpoints, stored)
-        targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
-        fifo = {e["id"] for e in candidates if e["fifo"]}
-        message, queued = await messages.create(conn, stored, endpoint_ids=targets, fifo_endpoints=fifo)
+            plan = _plan(new, facts.app, facts.event_type, facts.endpoints, now, payload)
+        message, queued = await messages.create(conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=plan.fifo)
+    return _published(ctx, message, queued)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    stored: messages.NewMessage
+    targets: list[str]  # the endpoints that get a delivery
+    fifo: set[str]  # those of them that deliver in order
+
+
+def _plan(
+    new: Publish,
+    app: Application,
+    known: EventType | None,
+    endpoints: Sequence[Mapping[str, Any]],
+    now: int,
+    payload: bytes,
+) -> _Plan:
+    """What a publish stores: the message, and the endpoints its event type, channels and
+    payload filters send it to. Invalid for a schedule too far ahead or a payload its schema
+    refuses."""
+    if new.deliver_at_ms is not None and new.deliver_at_ms > now + SCHEDULE_HORIZON_DAYS * 86_400_000:
+        raise Invalid(["body", "deliverAt"], f"deliverAt may be at most {SCHEDULE_HORIZON_DAYS} days ahead")
+    version, warning = check_schema(known, new)
+    stored = messages.NewMessage(
+        app_id=app.id,
+        event_type=new.event_type,
+        payload=payload,
+        event_id=new.event_id,
+        channels=new.channels,
+        retention_days=new.retention_days,
+        retention_hours=new.retention_hours,
+        tags=new.tags,
+        deliver_at=new.deliver_at_ms if new.deliver_at_ms is not None and new.deliver_at_ms > now else None,
+        schema_version=version,
+        schema_warning=warning,
+        ordering_key=new.ordering_key,
+    )
+    doc = payload_filters.document(new.event_type, new.channels, new.payload)
+    candidates = messages.matching_endpoints(endpoints, stored)
+    targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
+    return _Plan(stored, targets, {e["id"] for e in candidates if e["fifo"] and e["id"] in targets})
+
+
+def _published(ctx: Context, message: Message, queued: int) -> Message:
     metrics.message_accepted()
     if message.schema_warning is not None:
-        metrics.schema_warning(new.event_type)
-    if queued and deliver_at is None:
+        metrics.schema_warning(message.event_type)
+    if queued and message.deliver_at is None:
         ctx.wake()
     return message
 

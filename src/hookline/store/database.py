@@ -431,6 +431,8 @@ class Database:
         else:
             self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=0)
             event.listen(self._pg.sync_engine, "checkout", _refuse_closed)
+            # The same pool; a connection checked out here runs without a transaction.
+            self._pg_autocommit = self._pg.execution_options(isolation_level="AUTOCOMMIT")
 
     def for_retrying_loops(self) -> "Database":
         """A handle for loops that retry every failed transaction by themselves (the delivery
@@ -449,13 +451,35 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
         """A transaction that may write; committed when the block exits cleanly."""
-        try:
+        async with self._noting_full_disk():
             if self._sqlite is not None:
                 async with self._sqlite.write() as conn:
                     yield conn
             else:
                 async with self._pg.begin() as pg_conn:
                     yield pg_conn
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Conn]:
+        """Writes made of one statement each, with no transaction around them.
+
+        On PostgreSQL each statement commits on its own: no ``BEGIN`` and no ``COMMIT``
+        round trip, a third of a publish's. Only for work whose writes are one statement;
+        what is read before it is what any READ COMMITTED transaction would have read.
+        On SQLite this is ``write()``: a group-committed transaction costs nothing more.
+        """
+        async with self._noting_full_disk():
+            if self._sqlite is not None:
+                async with self._sqlite.write() as conn:
+                    yield conn
+            else:
+                async with self._pg_autocommit.connect() as pg_conn:
+                    yield pg_conn
+
+    @asynccontextmanager
+    async def _noting_full_disk(self) -> AsyncIterator[None]:
+        try:
+            yield
         except Exception as exc:
             if is_disk_full(exc):
                 self.full_since = time.monotonic()
