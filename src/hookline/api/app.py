@@ -184,9 +184,11 @@ def app_from_env() -> FastAPI:
     import os
 
     from hookline.logs import configure_logging
-    from hookline.runtime import exit_with_parent
+    from hookline.runtime import exit_with_parent, settle_garbage_collector
 
     exit_with_parent()
     settings = load_settings()
     configure_logging(settings)
-    return create_app(settings, run_engine=os.environ.get("HOOKLINE_ROLE", "all") == "all")
+    app = create_app(settings, run_engine=os.environ.get("HOOKLINE_ROLE", "all") == "all")
+    settle_garbage_collector()
+    return app

@@ -245,9 +245,10 @@ def warn_at_start(settings: Settings, role: str) -> None:
 
 def _worker_main(settings: Settings) -> None:
     from hookline.logs import configure_logging
-    from hookline.runtime import run_worker
+    from hookline.runtime import run_worker, settle_garbage_collector
 
     configure_logging(settings)
+    settle_garbage_collector()
     _run(run_worker(settings))
 
 
@@ -287,6 +288,7 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
 
     from hookline.api.app import create_app
     from hookline.api.protocol import EnvironmentHttpProtocol, protocol_for
+    from hookline.runtime import settle_garbage_collector
 
     _check_port(settings)
     scheme = "https" if settings.tls_cert else "http"
@@ -308,7 +310,9 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
     }
     if workers == 1:
         _exit_cleanly_after_shutdown()
-        uvicorn.run(create_app(settings, run_engine=role == "all"), **options)
+        app = create_app(settings, run_engine=role == "all")
+        settle_garbage_collector()
+        uvicorn.run(app, **options)
         return
     # uvicorn's process manager imports the app in each worker: hand the settings over by environment.
     os.environ.update(_environment(settings, role))
