@@ -35,6 +35,24 @@ def test_ids_sort_by_time_and_floors_bound_them() -> None:
     assert len({new_id("msg", 5) for _ in range(1000)}) == 1000
 
 
+def test_an_id_is_its_time_and_random_bits_in_22_base62_digits() -> None:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+    def number(id_: str) -> int:
+        value = 0
+        for char in id_.split("_", 1)[1]:
+            value = value * 62 + alphabet.index(char)
+        return value
+
+    for at in (0, 1, 1_764_900_000_000, (1 << 48) - 1):
+        made = new_id("dlv", at)
+        assert len(made) == 4 + 22 and made.startswith("dlv_")
+        assert number(made) >> 80 == at
+        assert number(id_floor("dlv", at)) == at << 80
+    assert id_floor("x", 0) == "x_" + "0" * 22
+    assert number(new_id("x", (1 << 48) - 1)) < 1 << 128
+
+
 def test_gcra_spaces_sends_at_the_rate() -> None:
     tat = None
     sent = []
