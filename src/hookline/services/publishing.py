@@ -1,7 +1,9 @@
 """Publishing: everything that makes deliveries due from a request, and wakes the engine
 after the commit (publish, send an example, resend)."""
 
+import asyncio
 import json
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +21,8 @@ from hookline.services.context import Context
 from hookline.store import applications as app_store
 from hookline.store import endpoints as endpoint_store
 from hookline.store import event_types, messages, queue
-from hookline.store.database import now_ms
+from hookline.store.database import Database, DatabaseUnavailableError, now_ms
+from hookline.store.errors import ConflictError
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +95,11 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
     limit = ctx.settings.max_payload_bytes
     if len(payload) > limit:
         raise TooLarge(f"payload is {len(payload)} bytes; the limit is {limit}")
-    # The usual case (a known application, no FIFO endpoint) stores everything with one
-    # statement, which needs no transaction around it (store.messages.create).
-    async with ctx.db.autocommit() as conn:
-        facts = await messages.publish_facts(conn, app_key, new.event_type)
-        if facts is not None and (tenant is None or facts.app.id == tenant):
-            plan = _plan(new, facts.app, facts.event_type, facts.endpoints, now, payload)
-            if not plan.fifo:
-                message, queued = await messages.create(conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=())
-                return _published(ctx, message, queued)
+    # The usual case (a known application, no FIFO endpoint) is stored together with the
+    # publishes that arrive at the same time: one facts read and one insert for all of them.
+    stored = await _batches(ctx.db).publish(ctx.db, _Waiting(app_key, new, tenant, now, payload))
+    if stored is not None:
+        return _published(ctx, *stored)
     async with ctx.db.write() as conn:
         facts = await messages.publish_facts(conn, app_key, new.event_type)
         if facts is not None and tenant is not None and facts.app.id != tenant:
@@ -114,6 +113,115 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             plan = _plan(new, facts.app, facts.event_type, facts.endpoints, now, payload)
         message, queued = await messages.create(conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=plan.fifo)
     return _published(ctx, message, queued)
+
+
+@dataclass(slots=True)
+class _Waiting:
+    app_key: str
+    new: Publish
+    tenant: str | None
+    now: int
+    payload: bytes
+    # The message and its delivery count once stored; None: it needs a transaction of its
+    # own (a missing application, another tenant's, or FIFO endpoints).
+    outcome: "asyncio.Future[tuple[Message, int] | None] | None" = None
+
+
+class _Batches:
+    """Publishes that arrive while a batch is being stored wait, and are stored together
+    next: one read of the application's facts and one insert (on PostgreSQL one statement,
+    which needs no transaction; on SQLite one writer of the group commit) for all of them.
+    Nothing waits on a timer: under load the batches grow, alone a publish is a batch of one.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[_Waiting] = []
+        self._storing: asyncio.Task[None] | None = None
+
+    async def publish(self, db: Database, waiting: _Waiting) -> tuple[Message, int] | None:
+        waiting.outcome = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiting)
+        if self._storing is None:
+            self._storing = asyncio.create_task(self._store_all(db))
+        return await waiting.outcome
+
+    async def _store_all(self, db: Database) -> None:
+        batch: list[_Waiting] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    outcomes = await _store(db, batch)
+                except Exception as exc:  # the database failed them all (unavailable, full)
+                    outcomes = [exc] * len(batch)
+                for waiting, outcome in zip(batch, outcomes, strict=True):
+                    _settle(waiting, outcome)
+        except BaseException:  # cancelled (the server stops): no request waits forever
+            for waiting in batch + self._waiting:
+                _settle(waiting, DatabaseUnavailableError())
+            raise
+        finally:
+            self._storing = None
+
+
+_Outcome = tuple[Message, int] | Exception | None
+
+
+async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
+    """What became of each publish of the batch, known once it is committed."""
+    outcomes: list[_Outcome] = [None] * len(batch)
+    async with db.autocommit() as conn:
+        facts = {}
+        for app_key, event_type in dict.fromkeys((w.app_key, w.new.event_type) for w in batch):
+            facts[app_key, event_type] = await messages.publish_facts(conn, app_key, event_type)
+        ready: list[tuple[int, _Plan]] = []
+        for i, waiting in enumerate(batch):
+            found = facts[waiting.app_key, waiting.new.event_type]
+            if found is None or (waiting.tenant is not None and found.app.id != waiting.tenant):
+                continue
+            try:
+                plan = _plan(waiting.new, found.app, found.event_type, found.endpoints, waiting.now, waiting.payload)
+            except Exception as exc:  # Invalid: this publish's own fault
+                outcomes[i] = exc
+                continue
+            if not plan.fifo:
+                ready.append((i, plan))
+        if not ready:
+            return outcomes
+        try:
+            stored = await messages.create_many(conn, [(plan.stored, plan.targets) for _, plan in ready])
+        except ConflictError:
+            # A repeated event id among them: each alone, so that only a repeat fails.
+            for i, plan in ready:
+                try:
+                    outcomes[i] = await messages.create(conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=())
+                except ConflictError as exc:
+                    outcomes[i] = exc
+        else:
+            for (i, _), one in zip(ready, stored, strict=True):
+                outcomes[i] = one
+    return outcomes
+
+
+def _settle(waiting: _Waiting, outcome: _Outcome) -> None:
+    future = waiting.outcome
+    if future is None or future.done():  # its request went away; what was stored stays stored
+        return
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+_BATCHES: "weakref.WeakKeyDictionary[Database, _Batches]" = weakref.WeakKeyDictionary()
+
+
+def _batches(db: Database) -> _Batches:
+    """This database handle's batches: one per server process."""
+    found = _BATCHES.get(db)
+    if found is None:
+        found = _BATCHES[db] = _Batches()
+    return found
 
 
 @dataclass(frozen=True, slots=True)

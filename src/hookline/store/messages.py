@@ -78,33 +78,29 @@ _DELIVERY_COLUMNS = (
 _INSERT_DELIVERY = raw.Statement.insert("delivery", _DELIVERY_COLUMNS)
 
 
-# PostgreSQL: the message, its deliveries (none of them FIFO) and the workers' wake-up in
-# one statement, one round trip instead of three.
-def _insert_all_sql() -> str:
-    message, columns = _INSERT_MESSAGE.postgresql_named, ", ".join(_DELIVERY_COLUMNS)
+# PostgreSQL: messages, their deliveries (none of them FIFO) and the workers' wake-up in one
+# statement, one round trip for a whole batch of publishes (services.publishing).
+_DELIVERY_ARRAYS = ("id", "msg_id", "endpoint_id", "app_id", "next_attempt_at", "created_at")
+_MESSAGE_ARRAYS = {"payload": "bytea", "created_at": "bigint", "payload_expires_at": "bigint", "deliver_at": "bigint"}
+
+
+def _insert_many_sql() -> str:
+    columns = ", ".join(_MESSAGE_COLUMNS)
+    # One array per column (JSON travels as text and is cast per element).
+    arrays = ", ".join(f"CAST(:m_{c} AS {_MESSAGE_ARRAYS.get(c, 'text')}[])" for c in _MESSAGE_COLUMNS)
+    values = ", ".join(f"CAST(u.{c} AS json)" if c in _MESSAGE_JSON else f"u.{c}" for c in _MESSAGE_COLUMNS)
+    messages = f"INSERT INTO message ({columns}) SELECT {values} FROM unnest({arrays}) AS u({columns})"  # noqa: S608
     deliveries = (
-        f"INSERT INTO delivery ({columns}) SELECT u.id, :id, u.endpoint_id, :app_id, CAST(:status AS smallint), 0,"  # noqa: S608
-        " CAST(:due AS bigint), NULL, CAST(:trigger AS smallint), CAST(:created_at AS bigint),"
-        " CAST(:created_at AS bigint), NULL, NULL"
-        " FROM unnest(CAST(:delivery_ids AS text[]), CAST(:endpoint_ids AS text[])) AS u(id, endpoint_id)"
+        f"INSERT INTO delivery ({', '.join(_DELIVERY_COLUMNS)}) SELECT u.id, u.msg_id, u.endpoint_id, u.app_id,"  # noqa: S608
+        " CAST(:status AS smallint), 0, u.next_attempt_at, NULL, CAST(:trigger AS smallint), u.created_at,"
+        " u.created_at, NULL, NULL FROM unnest(CAST(:d_id AS text[]), CAST(:d_msg_id AS text[]),"
+        " CAST(:d_endpoint_id AS text[]), CAST(:d_app_id AS text[]), CAST(:d_next_attempt_at AS bigint[]),"
+        f" CAST(:d_created_at AS bigint[])) AS u({', '.join(_DELIVERY_ARRAYS)})"
     )
-    return f"WITH m AS ({message}), d AS ({deliveries}) SELECT pg_notify('{WORK_CHANNEL}', '')"
+    return f"WITH m AS ({messages}), d AS ({deliveries}) SELECT pg_notify('{WORK_CHANNEL}', '')"
 
 
-_INSERT_ALL = raw.Statement(_insert_all_sql())
-
-
-async def _insert_all_at_once(conn: Conn, row: dict[str, Any], targets: Sequence[str], due: int) -> None:
-    now = row["created_at"]
-    params = {
-        **row,
-        "status": _PENDING,
-        "due": due,
-        "trigger": int(Trigger.SCHEDULED),
-        "delivery_ids": [new_id("dlv", now) for _ in targets],
-        "endpoint_ids": list(targets),
-    }
-    await raw.rows(conn, _INSERT_ALL, params)
+_INSERT_MANY = raw.Statement(_insert_many_sql())
 
 
 async def insert_deliveries(conn: Conn, rows: Sequence[dict[str, Any]]) -> None:
@@ -214,26 +210,81 @@ async def create(
     ``endpoint_ids`` when given). Returns the message and the delivery count.
     Deliveries to FIFO endpoints (``fifo_endpoints``, looked up when not given) join
     their queue: due only when nothing is ahead of them.
+
+    On PostgreSQL, without FIFO endpoints, this is one statement: it needs no transaction
+    around it (``Database.autocommit``).
     """
     now = now_ms()
-    msg_id = new_id("msg", now)
+    row = _message_row(new, now)
+    msg_id, due = row["id"], _due(new, now)
     targets = list(endpoint_ids) if endpoint_ids is not None else await _targets(conn, new)
-    channels = list(new.channels) if new.channels else None
-    tags = list(new.tags) if new.tags else None
+    if targets and fifo_endpoints is None:
+        query = select(t.endpoint.c.id).where(t.endpoint.c.id.in_(targets), t.endpoint.c.fifo.is_(True))
+        fifo_endpoints = set((await conn.execute(query)).scalars())
+    if targets and not fifo_endpoints:
+        return (await create_many(conn, [(new, targets)], rows=[row]))[0]
+    try:
+        await raw.execute(conn, _INSERT_MESSAGE, row)
+    except IntegrityError as exc:
+        raise ConflictError("a message with this eventId already exists") from exc
+    if targets:  # FIFO endpoints among them
+        rows = [new_delivery(msg_id, e, new.app_id, now) for e in targets]
+        if fifo_endpoints:
+            key = fifo_key(new.ordering_key, list(new.channels) if new.channels else None)
+            rows = [await _fifo_delivery(conn, r, key, now) if r["endpoint_id"] in fifo_endpoints else r for r in rows]
+        if due != now:  # scheduled: what would be due now is due then (FIFO followers stay queued)
+            rows = [{**r, "next_attempt_at": due} if r["next_attempt_at"] is not None else r for r in rows]
+        await insert_deliveries(conn, rows)
+        await notify_work(conn)
+    return _stored(new, msg_id, now), len(targets)
+
+
+async def create_many(
+    conn: Conn, batch: Sequence[tuple[NewMessage, Sequence[str]]], *, rows: Sequence[dict[str, Any]] | None = None
+) -> list[tuple[Message, int]]:
+    """Store several messages and a due delivery to each of their endpoints (none of them
+    FIFO): all of them or, on any error (a repeated event id), none. On PostgreSQL this is
+    one statement, which also wakes the workers. The messages and their delivery counts."""
+    now = now_ms()
+    rows = rows if rows is not None else [_message_row(new, now) for new, _ in batch]
+    pairs = list(zip(rows, batch, strict=True))
+    deliveries: list[dict[str, Any]] = []
+    for row, (new, targets) in pairs:
+        at, due = row["created_at"], _due(new, row["created_at"])
+        deliveries += [{**new_delivery(row["id"], e, new.app_id, at), "next_attempt_at": due} for e in targets]
+    try:
+        if conn.dialect.name == "postgresql":
+            params = {f"m_{name}": [row[name] for row in rows] for name in _MESSAGE_COLUMNS}
+            params |= {f"d_{name}": [d[name] for d in deliveries] for name in _DELIVERY_ARRAYS}
+            await raw.rows(conn, _INSERT_MANY, params | {"status": _PENDING, "trigger": int(Trigger.SCHEDULED)})
+        else:
+            with raw.savepoint(conn):  # all or none, as the one statement is
+                await raw.execute_many(conn, _INSERT_MESSAGE, rows)
+                await insert_deliveries(conn, deliveries)
+    except IntegrityError as exc:
+        raise ConflictError("a message with this eventId already exists") from exc
+    return [(_stored(new, row["id"], row["created_at"]), len(targets)) for row, (new, targets) in pairs]
+
+
+def _due(new: NewMessage, now: int) -> int:
+    return now if new.deliver_at is None else max(now, new.deliver_at)
+
+
+def _message_row(new: NewMessage, now: int) -> dict[str, Any]:
+    """The message's row, JSON columns encoded for the driver."""
     retention_ms = new.retention_hours * 3_600_000 if new.retention_hours is not None else new.retention_days * DAY_MS
-    due = now if new.deliver_at is None else max(now, new.deliver_at)
     row: dict[str, Any] = {
-        "id": msg_id,
+        "id": new_id("msg", now),
         "app_id": new.app_id,
         "event_type": new.event_type,
         "event_id": new.event_id,
         "payload": new.payload,
-        "channels": channels,
+        "channels": list(new.channels) if new.channels else None,
         "created_at": now,
         "content_type": new.content_type,
         "headers": [list(pair) for pair in new.headers] if new.headers is not None else None,
-        "payload_expires_at": due + retention_ms,
-        "tags": tags,
+        "payload_expires_at": _due(new, now) + retention_ms,
+        "tags": list(new.tags) if new.tags else None,
         "deliver_at": new.deliver_at,
         "schema_version": new.schema_version,
         "schema_warning": new.schema_warning,
@@ -241,42 +292,24 @@ async def create(
     }
     for name in _MESSAGE_JSON:
         row[name] = raw.json_text(row[name])
-    if targets and fifo_endpoints is None:
-        query = select(t.endpoint.c.id).where(t.endpoint.c.id.in_(targets), t.endpoint.c.fifo.is_(True))
-        fifo_endpoints = set((await conn.execute(query)).scalars())
-    try:
-        if targets and not fifo_endpoints and conn.dialect.name == "postgresql":
-            await _insert_all_at_once(conn, row, targets, due)
-            targets_left: list[str] = []
-        else:
-            await raw.execute(conn, _INSERT_MESSAGE, row)
-            targets_left = targets
-    except IntegrityError as exc:
-        raise ConflictError("a message with this eventId already exists") from exc
-    if targets_left:
-        rows = [new_delivery(msg_id, e, new.app_id, now) for e in targets_left]
-        if fifo_endpoints:
-            key = fifo_key(new.ordering_key, channels)
-            rows = [await _fifo_delivery(conn, r, key, now) if r["endpoint_id"] in fifo_endpoints else r for r in rows]
-        if due != now:  # scheduled: what would be due now is due then (FIFO followers stay queued)
-            rows = [{**r, "next_attempt_at": due} if r["next_attempt_at"] is not None else r for r in rows]
-        await insert_deliveries(conn, rows)
-        await notify_work(conn)
-    message = Message(
+    return row
+
+
+def _stored(new: NewMessage, msg_id: str, now: int) -> Message:
+    return Message(
         id=msg_id,
         app_id=new.app_id,
         event_type=new.event_type,
         event_id=new.event_id,
         payload=new.payload,
-        channels=channels,
+        channels=list(new.channels) if new.channels else None,
         created_at=now,
-        tags=tags,
+        tags=list(new.tags) if new.tags else None,
         deliver_at=new.deliver_at,
         schema_version=new.schema_version,
         schema_warning=new.schema_warning,
         ordering_key=new.ordering_key,
     )
-    return message, len(targets)
 
 
 def new_delivery(

@@ -17,7 +17,8 @@ and the API's error handlers see one family of exceptions.
 
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -140,3 +141,17 @@ async def execute_many(conn: Conn, statement: Statement, params: Sequence[Mappin
             _sqlite(conn).executemany(statement.sqlite, params)
     except _DRIVER_ERRORS as exc:
         raise _translate(exc, statement.sqlite) from exc
+
+
+@contextmanager
+def savepoint(conn: Conn) -> Iterator[None]:
+    """SQLite: undo the block's statements if it fails, and only them (the transaction goes on)."""
+    driver = _sqlite(conn)
+    driver.execute("SAVEPOINT hookline_part")
+    try:
+        yield
+    except BaseException:
+        driver.execute("ROLLBACK TO SAVEPOINT hookline_part")
+        driver.execute("RELEASE SAVEPOINT hookline_part")
+        raise
+    driver.execute("RELEASE SAVEPOINT hookline_part")
