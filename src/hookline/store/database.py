@@ -448,19 +448,11 @@ class Database:
         """The SQLite database file, absolute; None for PostgreSQL or an in-memory database."""
         return sqlite_file(self.url)
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[Conn]:
+    def write(self) -> AbstractAsyncContextManager[Conn]:
         """A transaction that may write; committed when the block exits cleanly."""
-        async with self._noting_full_disk():
-            if self._sqlite is not None:
-                async with self._sqlite.write() as conn:
-                    yield conn
-            else:
-                async with self._pg.begin() as pg_conn:
-                    yield pg_conn
+        return self._writing(transaction=True)
 
-    @asynccontextmanager
-    async def autocommit(self) -> AsyncIterator[Conn]:
+    def autocommit(self) -> AbstractAsyncContextManager[Conn]:
         """Writes made of one statement each, with no transaction around them.
 
         On PostgreSQL each statement commits on its own: no ``BEGIN`` and no ``COMMIT``
@@ -468,18 +460,17 @@ class Database:
         what is read before it is what any READ COMMITTED transaction would have read.
         On SQLite this is ``write()``: a group-committed transaction costs nothing more.
         """
-        async with self._noting_full_disk():
+        return self._writing(transaction=False)
+
+    @asynccontextmanager
+    async def _writing(self, *, transaction: bool) -> AsyncIterator[Conn]:
+        try:
             if self._sqlite is not None:
                 async with self._sqlite.write() as conn:
                     yield conn
             else:
-                async with self._pg_autocommit.connect() as pg_conn:
+                async with self._pg.begin() if transaction else self._pg_autocommit.connect() as pg_conn:
                     yield pg_conn
-
-    @asynccontextmanager
-    async def _noting_full_disk(self) -> AsyncIterator[None]:
-        try:
-            yield
         except Exception as exc:
             if is_disk_full(exc):
                 self.full_since = time.monotonic()
