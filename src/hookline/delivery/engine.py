@@ -304,9 +304,11 @@ class DeliveryEngine:
             batch = [await self._outcomes.get()]
             while len(batch) < _WRITE_BATCH and not self._outcomes.empty():
                 batch.append(self._outcomes.get_nowait())
+            # Successes alone are one statement on PostgreSQL: no transaction around it.
+            alone = queue.records_alone(batch)
             while True:
                 try:
-                    async with self.db.write() as conn:
+                    async with self.db.autocommit() if alone else self.db.write() as conn:
                         disabled = await queue.record(conn, batch, disable_after_ms=self._disable_after_ms)
                     break
                 except Exception as exc:

@@ -410,16 +410,67 @@ _RECOVERED = _per_database(
 )
 
 
+# PostgreSQL: a batch's attempts, its deliveries' next states and its endpoints' recoveries
+# in one statement (one round trip instead of three to five).
+_ATTEMPT_ARRAYS = {
+    "status": "smallint", "response_status_code": "int", "response_duration_ms": "int", "trigger": "smallint",
+    "attempt_number": "int", "created_at": "bigint",
+}  # fmt: skip
+_ATTEMPT_JSON = ("request", "request_headers")
+
+
+def _record_all_sql() -> str:
+    columns = ", ".join(_ATTEMPT_COLUMNS)
+    arrays = ", ".join(f"CAST(:a_{c} AS {_ATTEMPT_ARRAYS.get(c, 'text')}[])" for c in _ATTEMPT_COLUMNS)
+    values = ", ".join(f"CAST(u.{c} AS json)" if c in _ATTEMPT_JSON else f"u.{c}" for c in _ATTEMPT_COLUMNS)
+    return (
+        f"WITH a AS (INSERT INTO attempt ({columns}) SELECT {values} FROM unnest({arrays}) AS u({columns})),"  # noqa: S608
+        " m AS (UPDATE delivery d SET status = u.status, next_attempt_at = u.next, locked_until = NULL,"
+        " updated_at = u.at, attempts = d.attempts + u.inc FROM unnest(CAST(:b_id AS text[]),"
+        " CAST(:b_lease AS bigint[]), CAST(:b_status AS smallint[]), CAST(:b_next AS bigint[]),"
+        " CAST(:b_at AS bigint[]), CAST(:b_inc AS int[])) AS u(id, lease, status, next, at, inc)"
+        " WHERE d.id = u.id AND d.locked_until = u.lease),"
+        " r AS (UPDATE endpoint SET failing_since = NULL WHERE id = ANY(:recovered) AND failing_since IS NOT NULL)"
+        " SELECT 1"
+    )
+
+
+_RECORD_ALL = raw.Statement(_record_all_sql())
+
+
+def records_alone(outcomes: Sequence[Outcome]) -> bool:
+    """Whether recording these is one statement on PostgreSQL, needing no transaction: every
+    one a first-time-lucky success (no FIFO queue to advance, no operational event, nothing
+    to disable)."""
+    return all(
+        o.succeeded
+        and o.url
+        and o.delivery.fifo_key is None
+        and not o.disable_endpoint
+        and o.delivery.attempts < operational.FAILING_AFTER
+        for o in outcomes
+    )
+
+
 async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: int) -> list[str]:
     """Append the attempts and move each delivery to its next state.
 
     The update is fenced on the lease we hold: if our lease ran out and another
     worker took the row, the attempt is still logged but the state is theirs.
-    Returns the ids of endpoints this disabled.
+    Returns the ids of endpoints this disabled. For outcomes that ``records_alone``
+    this is one statement on PostgreSQL.
     """
     rows = {id(o): _attempt_row(o) for o in outcomes if o.url}
-    await raw.execute_many(conn, _INSERT_ATTEMPT, list(rows.values()))
-    await raw.execute_many(conn, _MOVE, [_next_state(o) for o in outcomes])
+    moves = [_next_state(o) for o in outcomes]
+    succeeded = sorted({o.delivery.endpoint_id for o in outcomes if o.succeeded})
+    if conn.dialect.name == "postgresql":
+        params = {f"a_{c}": [r[c] for r in rows.values()] for c in _ATTEMPT_COLUMNS}
+        params |= {name: [m[name] for m in moves] for name in _MOVE.names} | {"recovered": succeeded}
+        await raw.rows(conn, _RECORD_ALL, params)
+        succeeded = []  # recovered above
+    else:
+        await raw.execute_many(conn, _INSERT_ATTEMPT, list(rows.values()))
+        await raw.execute_many(conn, _MOVE, moves)
     for o in outcomes:
         mode = o.delivery.fifo_on_exhausted
         if o.delivery.fifo_key is not None and leaves_queue(o.succeeded, o.next_attempt_at is None, mode):
@@ -431,7 +482,7 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
             await _operational_events(conn, o, attempt["id"])
         if o.disable_endpoint and await _disable(conn, o.delivery.endpoint_id, o.at_ms):
             disabled.append(o.delivery.endpoint_id)
-    disabled += await _track_failure_runs(conn, outcomes, disable_after_ms)
+    disabled += await _track_failure_runs(conn, outcomes, disable_after_ms, recovered=succeeded)
     return disabled
 
 
@@ -485,16 +536,19 @@ async def _disable(conn: Conn, endpoint_id: str, at_ms: int) -> bool:
     return True
 
 
-async def _track_failure_runs(conn: Conn, outcomes: Sequence[Outcome], disable_after_ms: int) -> list[str]:
+async def _track_failure_runs(
+    conn: Conn, outcomes: Sequence[Outcome], disable_after_ms: int, *, recovered: Sequence[str]
+) -> list[str]:
     """Svix's auto-disable rule: an endpoint whose deliveries have been exhausting
-    their retries, with no success in between, for ``disable_after_ms`` is disabled."""
+    their retries, with no success in between, for ``disable_after_ms`` is disabled.
+    ``recovered``: the endpoints whose run of failures a success ends, if not done yet."""
     ep = t.endpoint
     succeeded = {o.delivery.endpoint_id for o in outcomes if o.succeeded}
     exhausted = {
         o.delivery.endpoint_id: o.at_ms for o in outcomes if o.url and not o.succeeded and o.next_attempt_at is None
     }
-    if succeeded:
-        await raw.execute(conn, _RECOVERED, {"ids": raw.id_list(conn, sorted(succeeded))})
+    if recovered:
+        await raw.execute(conn, _RECOVERED, {"ids": raw.id_list(conn, recovered)})
     disabled = []
     for endpoint_id, at_ms in exhausted.items():
         if endpoint_id in succeeded:
