@@ -101,9 +101,7 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
     if stored is not None:
         return _published(ctx, *stored)
     async with ctx.db.write() as conn:
-        facts = await messages.publish_facts(conn, app_key, new.event_type)
-        if facts is not None and tenant is not None and facts.app.id != tenant:
-            facts = None
+        facts = _visible(await messages.publish_facts(conn, app_key, new.event_type), tenant)
         if facts is None:
             if new.application is None or tenant is not None:
                 raise NotFound("application")
@@ -113,6 +111,11 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             plan = _plan(new, facts.app, facts.event_type, facts.endpoints, now, payload)
         message, queued = await messages.create(conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=plan.fifo)
     return _published(ctx, message, queued)
+
+
+def _visible(facts: messages.PublishFacts | None, tenant: str | None) -> messages.PublishFacts | None:
+    """The facts, unless their application belongs to another tenant than the caller's."""
+    return None if facts is None or (tenant is not None and facts.app.id != tenant) else facts
 
 
 @dataclass(slots=True)
@@ -176,8 +179,8 @@ async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
             facts[app_key, event_type] = await messages.publish_facts(conn, app_key, event_type)
         ready: list[tuple[int, _Plan]] = []
         for i, waiting in enumerate(batch):
-            found = facts[waiting.app_key, waiting.new.event_type]
-            if found is None or (waiting.tenant is not None and found.app.id != waiting.tenant):
+            found = _visible(facts[waiting.app_key, waiting.new.event_type], waiting.tenant)
+            if found is None:
                 continue
             try:
                 plan = _plan(waiting.new, found.app, found.event_type, found.endpoints, waiting.now, waiting.payload)

@@ -85,11 +85,9 @@ _MESSAGE_ARRAYS = {"payload": "bytea", "created_at": "bigint", "payload_expires_
 
 
 def _insert_many_sql() -> str:
-    columns = ", ".join(_MESSAGE_COLUMNS)
-    # One array per column (JSON travels as text and is cast per element).
-    arrays = ", ".join(f"CAST(:m_{c} AS {_MESSAGE_ARRAYS.get(c, 'text')}[])" for c in _MESSAGE_COLUMNS)
-    values = ", ".join(f"CAST(u.{c} AS json)" if c in _MESSAGE_JSON else f"u.{c}" for c in _MESSAGE_COLUMNS)
-    messages = f"INSERT INTO message ({columns}) SELECT {values} FROM unnest({arrays}) AS u({columns})"  # noqa: S608
+    messages = raw.insert_from_arrays(
+        "message", _MESSAGE_COLUMNS, prefix="m_", types=_MESSAGE_ARRAYS, json=_MESSAGE_JSON
+    )
     deliveries = (
         f"INSERT INTO delivery ({', '.join(_DELIVERY_COLUMNS)}) SELECT u.id, u.msg_id, u.endpoint_id, u.app_id,"  # noqa: S608
         " CAST(:status AS smallint), 0, u.next_attempt_at, NULL, CAST(:trigger AS smallint), u.created_at,"

@@ -420,11 +420,11 @@ _ATTEMPT_JSON = ("request", "request_headers")
 
 
 def _record_all_sql() -> str:
-    columns = ", ".join(_ATTEMPT_COLUMNS)
-    arrays = ", ".join(f"CAST(:a_{c} AS {_ATTEMPT_ARRAYS.get(c, 'text')}[])" for c in _ATTEMPT_COLUMNS)
-    values = ", ".join(f"CAST(u.{c} AS json)" if c in _ATTEMPT_JSON else f"u.{c}" for c in _ATTEMPT_COLUMNS)
+    attempts = raw.insert_from_arrays(
+        "attempt", _ATTEMPT_COLUMNS, prefix="a_", types=_ATTEMPT_ARRAYS, json=_ATTEMPT_JSON
+    )
     return (
-        f"WITH a AS (INSERT INTO attempt ({columns}) SELECT {values} FROM unnest({arrays}) AS u({columns})),"  # noqa: S608
+        f"WITH a AS ({attempts}),"  # noqa: S608 - our own names
         " m AS (UPDATE delivery d SET status = u.status, next_attempt_at = u.next, locked_until = NULL,"
         " updated_at = u.at, attempts = d.attempts + u.inc FROM unnest(CAST(:b_id AS text[]),"
         " CAST(:b_lease AS bigint[]), CAST(:b_status AS smallint[]), CAST(:b_next AS bigint[]),"
@@ -462,12 +462,12 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
     """
     rows = {id(o): _attempt_row(o) for o in outcomes if o.url}
     moves = [_next_state(o) for o in outcomes]
-    succeeded = sorted({o.delivery.endpoint_id for o in outcomes if o.succeeded})
+    recovered = sorted({o.delivery.endpoint_id for o in outcomes if o.succeeded})
     if conn.dialect.name == "postgresql":
         params = {f"a_{c}": [r[c] for r in rows.values()] for c in _ATTEMPT_COLUMNS}
-        params |= {name: [m[name] for m in moves] for name in _MOVE.names} | {"recovered": succeeded}
+        params |= {name: [m[name] for m in moves] for name in _MOVE.names} | {"recovered": recovered}
         await raw.rows(conn, _RECORD_ALL, params)
-        succeeded = []  # recovered above
+        recovered = []  # the statement cleared their failure runs
     else:
         await raw.execute_many(conn, _INSERT_ATTEMPT, list(rows.values()))
         await raw.execute_many(conn, _MOVE, moves)
@@ -482,7 +482,7 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
             await _operational_events(conn, o, attempt["id"])
         if o.disable_endpoint and await _disable(conn, o.delivery.endpoint_id, o.at_ms):
             disabled.append(o.delivery.endpoint_id)
-    disabled += await _track_failure_runs(conn, outcomes, disable_after_ms, recovered=succeeded)
+    disabled += await _track_failure_runs(conn, outcomes, disable_after_ms, recovered=recovered)
     return disabled
 
 

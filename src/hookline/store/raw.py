@@ -56,6 +56,18 @@ class Statement:
         return [params[name] for name in self.names]
 
 
+def insert_from_arrays(
+    table: str, columns: Sequence[str], *, prefix: str, types: Mapping[str, str], json: Sequence[str] = ()
+) -> str:
+    """PostgreSQL: ``INSERT INTO table`` of many rows at once, from one array parameter per
+    column (``:{prefix}{column}``, of ``types[column]``, text by default; JSON columns travel
+    as text and are cast per element). A statement of fixed text, whatever the row count."""
+    names = ", ".join(columns)
+    arrays = ", ".join(f"CAST(:{prefix}{c} AS {types.get(c, 'text')}[])" for c in columns)
+    values = ", ".join(f"CAST(u.{c} AS json)" if c in json else f"u.{c}" for c in columns)
+    return f"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) AS u({names})"  # noqa: S608
+
+
 def json_text(value: object) -> str:
     """A JSON column's value as its driver takes it."""
     return orjson.dumps(value).decode()
