@@ -57,3 +57,36 @@ def test_a_claim_in_progress_holds_back_only_its_endpoints(pg_database_url: str)
             await db.close()
 
     asyncio.run(scenario())
+
+
+def test_concurrent_claims_never_lease_a_delivery_twice_nor_pass_the_cap(pg_database_url: str) -> None:
+    """Candidates are read without row locks: what keeps claims apart is the endpoint lock
+    taken in the same statement and the lease's fence on the row still being due."""
+
+    async def scenario() -> None:
+        db = Database(pg_database_url)
+        try:
+            await _setup(db, 3, 30)
+            cap = 7
+            leased: list[queue.Claimed] = []
+
+            async def claimer() -> None:
+                for _ in range(40):
+                    async with db.write() as conn:
+                        result = await queue.claim(conn, now_ms(), LEASE, 4, endpoint_cap=cap)
+                    leased.extend(result.items)
+                    if not result.items and not result.more_due:
+                        return
+                    await asyncio.sleep(0)
+
+            await asyncio.gather(*(claimer() for _ in range(4)))
+            ids = [c.id for c in leased]
+            assert len(ids) == len(set(ids)), "a delivery was leased twice"
+            per_endpoint: dict[str, int] = {}
+            for c in leased:
+                per_endpoint[c.endpoint_id] = per_endpoint.get(c.endpoint_id, 0) + 1
+            assert per_endpoint and set(per_endpoint.values()) == {cap}, per_endpoint
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())

@@ -15,7 +15,6 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
-    text,
     update,
 )
 
@@ -112,21 +111,6 @@ async def _hints(conn: Conn, now: int, cap: int) -> Load:
     return Load(now, 0, cap, in_flight, endpoints, apps)
 
 
-async def _lock_endpoints(conn: Conn, candidates: Sequence[Candidate], limit: int) -> set[str]:
-    """The endpoints this claim may take deliveries of. On PostgreSQL: of the first ``limit``
-    candidate endpoints in due order (a claim of ``limit`` picks from no more), those whose
-    claim lock it gets, held to the commit; an endpoint another process is claiming for at
-    this moment is skipped, never waited for. SQLite has one writer: every endpoint."""
-    endpoint_ids = list(dict.fromkeys(c.endpoint_id for c in candidates))
-    if conn.dialect.name != "postgresql":
-        return set(endpoint_ids)
-    statement = text(
-        "SELECT e FROM unnest(CAST(:ids AS text[])) AS e WHERE pg_try_advisory_xact_lock(:ns, hashtext(e))"
-    )
-    rows = await conn.execute(statement, {"ids": endpoint_ids[:limit], "ns": CLAIM_LOCKS})
-    return {row[0] for row in rows.all()}
-
-
 @dataclass(frozen=True)
 class _Endpoint:
     """An endpoint as a claim needs it: what to send with, and its cap and throttle facts."""
@@ -189,7 +173,9 @@ _APP_THROTTLES = _per_database(
     _in("id", "ids"),
     pg_suffix=" FOR UPDATE",
 )
-_CANDIDATE_SQL = "SELECT id, endpoint_id, app_id, fifo_key, fifo_seq FROM delivery WHERE next_attempt_at <= :now"
+_CANDIDATE_SQL = (
+    "SELECT id, endpoint_id, app_id, fifo_key, fifo_seq, next_attempt_at FROM delivery WHERE next_attempt_at <= :now"
+)
 _NOT_IN = {
     "endpoints": ("endpoint_id NOT IN (SELECT value FROM json_each(:endpoints))", "endpoint_id <> ALL(:endpoints)"),
     "apps": ("app_id NOT IN (SELECT value FROM json_each(:apps))", "app_id <> ALL(:apps)"),
@@ -199,7 +185,21 @@ _NOT_IN = {
 def _candidates_statement(excluding: tuple[str, ...]) -> raw.Statement:
     where = "".join(" AND {%d}" % i for i in range(len(excluding)))  # noqa: UP031 - format fields, built once
     sql = _CANDIDATE_SQL + where + " ORDER BY next_attempt_at LIMIT :window"
-    return _per_database(sql, *(_NOT_IN[name] for name in excluding), pg_suffix=" FOR UPDATE SKIP LOCKED")
+    due = _per_database(sql, *(_NOT_IN[name] for name in excluding))
+    # PostgreSQL: in the same statement, the claim locks of the first :limit candidate
+    # endpoints in due order, each taken if free (MATERIALIZED: each tried once, and only
+    # those). The candidates are read before the locks are taken, as they would be by two
+    # statements; what is taken is decided on facts read after (_facts), and the lease is
+    # fenced on the rows' state (_LEASE), so a candidate another claim took meanwhile is left.
+    locking = (
+        f"WITH c AS MATERIALIZED ({due.postgresql_named}),"  # noqa: S608 - our own text
+        " f AS MATERIALIZED (SELECT endpoint_id, min(next_attempt_at) AS first FROM c"
+        " GROUP BY endpoint_id ORDER BY first, endpoint_id LIMIT :limit),"
+        " l AS MATERIALIZED (SELECT endpoint_id FROM f WHERE pg_try_advisory_xact_lock(:ns, hashtext(endpoint_id)))"
+        " SELECT c.id, c.endpoint_id, c.app_id, c.fifo_key, c.fifo_seq, l.endpoint_id IS NOT NULL"
+        " FROM c LEFT JOIN l ON l.endpoint_id = c.endpoint_id ORDER BY c.next_attempt_at, c.id"
+    )
+    return raw.Statement(sql, sqlite=due.sqlite, postgresql=locking)
 
 
 _CANDIDATES: dict[tuple[str, ...], raw.Statement] = {
@@ -261,9 +261,15 @@ async def _app_throttles(conn: Conn, app_ids: set[str]) -> dict[str, Throttle]:
     return {row[0]: Throttle(int(row[1]), row[2]) for row in found}
 
 
-async def _candidates(conn: Conn, now: int, excluded: Exclusions, window: int) -> list[Candidate]:
-    """Due deliveries, earliest first; rows another claimer holds are skipped, not waited for."""
-    params: dict[str, Any] = {"now": now, "window": window}
+async def _candidates(
+    conn: Conn, now: int, excluded: Exclusions, window: int, limit: int
+) -> tuple[list[Candidate], set[str]]:
+    """Due deliveries, earliest first, and the endpoints among them this claim may take
+    deliveries of. On PostgreSQL: of the first ``limit`` candidate endpoints in due order (a
+    claim of ``limit`` picks from no more), those whose claim lock it got, held to the commit;
+    an endpoint another process is claiming for at this moment is skipped, never waited for.
+    SQLite has one writer: every endpoint."""
+    params: dict[str, Any] = {"now": now, "window": window, "limit": limit, "ns": CLAIM_LOCKS}
     excluding = []
     if excluded.endpoints:
         excluding.append("endpoints")
@@ -271,7 +277,11 @@ async def _candidates(conn: Conn, now: int, excluded: Exclusions, window: int) -
     if excluded.apps:
         excluding.append("apps")
         params["apps"] = raw.id_list(conn, sorted(excluded.apps))
-    return [Candidate(*row) for row in await raw.rows(conn, _CANDIDATES[tuple(excluding)], params)]
+    found = await raw.rows(conn, _CANDIDATES[tuple(excluding)], params)
+    candidates = [Candidate(*row[:5]) for row in found]
+    if conn.dialect.name != "postgresql":
+        return candidates, {c.endpoint_id for c in candidates}
+    return candidates, {row[1] for row in found if row[5]}
 
 
 async def _save_tats(conn: Conn, table: Any, tats: dict[str, int]) -> None:
@@ -287,19 +297,20 @@ async def claim(
     endpoints, and one at a time in order within each FIFO queue).
 
     This is only the I/O around the policy. Hints (no locks) say which endpoints and
-    applications are blocked and need not be read; due candidates are read with their rows
-    locked (others skip them); then, on PostgreSQL, the claim takes the lock of each candidate
-    endpoint it can among the first ``limit`` (``pg_try_advisory_xact_lock``; the others are
-    left to the process that holds them) and reads those endpoints' leases and throttles, which no other claim can
-    change until this one commits. Caps, throttles and FIFO heads hold across processes,
-    and claims for different endpoints never wait for each other.
+    applications are blocked and need not be read; due candidates are read, and on
+    PostgreSQL, in the same statement, the claim takes the lock of each candidate endpoint it
+    can among the first ``limit`` (``pg_try_advisory_xact_lock``; the others are left to the
+    process that holds them); then it reads those endpoints' leases and throttles, which no
+    other claim can change until this one commits. The lease itself is fenced on the rows
+    being due, so a candidate that another claim leased since it was read is left. Caps,
+    throttles and FIFO heads hold across processes, and claims for different endpoints never
+    wait for each other.
     """
     hints = await _hints(conn, now, endpoint_cap)
     excluded = policy.exclude(hints)
-    candidates = await _candidates(conn, now, excluded, policy.window(limit))
+    candidates, mine = await _candidates(conn, now, excluded, policy.window(limit), limit)
     if not candidates:
         return ClaimResult([], False, excluded.wake_at)
-    mine = await _lock_endpoints(conn, candidates, limit)
     locked_out = len(candidates)
     candidates = [c for c in candidates if c.endpoint_id in mine]
     locked_out -= len(candidates)
