@@ -2,6 +2,7 @@
 the endpoints it is taking deliveries of, and caps still hold against it (issue 16)."""
 
 import asyncio
+from collections import Counter
 
 from hookline.store import applications, endpoints, messages, queue
 from hookline.store.database import Database, now_ms
@@ -82,9 +83,7 @@ def test_concurrent_claims_never_lease_a_delivery_twice_nor_pass_the_cap(pg_data
             await asyncio.gather(*(claimer() for _ in range(4)))
             ids = [c.id for c in leased]
             assert len(ids) == len(set(ids)), "a delivery was leased twice"
-            per_endpoint: dict[str, int] = {}
-            for c in leased:
-                per_endpoint[c.endpoint_id] = per_endpoint.get(c.endpoint_id, 0) + 1
+            per_endpoint = Counter(c.endpoint_id for c in leased)
             assert per_endpoint and set(per_endpoint.values()) == {cap}, per_endpoint
         finally:
             await db.close()

@@ -186,11 +186,8 @@ def _candidates_statement(excluding: tuple[str, ...]) -> raw.Statement:
     where = "".join(" AND {%d}" % i for i in range(len(excluding)))  # noqa: UP031 - format fields, built once
     sql = _CANDIDATE_SQL + where + " ORDER BY next_attempt_at LIMIT :window"
     due = _per_database(sql, *(_NOT_IN[name] for name in excluding))
-    # PostgreSQL: in the same statement, the claim locks of the first :limit candidate
-    # endpoints in due order, each taken if free (MATERIALIZED: each tried once, and only
-    # those). The candidates are read before the locks are taken, as they would be by two
-    # statements; what is taken is decided on facts read after (_facts), and the lease is
-    # fenced on the rows' state (_LEASE), so a candidate another claim took meanwhile is left.
+    # PostgreSQL: MATERIALIZED, so each endpoint's try-lock runs once, and only for the
+    # first :limit endpoints. The rows are read before the locks are taken; see claim().
     locking = (
         f"WITH c AS MATERIALIZED ({due.postgresql_named}),"  # noqa: S608 - our own text
         " f AS MATERIALIZED (SELECT endpoint_id, min(next_attempt_at) AS first FROM c"
