@@ -67,7 +67,12 @@ def run_hookline(
     prepare: Callable[[Any], None] | None = None,
     port: int | None = None,
 ) -> Iterator[Hookline]:
-    port = port or free_port()
+    # Bound here and handed to uvicorn: a port picked free and bound later can be taken in
+    # between by another test process.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port or 0))
+    port = int(sock.getsockname()[1])
     # As ``serve`` does: the server knows the address it listens on (ingest and capture URLs).
     settings = dataclasses.replace(settings, host="127.0.0.1", port=port)
     app = create_app(settings, run_engine=run_engine)
@@ -84,7 +89,7 @@ def run_hookline(
         proxy_headers=settings.proxy_headers,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -96,6 +101,7 @@ def run_hookline(
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+        sock.close()
 
 
 @dataclass
