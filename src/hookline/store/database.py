@@ -6,10 +6,11 @@ SQLite is different: an in-process library whose statements take microseconds.
 Handing each one to a thread (as aiosqlite does) costs far more than the work,
 so SQLite statements run right on the event loop, through SQLAlchemy Core's sync
 API. Only what can take long leaves the loop: a COMMIT that fsyncs runs in a
-thread, and waiting for another process's write lock is an async retry, never a
-blocking busy-wait. SQLite allows one writer at a time, so writes go through one
-connection under an asyncio lock and open with ``BEGIN IMMEDIATE``; reads use a
-small pool of their own and, thanks to WAL, never wait for the writer.
+thread, and so does waiting for another hookline process's turn at the write
+lock (store/writelock.py); another program's lock is an async retry. SQLite
+allows one writer at a time, so writes go through one connection under an
+asyncio lock and open with ``BEGIN IMMEDIATE``; reads use a small pool of their
+own and, thanks to WAL, never wait for the writer.
 
 Writes are group-committed: writers that arrive while a transaction is open
 join it, each inside its own SAVEPOINT (so one writer's error undoes only its own
@@ -35,6 +36,8 @@ from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from hookline.store.writelock import ProcessWriteLock, WriteLockTimeoutError
 
 DialectName = Literal["sqlite", "postgresql"]
 WORK_CHANNEL = "hookline_work"
@@ -209,6 +212,10 @@ class _SQLite:
         self._reader_count = 0
         self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hookline-sqlite-commit")
         self._database_path = database
+        # Other hookline processes on this file wait for it in the kernel (store/writelock.py).
+        self._process_lock: ProcessWriteLock | None = None
+        if database and database != ":memory:":
+            self._process_lock = ProcessWriteLock(Path(database).expanduser().resolve())
         self._stop_checkpoints = threading.Event()
         self._wal_pages = 0  # the WAL's size in pages, as the last checkpoint saw it
         self._checkpointer: threading.Thread | None = None
@@ -248,8 +255,22 @@ class _SQLite:
         return self._writer
 
     async def _begin_immediate(self, conn: Connection) -> None:
-        delay = 0.002
+        """Open the write transaction: this process's turn at the lock other hookline
+        processes wait for, then SQLite's own (for anything else writing the file)."""
         deadline = time.monotonic() + self.lock_timeout
+        if self._process_lock is not None:
+            try:
+                await self._process_lock.acquire(self.lock_timeout)
+            except WriteLockTimeoutError:
+                raise self._busy() from None
+        try:
+            await self._sqlite_lock(conn, deadline)
+        except BaseException:
+            self._end_turn()
+            raise
+
+    async def _sqlite_lock(self, conn: Connection, deadline: float) -> None:
+        delay = 0.002
         while True:
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -259,11 +280,17 @@ class _SQLite:
                     raise
                 conn.rollback()
                 if time.monotonic() >= deadline:
-                    raise DatabaseBusyError(
-                        f"another process held the SQLite write lock for over {self.lock_timeout:g} s"
-                    ) from exc
-                await asyncio.sleep(delay)  # another process writes: wait without blocking the loop
+                    raise self._busy() from exc
+                await asyncio.sleep(delay)  # another program writes: wait without blocking the loop
                 delay = min(delay * 2, 0.1)
+
+    def _busy(self) -> DatabaseBusyError:
+        return DatabaseBusyError(f"another process held the SQLite write lock for over {self.lock_timeout:g} s")
+
+    def _end_turn(self) -> None:
+        """The write transaction is over (committed or rolled back): the next process's turn."""
+        if self._process_lock is not None:
+            self._process_lock.release()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
@@ -303,6 +330,7 @@ class _SQLite:
                 self._group = None
             with contextlib.suppress(DBAPIError):
                 conn.rollback()
+            self._end_turn()
             _fail(group, exc)
 
     async def _commit_group(self) -> None:
@@ -312,21 +340,32 @@ class _SQLite:
             if group is None:
                 return
             conn = self._writer_conn()
-            loop = asyncio.get_running_loop()
+            truncate = self._wal_pages > WAL_TRUNCATE_PAGES
+            if truncate:
+                self._wal_pages = 0
             try:
-                if self.fsync_commits:
-                    await loop.run_in_executor(self._commit_thread, conn.commit)
+                if self.fsync_commits or truncate:
+                    await asyncio.get_running_loop().run_in_executor(self._commit_thread, self._commit, conn, truncate)
                 else:
-                    conn.commit()
+                    self._commit(conn, truncate)
             except Exception as exc:
-                with contextlib.suppress(DBAPIError):
-                    conn.rollback()
                 _fail(group, exc)
                 return
             group.set_result(None)
-            if self._wal_pages > WAL_TRUNCATE_PAGES:
-                self._wal_pages = 0
-                await loop.run_in_executor(self._commit_thread, self._truncate_wal, conn)
+
+    def _commit(self, conn: Connection, truncate: bool) -> None:
+        """COMMIT (and empty the WAL when due), then the next process's turn: in the commit
+        thread, the turn passes when the fsync ends, not when this busy loop gets round to it."""
+        try:
+            conn.commit()
+            if truncate:
+                self._truncate_wal(conn)
+        except Exception:
+            with contextlib.suppress(DBAPIError):
+                conn.rollback()
+            raise
+        finally:
+            self._end_turn()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
@@ -354,7 +393,10 @@ class _SQLite:
             except BaseException:
                 conn.rollback()
                 raise
-            conn.commit()
+            else:
+                conn.commit()
+            finally:
+                self._end_turn()
 
     async def close(self) -> None:
         self._stop_checkpoints.set()
@@ -365,6 +407,8 @@ class _SQLite:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._process_lock is not None:
+            self._process_lock.close()
         while not self._readers.empty():
             self._readers.get_nowait().close()
         self._reader_count = 0

@@ -1,0 +1,176 @@
+"""Processes writing one SQLite file hand its write lock over in the kernel, in turn."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hookline.store.database import Database, DatabaseBusyError
+from hookline.store.migrate import migrate
+
+# Another hookline process: takes the lock, says so, and does what its stdin tells it.
+_OTHER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    from hookline.store.writelock import ProcessWriteLock
+
+    async def main(path, mode):
+        lock = ProcessWriteLock(Path(path))
+        if mode == "hold":
+            await lock.acquire(30)
+            print("held", flush=True)
+            sys.stdin.readline()
+            lock.release()
+            print("released", flush=True)
+            sys.stdin.readline()
+        elif mode == "hog":  # takes the lock again as soon as it lets go, until stdin closes
+            print("hogging", flush=True)
+            loop = asyncio.get_running_loop()
+            stop = loop.run_in_executor(None, sys.stdin.readline)
+            while not stop.done():
+                await lock.acquire(30)
+                time.sleep(0.002)
+                lock.release()
+        elif mode == "try":
+            await lock.acquire(float(sys.argv[3]))
+            print("got it", flush=True)
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    """
+)
+
+
+def _other(db: Path, mode: str, *extra: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _OTHER, str(db), mode, *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return proc
+
+
+def _expect(proc: subprocess.Popen[str], line: str) -> None:
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == line
+
+
+def _say(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+
+
+async def _database(path: Path, lock_timeout: float = 10.0) -> Database:
+    db = Database(f"sqlite:///{path}", lock_timeout=lock_timeout)
+    await migrate(db)
+    return db
+
+
+async def _write(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute(_INSERT)
+
+
+_INSERT = text("INSERT INTO kv (v) VALUES (1)")
+
+
+async def _with_table(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS kv (v INTEGER)"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "hookline.db"
+
+
+def test_a_write_waits_for_another_process_and_goes_on_when_it_lets_go(db_path: Path) -> None:
+    async def main() -> None:
+        db = await _database(db_path)
+        await _with_table(db)
+        other = _other(db_path, "hold")
+        try:
+            await asyncio.to_thread(_expect, other, "held")
+            write = asyncio.create_task(_write(db))
+            await asyncio.sleep(0.5)
+            assert not write.done(), "wrote while another process held the lock"
+            _say(other)
+            await asyncio.to_thread(_expect, other, "released")
+            await asyncio.wait_for(write, 10)
+        finally:
+            other.kill()
+            other.wait()
+            await db.close()
+
+    asyncio.run(main())
+
+
+def test_the_lock_goes_back_and_forth_under_contention(db_path: Path) -> None:
+    """A process that takes the lock again the moment it lets it go does not starve another:
+    the other's wait puts it first in line."""
+
+    async def main() -> None:
+        db = await _database(db_path, lock_timeout=5.0)
+        await _with_table(db)
+        hog = _other(db_path, "hog")
+        try:
+            await asyncio.to_thread(_expect, hog, "hogging")
+            for _ in range(30):
+                await _write(db)  # DatabaseBusyError if the hog kept the lock for 5 s
+        finally:
+            _say(hog)
+            hog.wait(10)
+            await db.close()
+
+    asyncio.run(main())
+
+
+def test_a_process_that_dies_holding_the_lock_lets_it_go(db_path: Path) -> None:
+    async def main() -> None:
+        db = await _database(db_path)
+        await _with_table(db)
+        other = _other(db_path, "hold")
+        try:
+            await asyncio.to_thread(_expect, other, "held")
+            write = asyncio.create_task(_write(db))
+            await asyncio.sleep(0.2)
+            os.kill(other.pid, signal.SIGKILL)
+            await asyncio.wait_for(write, 10)
+        finally:
+            other.kill()
+            other.wait()
+            await db.close()
+
+    asyncio.run(main())
+
+
+def test_a_wait_given_up_does_not_keep_the_lock_when_it_ends(db_path: Path) -> None:
+    async def main() -> None:
+        db = await _database(db_path, lock_timeout=0.3)
+        await _with_table(db)
+        other = _other(db_path, "hold")
+        try:
+            await asyncio.to_thread(_expect, other, "held")
+            with pytest.raises(DatabaseBusyError):
+                await _write(db)
+            _say(other)  # the wait given up ends now, in its thread, and must let go at once
+            await asyncio.to_thread(_expect, other, "released")
+            third = _other(db_path, "try", "10")
+            got = await asyncio.to_thread(third.stdout.readline) if third.stdout else ""
+            third.wait(10)
+            assert got.strip() == "got it"
+            await _write(db)  # and this process can write again
+        finally:
+            other.kill()
+            other.wait()
+            await db.close()
+
+    asyncio.run(main())
