@@ -17,7 +17,7 @@ from hookline.store.migrate import migrate
 # Another hookline process: takes the lock, says so, and does what its stdin tells it.
 _OTHER = textwrap.dedent(
     """
-    import asyncio, sys, time
+    import asyncio, sys, threading, time
     from pathlib import Path
     from hookline.store.writelock import ProcessWriteLock
 
@@ -32,12 +32,17 @@ _OTHER = textwrap.dedent(
             sys.stdin.readline()
         elif mode == "hog":  # takes the lock again as soon as it lets go, until stdin closes
             print("hogging", flush=True)
-            loop = asyncio.get_running_loop()
-            stop = loop.run_in_executor(None, sys.stdin.readline)
-            while not stop.done():
+            # A thread's flag, not an executor's future: an uncontended acquire never yields
+            # to the event loop, so a future's completion would never be seen.
+            stop = threading.Event()
+            threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+            turns = 0
+            while not stop.is_set():
                 await lock.acquire(30)
-                time.sleep(0.002)
+                time.sleep(0.005)
                 lock.release()
+                turns += 1
+            print(turns, flush=True)
         elif mode == "try":
             await lock.acquire(float(sys.argv[3]))
             print("got it", flush=True)
@@ -113,6 +118,9 @@ def test_a_write_waits_for_another_process_and_goes_on_when_it_lets_go(db_path: 
     asyncio.run(main())
 
 
+WRITES = 30
+
+
 def test_the_lock_goes_back_and_forth_under_contention(db_path: Path) -> None:
     """A process that takes the lock again the moment it lets it go does not starve another:
     the other's wait puts it first in line."""
@@ -123,10 +131,15 @@ def test_the_lock_goes_back_and_forth_under_contention(db_path: Path) -> None:
         hog = _other(db_path, "hog")
         try:
             await asyncio.to_thread(_expect, hog, "hogging")
-            for _ in range(30):
+            for _ in range(WRITES):
                 await _write(db)  # DatabaseBusyError if the hog kept the lock for 5 s
-        finally:
             _say(hog)
+            turns = int(await asyncio.to_thread(hog.stdout.readline) if hog.stdout else "-1")
+            # In turn: one of the hog's turns per write (30 or 31 measured); without the
+            # queue it took the lock back while this process waited (63 to 124).
+            assert turns < 2 * WRITES, turns
+        finally:
+            hog.kill()
             hog.wait(10)
             await db.close()
 
