@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 # What queries hand back: a Row, or a dict with the same keys.
@@ -148,6 +149,14 @@ delivery = Table(
     Column("fifo_key", Text, nullable=True),
     Column("fifo_seq", BigInteger, nullable=True),
     Index("ix_delivery_due", "next_attempt_at"),
+    # The endpoints with work queued or leased, and each one's first due rows (queue.claim).
+    Index(
+        "ix_delivery_queued",
+        "endpoint_id",
+        "next_attempt_at",
+        sqlite_where=text("next_attempt_at IS NOT NULL"),
+        postgresql_where=text("next_attempt_at IS NOT NULL"),
+    ),
     Index("ix_delivery_status", "status", "endpoint_id", "msg_id"),
     UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
     Index("ix_delivery_endpoint", "endpoint_id", "id"),
