@@ -401,9 +401,12 @@ def test_matches_agrees_with_the_reference(f: dict[str, Any], document: dict[str
 @given(FILTER, FILTER, DOCUMENT)
 def test_logic_composes(f: dict[str, Any], g: dict[str, Any], document: dict[str, Any]) -> None:
     a, b = matches(f, document), matches(g, document)
-    assert matches({"$not": f}, document) is (not a)
-    assert matches({"$and": [f, g]}, document) is (a and b)
-    assert matches({"$or": [f, g]}, document) is (a or b)
+    for composed, expected in (({"$not": f}, not a), ({"$and": [f, g]}, a and b), ({"$or": [f, g]}, a or b)):
+        try:
+            assert matches(composed, document) is expected
+        except FilterError as err:
+            # Wrapping adds a level: two filters at the limits may make one past them.
+            assert "too deep" in str(err) or "too large" in str(err), err
 
 
 @settings(max_examples=300, deadline=None)
