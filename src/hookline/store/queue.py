@@ -198,25 +198,40 @@ _LOCKS_AND_ROWS = (
     " SELECT c.id, c.endpoint_id, c.app_id, c.fifo_key, c.fifo_seq, l.endpoint_id IS NOT NULL"
     " FROM c LEFT JOIN l ON l.endpoint_id = c.endpoint_id ORDER BY c.next_attempt_at, c.id LIMIT :window"
 )
-# The first queued or leased row {0}, in the order of ix_delivery_queued: spelled out, so
-# that PostgreSQL seeks that index whatever its statistics say of a skewed backlog (with
-# min() it walked ix_delivery_due instead: 650 ms a claim behind 200,000 rows).
-_IN_QUEUED_ORDER = " FROM delivery WHERE next_attempt_at IS NOT NULL{0} ORDER BY endpoint_id, next_attempt_at LIMIT 1"
-# The endpoints with work queued or leased, one index seek each (a loose scan of
-# ix_delivery_queued), with the first of each one's rows, leased or due: {0} leaves some
-# out; {1} is MATERIALIZED on PostgreSQL, so each first row is read once.
-_QUEUED_ENDPOINTS = (
-    "WITH RECURSIVE q(e) AS (SELECT (SELECT endpoint_id" + _IN_QUEUED_ORDER.format("") + ")"  # noqa: S608
-    " UNION ALL SELECT (SELECT endpoint_id" + _IN_QUEUED_ORDER.format(" AND endpoint_id > e") + ")"
-    " FROM q WHERE e IS NOT NULL),"
-    " h AS {1}(SELECT e AS endpoint_id, (SELECT next_attempt_at" + _IN_QUEUED_ORDER.format(" AND endpoint_id = e") + ")"
-    " AS first FROM q WHERE e IS NOT NULL{0}),"
-)
-# Of those, the first :limit with a due row, in due order.
-_FIRST_DUE = "SELECT endpoint_id, first FROM h WHERE first <= :now ORDER BY first, endpoint_id LIMIT :limit"
+# Reading by endpoint goes through ix_delivery_queued, the one index in (endpoint_id,
+# next_attempt_at) order. Every lookup below asks for that order with no equality on
+# endpoint_id (``>``, or a row comparison), so that no planner can take a backlog's due order
+# (ix_delivery_due) for it: with ``endpoint_id = ...`` PostgreSQL's statistics of a skewed
+# backlog led it there, and a claim took 650 ms behind 200,000 rows.
+_NEXT_ENDPOINT = "FROM delivery WHERE next_attempt_at IS NOT NULL{0} ORDER BY endpoint_id, next_attempt_at LIMIT 1"
+# The endpoints with work queued or leased, each with its first row (leased or due): one
+# index seek each, a loose scan stepping from one endpoint to the next.
+_QUEUED_ENDPOINTS = {
+    "sqlite": (
+        "WITH RECURSIVE q(e, first) AS (SELECT * FROM (SELECT endpoint_id, next_attempt_at "  # noqa: S608
+        + _NEXT_ENDPOINT.format("")
+        + ") UNION ALL SELECT d.endpoint_id, d.next_attempt_at FROM q JOIN delivery d ON d.rowid ="
+        + " (SELECT rowid "
+        + _NEXT_ENDPOINT.format(" AND endpoint_id > q.e")
+        + ")),"
+    ),
+    "postgresql": (
+        "WITH RECURSIVE q(e, first) AS ((SELECT endpoint_id, next_attempt_at "  # noqa: S608
+        + _NEXT_ENDPOINT.format("")
+        + ") UNION ALL SELECT n.endpoint_id, n.next_attempt_at FROM q CROSS JOIN LATERAL"
+        + " (SELECT endpoint_id, next_attempt_at "
+        + _NEXT_ENDPOINT.format(" AND endpoint_id > q.e")
+        + ") n),"
+    ),
+}
+# Of those, the first :limit with a due row, in due order: {0} leaves some out.
+_FIRST_DUE = "SELECT e AS endpoint_id, first FROM q WHERE first <= :now{0} ORDER BY first, e LIMIT :limit"
 # The first :per due rows of the endpoint f.endpoint_id: {0} leaves some out.
 _EACH = (
-    "FROM delivery WHERE endpoint_id = f.endpoint_id AND next_attempt_at <= :now{0} ORDER BY next_attempt_at LIMIT :per"
+    "FROM delivery WHERE next_attempt_at IS NOT NULL"
+    " AND (endpoint_id, next_attempt_at) >= (f.endpoint_id, -1)"
+    " AND (endpoint_id, next_attempt_at) <= (f.endpoint_id, :now)"
+    "{0} ORDER BY endpoint_id, next_attempt_at LIMIT :per"
 )
 # What leaves endpoints and applications out, as (SQLite, PostgreSQL) conditions.
 _LEFT_OUT_ENDPOINTS = {
@@ -244,16 +259,16 @@ def _heads_statement(excluding: tuple[str, ...]) -> raw.Statement:
     first ``:per`` due rows of each, whatever any backlog holds."""
     endpoints = _left_out(excluding, _LEFT_OUT_ENDPOINTS)
     rows = _left_out(excluding, _LEFT_OUT_ROWS)
-    # Every part is our own text (S608); the values travel as parameters.
+    # Every part is our own text (S608: the values travel as parameters).
     sqlite = (
-        _QUEUED_ENDPOINTS.format(endpoints[0], "")  # noqa: S608
-        + f" f AS ({_FIRST_DUE})"
+        _QUEUED_ENDPOINTS["sqlite"]  # noqa: S608
+        + f" f AS ({_FIRST_DUE.format(endpoints[0])})"
         + " SELECT d.id, d.endpoint_id, d.app_id, d.fifo_key, d.fifo_seq, d.next_attempt_at FROM f JOIN delivery d"
-        + f" ON d.id IN (SELECT id {_EACH.format(rows[0])}) ORDER BY d.next_attempt_at, d.id LIMIT :window"
+        + f" ON d.rowid IN (SELECT rowid {_EACH.format(rows[0])}) ORDER BY d.next_attempt_at, d.id LIMIT :window"
     )
     postgresql = (
-        _QUEUED_ENDPOINTS.format(endpoints[1], "MATERIALIZED ")  # noqa: S608
-        + f" f AS MATERIALIZED ({_FIRST_DUE}),"
+        _QUEUED_ENDPOINTS["postgresql"]  # noqa: S608
+        + f" f AS MATERIALIZED ({_FIRST_DUE.format(endpoints[1])}),"
         + " c AS MATERIALIZED (SELECT d.* FROM f CROSS JOIN LATERAL ("
         + f"SELECT id, endpoint_id, app_id, fifo_key, fifo_seq, next_attempt_at {_EACH.format(rows[1])}) d),"
         + _LOCKS_AND_ROWS

@@ -129,6 +129,7 @@ message = Table(
 # domain.model.DeliveryStatus (Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending). A row is due
 # when next_attempt_at <= now; finished rows have it NULL. A claim sets it to the
 # lease's end, so a row whose worker died becomes due again by itself.
+_QUEUED = text("next_attempt_at IS NOT NULL")
 delivery = Table(
     "delivery",
     metadata,
@@ -148,15 +149,10 @@ delivery = Table(
     # NULL and status pending until the head leaves the queue.
     Column("fifo_key", Text, nullable=True),
     Column("fifo_seq", BigInteger, nullable=True),
-    Index("ix_delivery_due", "next_attempt_at"),
-    # The endpoints with work queued or leased, and each one's first due rows (queue.claim).
-    Index(
-        "ix_delivery_queued",
-        "endpoint_id",
-        "next_attempt_at",
-        sqlite_where=text("next_attempt_at IS NOT NULL"),
-        postgresql_where=text("next_attempt_at IS NOT NULL"),
-    ),
+    # Only rows queued or leased (finished rows leave both indexes rather than move in them):
+    # the due rows in due order, and by endpoint (queue.claim).
+    Index("ix_delivery_due", "next_attempt_at", sqlite_where=_QUEUED, postgresql_where=_QUEUED),
+    Index("ix_delivery_queued", "endpoint_id", "next_attempt_at", sqlite_where=_QUEUED, postgresql_where=_QUEUED),
     Index("ix_delivery_status", "status", "endpoint_id", "msg_id"),
     UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
     Index("ix_delivery_endpoint", "endpoint_id", "id"),

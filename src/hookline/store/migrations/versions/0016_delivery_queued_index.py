@@ -1,4 +1,4 @@
-"""an index of the deliveries queued or leased, by endpoint and due time
+"""indexes of the deliveries queued or leased only: by due time, and by endpoint and due time
 
 Revision ID: 0016
 Revises: 0015
@@ -18,6 +18,8 @@ _QUEUED = sa.text("next_attempt_at IS NOT NULL")
 
 
 def upgrade() -> None:
+    op.drop_index("ix_delivery_due", table_name="delivery")
+    op.create_index("ix_delivery_due", "delivery", ["next_attempt_at"], sqlite_where=_QUEUED, postgresql_where=_QUEUED)
     op.create_index(
         "ix_delivery_queued",
         "delivery",
@@ -29,3 +31,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_delivery_queued", table_name="delivery")
+    op.drop_index("ix_delivery_due", table_name="delivery")
+    op.create_index("ix_delivery_due", "delivery", ["next_attempt_at"])
