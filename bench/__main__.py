@@ -182,8 +182,17 @@ async def setup(base: str, receiver: str, endpoints: int) -> None:
             await _api(s, base, "POST", "/api/v1/app/bench/endpoint", {"url": f"{receiver}/ep{n}"})
 
 
-async def publish(base: str, count: int, concurrency: int, rate: float | None = None) -> dict[str, float]:
-    """Publish ``count`` messages; return msg id -> the time its POST was sent."""
+async def publish(
+    base: str,
+    count: int,
+    concurrency: int,
+    rate: float | None = None,
+    *,
+    app: str = "bench",
+    answered: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Publish ``count`` messages to ``app``; return msg id -> the time its POST was sent (and
+    into ``answered``, if given: msg id -> how long the POST took to be answered)."""
     sent: dict[str, float] = {}
     remaining = count
     interval = concurrency / rate if rate else 0.0
@@ -200,10 +209,12 @@ async def publish(base: str, count: int, concurrency: int, rate: float | None = 
                     session,
                     base,
                     "POST",
-                    "/api/v1/app/bench/msg?with_content=false",
+                    f"/api/v1/app/{app}/msg?with_content=false",
                     {"eventType": "invoice.paid", "payload": BODY},
                 )
                 sent[body["id"]] = started
+                if answered is not None:
+                    answered[body["id"]] = time.time() - started
                 if interval:
                     await asyncio.sleep(max(0.0, interval - (time.time() - started)))
 

@@ -5,6 +5,7 @@ is measured in docs/benchmarks.md, not here)."""
 import asyncio
 
 from sqlalchemy import text
+from tests.support.store import endpoint_fields
 
 from hookline.store import applications, endpoints, messages, queue, raw
 from hookline.store.database import Database, now_ms
@@ -16,16 +17,8 @@ CAP = 3
 
 
 async def _endpoint(db: Database, app_id: str, n: int) -> str:
-    fields = {
-        "url": f"http://127.0.0.1:9/{n}",
-        "description": "",
-        "disabled": False,
-        "metadata": {},
-        "headers": {},
-        "secret": "whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0",
-    }
     async with db.write() as conn:
-        return (await endpoints.create(conn, app_id, fields)).id
+        return (await endpoints.create(conn, app_id, endpoint_fields(n))).id
 
 
 async def _publish(db: Database, app_id: str, endpoint_id: str, count: int) -> None:

@@ -4,6 +4,8 @@ the endpoints it is taking deliveries of, and caps still hold against it (issue 
 import asyncio
 from collections import Counter
 
+from tests.support.store import endpoint_fields
+
 from hookline.store import applications, endpoints, messages, queue
 from hookline.store.database import Database, now_ms
 from hookline.store.messages import NewMessage
@@ -16,15 +18,7 @@ async def _setup(db: Database, endpoint_count: int, messages_each: int) -> list[
         app = await applications.create(conn, {"name": "locks", "metadata": {}})
         ids = []
         for n in range(endpoint_count):
-            fields = {
-                "url": f"http://127.0.0.1:9/{n}",
-                "description": "",
-                "disabled": False,
-                "metadata": {},
-                "headers": {},
-                "secret": "whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0",
-            }
-            ids.append((await endpoints.create(conn, app.id, fields)).id)
+            ids.append((await endpoints.create(conn, app.id, endpoint_fields(n))).id)
     for _ in range(messages_each):
         async with db.write() as conn:
             await messages.create(conn, NewMessage(app_id=app.id, event_type="e", payload=b"{}"), endpoint_ids=ids)

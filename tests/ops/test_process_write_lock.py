@@ -1,11 +1,13 @@
 """Processes writing one SQLite file hand its write lock over in the kernel, in turn."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -97,23 +99,32 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "hookline.db"
 
 
+@contextlib.asynccontextmanager
+async def _beside_another(
+    db_path: Path, mode: str, says: str, lock_timeout: float = 10.0
+) -> AsyncIterator[tuple[Database, subprocess.Popen[str]]]:
+    """This process's database, and another process on the same file, once it says ``says``."""
+    db = await _database(db_path, lock_timeout)
+    await _with_table(db)
+    other = _other(db_path, mode)
+    try:
+        await asyncio.to_thread(_expect, other, says)
+        yield db, other
+    finally:
+        other.kill()
+        other.wait(10)
+        await db.close()
+
+
 def test_a_write_waits_for_another_process_and_goes_on_when_it_lets_go(db_path: Path) -> None:
     async def main() -> None:
-        db = await _database(db_path)
-        await _with_table(db)
-        other = _other(db_path, "hold")
-        try:
-            await asyncio.to_thread(_expect, other, "held")
+        async with _beside_another(db_path, "hold", "held") as (db, other):
             write = asyncio.create_task(_write(db))
             await asyncio.sleep(0.5)
             assert not write.done(), "wrote while another process held the lock"
             _say(other)
             await asyncio.to_thread(_expect, other, "released")
             await asyncio.wait_for(write, 10)
-        finally:
-            other.kill()
-            other.wait()
-            await db.close()
 
     asyncio.run(main())
 
@@ -126,11 +137,7 @@ def test_the_lock_goes_back_and_forth_under_contention(db_path: Path) -> None:
     the other's wait puts it first in line."""
 
     async def main() -> None:
-        db = await _database(db_path, lock_timeout=5.0)
-        await _with_table(db)
-        hog = _other(db_path, "hog")
-        try:
-            await asyncio.to_thread(_expect, hog, "hogging")
+        async with _beside_another(db_path, "hog", "hogging", lock_timeout=5.0) as (db, hog):
             for _ in range(WRITES):
                 await _write(db)  # DatabaseBusyError if the hog kept the lock for 5 s
             _say(hog)
@@ -138,40 +145,24 @@ def test_the_lock_goes_back_and_forth_under_contention(db_path: Path) -> None:
             # In turn: one of the hog's turns per write (30 or 31 measured); without the
             # queue it took the lock back while this process waited (63 to 124).
             assert turns < 2 * WRITES, turns
-        finally:
-            hog.kill()
-            hog.wait(10)
-            await db.close()
 
     asyncio.run(main())
 
 
 def test_a_process_that_dies_holding_the_lock_lets_it_go(db_path: Path) -> None:
     async def main() -> None:
-        db = await _database(db_path)
-        await _with_table(db)
-        other = _other(db_path, "hold")
-        try:
-            await asyncio.to_thread(_expect, other, "held")
+        async with _beside_another(db_path, "hold", "held") as (db, other):
             write = asyncio.create_task(_write(db))
             await asyncio.sleep(0.2)
             os.kill(other.pid, signal.SIGKILL)
             await asyncio.wait_for(write, 10)
-        finally:
-            other.kill()
-            other.wait()
-            await db.close()
 
     asyncio.run(main())
 
 
 def test_a_wait_given_up_does_not_keep_the_lock_when_it_ends(db_path: Path) -> None:
     async def main() -> None:
-        db = await _database(db_path, lock_timeout=0.3)
-        await _with_table(db)
-        other = _other(db_path, "hold")
-        try:
-            await asyncio.to_thread(_expect, other, "held")
+        async with _beside_another(db_path, "hold", "held", lock_timeout=0.3) as (db, other):
             with pytest.raises(DatabaseBusyError):
                 await _write(db)
             _say(other)  # the wait given up ends now, in its thread, and must let go at once
@@ -181,9 +172,5 @@ def test_a_wait_given_up_does_not_keep_the_lock_when_it_ends(db_path: Path) -> N
             third.wait(10)
             assert got.strip() == "got it"
             await _write(db)  # and this process can write again
-        finally:
-            other.kill()
-            other.wait()
-            await db.close()
 
     asyncio.run(main())
