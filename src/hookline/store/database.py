@@ -465,6 +465,7 @@ class Database:
         sqlite_synchronous: str = "FULL",
         pool_size: int = 10,
         lock_timeout: float = 10.0,
+        custom_plans: bool = False,
     ) -> None:
         self.url, self.dialect = normalize_url(url)
         self._sqlite: _SQLite | None = None
@@ -473,7 +474,10 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite = _SQLite(self.url, sqlite_synchronous, lock_timeout)
         else:
-            self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=0)
+            settings = {"plan_cache_mode": "force_custom_plan"} if custom_plans else {}
+            self._pg = create_async_engine(
+                self.url, pool_size=pool_size, max_overflow=0, connect_args={"server_settings": settings}
+            )
             event.listen(self._pg.sync_engine, "checkout", _refuse_closed)
             # The same pool; a connection checked out here runs without a transaction.
             self._pg_autocommit = self._pg.execution_options(isolation_level="AUTOCOMMIT")
@@ -481,11 +485,23 @@ class Database:
     def for_retrying_loops(self) -> "Database":
         """A handle for loops that retry every failed transaction by themselves (the delivery
         engine). On PostgreSQL it is a small pool of its own, so requests never wait for the
-        engine's connections nor the engine for theirs. On SQLite: this same database (one
-        writer, one group commit)."""
+        engine's connections nor the engine for theirs, and it plans every statement for the
+        tables as they are at that moment (``plan_cache_mode = force_custom_plan``).
+
+        Why: the driver prepares each statement once per connection, and after five runs
+        PostgreSQL may keep a generic plan, costed on the statistics of that moment. The
+        queue's tables go from empty to a backlog of millions between two autovacuum
+        analyses; a generic plan made while they were small seq-scans them on every claim
+        and record until the next analysis (seen in the benchmark: each lease read all of
+        ``delivery`` and ``message``, 0.4 ms of PostgreSQL CPU per delivery;
+        docs/benchmarks.md). A custom plan is costed on the table's current size each time,
+        for a fraction of a millisecond of planning per statement.
+
+        On SQLite: this same database (one writer, one group commit; SQLite plans each
+        statement without statistics, from its indexes)."""
         if self._sqlite is not None:
             return self
-        return Database(self.url, pool_size=2)
+        return Database(self.url, pool_size=2, custom_plans=True)
 
     @property
     def sqlite_path(self) -> Path | None:
