@@ -134,6 +134,24 @@ async def _pg(sql: str) -> None:
         await conn.close()
 
 
+def database_cpu(url: str) -> float:
+    """CPU seconds so far of the PostgreSQL backends connected to the database of ``url``
+    (0 for SQLite, whose work is done in hookline's own process and counted there). A
+    backend that exits between two readings takes its seconds with it: hookline's pools
+    keep theirs open for a run."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    name = f" {url.rsplit('/', 1)[1]} "
+    total = 0.0
+    for proc in psutil.process_iter(["cmdline"]):
+        command = " ".join(proc.info["cmdline"] or [])
+        if command.startswith("postgres:") and name in command:
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                total += t.user + t.system
+    return total
+
+
 def hookline_env(database_url: str, port: int, concurrency: int, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -271,11 +289,13 @@ def run_scenario(
             base = f"http://127.0.0.1:{port}"
             asyncio.run(setup(base, args.receiver, endpoints))
             asyncio.run(control(args.receiver, "reset"))
+            database_before = database_cpu(url)
             with Sampler([proc.pid]) as sampler:
                 started = time.time()
                 sent = asyncio.run(publish(base, messages, args.concurrency))
                 published = time.time()
                 finished = asyncio.run(wait_delivered(args.receiver, url, messages * endpoints, args.timeout))
+            database_seconds = database_cpu(url) - database_before
             arrivals = asyncio.run(receiver_arrivals(args.receiver))
     latencies = [
         (at - sent[key[: key.index("/")]]) * 1000 for key, at in arrivals.items() if key[: key.index("/")] in sent
@@ -293,6 +313,7 @@ def run_scenario(
         "p95_ms": percentile(latencies, 95),
         "p99_ms": percentile(latencies, 99),
         "cpu_s_per_1000": sampler.cpu_seconds / deliveries * 1000,
+        "db_cpu_s_per_1000": database_seconds / deliveries * 1000,
         "peak_mb": sampler.peak_rss / 2**20,
     }
 
@@ -430,6 +451,7 @@ def main() -> None:
         ("p95_ms", "p95 ms"),
         ("p99_ms", "p99 ms"),
         ("cpu_s_per_1000", "CPU s/1000"),
+        ("db_cpu_s_per_1000", "PostgreSQL CPU s/1000"),
         ("peak_mb", "peak MB"),
     ]
     for r in publishing:

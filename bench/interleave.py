@@ -51,7 +51,10 @@ def _run(scenario: str, args: argparse.Namespace) -> dict[str, float]:
     kind, endpoints, *procs = scenario.split(":")
     count = args.messages if int(endpoints) == 1 else 100
     r = run_scenario(kind, int(endpoints), count, args, workers=int(procs[0]) if procs else 1)
-    return {"deliveries/s": r["e2e_per_s"], "CPU ms/delivery": r["cpu_s_per_1000"], "p99 ms": r["p99_ms"]}
+    figures = {"deliveries/s": r["e2e_per_s"], "CPU ms/delivery": r["cpu_s_per_1000"], "p99 ms": r["p99_ms"]}
+    if kind == "postgresql":
+        figures["PostgreSQL CPU ms/delivery"] = r["db_cpu_s_per_1000"]
+    return figures
 
 
 def main() -> None:
