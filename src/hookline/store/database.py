@@ -455,6 +455,13 @@ def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError("the server closed this connection")
 
 
+def _plan_afresh(dbapi_connection: Any, _record: Any) -> None:
+    """Plan every statement of this connection for the tables as they are (for_retrying_loops).
+    A ``SET`` once per new connection rather than a startup parameter, which a pooler such as
+    PgBouncer refuses unless told to ignore it."""
+    dbapi_connection.run_async(lambda driver: driver.execute("SET plan_cache_mode = force_custom_plan"))
+
+
 class Database:
     """The one object that hands out connections."""
 
@@ -474,11 +481,10 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite = _SQLite(self.url, sqlite_synchronous, lock_timeout)
         else:
-            settings = {"plan_cache_mode": "force_custom_plan"} if custom_plans else {}
-            self._pg = create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=0, connect_args={"server_settings": settings}
-            )
+            self._pg = create_async_engine(self.url, pool_size=pool_size, max_overflow=0)
             event.listen(self._pg.sync_engine, "checkout", _refuse_closed)
+            if custom_plans:
+                event.listen(self._pg.sync_engine, "connect", _plan_afresh)
             # The same pool; a connection checked out here runs without a transaction.
             self._pg_autocommit = self._pg.execution_options(isolation_level="AUTOCOMMIT")
 
