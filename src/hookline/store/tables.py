@@ -130,6 +130,7 @@ message = Table(
 # when next_attempt_at <= now; finished rows have it NULL. A claim sets it to the
 # lease's end, so a row whose worker died becomes due again by itself.
 _QUEUED = text("next_attempt_at IS NOT NULL")
+_IN_FIFO_QUEUE = text("fifo_key IS NOT NULL")
 delivery = Table(
     "delivery",
     metadata,
@@ -156,7 +157,16 @@ delivery = Table(
     Index("ix_delivery_status", "status", "endpoint_id", "msg_id"),
     UniqueConstraint("msg_id", "endpoint_id", name="uq_delivery_msg_endpoint"),
     Index("ix_delivery_endpoint", "endpoint_id", "id"),
-    Index("ix_delivery_fifo", "endpoint_id", "fifo_key", "fifo_seq"),
+    # Only deliveries in a FIFO queue (every query of it names a fifo_key): the others, most
+    # of them, are neither written to it when inserted nor, on PostgreSQL, when updated.
+    Index(
+        "ix_delivery_fifo",
+        "endpoint_id",
+        "fifo_key",
+        "fifo_seq",
+        sqlite_where=_IN_FIFO_QUEUE,
+        postgresql_where=_IN_FIFO_QUEUE,
+    ),
 )
 
 # Append-only log of every HTTP attempt.
