@@ -67,6 +67,20 @@ def pg_database_url(pg_template: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A database with no schema at all (what ``hookline serve`` first meets)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/hookline.db"
+        return
+    name = f"hookline_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f"CREATE DATABASE {name}"))
+    try:
+        yield _with_database(PG_URL, name)
+    finally:
+        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/hookline.db"

@@ -462,6 +462,20 @@ def _plan_afresh(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.run_async(lambda driver: driver.execute("SET plan_cache_mode = force_custom_plan"))
 
 
+# How often a process waiting for another's migrations asks for their lock again.
+_EXCLUSIVE_POLL_SECONDS = 0.2
+
+
+async def _unlock(pg_conn: AsyncConnection, lock_key: int) -> None:
+    """Release a session advisory lock; if the connection cannot, end its session, which does."""
+    try:
+        await pg_conn.rollback()
+        await pg_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key})
+        await pg_conn.commit()
+    except DBAPIError:
+        await pg_conn.invalidate()
+
+
 class Database:
     """The one object that hands out connections."""
 
@@ -564,14 +578,30 @@ class Database:
         async with self._pg.begin() as pg_conn:
             yield pg_conn
 
-    async def run_sync(self, fn: Callable[[Connection], None]) -> None:
-        """Run ``fn`` on a plain SQLAlchemy connection in one transaction (migrations)."""
+    async def run_exclusive(self, fn: Callable[[Connection], None], lock_key: int) -> None:
+        """Run ``fn`` on a plain SQLAlchemy connection, one process at a time (migrations).
+
+        SQLite: in one transaction, under the write lock. PostgreSQL: outside any transaction,
+        so that ``fn`` commits its own and may run statements that refuse a transaction block
+        (``CREATE INDEX CONCURRENTLY``), under the session advisory lock ``lock_key``. That
+        lock is waited for between short statements, never inside one: a statement waiting
+        holds a snapshot, and ``CREATE INDEX CONCURRENTLY`` in the process holding the lock
+        waits for every older snapshot, so each process would wait for the other.
+        """
         if self._sqlite is not None:
             await self._sqlite.run_sync(fn)
             return
         pg_conn: AsyncConnection
-        async with self._pg.begin() as pg_conn:
-            await pg_conn.run_sync(fn)
+        async with self._pg.connect() as pg_conn:
+            while not await pg_conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key}):
+                await pg_conn.commit()
+                await asyncio.sleep(_EXCLUSIVE_POLL_SECONDS)
+            await pg_conn.commit()
+            try:
+                await pg_conn.run_sync(fn)
+                await pg_conn.commit()
+            finally:
+                await _unlock(pg_conn, lock_key)
 
     async def close(self) -> None:
         if self._sqlite is not None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
@@ -25,15 +24,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-def _upgrade(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-    command.upgrade(alembic_config(connection), "head")
+async def migrate(db: Database, revision: str = "head") -> None:
+    """Bring the schema up to ``revision``; safe to run from several processes at once."""
+    await db.run_exclusive(lambda connection: command.upgrade(alembic_config(connection), revision), _MIGRATION_LOCK)
 
 
-async def migrate(db: Database) -> None:
-    """Bring the schema up to date; safe to run from several processes at once."""
-    await db.run_sync(_upgrade)
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back down to ``revision``."""
+    await db.run_exclusive(lambda connection: command.downgrade(alembic_config(connection), revision), _MIGRATION_LOCK)
 
 
 class DatabaseSetupError(Exception):

@@ -6,30 +6,21 @@ Revises: 0015
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from hookline.store.migrations.indexes import drop_index, replace_index
 
 revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_QUEUED = sa.text("next_attempt_at IS NOT NULL")
+_QUEUED = "next_attempt_at IS NOT NULL"
 
 
 def upgrade() -> None:
-    op.drop_index("ix_delivery_due", table_name="delivery")
-    op.create_index("ix_delivery_due", "delivery", ["next_attempt_at"], sqlite_where=_QUEUED, postgresql_where=_QUEUED)
-    op.create_index(
-        "ix_delivery_queued",
-        "delivery",
-        ["endpoint_id", "next_attempt_at"],
-        sqlite_where=_QUEUED,
-        postgresql_where=_QUEUED,
-    )
+    replace_index("ix_delivery_due", "delivery", ["next_attempt_at"], where=_QUEUED)
+    replace_index("ix_delivery_queued", "delivery", ["endpoint_id", "next_attempt_at"], where=_QUEUED)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_delivery_queued", table_name="delivery")
-    op.drop_index("ix_delivery_due", table_name="delivery")
-    op.create_index("ix_delivery_due", "delivery", ["next_attempt_at"])
+    drop_index("ix_delivery_queued", "delivery")
+    replace_index("ix_delivery_due", "delivery", ["next_attempt_at"])
