@@ -186,8 +186,11 @@ async def ceiling(receiver: str, count: int, concurrency: int) -> float:
         return count / (time.perf_counter() - started)
 
 
-async def _api(session: aiohttp.ClientSession, base: str, method: str, path: str, body: Any = None) -> Any:
-    async with session.request(method, base + path, json=body) as resp:
+async def _api(
+    session: aiohttp.ClientSession, base: str, method: str, path: str, body: Any = None, key: str | None = None
+) -> Any:
+    headers = {"idempotency-key": key} if key else None
+    async with session.request(method, base + path, json=body, headers=headers) as resp:
         if resp.status >= 300:
             raise RuntimeError(f"{method} {path}: {resp.status} {await resp.text()}")
         return await resp.json() if resp.status != 204 else None
@@ -208,9 +211,11 @@ async def publish(
     *,
     app: str = "bench",
     answered: dict[str, float] | None = None,
+    keys: bool = False,
 ) -> dict[str, float]:
     """Publish ``count`` messages to ``app``; return msg id -> the time its POST was sent (and
-    into ``answered``, if given: msg id -> how long the POST took to be answered)."""
+    into ``answered``, if given: msg id -> how long the POST took to be answered). ``keys``:
+    each POST with an ``idempotency-key``, as the svix SDKs send one with every POST."""
     sent: dict[str, float] = {}
     remaining = count
     interval = concurrency / rate if rate else 0.0
@@ -229,6 +234,7 @@ async def publish(
                     "POST",
                     f"/api/v1/app/{app}/msg?with_content=false",
                     {"eventType": "invoice.paid", "payload": BODY},
+                    key=f"auto_{uuid.uuid4()}" if keys else None,
                 )
                 sent[body["id"]] = started
                 if answered is not None:
@@ -318,9 +324,10 @@ def run_scenario(
     }
 
 
-def run_publish_only(kind: str, messages: int, args: argparse.Namespace) -> dict[str, Any]:
+def run_publish_only(kind: str, messages: int, args: argparse.Namespace, *, keys: bool = False) -> dict[str, Any]:
     """Publishing alone: an API-only process (``--role api``) stores messages for one
-    endpoint while nothing delivers them."""
+    endpoint while nothing delivers them (``keys``: as the svix SDKs publish, a new
+    idempotency-key with each)."""
     port = free_port()
     with Database(kind) as url:
         env = hookline_env(url, port, args.concurrency)
@@ -330,10 +337,11 @@ def run_publish_only(kind: str, messages: int, args: argparse.Namespace) -> dict
             asyncio.run(setup(base, args.receiver, 1))
             with Sampler([proc.pid]) as sampler:
                 started = time.time()
-                asyncio.run(publish(base, messages, args.concurrency))
+                asyncio.run(publish(base, messages, args.concurrency, keys=keys))
                 published = time.time()
     return {
         "database": kind,
+        "keys": keys,
         "messages": messages,
         "publish_per_s": messages / (published - started),
         "cpu_s_per_1000": sampler.cpu_seconds / messages * 1000,
@@ -417,9 +425,10 @@ def main() -> None:
         runs = []
         publishing = []
         for kind in kinds:
-            alone = run_publish_only(kind, messages, args)
-            publishing.append(alone)
-            print(json.dumps(alone), flush=True)
+            for keys in (False, True):
+                alone = run_publish_only(kind, messages, args, keys=keys)
+                publishing.append(alone)
+                print(json.dumps(alone), flush=True)
             for endpoints, count in ((1, messages), (100, fanout)):
                 result = run_scenario(kind, endpoints, count, args)
                 runs.append(result)
@@ -461,6 +470,7 @@ def main() -> None:
     print("\npublishing alone (an API-only process; nothing delivers):\n")
     alone_columns = [
         ("database", "db"),
+        ("keys", "idempotency-key"),
         ("messages", "messages"),
         ("publish_per_s", "publish/s"),
         ("publish_x_ceiling", "x ceiling"),

@@ -7,7 +7,8 @@ this checkout, round after round, against one receiver, and measures the ceiling
 start of each round. Scenarios (``--scenario``, repeatable):
 
 - ``sqlite:1``, ``postgresql:100``...: ``database:endpoints[:processes]``, as ``python -m bench``;
-- ``publish:sqlite``: publishing alone (an API-only process);
+- ``publish:sqlite``: publishing alone (an API-only process); ``publish-keys:sqlite``: the
+  same with an idempotency-key on each POST, as the svix SDKs send;
 - ``latency``: p50/p99 at a fixed rate (``--rate``, SQLite, one endpoint);
 - ``drain``: a backlog of ``--drain`` deliveries to 100 endpoints, drained by one process.
 """
@@ -39,8 +40,9 @@ HERE = str(Path(__file__).resolve().parent.parent / "src")
 
 def _run(scenario: str, args: argparse.Namespace) -> dict[str, float]:
     """The figures of one run of ``scenario`` that the summary compares."""
-    if scenario.startswith("publish:"):
-        r = run_publish_only(scenario.split(":", 1)[1], args.messages, args)
+    if scenario.startswith(("publish:", "publish-keys:")):
+        kind, database = scenario.split(":", 1)
+        r = run_publish_only(database, args.messages, args, keys=kind == "publish-keys")
         return {"publish/s": r["publish_per_s"], "CPU ms/message": r["cpu_s_per_1000"]}
     if scenario == "latency":
         r = run_latency(args.rate, args.messages // 2, args)

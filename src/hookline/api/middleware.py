@@ -10,8 +10,8 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.api import strict_json
-from hookline.store import idempotency
-from hookline.store.database import Database, DatabaseUnavailableError, is_disconnect, now_ms
+from hookline.services import idempotency
+from hookline.store.database import Database, DatabaseUnavailableError, is_disconnect
 
 log = structlog.get_logger("hookline.api")
 # Set in the scope when BodyLimitMiddleware answered for the app (413, 408).
@@ -214,8 +214,7 @@ class IdempotencyMiddleware:
         ).hexdigest()
         db: Database = self.db_getter()
         try:
-            async with db.write() as conn:
-                earlier = await idempotency.claim(conn, digest, now_ms())
+            earlier = await idempotency.reserve(db, digest)
         except Exception as exc:
             if not is_disconnect(exc):
                 raise
@@ -247,14 +246,12 @@ class IdempotencyMiddleware:
 
     async def _settle(self, db: Database, digest: str, status: int, messages: list[Message]) -> None:
         """Store a 2xx for replay, or free the key; a key left pending by a database
-        outage is taken over after ``idempotency.ABANDONED_MS``."""
+        outage is taken over after a minute (store/idempotency.py)."""
+        response = None
+        if 200 <= status < 300:
+            response = (status, b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body"))
         try:
-            async with db.write() as conn:
-                if 200 <= status < 300:
-                    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-                    await idempotency.complete(conn, digest, status, body)
-                else:
-                    await idempotency.release(conn, digest)
+            await idempotency.settle(db, digest, response)
         except Exception as exc:
             if not is_disconnect(exc):
                 raise
