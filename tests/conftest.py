@@ -4,7 +4,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import asyncpg
@@ -55,15 +55,22 @@ def pg_template() -> Iterator[str]:
     asyncio.run(_admin(f"DROP DATABASE IF EXISTS {_TEMPLATE} WITH (FORCE)"))
 
 
-@pytest.fixture
-def pg_database_url(pg_template: str) -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database of this test's own."""
+@contextmanager
+def new_pg_database(template: str | None = None) -> Iterator[str]:
+    """A PostgreSQL database of its own, a copy of ``template`` (or empty), dropped after."""
     name = f"hookline_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f"CREATE DATABASE {name} TEMPLATE {pg_template}"))
+    asyncio.run(_admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
     try:
         yield _with_database(PG_URL, name)
     finally:
         asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def pg_database_url(pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of this test's own."""
+    with new_pg_database(pg_template) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -72,12 +79,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterato
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/hookline.db"
         return
-    name = f"hookline_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f"CREATE DATABASE {name}"))
-    try:
-        yield _with_database(PG_URL, name)
-    finally:
-        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with new_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

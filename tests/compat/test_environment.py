@@ -1,7 +1,6 @@
 """svix ``environment.export``/``import_``: one document moves everything to an empty server."""
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from svix import Svix, SvixOptions
 from svix.api import AppPortalAccessIn, EnvironmentIn, EventTypeIn
 from svix.exceptions import HttpError, HTTPValidationError
-from tests.conftest import PG_URL, _admin, _with_database
+from tests.conftest import new_pg_database
 from tests.support.servers import ADMIN_TOKEN, Receiver
 
 from hookline.store import tables
@@ -26,13 +25,8 @@ def other_database_url(database_url: str, request: pytest.FixtureRequest, tmp_pa
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path}/other.db"
         return
-    template = request.getfixturevalue("pg_template")
-    name = f"hookline_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
-    try:
-        yield _with_database(PG_URL, name)
-    finally:
-        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with new_pg_database(request.getfixturevalue("pg_template")) as url:
+        yield url
 
 
 def _populate(c: Any, url: str) -> None:
