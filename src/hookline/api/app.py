@@ -130,7 +130,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     # Delivery policies (issue 14).
     app.include_router(transformations.router, responses=ERROR_RESPONSES)
     include_models(app, [MessageIn])
-    _answer_publish_first(app)
+    _answer_hot_routes_first(app)
     ui.install(app)  # the operator dashboard at /ui/
     if settings.otel_enabled:
         from hookline import tracing
@@ -155,22 +155,28 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     return app
 
 
-def _answer_publish_first(app: FastAPI) -> None:
-    """The publish route skips FastAPI's router (api/fastpath.py); it stays registered there
-    for the OpenAPI document. Added first, so it is the innermost middleware: every other
-    one (limits, JSON checks, idempotency, tracing) still sees publishes."""
-    path = "/api/v1/app/{app_id}/msg"
-    route = next(
-        r for r in messages.router.routes if isinstance(r, APIRoute) and r.path == path and "POST" in (r.methods or ())
-    )
-    app.add_middleware(
-        FastRoute,
-        method="POST",
-        pattern=r"/api/v1/app/(?P<app_id>[^/]+)/msg",
-        endpoint=messages.create_message,
-        route=route,
-        handlers=lambda: app.exception_handlers,
-    )
+def _answer_hot_routes_first(app: FastAPI) -> None:
+    """Publishing and the ingest URLs skip FastAPI's router (api/fastpath.py); they stay
+    registered there for the OpenAPI document. Added first, so they are the innermost
+    middleware: every other one (limits, JSON checks, idempotency, tracing) still sees them."""
+    routes = [r for router in (messages.router, inbound.router) for r in router.routes if isinstance(r, APIRoute)]
+
+    def route(method: str, path: str) -> APIRoute:
+        return next(r for r in routes if r.path == path and method in (r.methods or ()))
+
+    for methods, pattern, endpoint, path in (
+        (("POST",), r"/api/v1/app/(?P<app_id>[^/]+)/msg", messages.create_message, "/api/v1/app/{app_id}/msg"),
+        (inbound.METHODS, r"/in/(?P<token>[^/]+)", inbound.receive_root, "/in/{token}"),
+        (inbound.METHODS, r"/in/(?P<token>[^/]+)/(?P<path>.*)", inbound.receive_below, "/in/{token}/{path:path}"),
+    ):
+        app.add_middleware(
+            FastRoute,
+            methods=methods,
+            pattern=pattern,
+            endpoint=endpoint,
+            route=route(methods[0], path),
+            handlers=lambda: app.exception_handlers,
+        )
 
 
 # Where senders post whatever they post: ingest (inbound gateway) and capture (inspector) URLs.

@@ -1,16 +1,17 @@
-"""The publish route, answered before FastAPI's router.
+"""The hot routes, answered before FastAPI's router.
 
-Publishing is the hot path: a producer may publish thousands of messages a second.
-Under load, FastAPI's router, dependency solver and exception middleware cost as much
-CPU as storing the message (docs/benchmarks.md). This answers ``POST
-/api/v1/app/{app_id}/msg`` with the very same handler and exception handlers the app
-registers, inside every middleware of ours (body limits, JSON checks, idempotency,
-rate limits); every other request goes on to FastAPI unchanged.
+Publishing and the ingest URLs are the hot paths: a producer may publish, and a provider
+post, thousands of times a second. Under load, FastAPI's router, dependency solver and
+exception middleware cost as much CPU as storing the message (docs/benchmarks.md); the
+router alone walks every route of the app, in order, for each request. This answers
+``POST /api/v1/app/{app_id}/msg`` and ``/in/{token}...`` with the very same handlers and
+exception handlers the app registers, inside every middleware of ours (body limits, JSON
+checks, idempotency, rate limits); every other request goes on to FastAPI unchanged.
 """
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -23,19 +24,19 @@ Handler = Callable[[Request, Any], Any]
 
 
 class FastRoute:
-    """Answer requests of one method to one path pattern with ``endpoint``."""
+    """Answer requests of ``methods`` to one path pattern with ``endpoint``."""
 
     def __init__(
         self,
         app: ASGIApp,
-        method: str,
+        methods: Collection[str],
         pattern: str,
         endpoint: Callable[[Request], Awaitable[Response]],
         route: BaseRoute,
         handlers: Callable[[], Mapping[Any, Handler]],
     ) -> None:
         self.app = app
-        self.method = method
+        self.methods = frozenset(methods)
         self.pattern = re.compile(pattern)
         self.endpoint = endpoint
         self.route = route  # what auth reads the route's template from, as under the router
@@ -43,7 +44,7 @@ class FastRoute:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = None
-        if scope["type"] == "http" and scope["method"] == self.method:
+        if scope["type"] == "http" and scope["method"] in self.methods:
             match = self.pattern.fullmatch(scope["path"])
         if match is None:
             await self.app(scope, receive, send)

@@ -8,7 +8,7 @@ from hookline.api.deps import context
 from hookline.services import ingest
 
 router = APIRouter(include_in_schema=False)
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _signed_url(request: Request, token: str, path: str) -> str:
@@ -29,11 +29,21 @@ async def _receive(request: Request, token: str, path: str) -> Response:
     return response
 
 
-@router.api_route("/in/{token}", methods=_METHODS)
+async def receive_root(request: Request) -> Response:
+    """``/in/{token}``; answered before FastAPI's router (api/fastpath.py), as is the next."""
+    return await _receive(request, request.path_params["token"], "")
+
+
+async def receive_below(request: Request) -> Response:
+    """``/in/{token}/{path}``."""
+    return await _receive(request, request.path_params["token"], "/" + request.path_params["path"])
+
+
+@router.api_route("/in/{token}", methods=list(METHODS))
 async def ingest_root(request: Request, token: str) -> Response:
-    return await _receive(request, token, "")
+    return await receive_root(request)
 
 
-@router.api_route("/in/{token}/{path:path}", methods=_METHODS)
+@router.api_route("/in/{token}/{path:path}", methods=list(METHODS))
 async def ingest_below(request: Request, token: str, path: str) -> Response:
-    return await _receive(request, token, "/" + path)
+    return await receive_below(request)
