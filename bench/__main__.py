@@ -465,12 +465,13 @@ def main() -> None:
     ]
     for r in publishing:
         r["publish_x_ceiling"] = ratio(r["publish_per_s"], top)
+        r["key_shown"] = "yes" if r["keys"] else "no"
     print(f"\nceiling: {top:,.0f} POST/s\n")
     print(table(runs, columns))
     print("\npublishing alone (an API-only process; nothing delivers):\n")
     alone_columns = [
         ("database", "db"),
-        ("keys", "idempotency-key"),
+        ("key_shown", "idempotency-key"),
         ("messages", "messages"),
         ("publish_per_s", "publish/s"),
         ("publish_x_ceiling", "x ceiling"),
