@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.captured import CapturedRequest, headers_from_json, headers_to_json
 from hookline.domain.ingest import Received, Source
+from hookline.store import raw
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 from hookline.store.errors import ConflictError, NotFoundError
@@ -17,29 +18,51 @@ src = t.ingest_source
 req = t.ingest_request
 dedup = t.ingest_dedup
 
-# Built once: the ingest path is hot, and building statements costs more than running them.
-_BY_TOKEN = (
-    select(src)
-    .where(
-        or_(
-            src.c.token_hash == bindparam("hash"),
-            (src.c.old_token_hash == bindparam("hash")) & (src.c.old_token_expires_at > bindparam("now")),
-        )
-    )
-    .limit(1)
+# Every request to an ingest URL runs these: on the driver (store/raw.py), where through
+# SQLAlchemy each cost more Python than the database spent on it.
+_SOURCE_COLUMNS = (
+    "id",
+    "uid",
+    "name",
+    "type",
+    "config",
+    "metadata",
+    "response",
+    "app_id",
+    "token",
+    "created_at",
+    "updated_at",
+    "allowed_ips",
+    "rate_limit",
 )
-_INSERT_REQUEST = insert(req)
-_SEEN = select(dedup.c.request_id).where(
-    dedup.c.source_id == bindparam("source_id"),
-    dedup.c.dedup_key == bindparam("key"),
-    dedup.c.expires_at > bindparam("now"),
+_SOURCE_JSON = tuple(_SOURCE_COLUMNS.index(c) for c in ("metadata", "response", "allowed_ips"))
+_BY_TOKEN = raw.Statement(
+    f"SELECT {', '.join(_SOURCE_COLUMNS)} FROM ingest_source"  # noqa: S608 - our own names
+    " WHERE token_hash = :hash OR (old_token_hash = :hash AND old_token_expires_at > :now) LIMIT 1"
 )
-_DELETE_EXPIRED = delete(dedup).where(
-    dedup.c.source_id == bindparam("source_id"),
-    dedup.c.dedup_key == bindparam("key"),
-    dedup.c.expires_at <= bindparam("now"),
+_REQUEST_COLUMNS = (
+    "id",
+    "source_id",
+    "status",
+    "cause",
+    "dedup_key",
+    "method",
+    "path",
+    "query",
+    "headers",
+    "body",
+    "client",
+    "msg_id",
+    "received_at",
 )
-_INSERT_DEDUP = insert(dedup)
+_INSERT_REQUEST = raw.Statement.insert("ingest_request", _REQUEST_COLUMNS)
+_SEEN = raw.Statement(
+    "SELECT request_id FROM ingest_dedup WHERE source_id = :source_id AND dedup_key = :key AND expires_at > :now"
+)
+_DELETE_EXPIRED = raw.Statement(
+    "DELETE FROM ingest_dedup WHERE source_id = :source_id AND dedup_key = :key AND expires_at <= :now"
+)
+_INSERT_DEDUP = raw.Statement.insert("ingest_dedup", ("source_id", "dedup_key", "request_id", "expires_at"))
 
 
 def _source(row: Row) -> Source:
@@ -102,8 +125,8 @@ async def get_source(conn: Conn, key: str) -> Source:
 
 async def source_by_token(conn: Conn, token_hash: str, now: int) -> Source | None:
     """The source this ingest token opens: its current token, or the one before it in its grace period."""
-    row = (await conn.execute(_BY_TOKEN, {"hash": token_hash, "now": now})).mappings().first()
-    return None if row is None else _source(row)
+    found = await raw.rows(conn, _BY_TOKEN, {"hash": token_hash, "now": now}, json=_SOURCE_JSON)
+    return _source(dict(zip(_SOURCE_COLUMNS, found[0], strict=True))) if found else None
 
 
 async def page_sources(conn: Conn, *, limit: int, iterator: str | None, descending: bool) -> Page[Source]:
@@ -133,16 +156,19 @@ def source_app_ids() -> Any:
 
 async def add_request(conn: Conn, values: dict[str, Any], request: CapturedRequest) -> None:
     row = {
+        "cause": None,
+        "dedup_key": None,
+        "msg_id": None,
         **values,
         "method": request.method,
         "path": request.path,
         "query": request.query,
-        "headers": headers_to_json(request.headers),
+        "headers": raw.json_text(headers_to_json(request.headers)),
         "body": request.body,
         "client": request.client,
         "received_at": request.received_at,
     }
-    await conn.execute(_INSERT_REQUEST, row)
+    await raw.execute(conn, _INSERT_REQUEST, row)
 
 
 async def get_request(conn: Conn, source_id: str, request_id: str) -> Received:
@@ -191,16 +217,16 @@ async def mark_accepted(conn: Conn, request_id: str, msg_id: str) -> None:
 
 async def seen(conn: Conn, source_id: str, key: str, now: int) -> str | None:
     """The request that first brought ``key`` within the window, if any."""
-    params = {"source_id": source_id, "key": key, "now": now}
-    return (await conn.execute(_SEEN, params)).scalar_one_or_none()
+    found = await raw.rows(conn, _SEEN, {"source_id": source_id, "key": key, "now": now})
+    return str(found[0][0]) if found else None
 
 
 async def remember(conn: Conn, source_id: str, key: str, request_id: str, now: int, expires_at: int) -> None:
     """Open the window for ``key`` (an expired entry is replaced). Raises IntegrityError when a
     concurrent request took the key first: the caller's transaction then answers as a duplicate."""
-    await conn.execute(_DELETE_EXPIRED, {"source_id": source_id, "key": key, "now": now})
+    await raw.execute(conn, _DELETE_EXPIRED, {"source_id": source_id, "key": key, "now": now})
     try:
         values = {"source_id": source_id, "dedup_key": key, "request_id": request_id, "expires_at": expires_at}
-        await conn.execute(_INSERT_DEDUP, values)
+        await raw.execute(conn, _INSERT_DEDUP, values)
     except IntegrityError as exc:
         raise ConflictError("this event is being received concurrently") from exc
