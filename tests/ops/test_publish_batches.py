@@ -1,4 +1,4 @@
-"""Publishes that arrive together are stored together (services/publishing.py, _Batches):
+"""Publishes that arrive together are stored together (services/publishing.py, services/batches.py):
 one facts read and one insert for the batch, each publish still answered on its own."""
 
 import asyncio

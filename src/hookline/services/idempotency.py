@@ -8,64 +8,14 @@ requests that arrive together are written together, in one statement and one com
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
+from hookline.services.batches import Coalesced
 from hookline.store import idempotency
 from hookline.store.database import Database, now_ms
-from hookline.store.idempotency import Stored
+from hookline.store.idempotency import PENDING, Stored
 
 __all__ = ["Stored", "reserve", "settle"]
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-
-
-class _Coalesced(Generic[Item, Result]):
-    """Calls that arrive while a batch runs wait, and run together as the next batch. Nothing
-    waits on a timer: under load the batches grow, alone a call is a batch of one."""
-
-    def __init__(
-        self,
-        run: Callable[[list[Item]], Awaitable[Sequence[Result]]],
-        unwanted: Callable[[Item, Result], None] = lambda _item, _result: None,
-    ) -> None:
-        self._run = run
-        self._unwanted = unwanted  # a result whose caller went away meanwhile
-        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._draining: asyncio.Task[None] | None = None
-
-    async def __call__(self, item: Item) -> Result:
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
-        if self._draining is None:
-            self._draining = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        batch: list[tuple[Item, asyncio.Future[Result]]] = []
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    results = await self._run([item for item, _ in batch])
-                except Exception as exc:  # the database failed them all
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for (item, future), result in zip(batch, results, strict=True):
-                    if future.done():
-                        self._unwanted(item, result)
-                    else:
-                        future.set_result(result)
-        except BaseException:  # cancelled (the server stops): no caller waits forever
-            for _, future in batch + self._waiting:
-                future.cancel()
-            raise
-        finally:
-            self._draining = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,18 +29,22 @@ class _Keys:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.reserve = _Coalesced(self._reserve, self._forget)
-        self.settle = _Coalesced(self._settle)
+        self.reserve = Coalesced(self._reserve, self._forget)
+        self.settle = Coalesced(self._settle)
         self._freeing: set[asyncio.Task[None]] = set()
 
     async def _reserve(self, keys: list[str]) -> list[Stored | None]:
         # Two requests of one batch with the same key: the first reserves it, the others
         # find it pending, as they would a moment later.
         distinct = list(dict.fromkeys(keys))
+        seen: set[str] = set()
         async with self.db.autocommit() as conn:
             earlier = await idempotency.claim_many(conn, distinct, now_ms())
-        firsts = {key: i for i, key in reversed(list(enumerate(keys)))}
-        return [earlier.get(key) if firsts[key] == i else _PENDING for i, key in enumerate(keys)]
+        answers: list[Stored | None] = []
+        for key in keys:
+            answers.append(PENDING if key in seen else earlier.get(key))
+            seen.add(key)
+        return answers
 
     def _forget(self, key: str, earlier: Stored | None) -> None:
         """A reservation whose request went away before it heard of it: free the key."""
@@ -107,7 +61,6 @@ class _Keys:
         return [None] * len(items)
 
 
-_PENDING = Stored("pending", None, None)
 _KEYS: "weakref.WeakKeyDictionary[Database, _Keys]" = weakref.WeakKeyDictionary()
 
 

@@ -1,7 +1,7 @@
 """Publishing: everything that makes deliveries due from a request, and wakes the engine
 after the commit (publish, send an example, resend)."""
 
-import asyncio
+import functools
 import json
 import weakref
 from collections.abc import Mapping, Sequence
@@ -17,11 +17,12 @@ from hookline.domain.model import Application, EventType, Message
 from hookline.errors import Invalid, NotFound, TooLarge
 from hookline.services import applications, payload_filters
 from hookline.services import endpoints as endpoint_service
+from hookline.services.batches import Coalesced
 from hookline.services.context import Context
 from hookline.store import applications as app_store
 from hookline.store import endpoints as endpoint_store
 from hookline.store import event_types, messages, queue
-from hookline.store.database import Database, DatabaseUnavailableError, now_ms
+from hookline.store.database import Database, now_ms
 from hookline.store.errors import ConflictError
 
 
@@ -97,7 +98,7 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
         raise TooLarge(f"payload is {len(payload)} bytes; the limit is {limit}")
     # The usual case (a known application, no FIFO endpoint) is stored together with the
     # publishes that arrive at the same time: one facts read and one insert for all of them.
-    stored = await _batches(ctx.db).publish(ctx.db, _Waiting(app_key, new, tenant, now, payload))
+    stored = await _batches(ctx.db)(_Waiting(app_key, new, tenant, now, payload))
     if stored is not None:
         return _published(ctx, *stored)
     async with ctx.db.write() as conn:
@@ -118,53 +119,17 @@ def _visible(facts: messages.PublishFacts | None, tenant: str | None) -> message
     return None if facts is None or (tenant is not None and facts.app.id != tenant) else facts
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Waiting:
+    """A publish waiting for its batch. What becomes of it: the message and its delivery
+    count once stored; None when it needs a transaction of its own (a missing application,
+    another tenant's, or FIFO endpoints)."""
+
     app_key: str
     new: Publish
     tenant: str | None
     now: int
     payload: bytes
-    # The message and its delivery count once stored; None: it needs a transaction of its
-    # own (a missing application, another tenant's, or FIFO endpoints).
-    outcome: "asyncio.Future[tuple[Message, int] | None] | None" = None
-
-
-class _Batches:
-    """Publishes that arrive while a batch is being stored wait, and are stored together
-    next: one read of the application's facts and one insert (on PostgreSQL one statement,
-    which needs no transaction; on SQLite one writer of the group commit) for all of them.
-    Nothing waits on a timer: under load the batches grow, alone a publish is a batch of one.
-    """
-
-    def __init__(self) -> None:
-        self._waiting: list[_Waiting] = []
-        self._storing: asyncio.Task[None] | None = None
-
-    async def publish(self, db: Database, waiting: _Waiting) -> tuple[Message, int] | None:
-        waiting.outcome = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiting)
-        if self._storing is None:
-            self._storing = asyncio.create_task(self._store_all(db))
-        return await waiting.outcome
-
-    async def _store_all(self, db: Database) -> None:
-        batch: list[_Waiting] = []
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    outcomes = await _store(db, batch)
-                except Exception as exc:  # the database failed them all (unavailable, full)
-                    outcomes = [exc] * len(batch)
-                for waiting, outcome in zip(batch, outcomes, strict=True):
-                    _settle(waiting, outcome)
-        except BaseException:  # cancelled (the server stops): no request waits forever
-            for waiting in batch + self._waiting:
-                _settle(waiting, DatabaseUnavailableError())
-            raise
-        finally:
-            self._storing = None
 
 
 _Outcome = tuple[Message, int] | Exception | None
@@ -206,24 +171,20 @@ async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
     return outcomes
 
 
-def _settle(waiting: _Waiting, outcome: _Outcome) -> None:
-    future = waiting.outcome
-    if future is None or future.done():  # its request went away; what was stored stays stored
-        return
-    if isinstance(outcome, Exception):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+# Publishes that arrive while a batch is being stored wait, and are stored together next:
+# one read of the application's facts and one insert (on PostgreSQL one statement, which
+# needs no transaction; on SQLite one writer of the group commit) for all of them. A publish
+# whose request went away meanwhile stays stored.
+_BATCHES: "weakref.WeakKeyDictionary[Database, Coalesced[_Waiting, tuple[Message, int] | None]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
-_BATCHES: "weakref.WeakKeyDictionary[Database, _Batches]" = weakref.WeakKeyDictionary()
-
-
-def _batches(db: Database) -> _Batches:
+def _batches(db: Database) -> Coalesced[_Waiting, tuple[Message, int] | None]:
     """This database handle's batches: one per server process."""
     found = _BATCHES.get(db)
     if found is None:
-        found = _BATCHES[db] = _Batches()
+        found = _BATCHES[db] = Coalesced(functools.partial(_store, db))
     return found
 
 

@@ -23,6 +23,9 @@ class Stored:
     body: bytes | None
 
 
+# What a key in use is to another request (409), and to a second request of its batch.
+PENDING = Stored("pending", None, None)
+
 # On the driver (store/raw.py): a statement of fixed text whatever the number of keys, where
 # SQLAlchemy compiled a new multi-row INSERT for every batch (a third of a keyed publish's CPU).
 _STALE = "idempotency.created_at < :expired OR (idempotency.state = 'pending' AND idempotency.created_at < :abandoned)"
@@ -66,7 +69,7 @@ async def claim_many(conn: Conn, key_hashes: Sequence[str], now: int) -> dict[st
     rows = await raw.rows(conn, _EARLIER, {"keys": raw.id_list(conn, taken)})
     earlier = {key: Stored(state, status, None if body is None else bytes(body)) for key, state, status, body in rows}
     # Gone since the insert (its request failed and freed it): still someone else's turn.
-    return {key: earlier.get(key, Stored("pending", None, None)) for key in taken}
+    return {key: earlier.get(key, PENDING) for key in taken}
 
 
 async def settle_many(conn: Conn, done: Sequence[tuple[str, int, bytes]], released: Sequence[str]) -> None:

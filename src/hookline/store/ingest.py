@@ -40,21 +40,7 @@ _BY_TOKEN = raw.Statement(
     f"SELECT {', '.join(_SOURCE_COLUMNS)} FROM ingest_source"  # noqa: S608 - our own names
     " WHERE token_hash = :hash OR (old_token_hash = :hash AND old_token_expires_at > :now) LIMIT 1"
 )
-_REQUEST_COLUMNS = (
-    "id",
-    "source_id",
-    "status",
-    "cause",
-    "dedup_key",
-    "method",
-    "path",
-    "query",
-    "headers",
-    "body",
-    "client",
-    "msg_id",
-    "received_at",
-)
+_REQUEST_COLUMNS = tuple(column.name for column in req.columns)
 _INSERT_REQUEST = raw.Statement.insert("ingest_request", _REQUEST_COLUMNS)
 _SEEN = raw.Statement(
     "SELECT request_id FROM ingest_dedup WHERE source_id = :source_id AND dedup_key = :key AND expires_at > :now"
@@ -62,7 +48,7 @@ _SEEN = raw.Statement(
 _DELETE_EXPIRED = raw.Statement(
     "DELETE FROM ingest_dedup WHERE source_id = :source_id AND dedup_key = :key AND expires_at <= :now"
 )
-_INSERT_DEDUP = raw.Statement.insert("ingest_dedup", ("source_id", "dedup_key", "request_id", "expires_at"))
+_INSERT_DEDUP = raw.Statement.insert("ingest_dedup", tuple(column.name for column in dedup.columns))
 
 
 def _source(row: Row) -> Source:

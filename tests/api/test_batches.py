@@ -1,9 +1,9 @@
-"""The batches behind idempotency keys (services/idempotency.py), on their own: calls that
-arrive together run together, and a reservation whose caller went away is freed."""
+"""The batches behind publishing and idempotency keys (services/batches.py), on their own:
+calls that arrive together run together, and a result whose caller went away is handed back."""
 
 import asyncio
 
-from hookline.services.idempotency import _Coalesced
+from hookline.services.batches import Coalesced
 
 
 def test_calls_that_arrive_while_a_batch_runs_run_together_next() -> None:
@@ -15,7 +15,7 @@ def test_calls_that_arrive_while_a_batch_runs_run_together_next() -> None:
         return [n * 10 for n in items]
 
     async def scenario() -> list[int]:
-        coalesced = _Coalesced(run)
+        coalesced = Coalesced(run)
         first = asyncio.ensure_future(coalesced(1))
         await asyncio.sleep(0)  # the first batch starts, with 1 alone
         return [await first, *await asyncio.gather(*(coalesced(n) for n in (2, 3, 4)))]
@@ -32,7 +32,7 @@ def test_a_result_whose_caller_went_away_is_handed_back() -> None:
         return [n * 10 for n in items]
 
     async def scenario() -> int:
-        coalesced = _Coalesced(run, lambda item, result: unwanted.append((item, result)))
+        coalesced = Coalesced(run, lambda item, result: unwanted.append((item, result)))
         gone = asyncio.ensure_future(coalesced(1))
         kept = asyncio.ensure_future(coalesced(2))
         await asyncio.sleep(0)
@@ -51,7 +51,7 @@ def test_a_failed_batch_fails_each_of_its_calls_and_the_next_batch_runs() -> Non
         return items
 
     async def scenario() -> tuple[BaseException | int, ...]:
-        coalesced = _Coalesced(run)
+        coalesced = Coalesced(run)
         failing = asyncio.ensure_future(coalesced(1))
         await asyncio.sleep(0)
         later = asyncio.ensure_future(coalesced(2))
