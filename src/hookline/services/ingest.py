@@ -11,7 +11,8 @@ import hashlib
 import json
 import math
 import secrets
-from collections.abc import Sequence
+import weakref
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,12 +26,13 @@ from hookline.domain.model import Message
 from hookline.domain.throttle import take_one
 from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import ingest_config, payload_filters
+from hookline.services.batches import Coalesced
 from hookline.services.context import Context, now_ms
 from hookline.store import applications as app_store
 from hookline.store import endpoints as endpoint_store
 from hookline.store import ingest as store
 from hookline.store import messages, queue, ratelimits
-from hookline.store.database import Conn
+from hookline.store.database import Conn, Database
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
@@ -269,12 +271,16 @@ class _Taken:
 async def receive(ctx: Context, token: str, request: CapturedRequest, url: str) -> Answer:
     """Verify, deduplicate, store and fan out one request to an ingest URL. ``url`` is the
     URL the sender signed (the public URL of this request)."""
-    try:
-        taken = await _take(ctx, token, request, url)
-    except Conflict:
-        # A concurrent copy took the dedup key between our check and our insert (PostgreSQL):
-        # once more, and this time the key is there.
-        taken = await _take(ctx, token, request, url)
+    # The usual request (verified, then accepted or a duplicate) is stored together with
+    # those that arrive at the same time; anything else in a transaction of its own.
+    taken = await _batches(ctx.db)(_Arrival(ctx, token, request, url))
+    if taken is None:
+        try:
+            taken = await _take(ctx, token, request, url)
+        except Conflict:
+            # A concurrent copy took the dedup key between our check and our insert (PostgreSQL):
+            # once more, and this time the key is there.
+            taken = await _take(ctx, token, request, url)
     if taken.status is not None:
         metrics.ingest(taken.status, taken.cause)
     if taken.status == rules.ACCEPTED:
@@ -354,6 +360,140 @@ async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) ->
         if window_ms > 0:
             await store.remember(conn, source.id, key, request_id, now, now + window_ms)
     return _Taken(_accepted_answer(source, request_id, duplicate=False), rules.ACCEPTED)
+
+
+# -- receiving together --------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """A request waiting for its batch."""
+
+    ctx: Context
+    token: str
+    request: CapturedRequest
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A request of the batch that passed its source's checks, with its message and the
+    endpoints that take it."""
+
+    source: Source
+    request: CapturedRequest
+    key: str
+    new: messages.NewMessage
+    targets: list[str]
+
+
+def _checked(
+    ctx: Context, source: Source | None, arrival: _Arrival, checks: dict[str, ingest_config.Check]
+) -> tuple[ingest_config.Check, str] | None:
+    """The source's check and the request's dedup key, if the request passes every check
+    and is not a handshake; None when it needs a transaction of its own (``_take`` answers
+    it): no such source, refused at the door, rate limited, a wrong method or signature."""
+    request = arrival.request
+    if source is None or source.rate_limit is not None or request.method not in rules.ACCEPTED_METHODS:
+        return None
+    if source.allowed_ips is not None and not allowed_from(request.client, source.allowed_ips):
+        return None
+    check = checks.get(source.id)
+    if check is None:
+        check = checks[source.id] = ingest_config.verifier(source.type, config_of(ctx, source))
+    try:
+        check.run(list(request.headers), request.body, arrival.url, request.method, None)
+    except ingest_config.WebhookVerificationError:
+        return None
+    if rules.handshake(source.type, request, check.secret) is not None:
+        return None
+    return check, rules.dedup_key(source.type, request)
+
+
+async def _ready(ctx: Context, conn: Conn, batch: Sequence[_Arrival], now: int) -> list[_Ready | None]:
+    """Each request's source (one read per token), checks, message and targets (one read of
+    endpoints per application); None for those ``_take`` answers alone (see ``_checked``),
+    and for those with an endpoint that delivers in order."""
+    sources = {token: await store.source_by_token(conn, _hash(token), now) for token in {a.token for a in batch}}
+    checks: dict[str, ingest_config.Check] = {}
+    endpoints: dict[str, list[Mapping[str, Any]]] = {}
+    ready: list[_Ready | None] = []
+    for arrival in batch:
+        source = sources[arrival.token]
+        checked = _checked(ctx, source, arrival, checks)
+        if source is None or checked is None:
+            ready.append(None)
+            continue
+        check, key = checked
+        if source.app_id not in endpoints:
+            endpoints[source.app_id] = await messages.live_endpoints(conn, source.app_id)
+        new = _new_message(source, arrival.request, check)
+        candidates = messages.matching_endpoints(endpoints[source.app_id], new)
+        if any(e["fifo"] for e in candidates):
+            ready.append(None)
+            continue
+        doc = payload_filters.document(new.event_type, None, rules.filter_payload(arrival.request))
+        targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
+        ready.append(_Ready(source, arrival.request, key, new, targets))
+    return ready
+
+
+async def _take_together(batch: list[_Arrival]) -> list[_Taken | None]:
+    """One transaction for the batch: what ``_take`` does for each request that passes its
+    checks (accepted, or a duplicate of one within the window or earlier in the batch),
+    with one statement for each step instead of one per request; None for the others."""
+    ctx = batch[0].ctx
+    now = now_ms()
+    window_ms = int(ctx.settings.ingest_dedup_hours * 3_600_000)
+    taken: list[_Taken | None] = [None] * len(batch)
+    try:
+        async with ctx.db.write() as conn:
+            ready = await _ready(ctx, conn, batch, now)
+            keys = {(r.source.id, r.key) for r in ready if r is not None}
+            seen = await store.seen_many(conn, keys, now) if window_ms > 0 and keys else set()
+            accepted: list[tuple[int, _Ready, str]] = []
+            duplicates: list[tuple[int, _Ready, str]] = []
+            for i, one in enumerate(ready):
+                if one is None:
+                    continue
+                request_id = new_id("req", one.request.received_at)
+                pair = (one.source.id, one.key)
+                (duplicates if window_ms > 0 and pair in seen else accepted).append((i, one, request_id))
+                seen.add(pair)
+            stored = await messages.create_many(conn, [(r.new, r.targets) for _, r, _ in accepted])
+            rows = [
+                ({**_row(r, request_id), "status": rules.ACCEPTED, "msg_id": message.id}, r.request)
+                for (_, r, request_id), (message, _) in zip(accepted, stored, strict=True)
+            ]
+            rows += [({**_row(r, request_id), "status": rules.DUPLICATE}, r.request) for _, r, request_id in duplicates]
+            await store.add_requests(conn, rows)
+            if window_ms > 0:
+                entries = [(r.source.id, r.key, request_id, now + window_ms) for _, r, request_id in accepted]
+                await store.remember_many(conn, entries, now)
+    except Conflict:
+        # Another process took one of the keys meanwhile (PostgreSQL): each alone, as before.
+        return [None] * len(batch)
+    for i, r, request_id in accepted:
+        taken[i] = _Taken(_accepted_answer(r.source, request_id, duplicate=False), rules.ACCEPTED)
+    for i, r, request_id in duplicates:
+        taken[i] = _Taken(_accepted_answer(r.source, request_id, duplicate=True), rules.DUPLICATE)
+    return taken
+
+
+def _row(ready: _Ready, request_id: str) -> dict[str, Any]:
+    return {"id": request_id, "source_id": ready.source.id, "cause": None, "msg_id": None, "dedup_key": ready.key}
+
+
+# Requests that arrive while a batch is being stored wait, and are stored together next (as
+# publishes are, services/publishing.py): on PostgreSQL one transaction of a few statements
+# for all of them, instead of one of about ten round trips each.
+_BATCHES: "weakref.WeakKeyDictionary[Database, Coalesced[_Arrival, _Taken | None]]" = weakref.WeakKeyDictionary()
+
+
+def _batches(db: Database) -> Coalesced[_Arrival, _Taken | None]:
+    """This database handle's batches: one per server process."""
+    found = _BATCHES.get(db)
+    if found is None:
+        found = _BATCHES[db] = Coalesced(_take_together)
+    return found
 
 
 # -- received requests ---------------------------------------------------------

@@ -1,5 +1,6 @@
 """Inbound gateway persistence: sources, the requests they took, the dedup window."""
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
@@ -49,6 +50,12 @@ _DELETE_EXPIRED = raw.Statement(
     "DELETE FROM ingest_dedup WHERE source_id = :source_id AND dedup_key = :key AND expires_at <= :now"
 )
 _INSERT_DEDUP = raw.Statement.insert("ingest_dedup", tuple(column.name for column in dedup.columns))
+# PostgreSQL: the keys of a whole batch of requests in one round trip (SQLite has no round
+# trips to save: ``seen_many`` asks for each key with ``_SEEN``).
+_SEEN_MANY = raw.Statement(
+    "SELECT source_id, dedup_key FROM ingest_dedup WHERE (source_id, dedup_key) IN"
+    " (SELECT * FROM unnest(CAST(:source_ids AS text[]), CAST(:keys AS text[]))) AND expires_at > :now"
+)
 
 
 def _source(row: Row) -> Source:
@@ -141,7 +148,16 @@ def source_app_ids() -> Any:
 
 
 async def add_request(conn: Conn, values: dict[str, Any], request: CapturedRequest) -> None:
-    row = {
+    await raw.execute(conn, _INSERT_REQUEST, _request_row(values, request))
+
+
+async def add_requests(conn: Conn, received: Sequence[tuple[dict[str, Any], CapturedRequest]]) -> None:
+    """``add_request`` for several requests, in one call to the driver."""
+    await raw.execute_many(conn, _INSERT_REQUEST, [_request_row(values, request) for values, request in received])
+
+
+def _request_row(values: dict[str, Any], request: CapturedRequest) -> dict[str, Any]:
+    return {
         "cause": None,
         "dedup_key": None,
         "msg_id": None,
@@ -154,7 +170,6 @@ async def add_request(conn: Conn, values: dict[str, Any], request: CapturedReque
         "client": request.client,
         "received_at": request.received_at,
     }
-    await raw.execute(conn, _INSERT_REQUEST, row)
 
 
 async def get_request(conn: Conn, source_id: str, request_id: str) -> Received:
@@ -207,12 +222,30 @@ async def seen(conn: Conn, source_id: str, key: str, now: int) -> str | None:
     return str(found[0][0]) if found else None
 
 
+async def seen_many(conn: Conn, keys: Collection[tuple[str, str]], now: int) -> set[tuple[str, str]]:
+    """Which of ``keys`` ((source id, dedup key) pairs) are within their window."""
+    if conn.dialect.name != "postgresql":
+        return {(source_id, key) for source_id, key in keys if await seen(conn, source_id, key, now) is not None}
+    params = {"source_ids": [s for s, _ in keys], "keys": [k for _, k in keys], "now": now}
+    return {(str(s), str(k)) for s, k in await raw.rows(conn, _SEEN_MANY, params)}
+
+
 async def remember(conn: Conn, source_id: str, key: str, request_id: str, now: int, expires_at: int) -> None:
-    """Open the window for ``key`` (an expired entry is replaced). Raises IntegrityError when a
+    """Open the window for ``key`` (an expired entry is replaced). Raises ConflictError when a
     concurrent request took the key first: the caller's transaction then answers as a duplicate."""
-    await raw.execute(conn, _DELETE_EXPIRED, {"source_id": source_id, "key": key, "now": now})
+    await remember_many(conn, [(source_id, key, request_id, expires_at)], now)
+
+
+async def remember_many(conn: Conn, entries: Sequence[tuple[str, str, str, int]], now: int) -> None:
+    """``remember`` for several (source id, dedup key, request id, expires at) at once. Raises
+    ConflictError when a concurrent request took any of the keys first."""
+    expired = [{"source_id": s, "key": k, "now": now} for s, k, _, _ in entries]
+    await raw.execute_many(conn, _DELETE_EXPIRED, expired)
     try:
-        values = {"source_id": source_id, "dedup_key": key, "request_id": request_id, "expires_at": expires_at}
-        await raw.execute(conn, _INSERT_DEDUP, values)
+        await raw.execute_many(
+            conn,
+            _INSERT_DEDUP,
+            [{"source_id": s, "dedup_key": k, "request_id": r, "expires_at": e} for s, k, r, e in entries],
+        )
     except IntegrityError as exc:
         raise ConflictError("this event is being received concurrently") from exc

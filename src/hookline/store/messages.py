@@ -160,12 +160,17 @@ async def publish_facts(conn: Conn, app_key: str, event_type: str) -> PublishFac
     return PublishFacts(app, known, endpoints)
 
 
+async def live_endpoints(conn: Conn, app_id: str) -> list[Row]:
+    """The application's enabled endpoints, as ``candidates`` reads them: for several
+    messages to one application, read once and matched to each (``matching_endpoints``)."""
+    found = await raw.rows(conn, _LIVE_ENDPOINTS, {"app_id": app_id}, json=(2, 3, 4))
+    return [dict(zip(_LIVE_COLUMNS, row, strict=True)) for row in found]
+
+
 async def candidates(conn: Conn, new: NewMessage) -> list[Row]:
     """The application's enabled endpoints whose event types and channels take ``new``
     (``id``, ``filter`` and ``fifo``: payload filters are the use-case's to apply)."""
-    found = await raw.rows(conn, _LIVE_ENDPOINTS, {"app_id": new.app_id}, json=(2, 3, 4))
-    rows = [dict(zip(_LIVE_COLUMNS, row, strict=True)) for row in found]
-    return matching_endpoints(rows, new)
+    return matching_endpoints(await live_endpoints(conn, new.app_id), new)
 
 
 async def _targets(conn: Conn, new: NewMessage) -> list[str]:
