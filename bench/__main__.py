@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +167,8 @@ def hookline_env(database_url: str, port: int, concurrency: int, **extra: str) -
     }
 
 
-async def ceiling(receiver: str, count: int, concurrency: int) -> float:
-    """The best a Python sender does: plain aiohttp POSTs of the same body."""
-    body = json.dumps(BODY).encode()
+async def post_many(count: int, concurrency: int, post: Callable[[aiohttp.ClientSession], Awaitable[None]]) -> None:
+    """``post`` ``count`` times, ``concurrency`` at a time, over one session."""
     remaining = count
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
 
@@ -177,13 +176,32 @@ async def ceiling(receiver: str, count: int, concurrency: int) -> float:
             nonlocal remaining
             while remaining > 0:
                 remaining -= 1
-                headers = {"content-type": "application/json", "webhook-id": uuid.uuid4().hex}
-                async with session.post(f"{receiver}/ceiling", data=body, headers=headers) as resp:
-                    await resp.read()
+                await post(session)
 
-        started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return count / (time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def serving(kind: str, concurrency: int) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
+    """One ``hookline serve`` on a fresh database: (database URL, base URL, process)."""
+    port = free_port()
+    with Database(kind) as url, process([HOOKLINE, "serve"], hookline_env(url, port, concurrency)) as proc:
+        wait_port(port)
+        yield url, f"http://127.0.0.1:{port}", proc
+
+
+async def ceiling(receiver: str, count: int, concurrency: int) -> float:
+    """The best a Python sender does: plain aiohttp POSTs of the same body."""
+    body = json.dumps(BODY).encode()
+
+    async def post(session: aiohttp.ClientSession) -> None:
+        headers = {"content-type": "application/json", "webhook-id": uuid.uuid4().hex}
+        async with session.post(f"{receiver}/ceiling", data=body, headers=headers) as resp:
+            await resp.read()
+
+    started = time.perf_counter()
+    await post_many(count, concurrency, post)
+    return count / (time.perf_counter() - started)
 
 
 async def _api(

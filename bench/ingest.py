@@ -25,16 +25,15 @@ import uvloop
 
 from bench.__main__ import (
     BODY,
-    HOOKLINE,
     TOKEN,
-    Database,
     Sampler,
     _api,
     ceiling,
     control,
     free_port,
-    hookline_env,
+    post_many,
     process,
+    serving,
     wait_delivered,
     wait_port,
 )
@@ -56,32 +55,24 @@ async def setup(base: str, receiver: str) -> str:
 async def post_all(url: str, count: int, concurrency: int) -> None:
     body = json.dumps(BODY).encode()
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    remaining = count
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
 
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                headers = {
-                    "content-type": "application/json",
-                    "x-github-event": "push",
-                    "x-github-delivery": uuid.uuid4().hex,
-                    "x-hub-signature-256": signature,
-                }
-                async with session.post(url, data=body, headers=headers) as resp:
-                    await resp.read()
-                    if resp.status != 200:
-                        raise RuntimeError(f"ingest answered {resp.status}: {await resp.text()}")
+    async def post(session: aiohttp.ClientSession) -> None:
+        headers = {
+            "content-type": "application/json",
+            "x-github-event": "push",
+            "x-github-delivery": uuid.uuid4().hex,
+            "x-hub-signature-256": signature,
+        }
+        async with session.post(url, data=body, headers=headers) as resp:
+            await resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"ingest answered {resp.status}: {await resp.text()}")
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await post_many(count, concurrency, post)
 
 
 def run(kind: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
-    port = free_port()
-    with Database(kind) as url, process([HOOKLINE, "serve"], hookline_env(url, port, args.concurrency)) as proc:
-        wait_port(port)
-        base = f"http://127.0.0.1:{port}"
+    with serving(kind, args.concurrency) as (url, base, proc):
         path = asyncio.run(setup(base, args.receiver))
         asyncio.run(control(args.receiver, "reset"))
         with Sampler([proc.pid]) as sampler:

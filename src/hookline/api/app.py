@@ -156,9 +156,10 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
 
 
 def _answer_hot_routes_first(app: FastAPI) -> None:
-    """Publishing and the ingest URLs skip FastAPI's router (api/fastpath.py); they stay
-    registered there for the OpenAPI document. Added first, so they are the innermost
-    middleware: every other one (limits, JSON checks, idempotency, tracing) still sees them."""
+    """Publishing, the ingest URLs and the capture URLs skip FastAPI's router (api/fastpath.py);
+    they stay registered there (for the OpenAPI document, and odd methods). Added first, so they
+    are the innermost middleware: every other one (limits, JSON checks, idempotency, tracing)
+    still sees them."""
     routes = [r for router in (messages.router, inbound.router) for r in router.routes if isinstance(r, APIRoute)]
 
     def route(method: str, path: str) -> APIRoute:
@@ -175,6 +176,19 @@ def _answer_hot_routes_first(app: FastAPI) -> None:
             pattern=pattern,
             endpoint=endpoint,
             route=route(methods[0], path),
+            handlers=lambda: app.exception_handlers,
+        )
+    # Capture URLs take any method: the usual ones here, odd ones through the router (the same
+    # handler either way).
+    for pattern, captured in zip(
+        (r"/i/(?P<token>[^/]+)", r"/i/(?P<token>[^/]+)/(?P<rest>.*)"), capture.routes, strict=True
+    ):
+        app.add_middleware(
+            FastRoute,
+            methods=inbound.METHODS,
+            pattern=pattern,
+            endpoint=capture.capture,
+            route=captured,
             handlers=lambda: app.exception_handlers,
         )
 

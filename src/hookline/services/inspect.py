@@ -302,13 +302,18 @@ async def capture(ctx: Context, hub: LiveHub, token: str, request: CapturedReque
     if bin_ is None:
         raise NotFound("bin")
     signature = _signature(ctx, bin_, request)
+    # With no listener here the answer is the bin's, known now: stored with the request, in
+    # one write. A listener's answer is stored once it comes (or the bin's, after the wait).
+    configured = configured_reply(bin_.response, request, overrides)
+    listened = hub.has_listener(bin_.id)
     async with ctx.db.write() as conn:
         limited = await _rate_limited(conn, bin_)
         if limited is not None:
             return limited
-        captured = await store.add_request(conn, bin_, request, signature, None)
+        status = None if listened else configured.status
+        captured = await store.add_request(conn, bin_, request, signature, status)
     reply: Reply | None = None
-    if hub.has_listener(bin_.id):
+    if listened and hub.has_listener(bin_.id):
         with hub.awaiting(captured.id) as waiter:
             hub.notify(bin_.id)
             try:
@@ -318,9 +323,10 @@ async def capture(ctx: Context, hub: LiveHub, token: str, request: CapturedReque
     else:
         hub.notify(bin_.id)
     if reply is None:
-        reply = configured_reply(bin_.response, request, overrides)
-    async with ctx.db.write() as conn:
-        await store.set_response_status(conn, captured.id, reply.status)
+        reply = configured
+    if listened:
+        async with ctx.db.write() as conn:
+            await store.set_response_status(conn, captured.id, reply.status)
     if reply.delay:
         await asyncio.sleep(reply.delay)
     return reply

@@ -7,6 +7,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from hookline.domain.captured import CapturedRequest, headers_from_json, headers_to_json
 from hookline.domain.ids import new_id
 from hookline.domain.inspect import Bin, BinResponse, Captured, Signature
+from hookline.store import raw
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
 from hookline.store.errors import NotFoundError
@@ -15,6 +16,19 @@ from hookline.store.tables import Row
 
 bins = t.inspect_bin
 reqs = t.inspect_request
+
+# Every request to a capture URL runs these: on the driver (store/raw.py), where through
+# SQLAlchemy building and running them cost more than the rest of the request.
+_BIN_COLUMNS = tuple(column.name for column in bins.columns)
+_BY_TOKEN = raw.Statement(
+    f"SELECT {', '.join(_BIN_COLUMNS)} FROM inspect_bin WHERE token = :token AND expires_at > :now"  # noqa: S608
+)
+_INSERT_REQUEST = raw.Statement.insert("inspect_request", tuple(column.name for column in reqs.columns))
+# Keep the newest max_requests: everything older than the max_requests-th newest goes.
+_TRIM = raw.Statement(
+    "DELETE FROM inspect_request WHERE bin_id = :bin_id AND id <"
+    " (SELECT id FROM inspect_request WHERE bin_id = :bin_id ORDER BY id DESC LIMIT 1 OFFSET :skip)"
+)
 
 
 def response_to_json(response: BinResponse) -> dict[str, Any]:
@@ -96,9 +110,8 @@ async def get(conn: Conn, bin_id: str, *, owner: str | None, now: int) -> Bin:
 
 
 async def by_token(conn: Conn, token: str, now: int) -> Bin | None:
-    query = select(bins).where(bins.c.token == token, bins.c.expires_at > now)
-    row = (await conn.execute(query)).mappings().first()
-    return None if row is None else _bin(row)
+    found = await raw.rows(conn, _BY_TOKEN, {"token": token, "now": now}, json=(_BIN_COLUMNS.index("response"),))
+    return _bin(dict(zip(_BIN_COLUMNS, found[0], strict=True))) if found else None
 
 
 async def page(
@@ -147,17 +160,9 @@ async def add_request(
         "response_status": response_status,
         "forwarded_at": None,
     }
-    await conn.execute(insert(reqs).values(row))
-    # Keep the newest max_requests: everything older than the max_requests-th newest goes.
-    cutoff = (
-        select(reqs.c.id)
-        .where(reqs.c.bin_id == bin_.id)
-        .order_by(reqs.c.id.desc())
-        .offset(bin_.max_requests - 1)
-        .limit(1)
-        .scalar_subquery()
-    )
-    await conn.execute(delete(reqs).where(reqs.c.bin_id == bin_.id, reqs.c.id < cutoff))
+    encoded = {**row, "headers": raw.json_text(row["headers"]), "signature": raw.json_text(row["signature"])}
+    await raw.execute(conn, _INSERT_REQUEST, encoded)
+    await raw.execute(conn, _TRIM, {"bin_id": bin_.id, "skip": bin_.max_requests - 1})
     return _captured(row)
 
 
