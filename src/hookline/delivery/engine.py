@@ -10,7 +10,7 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import orjson
 import structlog
@@ -63,6 +63,13 @@ class DeliveryEngine:
         self._wake = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._outcomes: asyncio.Queue[queue.Outcome] = asyncio.Queue()
+        # Leases whose attempt is over, with the outcome not yet recorded: still leases in the
+        # database, so other processes count them, but this one knows nothing is being sent.
+        self._finished_leases: set[str] = set()
+        # Endpoints the last claim left at their cap, none of whose attempts has ended since.
+        self._capped: set[str] = set()
+        self._passed_over: set[str] = set()  # wake-ups left alone since the claim began
+        self._claiming = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -96,8 +103,14 @@ class DeliveryEngine:
     def running(self) -> bool:
         return bool(self._tasks) and not self._stopping and all(not t.done() for t in self._tasks)
 
-    def wake(self) -> None:
-        """New work is due now (called after a publish commits)."""
+    def wake(self, endpoints: Collection[str] = ()) -> None:
+        """New work is due now (called after a publish commits), for ``endpoints`` if known.
+        Work only for endpoints the last claim left at their cap needs no claim now: the end
+        of one of their attempts wakes the claimer. Without that, every claim of a busy
+        endpoint was followed by one that found it full."""
+        if endpoints and (self._claiming or self._capped.issuperset(endpoints)):
+            self._passed_over.update(endpoints)  # decided when the claim under way ends
+            return
         self._wake.set()
 
     async def stop(self, grace: float = 10.0) -> None:
@@ -133,7 +146,12 @@ class DeliveryEngine:
                 await self._slot_freed.wait()
                 continue
             want = min(free, _BATCH)
+            # Cleared before the claim, not after: an attempt that ends while it runs wakes
+            # the next one at once.
             self._wake.clear()
+            self._slot_freed.clear()
+            self._passed_over.clear()
+            self._claiming = True
             now = self.clock()
             try:
                 async with self.db.write() as conn:
@@ -143,8 +161,10 @@ class DeliveryEngine:
                         int(self.settings.lease_seconds * 1000),
                         want,
                         endpoint_cap=self.settings.endpoint_concurrency,
+                        finished=self._finished_leases,
                     )
             except Exception as exc:  # any database trouble: back off, keep going
+                self._claiming = False  # the next claim comes after the back-off whatever woke
                 metrics.database_error("claim")
                 log.warning("claim failed", error=str(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)
@@ -152,6 +172,10 @@ class DeliveryEngine:
                 continue
             backoff = 0.1
             self.last_claim_at = time.time()
+            self._claiming = False
+            self._capped = set(result.capped)
+            if not self._capped.issuperset(self._passed_over):
+                self._wake.set()  # passed over for a cap this claim no longer found
             for item in result.items:
                 task = asyncio.create_task(self._deliver(item))
                 self._in_flight.add(task)
@@ -165,7 +189,6 @@ class DeliveryEngine:
         delay = self.settings.poll_interval
         if wake_at is not None:
             delay = min(delay, max(0.0, (wake_at - now) / 1000))
-        self._slot_freed.clear()
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._slot_freed.wait())]
         try:
             await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
@@ -182,7 +205,7 @@ class DeliveryEngine:
         now = self.clock()
         if item.url is None or item.disabled or item.payload is None:
             # Endpoint gone or disabled, or payload expunged: nothing to send.
-            self._outcomes.put_nowait(queue.Outcome(item, now, "", 0, "", 0, "not sent", False, None))
+            self._settle(queue.Outcome(item, now, "", 0, "", 0, "not sent", False, None))
             return
         assert self._transport is not None
         try:
@@ -191,7 +214,7 @@ class DeliveryEngine:
             if item.client_cert is not None:
                 client_cert = ClientCert(item.client_cert[0], self._box.open(item.client_cert[1]))
         except SecretUnavailableError as exc:
-            self._outcomes.put_nowait(queue.Outcome(item, now, item.url, 0, "", 0, str(exc), False, None))
+            self._settle(queue.Outcome(item, now, item.url, 0, "", 0, str(exc), False, None))
             return
         method, url, body, custom = "POST", item.url, item.payload, item.headers
         transformed: dict[str, object] | None = None
@@ -247,7 +270,7 @@ class DeliveryEngine:
             succeeded=plan.succeeded,
             error=resp.error,
         )
-        self._outcomes.put_nowait(
+        self._settle(
             queue.Outcome(
                 delivery=item,
                 at_ms=done,
@@ -283,9 +306,7 @@ class DeliveryEngine:
         message = f"transformation failed ({error.kind}): {error.message}; nothing was sent"
         log.info("transformation failed", msg_id=item.msg_id, endpoint_id=item.endpoint_id, error=message)
         assert item.url is not None
-        self._outcomes.put_nowait(
-            queue.Outcome(item, done, item.url, 0, "", 0, message, False, plan.next_attempt_at, request=None)
-        )
+        self._settle(queue.Outcome(item, done, item.url, 0, "", 0, message, False, plan.next_attempt_at, request=None))
 
     def _cancelled(self, item: queue.Claimed) -> None:
         """The code set ``webhook.cancel``: the delivery is finished, with nothing sent."""
@@ -293,11 +314,17 @@ class DeliveryEngine:
         metrics.observe_attempt("cancelled", 0.0)
         assert item.url is not None
         why = "cancelled by the endpoint's transformation (webhook.cancel = true); nothing was sent"
-        self._outcomes.put_nowait(
-            queue.Outcome(item, done, item.url, 0, "", 0, why, True, None, request={"cancel": True})
-        )
+        self._settle(queue.Outcome(item, done, item.url, 0, "", 0, why, True, None, request={"cancel": True}))
 
     # -- recording -----------------------------------------------------------
+    def _settle(self, outcome: queue.Outcome) -> None:
+        """Hand an attempt's outcome to the recorder. Its endpoint slot is free from now on
+        for this process's claims, not only once the outcome is committed: waiting for the
+        commit kept each slot about 45 ms longer than the attempt on PostgreSQL."""
+        self._finished_leases.add(queue.lease_key(outcome.delivery))
+        self._capped.discard(outcome.delivery.endpoint_id)
+        self._outcomes.put_nowait(outcome)
+
     async def _write_loop(self) -> None:
         backoff = 0.1
         while True:
@@ -317,11 +344,14 @@ class DeliveryEngine:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
             backoff = 0.1
+            self._finished_leases.difference_update(queue.lease_key(o.delivery) for o in batch)
             for endpoint_id in disabled:
                 metrics.endpoint_disabled()
                 log.warning("endpoint disabled", endpoint_id=endpoint_id)
-            # Recorded outcomes free endpoint slots (counted from leases in the
-            # database) and may have made retries due: let the claimer look again.
-            self._wake.set()
+            # A failure may be due again at once (Retry-After: 0), and the end of a FIFO
+            # delivery makes the next of its queue due: let the claimer look again. A plain
+            # success makes nothing due, and its slot was free since the attempt ended.
+            if any(not o.succeeded or o.delivery.fifo_key is not None for o in batch):
+                self._wake.set()
             for _ in batch:
                 self._outcomes.task_done()

@@ -16,6 +16,8 @@ import asyncpg
 import structlog
 from sqlalchemy.engine import make_url
 
+from hookline.store.database import work_origin
+
 log = structlog.get_logger("hookline.wakeup")
 
 
@@ -39,7 +41,9 @@ class PgWakeups:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def _notified(self, _conn: Any, _pid: int, channel: str, _payload: str) -> None:
+    def _notified(self, _conn: Any, _pid: int, channel: str, payload: str) -> None:
+        if payload and payload == work_origin():
+            return  # this process's own publishes: it woke its engine itself
         self.listeners[channel]()
 
     async def _listen_forever(self) -> None:

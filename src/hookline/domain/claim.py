@@ -60,7 +60,9 @@ class Choice:
     # New GCRA state for each throttled endpoint and application that sends now.
     endpoint_tats: dict[str, int]
     app_tats: dict[str, int]
-    more_due: bool  # candidates were left behind (caps, throttles or the limit)
+    # Candidates were left behind that a claim could take at once: only the limit held them
+    # back. Leftovers of a cap or a throttle wait for a freed slot or for wake_at instead.
+    more_due: bool
     wake_at: int | None
 
 
@@ -171,7 +173,9 @@ class FairPolicy:
                 if chosen.app_id in app_room:
                     app_room[chosen.app_id] -= 1
                 progressed = True
-        return _choice(load, excluded, candidates, picked, endpoint_throttles, app_throttles)
+        # The loop ends at the limit, or when every leftover waits for a cap or a throttle.
+        at_limit = len(picked) == load.limit
+        return _choice(load, excluded, candidates, picked, endpoint_throttles, app_throttles, at_limit)
 
 
 def _choice(
@@ -181,6 +185,7 @@ def _choice(
     picked: list[Candidate],
     endpoint_throttles: Mapping[str, Throttle],
     app_throttles: Mapping[str, Throttle],
+    at_limit: bool,
 ) -> Choice:
     taken = {c.id for c in picked}
     left = [c for c in candidates if c.id not in taken]
@@ -191,7 +196,7 @@ def _choice(
         sent_apps[c.app_id] = sent_apps.get(c.app_id, 0) + 1
     ep_tats, ep_wake = settle(endpoint_throttles, sent_eps, {c.endpoint_id for c in left}, load.now)
     app_tats, app_wake = settle(app_throttles, sent_apps, {c.app_id for c in left}, load.now)
-    return Choice(picked, ep_tats, app_tats, bool(left), _earliest(excluded.wake_at, ep_wake, app_wake))
+    return Choice(picked, ep_tats, app_tats, at_limit and bool(left), _earliest(excluded.wake_at, ep_wake, app_wake))
 
 
 FAIR = FairPolicy()

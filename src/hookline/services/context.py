@@ -1,6 +1,6 @@
 """What a use-case runs against: the database, the settings, and the engine to wake."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ def secret_box(settings: Settings) -> SecretBox:
 
 
 class Wakeable(Protocol):
-    def wake(self) -> None: ...
+    def wake(self, endpoints: Collection[str] = ()) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +28,12 @@ class Context:
     engine: Wakeable | None = None
     sandbox: Sandbox | None = None  # runs endpoint transformations; the runtime owns it
 
-    def wake(self) -> None:
+    def wake(self, endpoints: Collection[str] = ()) -> None:
         """Tell this process's engine that work is due now (after a commit, never before:
-        it would claim before the rows are visible). Other processes learn it from the
-        database (PostgreSQL NOTIFY, or their poll)."""
+        it would claim before the rows are visible), for ``endpoints`` when the caller knows
+        them. Other processes learn it from the database (PostgreSQL NOTIFY, or their poll)."""
         if self.engine is not None:
-            self.engine.wake()
+            self.engine.wake(endpoints)
 
 
 # Entry points name these through the use-case layer, never through the store.

@@ -110,8 +110,10 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
             plan = _plan(new, app, await event_types.find(conn, new.event_type), (), now, payload)
         else:
             plan = _plan(new, facts.app, facts.event_type, facts.endpoints, now, payload)
-        message, queued = await messages.create(conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=plan.fifo)
-    return _published(ctx, message, queued)
+        message, queued = await messages.create(
+            conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=plan.fifo, woken_here=True
+        )
+    return _published(ctx, message, queued, plan.targets)
 
 
 def _visible(facts: messages.PublishFacts | None, tenant: str | None) -> messages.PublishFacts | None:
@@ -132,7 +134,9 @@ class _Waiting:
     payload: bytes
 
 
-_Outcome = tuple[Message, int] | Exception | None
+# The message, its delivery count and the endpoints they go to.
+_Stored = tuple[Message, int, Sequence[str]]
+_Outcome = _Stored | Exception | None
 
 
 async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
@@ -157,17 +161,22 @@ async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
         if not ready:
             return outcomes
         try:
-            stored = await messages.create_many(conn, [(plan.stored, plan.targets) for _, plan in ready])
+            stored = await messages.create_many(
+                conn, [(plan.stored, plan.targets) for _, plan in ready], woken_here=True
+            )
         except ConflictError:
             # A repeated event id among them: each alone, so that only a repeat fails.
             for i, plan in ready:
                 try:
-                    outcomes[i] = await messages.create(conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=())
+                    message, queued = await messages.create(
+                        conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=(), woken_here=True
+                    )
+                    outcomes[i] = (message, queued, plan.targets)
                 except ConflictError as exc:
                     outcomes[i] = exc
         else:
-            for (i, _), one in zip(ready, stored, strict=True):
-                outcomes[i] = one
+            for (i, plan), (message, queued) in zip(ready, stored, strict=True):
+                outcomes[i] = (message, queued, plan.targets)
     return outcomes
 
 
@@ -175,12 +184,10 @@ async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
 # one read of the application's facts and one insert (on PostgreSQL one statement, which
 # needs no transaction; on SQLite one writer of the group commit) for all of them. A publish
 # whose request went away meanwhile stays stored.
-_BATCHES: "weakref.WeakKeyDictionary[Database, Coalesced[_Waiting, tuple[Message, int] | None]]" = (
-    weakref.WeakKeyDictionary()
-)
+_BATCHES: "weakref.WeakKeyDictionary[Database, Coalesced[_Waiting, _Stored | None]]" = weakref.WeakKeyDictionary()
 
 
-def _batches(db: Database) -> Coalesced[_Waiting, tuple[Message, int] | None]:
+def _batches(db: Database) -> Coalesced[_Waiting, _Stored | None]:
     """This database handle's batches: one per server process."""
     found = _BATCHES.get(db)
     if found is None:
@@ -229,12 +236,12 @@ def _plan(
     return _Plan(stored, targets, {e["id"] for e in candidates if e["fifo"] and e["id"] in targets})
 
 
-def _published(ctx: Context, message: Message, queued: int) -> Message:
+def _published(ctx: Context, message: Message, queued: int, targets: Sequence[str]) -> Message:
     metrics.message_accepted()
     if message.schema_warning is not None:
         metrics.schema_warning(message.event_type)
     if queued and message.deliver_at is None:
-        ctx.wake()
+        ctx.wake(targets)
     return message
 
 

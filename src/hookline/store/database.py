@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -144,6 +145,17 @@ def now_ms() -> int:
 
 
 _NOTIFY = text(f"SELECT pg_notify('{WORK_CHANNEL}', '')")
+_origin: tuple[int, str] | None = None
+
+
+def work_origin() -> str:
+    """This process, as the work notifications it sends for publishes name it: it wakes its
+    own engine directly (knowing the endpoints), so its own notifications are no news to it.
+    Random, and new after a fork: worker processes must not take each other's for their own."""
+    global _origin
+    if _origin is None or _origin[0] != os.getpid():
+        _origin = (os.getpid(), secrets.token_hex(8))
+    return _origin[1]
 
 
 async def notify_work(conn: Conn) -> None:

@@ -13,7 +13,7 @@ from hookline.domain.matching import endpoint_matches
 from hookline.domain.model import Application, DeliveryStatus, Endpoint, EventType, Message, MessageFilter, Trigger
 from hookline.store import raw, records
 from hookline.store import tables as t
-from hookline.store.database import WORK_CHANNEL, Conn, notify_work, now_ms
+from hookline.store.database import WORK_CHANNEL, Conn, notify_work, now_ms, work_origin
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.filters import message_conditions
 from hookline.store.pagination import Page, paginate
@@ -95,7 +95,7 @@ def _insert_many_sql() -> str:
         " CAST(:d_endpoint_id AS text[]), CAST(:d_app_id AS text[]), CAST(:d_next_attempt_at AS bigint[]),"
         f" CAST(:d_created_at AS bigint[])) AS u({', '.join(_DELIVERY_ARRAYS)})"
     )
-    return f"WITH m AS ({messages}), d AS ({deliveries}) SELECT pg_notify('{WORK_CHANNEL}', '')"
+    return f"WITH m AS ({messages}), d AS ({deliveries}) SELECT pg_notify('{WORK_CHANNEL}', :origin)"
 
 
 _INSERT_MANY = raw.Statement(_insert_many_sql())
@@ -208,6 +208,7 @@ async def create(
     *,
     endpoint_ids: Sequence[str] | None = None,
     fifo_endpoints: Collection[str] | None = None,
+    woken_here: bool = False,
 ) -> tuple[Message, int]:
     """Store the message and one due delivery per matching endpoint (or per
     ``endpoint_ids`` when given). Returns the message and the delivery count.
@@ -215,7 +216,7 @@ async def create(
     their queue: due only when nothing is ahead of them.
 
     On PostgreSQL, without FIFO endpoints, this is one statement: it needs no transaction
-    around it (``Database.autocommit``).
+    around it (``Database.autocommit``). ``woken_here``: see ``create_many``.
     """
     now = now_ms()
     row = _message_row(new, now)
@@ -225,7 +226,7 @@ async def create(
         query = select(t.endpoint.c.id).where(t.endpoint.c.id.in_(targets), t.endpoint.c.fifo.is_(True))
         fifo_endpoints = set((await conn.execute(query)).scalars())
     if targets and not fifo_endpoints:
-        return (await create_many(conn, [(new, targets)], rows=[row]))[0]
+        return (await create_many(conn, [(new, targets)], rows=[row], woken_here=woken_here))[0]
     try:
         await raw.execute(conn, _INSERT_MESSAGE, row)
     except IntegrityError as exc:
@@ -243,11 +244,18 @@ async def create(
 
 
 async def create_many(
-    conn: Conn, batch: Sequence[tuple[NewMessage, Sequence[str]]], *, rows: Sequence[dict[str, Any]] | None = None
+    conn: Conn,
+    batch: Sequence[tuple[NewMessage, Sequence[str]]],
+    *,
+    rows: Sequence[dict[str, Any]] | None = None,
+    woken_here: bool = False,
 ) -> list[tuple[Message, int]]:
     """Store several messages and a due delivery to each of their endpoints (none of them
     FIFO): all of them or, on any error (a repeated event id), none. On PostgreSQL this is
-    one statement, which also wakes the workers. The messages and their delivery counts."""
+    one statement, which also wakes the workers. The messages and their delivery counts.
+
+    ``woken_here``: the caller wakes this process's engine itself, so the wake-up names this
+    process (``work_origin``) and its own listener leaves it alone."""
     now = now_ms()
     rows = rows if rows is not None else [_message_row(new, now) for new, _ in batch]
     pairs = list(zip(rows, batch, strict=True))
@@ -257,9 +265,10 @@ async def create_many(
         deliveries += [{**new_delivery(row["id"], e, new.app_id, at), "next_attempt_at": due} for e in targets]
     try:
         if conn.dialect.name == "postgresql":
-            params = {f"m_{name}": [row[name] for row in rows] for name in _MESSAGE_COLUMNS}
+            params: dict[str, Any] = {f"m_{name}": [row[name] for row in rows] for name in _MESSAGE_COLUMNS}
             params |= {f"d_{name}": [d[name] for d in deliveries] for name in _DELIVERY_ARRAYS}
-            await raw.rows(conn, _INSERT_MANY, params | {"status": _PENDING, "trigger": int(Trigger.SCHEDULED)})
+            params |= {"status": _PENDING, "trigger": int(Trigger.SCHEDULED)}
+            await raw.rows(conn, _INSERT_MANY, params | {"origin": work_origin() if woken_here else ""})
         else:
             with raw.savepoint(conn):  # all or none, as the one statement is
                 await raw.execute_many(conn, _INSERT_MESSAGE, rows)

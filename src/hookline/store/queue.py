@@ -5,7 +5,8 @@ claimed it dies, the lease runs out and the row is due again: that is what
 makes delivery at-least-once.
 """
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +75,11 @@ class Outcome:
 @dataclass(frozen=True)
 class ClaimResult:
     items: list[Claimed]
-    more_due: bool  # due rows were left behind (caps, throttles, or the batch size)
+    # A claim now could take more: the batch size held some back, or other processes held
+    # some endpoints.
+    more_due: bool
     wake_at: int | None  # when a throttled endpoint or application admits again
+    capped: frozenset[str] = frozenset()  # endpoints this claim found or left at their cap
 
 
 # The first key of the per-endpoint claim locks (pg_try_advisory_xact_lock(CLAIM_LOCKS, hashtext(id))).
@@ -84,17 +88,7 @@ CLAIM_LOCKS = 7_461_002
 _SENDING = int(DeliveryStatus.SENDING)
 
 
-_HINTS = raw.Statement(
-    "SELECT 'f', endpoint_id, count(*), NULL FROM delivery WHERE status = :sending AND next_attempt_at > :now"
-    " GROUP BY endpoint_id HAVING count(*) >= :cap"
-    " UNION ALL SELECT 'e', id, throttle_rate, throttle_tat FROM endpoint"
-    " WHERE throttle_rate IS NOT NULL AND throttle_tat > :recent"
-    " UNION ALL SELECT 'a', id, throttle_rate, throttle_tat FROM application"
-    " WHERE throttle_rate IS NOT NULL AND throttle_tat > :recent"
-)
-
-
-async def _hints(conn: Conn, now: int, cap: int) -> Load:
+async def _hints(conn: Conn, now: int, cap: int, finished: Any) -> Load:
     """What lets a claim leave blocked work unread, in one statement and without locks: the
     endpoints at their cap, and the endpoints and applications whose throttle sent within the
     last second (the only ones that may block). A hint only decides what is read; what is
@@ -102,7 +96,7 @@ async def _hints(conn: Conn, now: int, cap: int) -> Load:
     in_flight: dict[str, int] = {}
     endpoints: dict[str, Throttle] = {}
     apps: dict[str, Throttle] = {}
-    params = {"sending": _SENDING, "now": now, "cap": cap, "recent": now - 1000}
+    params = {"sending": _SENDING, "now": now, "cap": cap, "recent": now - 1000, "finished": finished}
     for kind, owner, number, tat in await raw.rows(conn, _HINTS, params):
         if kind == "f":
             in_flight[owner] = int(number)
@@ -133,6 +127,19 @@ def _in(column: str, param: str) -> tuple[str, str]:
     return f"{column} IN (SELECT value FROM json_each(:{param}))", f"{column} = ANY(:{param})"  # noqa: S608
 
 
+def _unfinished(table: str) -> tuple[str, str]:
+    """The lease is not one the claiming process has finished (``:finished``, lease keys):
+    its attempt is over and only the recording of its outcome is still to come."""
+    key = f"{table}.id || ':' || {table}.locked_until"
+    return f"{key} NOT IN (SELECT value FROM json_each(:finished))", f"{key} <> ALL(:finished)"  # noqa: S608
+
+
+def lease_key(item: Claimed) -> str:
+    """What names one lease of one delivery in ``claim(finished=...)``: a delivery leased
+    again (another process, after a retry fell due) is another lease."""
+    return f"{item.id}:{item.locked_until}"
+
+
 def _per_database(sql: str, *conditions: tuple[str, str], pg_suffix: str = "") -> raw.Statement:
     """``sql`` with ``{0}``, ``{1}``... filled with each database's form of ``conditions``."""
     return raw.Statement(
@@ -143,14 +150,24 @@ def _per_database(sql: str, *conditions: tuple[str, str], pg_suffix: str = "") -
 
 
 # The claim's statements, on the driver (store/raw.py); built once.
+_HINTS = _per_database(
+    "SELECT 'f', endpoint_id, count(*), NULL FROM delivery WHERE status = :sending AND next_attempt_at > :now"
+    " AND {0} GROUP BY endpoint_id HAVING count(*) >= :cap"
+    " UNION ALL SELECT 'e', id, throttle_rate, throttle_tat FROM endpoint"
+    " WHERE throttle_rate IS NOT NULL AND throttle_tat > :recent"
+    " UNION ALL SELECT 'a', id, throttle_rate, throttle_tat FROM application"
+    " WHERE throttle_rate IS NOT NULL AND throttle_tat > :recent",
+    _unfinished("delivery"),
+)
 _FACTS = _per_database(
     "SELECT e.id, e.url, e.secret, e.old_secrets, e.headers, e.disabled, e.transformation_code,"
     " e.transformation_enabled, e.fifo_on_exhausted, e.throttle_rate, e.throttle_tat, c.cert, c.key,"
     " (SELECT count(*) FROM delivery d WHERE d.status = :sending AND d.endpoint_id = e.id"
-    " AND d.next_attempt_at > :now),"
+    " AND d.next_attempt_at > :now AND {1}),"
     " (SELECT a.throttle_rate FROM application a WHERE a.id = e.app_id)"
     " FROM endpoint e LEFT OUTER JOIN endpoint_client_cert c ON c.endpoint_id = e.id WHERE {0}",
     _in("e.id", "ids"),
+    _unfinished("d"),
 )
 _MESSAGES = _per_database(
     "SELECT id, payload, event_type, content_type, headers FROM message WHERE {0}", _in("id", "ids")
@@ -281,12 +298,12 @@ _CANDIDATES: dict[tuple[str, ...], raw.Statement] = {
 }
 
 
-async def _facts(conn: Conn, endpoint_ids: set[str], now: int) -> dict[str, _Endpoint]:
+async def _facts(conn: Conn, endpoint_ids: set[str], now: int, finished: Any) -> dict[str, _Endpoint]:
     """The endpoints' rows with their client certificates and unexpired leases, in one
     statement; read under their claim locks, so exact across processes. The leases are
     counted through the (status, endpoint_id) index, for these endpoints only."""
     out = {}
-    params = {"ids": raw.id_list(conn, sorted(endpoint_ids)), "now": now, "sending": _SENDING}
+    params = {"ids": raw.id_list(conn, sorted(endpoint_ids)), "now": now, "sending": _SENDING, "finished": finished}
     for row in await raw.rows(conn, _FACTS, params, json=(3, 4)):
         id_, url, secret, old_secrets, headers, disabled, code, enabled, on_exhausted, rate, tat, cert, key = row[:13]
         leased, app_rate = row[13:]
@@ -366,7 +383,14 @@ async def _save_tats(conn: Conn, table: Any, tats: dict[str, int]) -> None:
 
 
 async def claim(
-    conn: Conn, now: int, lease_ms: int, limit: int, *, endpoint_cap: int, policy: ClaimPolicy = FIFO
+    conn: Conn,
+    now: int,
+    lease_ms: int,
+    limit: int,
+    *,
+    endpoint_cap: int,
+    policy: ClaimPolicy = FIFO,
+    finished: Collection[str] = (),
 ) -> ClaimResult:
     """Lease up to ``limit`` due deliveries, as ``policy`` chooses (by default: fairly across
     endpoints, and one at a time in order within each FIFO queue).
@@ -380,18 +404,29 @@ async def claim(
     being due, so a candidate that another claim leased since it was read is left. Caps,
     throttles and FIFO heads hold across processes, and claims for different endpoints never
     wait for each other.
+
+    ``finished`` names leases (``lease_key``) of this process whose attempt is over but whose
+    outcome is not recorded yet: they leave their endpoint's cap now, for this claim, while
+    every other process still counts them until the outcome commits.
     """
-    hints = await _hints(conn, now, endpoint_cap)
+    over = raw.id_list(conn, list(finished))
+    hints = await _hints(conn, now, endpoint_cap, over)
     excluded = policy.exclude(hints)
-    candidates, mine = await _candidates(conn, now, excluded, policy.window(limit), limit, endpoint_cap)
+    window = policy.window(limit)
+    full = frozenset(e for e, n in hints.in_flight.items() if n >= endpoint_cap)
+    candidates, mine = await _candidates(conn, now, excluded, window, limit, endpoint_cap)
     if not candidates:
-        return ClaimResult([], False, excluded.wake_at)
+        return ClaimResult([], False, excluded.wake_at, full)
+    # Rows this read did not reach may belong to endpoints with room; the endpoints it did
+    # reach are at their cap now, so the next read leaves them out. Not at once: a claim that
+    # finds nothing costs a loaded process tens of ms, while slots free up within a few.
+    unread = len(candidates) >= window or len({c.endpoint_id for c in candidates}) >= limit
     locked_out = len(candidates)
     candidates = [c for c in candidates if c.endpoint_id in mine]
     locked_out -= len(candidates)
     if not candidates:
-        return ClaimResult([], True, _look_again(excluded.wake_at, now))
-    endpoints = await _facts(conn, mine, now)
+        return ClaimResult([], True, _look_again(excluded.wake_at, now), full)
+    endpoints = await _facts(conn, mine, now, over)
     load = Load(
         now,
         limit,
@@ -405,8 +440,11 @@ async def claim(
     await _save_tats(conn, t.endpoint, choice.endpoint_tats)
     await _save_tats(conn, t.application, choice.app_tats)
     more_due = choice.more_due or locked_out > 0
+    wake_at = _look_again(choice.wake_at, now) if locked_out or unread else choice.wake_at
+    taken = Counter(c.endpoint_id for c in choice.picked)
+    full |= {e for e, f in endpoints.items() if f.in_flight + taken[e] >= endpoint_cap}
     if not choice.picked:
-        return ClaimResult([], more_due, _look_again(choice.wake_at, now) if locked_out else choice.wake_at)
+        return ClaimResult([], more_due, wake_at, full)
     lease_end = now + lease_ms
     ids = raw.id_list(conn, [c.id for c in choice.picked])
     params = {"ids": ids, "sending": _SENDING, "lease_end": lease_end, "now": now}
@@ -418,7 +456,7 @@ async def claim(
         claimed = await raw.rows(conn, _LEASE, params)
         ids = raw.id_list(conn, sorted({row[1] for row in claimed}))
         messages = {row[0]: row[1:] for row in await raw.rows(conn, _MESSAGES, {"ids": ids}, json=(4,))}
-    return ClaimResult(_hydrate(claimed, messages, endpoints, lease_end, now), more_due, choice.wake_at)
+    return ClaimResult(_hydrate(claimed, messages, endpoints, lease_end, now), more_due, wake_at, full)
 
 
 # An endpoint another process is claiming for is free again when that claim commits.
@@ -426,7 +464,7 @@ LOCKED_OUT_RETRY_MS = 50
 
 
 def _look_again(wake_at: int | None, now: int) -> int:
-    """When a claim that found only endpoints other processes hold should look again."""
+    """When a claim that left endpoints to other processes, or rows unread, should look again."""
     soon = now + LOCKED_OUT_RETRY_MS
     return soon if wake_at is None else min(wake_at, soon)
 
