@@ -3,10 +3,11 @@
 import asyncio
 
 import httpx
+from sqlalchemy import select
 from tests.support.api import make_endpoint
 from tests.support.servers import ADMIN_TOKEN
 
-from hookline.store import idempotency, tokens
+from hookline.store import idempotency, tables, tokens
 from hookline.store.database import Database
 
 
@@ -130,6 +131,101 @@ def test_concurrent_publishes_with_keys_are_each_stored_once(hookline, receiver)
     assert [r.json() for r in again] == [r.json() for r in first]
     assert all(r.headers["idempotent-replayed"] == "true" for r in again)
     assert len(listed) == 40
+
+
+def test_one_key_sent_many_times_at_once_publishes_once(hookline, receiver) -> None:
+    """Requests with the same key that arrive together, in one batch of publishes: the first
+    publishes, every other one is told the key is in use, or replays the first's answer."""
+
+    async def scenario() -> list[httpx.Response]:
+        headers = {"authorization": f"Bearer {ADMIN_TOKEN}", "idempotency-key": "same"}
+        async with httpx.AsyncClient(base_url=hookline.url, headers=headers) as c:
+            body = {"eventType": "order.paid", "payload": {"n": 1}}
+            return await asyncio.gather(*(c.post("/api/v1/app/acme/msg", json=body) for _ in range(20)))
+
+    with hookline.client() as c:
+        make_endpoint(c, receiver.url())
+        answers = asyncio.run(scenario())
+        listed = c.get("/api/v1/app/acme/msg").json()["data"]
+        again = c.post(
+            "/api/v1/app/acme/msg", json={"eventType": "x", "payload": {}}, headers={"idempotency-key": "same"}
+        )
+        receiver.wait_for(1)
+    first = [r for r in answers if r.status_code == 202 and "idempotent-replayed" not in r.headers]
+    assert len(first) == 1, [r.status_code for r in answers]
+    assert all(r.status_code in (202, 409) for r in answers)
+    assert all(r.json() == first[0].json() for r in answers if r.status_code == 202)
+    assert all(r.json()["code"] == "idempotency_conflict" for r in answers if r.status_code == 409)
+    assert [m["id"] for m in listed] == [first[0].json()["id"]]
+    assert (
+        again.status_code == 202 and again.json() == first[0].json() and again.headers["idempotent-replayed"] == "true"
+    )
+
+
+def test_a_publish_refused_for_its_event_id_frees_its_key(hookline) -> None:
+    """A keyed publish whose eventId repeats fails after its key was reserved in the batch:
+    the key is freed with it, so the client's retry (same key, fixed body) goes through."""
+    with hookline.client() as c:
+        c.post("/api/v1/app", json={"name": "acme", "uid": "acme"})
+        c.post("/api/v1/app/acme/msg", json={"eventType": "a.b", "payload": {}, "eventId": "evt-1"})
+        repeat = {"eventType": "a.b", "payload": {}, "eventId": "evt-1"}
+        refused = c.post("/api/v1/app/acme/msg", json=repeat, headers={"idempotency-key": "k"})
+        fixed = {"eventType": "a.b", "payload": {}, "eventId": "evt-2"}
+        retried = c.post("/api/v1/app/acme/msg", json=fixed, headers={"idempotency-key": "k"})
+        replayed = c.post("/api/v1/app/acme/msg", json=fixed, headers={"idempotency-key": "k"})
+    assert refused.status_code == 409 and refused.json()["code"] == "conflict"
+    assert retried.status_code == 202 and retried.json()["eventId"] == "evt-2"
+    assert replayed.headers["idempotent-replayed"] == "true" and replayed.json() == retried.json()
+
+
+def test_a_keyed_publish_that_needs_a_write_of_its_own_keeps_its_key_too(hookline) -> None:
+    """A publish that creates its application is stored outside the batches; its key is kept
+    in that write: the repeat replays, and nothing is created twice. An unknown application
+    without ``application`` reserves nothing: the same key works once it exists."""
+    body = {"eventType": "a.b", "payload": {"n": 1}, "application": {"name": "New"}}
+    with hookline.client() as c:
+        missing = c.post(
+            "/api/v1/app/other/msg", json={"eventType": "a.b", "payload": {}}, headers={"idempotency-key": "m"}
+        )
+        created = c.post("/api/v1/app/fresh/msg", json=body, headers={"idempotency-key": "k"})
+        again = c.post("/api/v1/app/fresh/msg", json=body, headers={"idempotency-key": "k"})
+        listed = c.get("/api/v1/app/fresh/msg").json()["data"]
+        c.post("/api/v1/app", json={"name": "other", "uid": "other"})
+        found = c.post(
+            "/api/v1/app/other/msg", json={"eventType": "a.b", "payload": {}}, headers={"idempotency-key": "m"}
+        )
+    assert missing.status_code == 404
+    assert created.status_code == 202 and "idempotent-replayed" not in created.headers
+    assert again.status_code == 202 and again.headers["idempotent-replayed"] == "true"
+    assert again.content == created.content
+    assert len(listed) == 1
+    assert found.status_code == 202 and "idempotent-replayed" not in found.headers
+
+
+def test_the_stored_answer_is_the_one_sent(hookline) -> None:
+    """The answer kept for replay is stored with the message, byte for byte what the client got
+    (``with_content=false`` too), and marked done."""
+
+    async def stored() -> list[tuple[str, int, bytes]]:
+        db = Database(hookline.settings.database_url)
+        try:
+            async with db.read() as conn:
+                idem = tables.idempotency
+                rows = (await conn.execute(select(idem.c.state, idem.c.status_code, idem.c.body))).all()
+            return [(row[0], row[1], bytes(row[2])) for row in rows]
+        finally:
+            await db.close()
+
+    with hookline.client() as c:
+        c.post("/api/v1/app", json={"name": "acme", "uid": "acme"})
+        sent = c.post(
+            "/api/v1/app/acme/msg",
+            params={"with_content": "false"},
+            json={"eventType": "a.b", "payload": {"secret": "not echoed"}},
+            headers={"idempotency-key": "k"},
+        )
+    assert sent.status_code == 202 and sent.json()["payload"] == {}
+    assert asyncio.run(stored()) == [("done", 202, sent.content)]
 
 
 async def _app_token(database_url: str, app_id: str) -> str:

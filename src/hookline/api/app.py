@@ -1,5 +1,6 @@
 """The ASGI application: routes, middleware, and the engine's lifecycle."""
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from inspect import signature
@@ -137,7 +138,12 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
 
         tracing.install(app)
     install_docs(app)
-    app.add_middleware(IdempotencyMiddleware, db_getter=lambda: app.state.db, prefixes=API_PREFIXES)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        db_getter=lambda: app.state.db,
+        prefixes=API_PREFIXES,
+        inline=re.compile(messages.PUBLISH_PATH),
+    )
     app.add_middleware(JsonBodyMiddleware, path_prefixes=API_PREFIXES)
     if settings.api_rate_limit is not None:
         app.add_middleware(TokenRateLimitMiddleware, rate=settings.api_rate_limit, prefixes=API_PREFIXES)
@@ -166,7 +172,7 @@ def _answer_hot_routes_first(app: FastAPI) -> None:
         return next(r for r in routes if r.path == path and method in (r.methods or ()))
 
     for methods, pattern, endpoint, path in (
-        (("POST",), r"/api/v1/app/(?P<app_id>[^/]+)/msg", messages.create_message, "/api/v1/app/{app_id}/msg"),
+        (("POST",), messages.PUBLISH_PATH, messages.create_message, "/api/v1/app/{app_id}/msg"),
         (inbound.METHODS, r"/in/(?P<token>[^/]+)", inbound.receive_root, "/in/{token}"),
         (inbound.METHODS, r"/in/(?P<token>[^/]+)/(?P<path>.*)", inbound.receive_below, "/in/{token}/{path:path}"),
     ):

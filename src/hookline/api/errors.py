@@ -13,6 +13,7 @@ from starlette.responses import Response
 from hookline import metrics
 from hookline.errors import Conflict, Forbidden, HooklineError, Invalid, NotFound, TooLarge, Unavailable
 from hookline.services.context import DatabaseUnavailableError, is_disconnect
+from hookline.services.idempotency import KeyTaken, Stored
 
 log = structlog.get_logger("hookline.api")
 
@@ -39,6 +40,20 @@ class ApiError(HooklineError):
 
 def error_response(status: int, code: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"code": code, "detail": detail}, status_code=status, headers=headers)
+
+
+def earlier_answer(earlier: Stored) -> Response:
+    """What a POST gets whose idempotency-key an earlier request has: that request's answer
+    again, marked replayed, or 409 while that request still runs."""
+    if earlier.state == "done" and earlier.status_code is not None:
+        headers = {"idempotent-replayed": "true"}
+        return Response(earlier.body or b"", earlier.status_code, headers, media_type="application/json")
+    return error_response(409, "idempotency_conflict", "a request with this idempotency-key is still in progress")
+
+
+async def _on_key_taken(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KeyTaken)
+    return earlier_answer(exc.earlier)
 
 
 _STATUS_CODES = {
@@ -120,6 +135,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(HooklineError, _on_hookline_error)
+    app.add_exception_handler(KeyTaken, _on_key_taken)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     # Database failures get a handler of their own class, not only the catch-all: Starlette

@@ -10,12 +10,16 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.api import strict_json
+from hookline.api.errors import earlier_answer
 from hookline.services import idempotency
 from hookline.store.database import Database, DatabaseUnavailableError, is_disconnect
 
 log = structlog.get_logger("hookline.api")
 # Set in the scope when BodyLimitMiddleware answered for the app (413, 408).
 _REFUSED = "hookline.body_refused"
+# Set in the scope by IdempotencyMiddleware for a route that keeps its key itself: the key's
+# digest, which the route reserves, and under which it stores its answer, in its own write.
+IDEMPOTENCY_KEY = "hookline.idempotency_key"
 
 
 async def send_json(
@@ -185,15 +189,24 @@ class IdempotencyMiddleware:
     """Replay the first 2xx response to a POST whose ``idempotency-key`` repeats.
 
     The key is scoped to the caller's credentials and the path, so one client's
-    key never returns another client's response.
+    key never returns another client's response. Paths that match ``inline`` (publishing)
+    keep their key themselves: this leaves its digest in the scope (``IDEMPOTENCY_KEY``), and
+    the route reserves it and stores its answer in the write that does its work.
     """
 
-    def __init__(self, app: ASGIApp, db_getter: Any, prefixes: tuple[str, ...] = ("/api/",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        db_getter: Any,
+        prefixes: tuple[str, ...] = ("/api/",),
+        inline: re.Pattern[str] | None = None,
+    ) -> None:
         self.app = app
         self.db_getter = db_getter
         # The management APIs only: at ingest and capture URLs a sender's own Idempotency-Key
         # header is its business, not ours.
         self.prefixes = prefixes
+        self.inline = inline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -212,6 +225,10 @@ class IdempotencyMiddleware:
         digest = hashlib.sha256(
             b"\n".join([headers.get(b"authorization", b""), scope["path"].encode(), key])
         ).hexdigest()
+        if self.inline is not None and self.inline.fullmatch(scope["path"]):
+            scope[IDEMPOTENCY_KEY] = digest
+            await self.app(scope, receive, send)
+            return
         db: Database = self.db_getter()
         try:
             earlier = await idempotency.reserve(db, digest)
@@ -223,24 +240,7 @@ class IdempotencyMiddleware:
             await send_json(send, 503, {"code": why.code, "detail": why.detail}, [(b"retry-after", retry_after)])
             return
         if earlier is not None:
-            if earlier.state == "done" and earlier.status_code is not None:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": earlier.status_code,
-                        "headers": [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": earlier.body or b""})
-            else:
-                await send_json(
-                    send,
-                    409,
-                    {
-                        "code": "idempotency_conflict",
-                        "detail": "a request with this idempotency-key is still in progress",
-                    },
-                )
+            await earlier_answer(earlier)(scope, receive, send)
             return
         await self._run_and_store(scope, receive, send, db, digest)
 

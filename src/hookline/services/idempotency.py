@@ -4,6 +4,8 @@ The official Svix SDKs send a key with every POST, so every publish made with th
 key before it runs and stores its response after. Those two writes would cost more than the
 publish itself, each with its own commit; instead the reservations (and the responses) of the
 requests that arrive together are written together, in one statement and one commit.
+A publish goes further (``reserve_in``): its key is reserved, and its answer stored, in the
+very batch that stores the message, so a keyed publish costs one commit, not three.
 """
 
 import asyncio
@@ -12,10 +14,32 @@ from dataclasses import dataclass
 
 from hookline.services.batches import Coalesced
 from hookline.store import idempotency
-from hookline.store.database import Database, now_ms
+from hookline.store.database import Conn, Database, now_ms
 from hookline.store.idempotency import PENDING, Stored
 
-__all__ = ["Stored", "reserve", "settle"]
+__all__ = ["KeyTaken", "Stored", "reserve", "reserve_in", "settle"]
+
+
+class KeyTaken(Exception):
+    """The request's idempotency-key is an earlier request's: replay its answer, or 409 while
+    that request still runs."""
+
+    def __init__(self, earlier: Stored) -> None:
+        super().__init__("idempotency-key taken")
+        self.earlier = earlier
+
+
+async def reserve_in(conn: Conn, keys: list[str]) -> list[Stored | None]:
+    """Reserve each key on ``conn``, for its request; for each, the earlier request's entry
+    if it has one. Two requests with the same key: the first reserves it, the others find
+    it pending, as they would a moment later."""
+    earlier = await idempotency.claim_many(conn, list(dict.fromkeys(keys)), now_ms())
+    seen: set[str] = set()
+    answers: list[Stored | None] = []
+    for key in keys:
+        answers.append(PENDING if key in seen else earlier.get(key))
+        seen.add(key)
+    return answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +58,8 @@ class _Keys:
         self._freeing: set[asyncio.Task[None]] = set()
 
     async def _reserve(self, keys: list[str]) -> list[Stored | None]:
-        # Two requests of one batch with the same key: the first reserves it, the others
-        # find it pending, as they would a moment later.
-        distinct = list(dict.fromkeys(keys))
-        seen: set[str] = set()
         async with self.db.autocommit() as conn:
-            earlier = await idempotency.claim_many(conn, distinct, now_ms())
-        answers: list[Stored | None] = []
-        for key in keys:
-            answers.append(PENDING if key in seen else earlier.get(key))
-            seen.add(key)
-        return answers
+            return await reserve_in(conn, keys)
 
     def _forget(self, key: str, earlier: Stored | None) -> None:
         """A reservation whose request went away before it heard of it: free the key."""

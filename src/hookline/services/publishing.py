@@ -4,7 +4,7 @@ after the commit (publish, send an example, resend)."""
 import functools
 import json
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,11 +18,12 @@ from hookline.errors import Invalid, NotFound, TooLarge
 from hookline.services import applications, payload_filters
 from hookline.services import endpoints as endpoint_service
 from hookline.services.batches import Coalesced
-from hookline.services.context import Context
+from hookline.services.context import Context, is_disconnect
+from hookline.services.idempotency import KeyTaken, reserve_in
 from hookline.store import applications as app_store
 from hookline.store import endpoints as endpoint_store
-from hookline.store import event_types, messages, queue
-from hookline.store.database import Database, now_ms
+from hookline.store import event_types, idempotency, messages, queue
+from hookline.store.database import Conn, Database, now_ms
 from hookline.store.errors import ConflictError
 
 
@@ -41,6 +42,17 @@ class Publish:
     deliver_at_ms: int | None = None  # a scheduled message: no delivery before then
     schema_version: str | None = None  # the event type's schema version the payload follows
     ordering_key: str | None = None  # its FIFO order on FIFO endpoints (default: its channels)
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A publish whose POST carries an ``idempotency-key``, as every svix SDK's does. Its key
+    is reserved, and its answer stored for replay, in the write that stores the message: one
+    commit where a reservation before and an answer after cost two more."""
+
+    key_hash: str
+    status: int
+    render: Callable[[Message], bytes]  # the answer's body
 
 
 # How far ahead a message may be scheduled: further is refused (422 naming deliverAt).
@@ -91,6 +103,21 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
     An admin (``tenant`` None) that sends ``application`` creates a missing application
     (uid ``app_key`` unless the fields name one). Raises TooLarge over the payload limit.
     """
+    message, _ = await _publish(ctx, app_key, new, tenant, None)
+    return message
+
+
+async def publish_keyed(ctx: Context, app_key: str, new: Publish, *, tenant: str | None, keyed: Keyed) -> bytes:
+    """``publish`` for a request with an idempotency key: the answer's body, stored with the
+    message for replay. Raises KeyTaken (nothing stored) when an earlier request has the key."""
+    _, body = await _publish(ctx, app_key, new, tenant, keyed)
+    assert body is not None  # a keyed publish that stored its message stored its answer
+    return body
+
+
+async def _publish(
+    ctx: Context, app_key: str, new: Publish, tenant: str | None, keyed: Keyed | None
+) -> tuple[Message, bytes | None]:
     now = now_ms()
     payload = encode_payload(new.payload)
     limit = ctx.settings.max_payload_bytes
@@ -98,10 +125,16 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
         raise TooLarge(f"payload is {len(payload)} bytes; the limit is {limit}")
     # The usual case (a known application, no FIFO endpoint) is stored together with the
     # publishes that arrive at the same time: one facts read and one insert for all of them.
-    stored = await _batches(ctx.db)(_Waiting(app_key, new, tenant, now, payload))
+    stored = await _batches(ctx.db)(_Waiting(app_key, new, tenant, now, payload, keyed))
     if stored is not None:
-        return _published(ctx, *stored)
+        message, queued, targets, body = stored
+        return _published(ctx, message, queued, targets), body
+    body = None
     async with ctx.db.write() as conn:
+        if keyed is not None:
+            (earlier,) = await reserve_in(conn, [keyed.key_hash])
+            if earlier is not None:
+                raise KeyTaken(earlier)
         facts = _visible(await messages.publish_facts(conn, app_key, new.event_type), tenant)
         if facts is None:
             if new.application is None or tenant is not None:
@@ -113,7 +146,10 @@ async def publish(ctx: Context, app_key: str, new: Publish, *, tenant: str | Non
         message, queued = await messages.create(
             conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=plan.fifo, woken_here=True
         )
-    return _published(ctx, message, queued, plan.targets)
+        if keyed is not None:
+            body = keyed.render(message)
+            await idempotency.settle_many(conn, [(keyed.key_hash, keyed.status, body)], [])
+    return _published(ctx, message, queued, plan.targets), body
 
 
 def _visible(facts: messages.PublishFacts | None, tenant: str | None) -> messages.PublishFacts | None:
@@ -132,10 +168,12 @@ class _Waiting:
     tenant: str | None
     now: int
     payload: bytes
+    keyed: Keyed | None = None
 
 
-# The message, its delivery count and the endpoints they go to.
-_Stored = tuple[Message, int, Sequence[str]]
+# The message, its delivery count, the endpoints they go to and, for a keyed publish, the
+# answer stored for replay.
+_Stored = tuple[Message, int, Sequence[str], bytes | None]
 _Outcome = _Stored | Exception | None
 
 
@@ -158,26 +196,77 @@ async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
                 continue
             if not plan.fifo:
                 ready.append((i, plan))
-        if not ready:
-            return outcomes
+        keys = {i: keyed for i, _ in ready if (keyed := batch[i].keyed) is not None}
+        if keys:
+            earlier = await reserve_in(conn, [keyed.key_hash for keyed in keys.values()])
+            for i, taken in zip(list(keys), earlier, strict=True):
+                if taken is not None:  # not this request's key: it publishes nothing
+                    outcomes[i] = KeyTaken(taken)
+                    del keys[i]
+            ready = [(i, plan) for i, plan in ready if outcomes[i] is None]
         try:
-            stored = await messages.create_many(
-                conn, [(plan.stored, plan.targets) for _, plan in ready], woken_here=True
-            )
-        except ConflictError:
-            # A repeated event id among them: each alone, so that only a repeat fails.
-            for i, plan in ready:
-                try:
-                    message, queued = await messages.create(
-                        conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=(), woken_here=True
-                    )
-                    outcomes[i] = (message, queued, plan.targets)
-                except ConflictError as exc:
-                    outcomes[i] = exc
-        else:
-            for (i, plan), (message, queued) in zip(ready, stored, strict=True):
-                outcomes[i] = (message, queued, plan.targets)
+            await _create(conn, ready, outcomes)
+        except Exception:
+            await _release(conn, [keyed.key_hash for keyed in keys.values()])
+            raise
+        await _keep_answers(conn, keys, outcomes)
     return outcomes
+
+
+async def _create(conn: Conn, ready: list[tuple[int, "_Plan"]], outcomes: list[_Outcome]) -> None:
+    if not ready:
+        return
+    try:
+        stored = await messages.create_many(conn, [(plan.stored, plan.targets) for _, plan in ready], woken_here=True)
+    except ConflictError:
+        # A repeated event id among them: each alone, so that only a repeat fails.
+        for i, plan in ready:
+            try:
+                message, queued = await messages.create(
+                    conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=(), woken_here=True
+                )
+                outcomes[i] = (message, queued, plan.targets, None)
+            except ConflictError as exc:
+                outcomes[i] = exc
+    else:
+        for (i, plan), (message, queued) in zip(ready, stored, strict=True):
+            outcomes[i] = (message, queued, plan.targets, None)
+
+
+async def _keep_answers(conn: Conn, keys: Mapping[int, Keyed], outcomes: list[_Outcome]) -> None:
+    """Store the answers of the batch's keyed publishes for replay, and free the keys of those
+    that failed (a repeated event id), for the client's retry."""
+    done: list[tuple[str, int, bytes]] = []
+    released: list[str] = []
+    for i, keyed in keys.items():
+        outcome = outcomes[i]
+        if isinstance(outcome, tuple):
+            body = keyed.render(outcome[0])
+            outcomes[i] = (*outcome[:3], body)
+            done.append((keyed.key_hash, keyed.status, body))
+        else:
+            released.append(keyed.key_hash)
+    if not done and not released:
+        return
+    try:
+        await idempotency.settle_many(conn, done, released)
+    except Exception as exc:
+        # On PostgreSQL the messages are committed already: they were accepted. Their keys
+        # stay pending, and a retry takes them over after a minute (store/idempotency.py).
+        if not is_disconnect(exc):
+            raise
+
+
+async def _release(conn: Conn, keys: list[str]) -> None:
+    """Free the keys of a batch that failed. On SQLite the failed write undid them already;
+    on PostgreSQL each statement committed on its own. A lost database keeps them pending, to
+    be taken over after a minute."""
+    if keys and conn.dialect.name == "postgresql":
+        try:
+            await idempotency.settle_many(conn, [], keys)
+        except Exception as exc:
+            if not is_disconnect(exc):
+                raise
 
 
 # Publishes that arrive while a batch is being stored wait, and are stored together next:

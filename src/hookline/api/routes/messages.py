@@ -1,5 +1,6 @@
 """/api/v1/app/{app}/msg: publishing and reading messages."""
 
+import functools
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -27,7 +28,7 @@ from hookline.api.deps import (
     split_csv,
     to_ms,
 )
-from hookline.api.errors import JSONResponse
+from hookline.api.middleware import IDEMPOTENCY_KEY
 from hookline.api.routes.background_tasks import TaskOut, task_out
 from hookline.api.schemas import Channel, ListResponse, MessageIn, MessageOut, Model, Name, ms_to_datetime
 from hookline.domain.model import Message, MessageFilter
@@ -35,6 +36,9 @@ from hookline.services import messages, publishing
 
 _ID = re.compile(ID_PATTERN)
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
+# Publishing, as the hot path matches it (api/fastpath.py), and where the idempotency
+# middleware leaves the key to the route.
+PUBLISH_PATH = r"/api/v1/app/(?P<app_id>[^/]+)/msg"
 WithContent = Annotated[bool, Query(description="Include message payloads")]
 
 
@@ -179,7 +183,20 @@ async def create_message(request: Request) -> Response:
         schema_version=body.schema_version,
         ordering_key=body.ordering_key,
     )
-    message = await publishing.publish(await context(request), app_id, new, tenant=who.app_id)
+    ctx = await context(request)
+    key_hash = request.scope.get(IDEMPOTENCY_KEY)
+    if key_hash is None:
+        message = await publishing.publish(ctx, app_id, new, tenant=who.app_id)
+        answer = _published(message, with_content=with_content)
+    else:
+        # Reserved, and this answer stored for replay, in the write that stores the message.
+        keyed = publishing.Keyed(key_hash, 202, functools.partial(_published, with_content=with_content))
+        answer = await publishing.publish_keyed(ctx, app_id, new, tenant=who.app_id, keyed=keyed)
+    return Response(answer, status_code=202, media_type="application/json")
+
+
+def _published(message: Message, *, with_content: bool) -> bytes:
+    """The body of a publish's 202."""
     out = message_fields(message, with_content=False)
     out["timestamp"] = out["timestamp"].isoformat().replace("+00:00", "Z")
     if out["deliverAt"] is not None:
@@ -187,7 +204,7 @@ async def create_message(request: Request) -> Response:
     if with_content and message.payload is not None:
         # The stored bytes, as they are: no second serialization on the hot path.
         out["payload"] = orjson.Fragment(message.payload)
-    return JSONResponse(out, status_code=202)
+    return orjson.dumps(out)
 
 
 @router.get("", response_model=ListResponse[MessageOut], operation_id="v1.message.list")
