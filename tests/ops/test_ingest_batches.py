@@ -164,3 +164,44 @@ def test_a_key_taken_meanwhile_sends_the_batch_one_by_one(database_url: str, mon
             await db.close()
 
     asyncio.run(scenario())
+
+
+class _Woken:
+    """What the engine was told (services/context.py's ``Wakeable``): the endpoints of each
+    wake-up, () when they were not named."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def wake(self, endpoints: Any = ()) -> None:
+        self.calls.append(tuple(endpoints))
+
+
+def test_accepted_requests_wake_the_engine_for_their_endpoints(database_url: str) -> None:
+    """An engine whose endpoints are all at their cap ignores a wake-up for them (it is woken
+    when a slot frees): the batched path names the endpoints, a request whose application has
+    none wakes nothing, and the transactional path (FIFO) still wakes without naming."""
+
+    async def scenario() -> None:
+        db, plain_ctx = await _setup(database_url)
+        woken = _Woken()
+        ctx = Context(db=db, settings=plain_ctx.settings, engine=woken)
+        try:
+            plain = await _source(ctx, "plain", "gh")
+            ordered = await _source(ctx, "ordered", "gh2", fifo=True)
+            alone = await ingest.create(ctx, ingest.SourceFields(name="alone", type="github", config={"secret": "s"}))
+            listed = await endpoint_service.page(
+                ctx, plain.app_id, tenant=None, limit=10, iterator=None, descending=False
+            )
+            endpoints = listed.rows
+            body = b'{"ref": "main"}'
+            for token, secret, delivery in ((plain.token, "gh", "p1"), (alone.token, "s", "a1")):
+                answer = await ingest.receive(ctx, token, _github(secret, delivery, body), _URL)
+                assert answer.status_code == 200 and b'"accepted"' in answer.body
+            assert woken.calls == [tuple(e.id for e in endpoints)]
+            answer = await ingest.receive(ctx, ordered.token, _github("gh2", "o1", body), _URL)
+            assert answer.status_code == 200 and woken.calls[1:] == [()]
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())

@@ -266,6 +266,9 @@ class _Taken:
     answer: Answer
     status: str | None = None  # None: a handshake, answered and not stored
     cause: str | None = None
+    # The endpoints an accepted request's deliveries go to, when known: its wake-up names them,
+    # so that an engine whose endpoints are all at their cap is not woken for nothing.
+    targets: Sequence[str] | None = None
 
 
 async def receive(ctx: Context, token: str, request: CapturedRequest, url: str) -> Answer:
@@ -283,8 +286,8 @@ async def receive(ctx: Context, token: str, request: CapturedRequest, url: str) 
             taken = await _take(ctx, token, request, url)
     if taken.status is not None:
         metrics.ingest(taken.status, taken.cause)
-    if taken.status == rules.ACCEPTED:
-        ctx.wake()
+    if taken.status == rules.ACCEPTED and (taken.targets is None or taken.targets):
+        ctx.wake(taken.targets or ())
     return taken.answer
 
 
@@ -458,7 +461,7 @@ async def _take_together(batch: list[_Arrival]) -> list[_Taken | None]:
                 pair = (one.source.id, one.key)
                 (duplicates if window_ms > 0 and pair in seen else accepted).append((i, one, request_id))
                 seen.add(pair)
-            stored = await messages.create_many(conn, [(r.new, r.targets) for _, r, _ in accepted])
+            stored = await messages.create_many(conn, [(r.new, r.targets) for _, r, _ in accepted], woken_here=True)
             rows = [
                 ({**_row(r, request_id), "status": rules.ACCEPTED, "msg_id": message.id}, r.request)
                 for (_, r, request_id), (message, _) in zip(accepted, stored, strict=True)
@@ -472,7 +475,7 @@ async def _take_together(batch: list[_Arrival]) -> list[_Taken | None]:
         # Another process took one of the keys meanwhile (PostgreSQL): each alone, as before.
         return [None] * len(batch)
     for i, r, request_id in accepted:
-        taken[i] = _Taken(_accepted_answer(r.source, request_id, duplicate=False), rules.ACCEPTED)
+        taken[i] = _Taken(_accepted_answer(r.source, request_id, duplicate=False), rules.ACCEPTED, targets=r.targets)
     for i, r, request_id in duplicates:
         taken[i] = _Taken(_accepted_answer(r.source, request_id, duplicate=True), rules.DUPLICATE)
     return taken
