@@ -70,6 +70,10 @@ class DeliveryEngine:
         self._capped: set[str] = set()
         self._passed_over: set[str] = set()  # wake-ups left alone since the claim began
         self._claiming = False
+        # The commit of the last claim's leases, when its deliveries went out before it (SQLite),
+        # and whether one failed: then each claim waits for its commit until one succeeds.
+        self._leases_commit: asyncio.Future[None] | None = None
+        self._confirm_leases = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -154,7 +158,12 @@ class DeliveryEngine:
             self._claiming = True
             now = self.clock()
             try:
-                async with self.db.write() as conn:
+                await self._leases_committed()
+                # The deliveries go out without waiting for their leases' commit: until it, no
+                # other process can claim (this one holds the write lock), and a lease lost to a
+                # crash leaves its delivery due again, as a crash after sending does (at least
+                # once). A commit that fails is seen before the next claim, which backs off.
+                async with self.db.write_early() as (conn, committed):
                     result = await queue.claim(
                         conn,
                         now,
@@ -163,7 +172,13 @@ class DeliveryEngine:
                         endpoint_cap=self.settings.endpoint_concurrency,
                         finished=self._finished_leases,
                     )
+                if self._confirm_leases:  # the last commit failed (a full disk): nothing goes out unleased
+                    await asyncio.shield(committed)
+                    self._confirm_leases = False
+                else:
+                    self._leases_commit = committed
             except Exception as exc:  # any database trouble: back off, keep going
+                self._confirm_leases = True
                 self._claiming = False  # the next claim comes after the back-off whatever woke
                 metrics.database_error("claim")
                 log.warning("claim failed", error=str(exc), retry_in=backoff)
@@ -183,6 +198,12 @@ class DeliveryEngine:
             if len(result.items) == want or (result.more_due and result.items):
                 continue
             await self._idle(now, result.wake_at)
+
+    async def _leases_committed(self) -> None:
+        """Raise what the commit of the last claim's leases raised, once."""
+        if self._leases_commit is not None:
+            committed, self._leases_commit = self._leases_commit, None
+            await asyncio.shield(committed)
 
     async def _idle(self, now: int, wake_at: int | None) -> None:
         """Sleep until new work, a throttle opening, a freed endpoint slot, or the poll interval."""

@@ -306,8 +306,18 @@ class _SQLite:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
+        async with self.joined() as (conn, group, _):
+            yield conn
+        await asyncio.shield(group)
+
+    @asynccontextmanager
+    async def joined(self) -> AsyncIterator[tuple[Conn, "asyncio.Future[None]", bool]]:
+        """One writer of the current group: its connection, the group's commit (which fails
+        with what the commit raised), and whether this writer opened the group (so that it
+        read only what was committed, besides its own writes)."""
         async with self._write_lock:
             conn = self._writer_conn()
+            opened = self._group is None
             if self._group is None:
                 await self._begin_immediate(conn)
                 self._group = asyncio.get_running_loop().create_future()
@@ -318,7 +328,7 @@ class _SQLite:
             assert driver is not None
             driver.execute("SAVEPOINT hookline_writer")
             try:
-                yield _InlineConnection(conn)
+                yield _InlineConnection(conn), group, opened
             except BaseException as exc:
                 self._undo_writer(conn, group, exc)
                 raise
@@ -329,7 +339,6 @@ class _SQLite:
                 # holds SQLite's write lock against every other process.
                 if self._committer is None or self._committer.done():
                     self._committer = asyncio.create_task(self._commit_group())
-        await asyncio.shield(group)
 
     def _undo_writer(self, conn: Connection, group: "asyncio.Future[None]", exc: BaseException) -> None:
         """Undo one failed writer's work; if SQLite already rolled the whole transaction
@@ -543,6 +552,27 @@ class Database:
     def write(self) -> AbstractAsyncContextManager[Conn]:
         """A transaction that may write; committed when the block exits cleanly."""
         return self._writing(transaction=True)
+
+    @asynccontextmanager
+    async def write_early(self) -> AsyncIterator[tuple[Conn, "asyncio.Future[None]"]]:
+        """``write()`` for writes whose loss is harmless (a lease: its delivery is due again),
+        and the future of their commit, which fails with what the commit raised.
+
+        On SQLite, when this write opens its group, the block ends once its statements ran,
+        before the group commits: this process's later writes see them at once, other
+        connections once the future is done. A write that joins an open group saw that
+        group's uncommitted rows (a publish that may yet fail), so it ends committed, as
+        ``write()`` does; so does every write on PostgreSQL."""
+        if self._sqlite is None:
+            async with self.write() as conn:
+                committed = asyncio.get_running_loop().create_future()
+                yield conn, committed
+            committed.set_result(None)
+            return
+        async with self._sqlite.joined() as (conn, group, opened):
+            yield conn, group
+        if not opened:
+            await asyncio.shield(group)
 
     def autocommit(self) -> AbstractAsyncContextManager[Conn]:
         """Writes made of one statement each, with no transaction around them.
