@@ -31,18 +31,25 @@ def test_fifo_holds_publish_order_through_a_retry(hookline, receiver: Receiver) 
     with hookline.client() as c:
         _app, fifo = make_endpoint(c, receiver.url("/fifo"), fifo=True)
         assert c.get(f"/api/v1/app/acme/endpoint/{fifo}").json()["fifo"] is True
-        make_endpoint(c, receiver.url("/plain"))
+        _app, plain = make_endpoint(c, receiver.url("/plain"))
         for n in range(1, 51):
             _publish(c, n)
         try:
             wait_until(lambda: len(_numbers(receiver, "/fifo")) >= 51, 120, "51 requests at the FIFO endpoint")
         except AssertionError:
             raise AssertionError(f"the FIFO endpoint got only {_numbers(receiver, '/fifo')}") from None
-        wait_until(lambda: len(_numbers(receiver, "/plain")) == 50, 60, "50 at the other")
+        try:
+            wait_until(lambda: set(_numbers(receiver, "/plain")) >= set(range(1, 51)), 60, "all 50 at the other")
+        except AssertionError:
+            raise AssertionError(f"the other endpoint got only {sorted(_numbers(receiver, '/plain'))}") from None
         order = _numbers(receiver, "/fifo")
         # 3 failed once and came again before anything after it.
         assert order == [1, 2, 3, 3, *range(4, 51)], order
-        assert sorted(_numbers(receiver, "/plain")) == list(range(1, 51))
+        # Each exactly once, unless an attempt failed (a receiver slower than the request
+        # timeout on a loaded machine): then it came again, as at least once allows.
+        got = _numbers(receiver, "/plain")
+        failed = [a for a in wait_attempts(c, "acme", plain, len(got), timeout=60) if a["status"] != 0]
+        assert sorted(set(got)) == list(range(1, 51)) and len(got) == 50 + len(failed), (sorted(got), failed)
         found = wait_attempts(c, "acme", fifo, 51, timeout=60)  # recorded just after they arrive
         assert len(found) == 51 and sum(a["responseStatusCode"] == 503 for a in found) == 1
 
