@@ -207,7 +207,9 @@ async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
         try:
             await _create(conn, ready, outcomes)
         except Exception:
-            await _release(conn, [keyed.key_hash for keyed in keys.values()])
+            # On SQLite the failed write undoes the reservations; on PostgreSQL they committed.
+            if conn.dialect.name == "postgresql":
+                await _settle_keys(conn, [], [keyed.key_hash for keyed in keys.values()])
             raise
         await _keep_answers(conn, keys, outcomes)
     return outcomes
@@ -246,27 +248,20 @@ async def _keep_answers(conn: Conn, keys: Mapping[int, Keyed], outcomes: list[_O
             done.append((keyed.key_hash, keyed.status, body))
         else:
             released.append(keyed.key_hash)
+    await _settle_keys(conn, done, released)
+
+
+async def _settle_keys(conn: Conn, done: list[tuple[str, int, bytes]], released: list[str]) -> None:
+    """Store answers and free keys. A lost database leaves the keys pending, and a retry takes
+    them over after a minute (store/idempotency.py): on PostgreSQL the batch's messages are
+    committed already, so that is no reason to fail their publishes."""
     if not done and not released:
         return
     try:
         await idempotency.settle_many(conn, done, released)
     except Exception as exc:
-        # On PostgreSQL the messages are committed already: they were accepted. Their keys
-        # stay pending, and a retry takes them over after a minute (store/idempotency.py).
         if not is_disconnect(exc):
             raise
-
-
-async def _release(conn: Conn, keys: list[str]) -> None:
-    """Free the keys of a batch that failed. On SQLite the failed write undid them already;
-    on PostgreSQL each statement committed on its own. A lost database keeps them pending, to
-    be taken over after a minute."""
-    if keys and conn.dialect.name == "postgresql":
-        try:
-            await idempotency.settle_many(conn, [], keys)
-        except Exception as exc:
-            if not is_disconnect(exc):
-                raise
 
 
 # Publishes that arrive while a batch is being stored wait, and are stored together next:
