@@ -4,10 +4,11 @@ the endpoints it is taking deliveries of, and caps still hold against it (issue 
 import asyncio
 from collections import Counter
 
+from sqlalchemy import text
 from tests.support.store import endpoint_fields
 
 from hookline.store import applications, endpoints, messages, queue
-from hookline.store.database import Database, now_ms
+from hookline.store.database import Conn, Database, now_ms
 from hookline.store.messages import NewMessage
 
 LEASE = 60_000
@@ -83,3 +84,35 @@ def test_concurrent_claims_never_lease_a_delivery_twice_nor_pass_the_cap(pg_data
             await db.close()
 
     asyncio.run(scenario())
+
+
+def test_a_claim_commits_without_waiting_for_the_disk_and_nothing_else_does(pg_database_url: str) -> None:
+    """A lease lost to a crash of the server leaves its delivery due again, so the claim's
+    transaction commits with synchronous_commit off; that transaction only: an outcome's
+    commit, on the same pooled connection afterwards, waits for the disk as before."""
+
+    async def scenario() -> None:
+        db = Database(pg_database_url, pool_size=1)
+        try:
+            await _setup(db, 1, 3)
+            async with db.write() as conn:
+                before = await _setting(conn)
+                taken = await queue.claim(conn, now_ms() + 1, LEASE, 10, endpoint_cap=10)
+                during = await _setting(conn)
+            async with db.write() as conn:
+                after = await _setting(conn)
+            assert len(taken.items) == 3
+            assert (before, during, after) == ("on", "off", "on")
+            # A claim that leases nothing writes nothing, and changes nothing either.
+            async with db.write() as conn:
+                empty = await queue.claim(conn, now_ms() + 1, LEASE, 10, endpoint_cap=10)
+                assert not empty.items
+                assert await _setting(conn) == "on"
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
+
+
+async def _setting(conn: Conn) -> str:
+    return str((await conn.execute(text("SHOW synchronous_commit"))).scalar_one())
