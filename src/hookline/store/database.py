@@ -44,7 +44,7 @@ DialectName = Literal["sqlite", "postgresql"]
 WORK_CHANNEL = "hookline_work"
 _READERS = 4
 CHECKPOINT_SECONDS = 0.5
-WAL_TRUNCATE_PAGES = 16_384  # 64 MiB of 4 KiB pages
+WAL_RESTART_PAGES = 16_384  # 64 MiB of 4 KiB pages
 
 
 class DatabaseUnavailableError(Exception):
@@ -251,15 +251,20 @@ class _SQLite:
                 with contextlib.suppress(sqlite3.Error):
                     self._wal_pages = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
 
-    def _truncate_wal(self, conn: Connection) -> None:
+    def _restart_wal(self, conn: Connection) -> None:
         # Under writes that never pause (a backlog being published or drained), a passive
         # checkpoint never finds the WAL fully copied when the next write begins, so SQLite
         # never starts it over: it grew to 4.8 GB while a million deliveries were queued.
-        # Between two groups, holding the write lock, this copies the rest and empties it.
+        # Between two groups, holding the write lock, this copies what the last background
+        # checkpoint left (about 1 ms), so the next group begins on a fully copied WAL and
+        # SQLite writes it from its first page again. A TRUNCATE checkpoint did the same and
+        # emptied the file, but it waits for readers, and took 23 ms with every writer
+        # waiting: the slowest deliveries of a steady load (docs/benchmarks.md, eleventh
+        # pass). A reader still in old pages only puts the restart off to the next time.
         driver = conn.connection.driver_connection
         assert driver is not None
         with contextlib.suppress(sqlite3.Error):
-            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _writer_conn(self) -> Connection:
         if self._writer is None:
@@ -361,26 +366,26 @@ class _SQLite:
             if group is None:
                 return
             conn = self._writer_conn()
-            truncate = self._wal_pages > WAL_TRUNCATE_PAGES
-            if truncate:
+            restart = self._wal_pages > WAL_RESTART_PAGES
+            if restart:
                 self._wal_pages = 0
             try:
-                if self.fsync_commits or truncate:
-                    await asyncio.get_running_loop().run_in_executor(self._commit_thread, self._commit, conn, truncate)
+                if self.fsync_commits or restart:
+                    await asyncio.get_running_loop().run_in_executor(self._commit_thread, self._commit, conn, restart)
                 else:
-                    self._commit(conn, truncate)
+                    self._commit(conn, restart)
             except Exception as exc:
                 _fail(group, exc)
                 return
             group.set_result(None)
 
-    def _commit(self, conn: Connection, truncate: bool) -> None:
-        """COMMIT (and empty the WAL when due), then the next process's turn: in the commit
+    def _commit(self, conn: Connection, restart: bool) -> None:
+        """COMMIT (and let the WAL start over when due), then the next process's turn: in the commit
         thread, the turn passes when the fsync ends, not when this busy loop gets round to it."""
         try:
             conn.commit()
-            if truncate:
-                self._truncate_wal(conn)
+            if restart:
+                self._restart_wal(conn)
         except Exception:
             with contextlib.suppress(DBAPIError):
                 conn.rollback()
