@@ -1,8 +1,9 @@
-"""A claim's deliveries go out before their leases commit (SQLite, issue 16): waiting for that
-commit put a group commit on the path of every delivery. A commit that fails (a full disk) is
-seen before the next claim, which backs off and, until a commit succeeds again, waits for each
-commit before sending anything: the endpoint gets one early round, not a flood, and every
-delivery still arrives once the disk has room."""
+"""A claim's deliveries go out before their leases commit (issue 16): on SQLite waiting for that
+commit put a group commit on the path of every delivery, on PostgreSQL a COMMIT round trip on a
+busy event loop. A commit that fails (a full disk) is seen before the next claim, which backs
+off and, until a commit succeeds again, waits for each commit before sending anything: the
+endpoint gets one early round, not a flood, and every delivery still arrives once the disk has
+room."""
 
 import asyncio
 import contextlib
@@ -12,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
-from tests.support.servers import Receiver
+from tests.support.servers import Receiver, Reply
 from tests.support.store import endpoint_fields
 
 from hookline.config import Settings
@@ -101,6 +102,123 @@ def test_a_lease_commit_that_fails_stops_sending_until_one_succeeds(
     assert delivered == MESSAGES
     ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert len(set(ids)) == MESSAGES and all(ids.count(i) >= 2 for i in set(ids))  # lost leases: sent again
+
+
+# PostgreSQL: a COMMIT that fails, as a full disk makes it, from a deferred trigger on the
+# deliveries (leases and outcomes alike), until it is dropped.
+_REFUSE = (
+    "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$",
+    "CREATE CONSTRAINT TRIGGER refuse_commit AFTER UPDATE ON delivery"
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit()",
+)
+
+
+async def _sql(db: Database, *statements: str) -> None:
+    async with db.write() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))
+
+
+def test_a_postgresql_lease_commit_that_fails_stops_sending_until_one_succeeds(
+    receiver: Receiver, pg_database_url: str
+) -> None:
+    settings = Settings(database_url=pg_database_url, allowed_cidrs=(ip_network("127.0.0.0/8"),), poll_interval=0.05)
+
+    async def scenario() -> tuple[int, int]:
+        db = Database(pg_database_url)
+        engine = DeliveryEngine(db, settings)
+        try:
+            await _setup(db, receiver.url(), MESSAGES)
+            await _sql(db, *_REFUSE)
+            await engine.start()
+            await asyncio.sleep(1.5)
+            while_full = len(receiver.requests)
+            await _sql(db, "DROP TRIGGER refuse_commit ON delivery")
+            for _ in range(200):
+                if await _delivered(db) == MESSAGES:
+                    break
+                await asyncio.sleep(0.05)
+            return while_full, await _delivered(db)
+        finally:
+            await engine.stop()
+            await db.close()
+
+    while_full, delivered = asyncio.run(scenario())
+    # One round went out before its leases' commit failed; then nothing, however often it claimed.
+    assert while_full == MESSAGES
+    assert delivered == MESSAGES
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
+    assert len(set(ids)) == MESSAGES and all(ids.count(i) >= 2 for i in set(ids))  # lost leases: sent again
+
+
+def test_an_outcome_back_before_its_lease_commits_waits_for_it(receiver: Receiver, pg_database_url: str) -> None:
+    """On PostgreSQL the lease commits on another task while its deliveries go out. An outcome
+    recorded before that commit, fenced on the lease, would update nothing, and the delivery
+    would stay leased until the lease ran out (then go out again)."""
+    settings = Settings(
+        database_url=pg_database_url,
+        allowed_cidrs=(ip_network("127.0.0.0/8"),),
+        poll_interval=0.05,
+        lease_seconds=60.0,
+    )
+
+    async def scenario() -> int:
+        db = Database(pg_database_url)
+        engine = DeliveryEngine(db, settings)
+        try:
+            await _setup(db, receiver.url(), MESSAGES)
+            # Every commit that moved a delivery takes 0.3 s: the receiver answers long before.
+            await _sql(
+                db,
+                "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                " IF current_setting('test.slept', true) IS DISTINCT FROM 'yes' THEN"
+                " PERFORM set_config('test.slept', 'yes', true); PERFORM pg_sleep(0.3); END IF;"
+                " RETURN NULL; END $$",
+                "CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE ON delivery"
+                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+            )
+            # Answered after the claimer has come round again and waits for the commit itself.
+            receiver.respond = lambda _r: Reply(delay=0.1)
+            await engine.start()
+            for _ in range(200):
+                if await _delivered(db) == MESSAGES:
+                    break
+                await asyncio.sleep(0.05)
+            return await _delivered(db)
+        finally:
+            await engine.stop()
+            await db.close()
+
+    assert asyncio.run(scenario()) == MESSAGES
+    assert len(receiver.requests) == MESSAGES  # each once: no lease ran out
+
+
+def test_a_postgresql_claim_ends_before_its_commit_and_is_undone_if_it_fails(pg_database_url: str) -> None:
+    async def scenario() -> None:
+        db = Database(pg_database_url)
+        try:
+            await _setup(db, "http://127.0.0.1:9/", 3)
+            async with db.write_early() as (conn, committed):
+                result = await queue.claim(conn, now_ms() + 1, LEASE, 10, endpoint_cap=10)
+            assert len(result.items) == 3
+            assert not committed.done()  # the deliveries may go out now
+            await committed
+            async with db.write() as conn:  # leased: nothing is due
+                assert not (await queue.claim(conn, now_ms() + 1, LEASE, 10, endpoint_cap=10)).items
+            await _sql(db, "UPDATE delivery SET next_attempt_at = 0, status = 1", *_REFUSE)
+            async with db.write_early() as (conn, committed):
+                again = await queue.claim(conn, now_ms() + 1, LEASE, 10, endpoint_cap=10)
+            assert len(again.items) == 3
+            with pytest.raises(DatabaseFullError, match="No space left"):
+                await committed
+            await _sql(db, "DROP TRIGGER refuse_commit ON delivery")
+            async with db.write() as conn:  # the failed commit leased nothing: all due again
+                assert len((await queue.claim(conn, now_ms() + 1, LEASE, 10, endpoint_cap=10)).items) == 3
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())
 
 
 def test_a_claim_that_opens_its_group_ends_before_the_commit(tmp_path: Path) -> None:

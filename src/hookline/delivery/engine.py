@@ -160,9 +160,10 @@ class DeliveryEngine:
             try:
                 await self._leases_committed()
                 # The deliveries go out without waiting for their leases' commit: until it, no
-                # other process can claim (this one holds the write lock), and a lease lost to a
-                # crash leaves its delivery due again, as a crash after sending does (at least
-                # once). A commit that fails is seen before the next claim, which backs off.
+                # other process can claim them (this one holds SQLite's write lock, or on
+                # PostgreSQL their endpoints' claim locks), and a lease lost to a crash leaves
+                # its delivery due again, as a crash after sending does (at least once). A
+                # commit that fails is seen before the next claim, which backs off.
                 async with self.db.write_early() as (conn, committed):
                     result = await queue.claim(
                         conn,
@@ -201,9 +202,21 @@ class DeliveryEngine:
 
     async def _leases_committed(self) -> None:
         """Raise what the commit of the last claim's leases raised, once."""
+        committed = self._leases_commit
+        if committed is not None:
+            try:
+                await asyncio.shield(committed)
+            finally:  # not before: until it ends, outcomes wait for it (_leases_settled)
+                if self._leases_commit is committed:
+                    self._leases_commit = None
+
+    async def _leases_settled(self) -> None:
+        """Wait for the commit of the last claim's leases, if it is still under way: claims
+        run one at a time, each after the one before committed, so every lease any outcome
+        came from is then committed or lost. What the commit raised is the claimer's."""
         if self._leases_commit is not None:
-            committed, self._leases_commit = self._leases_commit, None
-            await asyncio.shield(committed)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._leases_commit)
 
     async def _idle(self, now: int, wake_at: int | None) -> None:
         """Sleep until new work, a throttle opening, a freed endpoint slot, or the poll interval."""
@@ -352,6 +365,11 @@ class DeliveryEngine:
             batch = [await self._outcomes.get()]
             while len(batch) < _WRITE_BATCH and not self._outcomes.empty():
                 batch.append(self._outcomes.get_nowait())
+            # An attempt may end before its lease commits (deliveries go out before it). On
+            # PostgreSQL its outcome, fenced on the lease, would then find no lease to update,
+            # and the delivery would stay leased until the lease ran out, then go out again.
+            if not self.db.shares_early_writes:
+                await self._leases_settled()
             # Successes alone are one statement on PostgreSQL: no transaction around it.
             alone = queue.records_alone(batch)
             while True:

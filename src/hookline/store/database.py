@@ -502,6 +502,19 @@ async def _unlock(pg_conn: AsyncConnection, lock_key: int) -> None:
         await pg_conn.invalidate()
 
 
+async def _commit_later(transaction: AbstractAsyncContextManager[Conn], committed: "asyncio.Future[None]") -> None:
+    """End ``transaction`` (a ``write_early`` on PostgreSQL) and say how in ``committed``."""
+    try:
+        await transaction.__aexit__(None, None, None)
+    except Exception as exc:
+        _fail(committed, exc)
+    except BaseException:
+        committed.cancel()
+        raise
+    else:
+        committed.set_result(None)
+
+
 class Database:
     """The one object that hands out connections."""
 
@@ -518,6 +531,7 @@ class Database:
         self._sqlite: _SQLite | None = None
         # When a write last failed for want of disk space (monotonic seconds); None once one succeeds.
         self.full_since: float | None = None
+        self._commits: set[asyncio.Task[None]] = set()  # write_early's, on PostgreSQL
         if self.dialect == "sqlite":
             self._sqlite = _SQLite(self.url, sqlite_synchronous, lock_timeout)
         else:
@@ -561,23 +575,39 @@ class Database:
     @asynccontextmanager
     async def write_early(self) -> AsyncIterator[tuple[Conn, "asyncio.Future[None]"]]:
         """``write()`` for writes whose loss is harmless (a lease: its delivery is due again),
-        and the future of their commit, which fails with what the commit raised.
+        and the future of their commit, which fails with what the commit raised. The caller
+        awaits it before its next such write, which must see these.
 
-        On SQLite, when this write opens its group, the block ends once its statements ran,
-        before the group commits: this process's later writes see them at once, other
-        connections once the future is done. A write that joins an open group saw that
-        group's uncommitted rows (a publish that may yet fail), so it ends committed, as
-        ``write()`` does; so does every write on PostgreSQL."""
-        if self._sqlite is None:
-            async with self.write() as conn:
-                committed = asyncio.get_running_loop().create_future()
-                yield conn, committed
-            committed.set_result(None)
+        On PostgreSQL the block ends once its statements ran, and the COMMIT runs beside
+        what the caller does next: until it ends, other connections see none of it (a claim
+        still holds its endpoints' locks). On SQLite, likewise when this write opens its
+        group: this process's later writes see it at once, other connections once the
+        future is done. A write that joins an open SQLite group saw that group's
+        uncommitted rows (a publish that may yet fail), so it ends committed, as ``write()``
+        does. (PostgreSQL reads only what is committed.)"""
+        if self._sqlite is not None:
+            async with self._sqlite.joined() as (conn, group, opened):
+                yield conn, group
+            if not opened:
+                await asyncio.shield(group)
             return
-        async with self._sqlite.joined() as (conn, group, opened):
-            yield conn, group
-        if not opened:
-            await asyncio.shield(group)
+        transaction = self.write()
+        conn = await transaction.__aenter__()
+        try:
+            yield conn, (committed := asyncio.get_running_loop().create_future())
+        except BaseException as exc:
+            await transaction.__aexit__(type(exc), exc, exc.__traceback__)  # rolls back
+            raise
+        commit = asyncio.create_task(_commit_later(transaction, committed))
+        self._commits.add(commit)  # close() waits for it
+        commit.add_done_callback(self._commits.discard)
+
+    @property
+    def shares_early_writes(self) -> bool:
+        """Whether this process's later writes see a ``write_early``'s rows before it commits.
+        On SQLite they do (one connection writes them all). On PostgreSQL they do not: an
+        update fenced on those rows, made before the commit, would find nothing to update."""
+        return self._sqlite is not None
 
     def autocommit(self) -> AbstractAsyncContextManager[Conn]:
         """Writes made of one statement each, with no transaction around them.
@@ -651,6 +681,8 @@ class Database:
                 await _unlock(pg_conn, lock_key)
 
     async def close(self) -> None:
+        if self._commits:
+            await asyncio.gather(*self._commits, return_exceptions=True)
         if self._sqlite is not None:
             await self._sqlite.close()
         else:
