@@ -10,7 +10,7 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 
 import orjson
 import structlog
@@ -70,10 +70,12 @@ class DeliveryEngine:
         self._capped: set[str] = set()
         self._passed_over: set[str] = set()  # wake-ups left alone since the claim began
         self._claiming = False
-        # The commit of the last claim's leases, when its deliveries went out before it (SQLite),
+        # The commit of the last claim's leases, when its deliveries went out before it,
         # and whether one failed: then each claim waits for its commit until one succeeds.
         self._leases_commit: asyncio.Future[None] | None = None
         self._confirm_leases = False
+        # That commit while it may be under way, and its leases: their outcomes wait for it.
+        self._unsettled: tuple[asyncio.Future[None], frozenset[str]] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -178,6 +180,7 @@ class DeliveryEngine:
                     self._confirm_leases = False
                 else:
                     self._leases_commit = committed
+                    self._unsettled = (committed, frozenset(queue.lease_key(item) for item in result.items))
             except Exception as exc:  # any database trouble: back off, keep going
                 self._confirm_leases = True
                 self._claiming = False  # the next claim comes after the back-off whatever woke
@@ -202,21 +205,20 @@ class DeliveryEngine:
 
     async def _leases_committed(self) -> None:
         """Raise what the commit of the last claim's leases raised, once."""
-        committed = self._leases_commit
-        if committed is not None:
-            try:
-                await asyncio.shield(committed)
-            finally:  # not before: until it ends, outcomes wait for it (_leases_settled)
-                if self._leases_commit is committed:
-                    self._leases_commit = None
-
-    async def _leases_settled(self) -> None:
-        """Wait for the commit of the last claim's leases, if it is still under way: claims
-        run one at a time, each after the one before committed, so every lease any outcome
-        came from is then committed or lost. What the commit raised is the claimer's."""
         if self._leases_commit is not None:
+            committed, self._leases_commit = self._leases_commit, None
+            await asyncio.shield(committed)
+
+    async def _leases_settled(self, batch: Sequence[queue.Outcome]) -> None:
+        """Wait for the commit of the leases of these outcomes, if it is still under way.
+        Claims run one at a time, each after the one before committed: only the last claim's
+        commit can be. What it raised is the claimer's to handle."""
+        if self._unsettled is None:
+            return
+        commit, leases = self._unsettled
+        if not commit.done() and any(queue.lease_key(o.delivery) in leases for o in batch):
             with contextlib.suppress(Exception):
-                await asyncio.shield(self._leases_commit)
+                await asyncio.shield(commit)
 
     async def _idle(self, now: int, wake_at: int | None) -> None:
         """Sleep until new work, a throttle opening, a freed endpoint slot, or the poll interval."""
@@ -369,7 +371,7 @@ class DeliveryEngine:
             # PostgreSQL its outcome, fenced on the lease, would then find no lease to update,
             # and the delivery would stay leased until the lease ran out, then go out again.
             if not self.db.shares_early_writes:
-                await self._leases_settled()
+                await self._leases_settled(batch)
             # Successes alone are one statement on PostgreSQL: no transaction around it.
             alone = queue.records_alone(batch)
             while True:
