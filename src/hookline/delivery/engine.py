@@ -70,12 +70,11 @@ class DeliveryEngine:
         self._capped: set[str] = set()
         self._passed_over: set[str] = set()  # wake-ups left alone since the claim began
         self._claiming = False
-        # The commit of the last claim's leases, when its deliveries went out before it,
-        # and whether one failed: then each claim waits for its commit until one succeeds.
-        self._leases_commit: asyncio.Future[None] | None = None
+        # The commit of the last claim's leases, when its deliveries went out before it, with
+        # those leases (their outcomes wait for it on PostgreSQL); and whether one failed: then
+        # each claim waits for its commit until one succeeds.
+        self._leases_commit: tuple[asyncio.Future[None], frozenset[str]] | None = None
         self._confirm_leases = False
-        # That commit while it may be under way, and its leases: their outcomes wait for it.
-        self._unsettled: tuple[asyncio.Future[None], frozenset[str]] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -179,8 +178,7 @@ class DeliveryEngine:
                     await asyncio.shield(committed)
                     self._confirm_leases = False
                 else:
-                    self._leases_commit = committed
-                    self._unsettled = (committed, frozenset(queue.lease_key(item) for item in result.items))
+                    self._leases_commit = (committed, frozenset(queue.lease_key(item) for item in result.items))
             except Exception as exc:  # any database trouble: back off, keep going
                 self._confirm_leases = True
                 self._claiming = False  # the next claim comes after the back-off whatever woke
@@ -206,16 +204,19 @@ class DeliveryEngine:
     async def _leases_committed(self) -> None:
         """Raise what the commit of the last claim's leases raised, once."""
         if self._leases_commit is not None:
-            committed, self._leases_commit = self._leases_commit, None
-            await asyncio.shield(committed)
+            try:
+                await asyncio.shield(self._leases_commit[0])
+            except Exception:
+                self._leases_commit = None
+                raise
 
     async def _leases_settled(self, batch: Sequence[queue.Outcome]) -> None:
         """Wait for the commit of the leases of these outcomes, if it is still under way.
         Claims run one at a time, each after the one before committed: only the last claim's
         commit can be. What it raised is the claimer's to handle."""
-        if self._unsettled is None:
+        if self._leases_commit is None:
             return
-        commit, leases = self._unsettled
+        commit, leases = self._leases_commit
         if not commit.done() and any(queue.lease_key(o.delivery) in leases for o in batch):
             with contextlib.suppress(Exception):
                 await asyncio.shield(commit)
