@@ -37,6 +37,7 @@ class LocalReceiver:
 
     status: int = 201
     got: list[Got] = field(default_factory=list)
+    answer_headers: dict[str, str] = field(default_factory=lambda: {"X-Local": "yes"})
     port: int = 0
 
     def url(self, path: str = "/webhooks") -> str:
@@ -53,7 +54,7 @@ def local_receiver() -> Iterator[LocalReceiver]:
         body = await request.read()
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
         receiver.got.append(Got(request.method, request.path_qs, headers, body))
-        return web.Response(status=receiver.status, body=b"local answer", headers={"X-Local": "yes"})
+        return web.Response(status=receiver.status, body=b"local answer", headers=receiver.answer_headers)
 
     async def serve() -> web.AppRunner:
         app = web.Application()
@@ -171,6 +172,20 @@ def test_receiver_gets_identical_bytes_and_headers_and_the_sender_its_status(dat
         assert (line["method"], line["path"], line["status"]) == ("POST", "/sub/path?x=1&x=2", 201)
         assert isinstance(line["ms"], int) and line["time"]
         assert listen.stop() == 0
+
+
+def test_the_relay_adds_no_cookie_the_local_app_set(database_url: str) -> None:
+    port = free_port()
+    with server_on(database_url, port) as hl, local_receiver() as local:
+        local.answer_headers = {"Set-Cookie": "session=local-secret; Path=/"}
+        # By name: a cookie jar keeps no cookies of IP hosts.
+        with listening(hl.url, local.url().replace("127.0.0.1", "localhost")) as listen:
+            bin_ = listen.ready
+            connected(hl, bin_["bin"])
+            for n in range(2):
+                assert httpx.post(bin_["url"], content=b"%d" % n, timeout=60).status_code == 201
+            wait_until(lambda: len(local.got) == 2, 30, "both relayed requests")
+    assert [[v for k, v in got.headers if k.lower() == "cookie"] for got in local.got] == [[], []]
 
 
 def test_backlog_reconnect_and_server_restart_lose_nothing(database_url: str) -> None:

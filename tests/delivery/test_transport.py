@@ -5,6 +5,7 @@ import ipaddress
 import pytest
 from tests.support.servers import Receiver, Reply
 
+from hookline.delivery.outbound import GuardedOutbound
 from hookline.delivery.transport import AiohttpTransport, FakeTransport, Request, TransportResult
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
@@ -51,3 +52,36 @@ async def test_the_fake_answers_from_memory(status: int) -> None:
     result = await fake.send(_request("https://example.com/hook"))
     await fake.close()
     assert result.status_code == status and [r.url for r in fake.sent] == ["https://example.com/hook"] and fake.closed
+
+
+def _setting_cookies(receiver: Receiver) -> tuple[str, str]:
+    """Two URLs on ``receiver`` by a host name (jars keep no cookies of IP hosts), which
+    answers every request with a cookie."""
+    receiver.respond = lambda _r: Reply(status=200, headers={"Set-Cookie": "session=tenant-a-secret; Path=/"})
+    return receiver.url("/a").replace("127.0.0.1", "localhost"), receiver.url("/b").replace("127.0.0.1", "localhost")
+
+
+async def test_cookies_an_endpoint_sets_are_never_sent_back(receiver: Receiver) -> None:
+    """One session sends for every tenant: a cookie one endpoint sets must not ride along
+    to the next delivery, its own or another application's on the same host."""
+    first_url, second_url = _setting_cookies(receiver)
+    transport = AiohttpTransport(LOOPBACK)
+    try:
+        first = await transport.send(_request(first_url))
+        second = await transport.send(_request(second_url))
+    finally:
+        await transport.close()
+    assert (first.status_code, second.status_code) == (200, 200), (first, second)
+    assert [r.headers.get("cookie") for r in receiver.requests] == [None, None]
+
+
+async def test_replays_carry_no_cookie_an_earlier_answer_set(receiver: Receiver) -> None:
+    first_url, second_url = _setting_cookies(receiver)
+    outbound = GuardedOutbound(LOOPBACK)
+    try:
+        first = await outbound.send("POST", first_url, (("X-Sig", "abc"),), b"1", timeout=2)
+        second = await outbound.send("POST", second_url, (), b"2", timeout=2)
+    finally:
+        await outbound.close()
+    assert (first.status, second.status) == (200, 200), (first, second)
+    assert [r.headers.get("cookie") for r in receiver.requests] == [None, None]

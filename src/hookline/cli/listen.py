@@ -70,7 +70,10 @@ class Listener:
 
         delay = 0.5
         timeout = aiohttp.ClientTimeout(total=None)
-        async with aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as http:
+        # The relay sends what was captured, no more: no cookie the local app set comes back.
+        async with aiohttp.ClientSession(
+            auto_decompress=False, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+        ) as http:
             while not self.stop.is_set():
                 try:
                     await self._session(http)

@@ -20,7 +20,11 @@ class GuardedOutbound:
 
     def __init__(self, allowed_cidrs: Sequence[Network] = ()) -> None:
         self._session = aiohttp.ClientSession(
-            connector=make_connector(allowed_cidrs), auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
+            connector=make_connector(allowed_cidrs),
+            auto_decompress=False,
+            timeout=aiohttp.ClientTimeout(total=None),
+            # Replays are of different people's captures: none may carry a cookie another's answer set.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def send(self, method: str, url: str, headers: Headers, body: bytes, timeout: float) -> OutboundResult:

@@ -103,6 +103,17 @@ def is_own_capture_url(url: str, base: URL) -> bool:
     return same_origin and target.path.startswith("/i/")
 
 
+def _session(connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
+    # One session sends for every application: a cookie jar would hand a cookie that one
+    # endpoint set to the next delivery to that host, whoever's it is. Webhooks carry none.
+    return aiohttp.ClientSession(
+        connector=connector,
+        auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(total=None),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
 class AiohttpTransport:
     """POST (or PUT, by a transformation) with aiohttp through the SSRF-guarded connector;
     never follows redirects.
@@ -133,9 +144,7 @@ class AiohttpTransport:
             if proxy
             else make_connector(allowed_cidrs, limit=0, limit_per_host=0)
         )
-        self._session = aiohttp.ClientSession(
-            connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
-        )
+        self._session = _session(connector)
         self._own_base = URL(own_capture_base) if own_capture_base else None
         self._own_session: aiohttp.ClientSession | None = None
         # TLS contexts by client certificate: building one reads files and parses keys.
@@ -146,9 +155,7 @@ class AiohttpTransport:
             return None
         if self._own_session is None:
             connector = make_connector(_ANY_ADDRESS, limit=0, limit_per_host=0)
-            self._own_session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
-            )
+            self._own_session = _session(connector)
         return self._own_session
 
     def _context(self, cert: ClientCert) -> ssl.SSLContext:
