@@ -145,6 +145,28 @@ def test_custom_headers_are_sent_and_sensitive_ones_redacted(hookline, receiver:
     assert "x-team" not in delivered.headers and "x-created" not in delivered.headers
 
 
+@pytest.mark.parametrize(
+    "name", ["Host", "content-type", "Content-Length", "Webhook-Signature", "svix-id", "Transfer-Encoding", "TE"]
+)
+def test_headers_hookline_owns_are_refused_by_name_everywhere_they_are_set(hookline, name: str) -> None:
+    with hookline.client() as c:
+        c.post("/api/v1/app", json={"name": "Acme", "uid": "acme"})
+        url = "https://hooks.example/in"
+        created = c.post("/api/v1/app/acme/endpoint", json={"url": url, "headers": {name: "x"}})
+        ep = c.post("/api/v1/app/acme/endpoint", json={"url": url, "headers": {"X-Kept": "1"}}).json()["id"]
+        path = f"/api/v1/app/acme/endpoint/{ep}/headers"
+        put = c.put(path, json={"headers": {"X-Fine": "1", name: "x"}})
+        patch = c.patch(path, json={"headers": {name: "x"}})
+        for refused in (created, put, patch):
+            assert refused.status_code == 422, refused.text
+            (detail,) = refused.json()["detail"]
+            assert detail["loc"] == ["body", "headers", name] and "cannot be a custom header" in detail["msg"]
+        # Nothing of a refused change was kept; removing such a header is allowed.
+        assert c.get(path).json()["headers"] == {"X-Kept": "1"}
+        assert c.patch(path, json={"headers": {name: None}}).status_code == 204
+        assert [e["id"] for e in c.get("/api/v1/app/acme/endpoint").json()["data"]] == [ep]  # none half-made
+
+
 def test_send_example_goes_to_that_endpoint_only(hookline, receiver: Receiver) -> None:
     example = {"invoice": "inv_1", "amount": 42}
     schema = {"1": {"type": "object", "examples": [example]}}

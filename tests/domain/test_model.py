@@ -3,8 +3,8 @@
 import pytest
 
 from hookline.api.schemas import STATUS_TEXT, MessageStatus
-from hookline.domain.model import DeliveryStatus, EventType, Trigger
-from hookline.errors import Conflict, HooklineError, NotFound
+from hookline.domain.model import DeliveryStatus, EventType, Trigger, reserved_header
+from hookline.errors import Conflict, HooklineError, Invalid, NotFound
 from hookline.services.endpoints import merge_headers, split_sensitive
 from hookline.store.errors import ConflictError, NotFoundError
 
@@ -34,3 +34,29 @@ def test_headers_merge_case_insensitively_and_hide_credentials() -> None:
     merged = merge_headers({"X-A": "1", "Authorization": "secret"}, {"x-a": "2", "X-Gone": None})
     assert merged == {"Authorization": "secret", "x-a": "2"}
     assert split_sensitive(merged) == ({"x-a": "2"}, ["Authorization"])
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("HOST", "hookline sets it"),
+        ("svix-anything", "hookline sets it"),
+        ("Webhook-Timestamp", "hookline sets it"),
+        ("transfer-encoding", "HTTP connection"),
+        ("Content-Encoding", "unencoded"),
+        ("Proxy-Authorization", "outbound proxy"),
+        ("X-Team", None),
+        ("Webhook-Source", None),
+        ("Authorization", None),
+    ],
+)
+def test_custom_header_names_hookline_owns_are_refused_with_the_reason(name: str, why: str | None) -> None:
+    reason = reserved_header(name)
+    assert (reason is None) if why is None else (reason is not None and why in reason)
+    if why is None:
+        assert merge_headers({}, {name: "v"}) == {name: "v"}
+    else:
+        with pytest.raises(Invalid) as refused:
+            merge_headers({}, {name: "v"})
+        assert refused.value.field == ["body", "headers", name]
+    assert merge_headers({name: "old"}, {name: None}) == {}  # one stored before the rule can go

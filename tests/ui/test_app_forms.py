@@ -38,6 +38,8 @@ def test_endpoint_forms_edit_headers_throttle_state_secret_and_delete(hookline: 
             "X-Env": "prod",
         }
         assert post("headers", headers="no colon here") == 400
+        refused = client.post(f"{page_url}/headers", data={"csrf_token": token, "headers": "Host: internal.example"})
+        assert refused.status_code == 400 and "Host cannot be a custom header" in refused.text
         assert post("state", disabled="true") == 303
         assert api.get(f"/api/v1/app/acme/endpoint/{ep}").json()["disabled"] is True
         assert post("state", disabled="false") == 303

@@ -40,7 +40,17 @@ def _headers_schema(nullable: bool) -> WithJsonSchema:
     if nullable:
         value["nullable"] = True
     names = {"pattern": _HEADER_NAME, "maxLength": 256}
-    return WithJsonSchema({"type": "object", "propertyNames": names, "additionalProperties": value})
+    return WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": names,
+            "additionalProperties": value,
+            "description": "Sent with every delivery. Refused (422): headers hookline sets (Content-Type, "
+            "Content-Length, User-Agent, Host, Webhook-Id, -Timestamp and -Signature, svix-*), Content-Encoding, "
+            "Proxy-Authorization "
+            "and the connection's own (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect).",
+        }
+    )
 
 
 def _check_url(value: str) -> str:

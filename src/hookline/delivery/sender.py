@@ -3,24 +3,10 @@
 from collections.abc import Mapping, Sequence
 
 from hookline._version import __version__
+from hookline.domain.model import SET_BY_HOOKLINE
 from hookline.domain.signing import sign_all
 
 USER_AGENT = f"hookline/{__version__} (+https://github.com/hookline/hookline)"
-# Headers a user's custom headers may not replace: they carry the signature.
-_RESERVED = frozenset(
-    {
-        "content-type",
-        "user-agent",
-        "content-length",
-        "host",
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-        "svix-id",
-        "svix-timestamp",
-        "svix-signature",
-    }
-)
 
 
 def signature_headers(msg_id: str, timestamp: int, body: bytes, secrets: Sequence[str], mode: str) -> dict[str, str]:
@@ -52,9 +38,9 @@ def request_headers(
 ) -> dict[str, str]:
     """``content_type`` and ``forwarded``: a received request passed on as is (inbound gateway);
     the endpoint's custom headers win over forwarded ones, and the signature over both."""
-    headers = {k: v for k, v in (forwarded or {}).items() if k.lower() not in _RESERVED}
+    headers = {k: v for k, v in (forwarded or {}).items() if k.lower() not in SET_BY_HOOKLINE}
     for name, value in custom.items():
-        if name.lower() not in _RESERVED:
+        if name.lower() not in SET_BY_HOOKLINE:
             for same in [k for k in headers if k.lower() == name.lower()]:
                 del headers[same]
             headers[name] = value

@@ -12,6 +12,40 @@ from typing import Any
 # Header names whose values are credentials: stored, sent, never shown.
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 REDACTED = "[redacted]"
+# Headers every delivery carries from hookline itself: the signature and what describes its body.
+SET_BY_HOOKLINE = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "user-agent",
+        "host",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "svix-id",
+        "svix-timestamp",
+        "svix-signature",
+    }
+)
+# Headers about the connection or the body's framing, which the HTTP client owns: set by hand
+# they make the request lie about itself (a body declared gzipped or chunked when it is not).
+_CONNECTION_HEADERS = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "expect"}
+)
+
+
+def reserved_header(name: str) -> str | None:
+    """Why an endpoint's custom header may not be named ``name``, or None if it may."""
+    lowered = name.lower()
+    if lowered in SET_BY_HOOKLINE or lowered.startswith("svix-"):
+        return "hookline sets it on every delivery"
+    if lowered in _CONNECTION_HEADERS:
+        return "it controls the HTTP connection, which hookline manages"
+    if lowered == "content-encoding":
+        return "deliveries are sent unencoded"
+    if lowered == "proxy-authorization":
+        return "it would go to the outbound proxy, not to the endpoint"
+    return None
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:

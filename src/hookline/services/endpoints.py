@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookline.domain.addresses import blocked_reason
-from hookline.domain.model import SENSITIVE_HEADERS, DeliveryStatus, Endpoint
+from hookline.domain.model import SENSITIVE_HEADERS, DeliveryStatus, Endpoint, reserved_header
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
 from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import applications, payload_filters
@@ -48,9 +48,13 @@ def new_key(key_type: str) -> str:
 
 def merge_headers(headers: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
     """Apply ``changes`` (None removes) with names compared case-insensitively, as HTTP
-    does: ``x-a`` replaces ``X-A`` rather than sending the header twice."""
+    does: ``x-a`` replaces ``X-A`` rather than sending the header twice. A header hookline
+    owns is refused (removing one stored before this rule existed is allowed)."""
     merged = dict(headers)
     for name, value in changes.items():
+        reason = reserved_header(name) if value is not None else None
+        if reason is not None:
+            raise Invalid(["body", "headers", name], f"{name} cannot be a custom header: {reason}")
         for same in [k for k in merged if k.lower() == name.lower()]:
             del merged[same]
         if value is not None:
