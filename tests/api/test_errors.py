@@ -27,6 +27,31 @@ def _problem(resp: httpx.Response, status: int, *words: str) -> None:
 CASES: list[tuple[str, str, str, Any, int, list[str]]] = [
     # (description, method, path, json body or raw bytes, status, words the error must name)
     ("invalid JSON", "post", "/api/v1/app", b'{"name": ', 422, ["json"]),
+    ("unknown query parameter", "get", "/api/v1/app?evnt_types=a.b", None, 422, ["evnt_types", "unknown query"]),
+    (
+        "unknown query parameter of a route",
+        "get",
+        "/api/v1/app/acme/attempt/endpoint/{ep}?stauts=0",
+        None,
+        422,
+        ["stauts"],
+    ),
+    (
+        "unknown query parameter when publishing",
+        "post",
+        "/api/v1/app/acme/msg?withContent=false",
+        {"eventType": "a.b", "payload": {}},
+        422,
+        ["withcontent", "with_content"],
+    ),
+    (
+        "with_content not a boolean",
+        "post",
+        "/api/v1/app/acme/msg?with_content=maybe",
+        {"eventType": "a.b", "payload": {}},
+        422,
+        ["with_content", "true or false"],
+    ),
     ("invalid JSON when publishing", "post", "/api/v1/app/acme/msg", b'{"eventType": ', 422, ["json"]),
     ("array instead of object", "post", "/api/v1/app", b"[1, 2]", 422, ["object"]),
     ("array instead of a message", "post", "/api/v1/app/acme/msg", b"[1, 2]", 422, ["object"]),
@@ -286,3 +311,17 @@ def test_unknown_fields_are_refused_not_ignored(hookline) -> None:
             assert resp.status_code == 422, (path, resp.text)
             [item] = resp.json()["detail"]
             assert item["loc"] == ["body", field] and "unknown field" in item["msg"], item
+
+
+def test_a_publish_refused_for_its_query_stores_nothing(hookline, receiver: Receiver) -> None:
+    with hookline.client() as c:
+        make_endpoint(c, receiver.url())
+        refused = c.post("/api/v1/app/acme/msg?with_content=false&channel=x", json={"eventType": "a.b", "payload": {}})
+        _problem(refused, 422, "channel")
+        assert c.get("/api/v1/app/acme/msg").json()["data"] == []
+        # The SDKs' own parameters still work.
+        assert (
+            c.post("/api/v1/app/acme/msg?with_content=false", json={"eventType": "a.b", "payload": {}}).status_code
+            == 202
+        )
+        assert len(c.get("/api/v1/app/acme/msg?limit=10&with_content=false").json()["data"]) == 1

@@ -7,7 +7,7 @@ from inspect import signature
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from hookline.api.edge import ClientAddressMiddleware, StrictTransportMiddleware
 from hookline.api.fastpath import FastRoute
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, JsonBodyMiddleware
 from hookline.api.openapi import ERROR_RESPONSES, include_models
+from hookline.api.query import refuse_unknown_query
 from hookline.api.routes import (
     applications,
     attempts,
@@ -105,9 +106,14 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.state.inspect_hub = LiveHub()
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
+    # The management API's routes refuse query parameters they do not take (api/query.py);
+    # probes (health, metrics) and the URLs senders post to take whatever comes.
+    strict = [Depends(refuse_unknown_query)]
     # Publishing is the hot route: match it first.
-    app.include_router(messages.router, responses=ERROR_RESPONSES)
-    for module in (applications, event_types, endpoints, attempts, recovery, stats, health, auth, metrics):
+    app.include_router(messages.router, responses=ERROR_RESPONSES, dependencies=strict)
+    for module in (applications, event_types, endpoints, attempts, recovery, stats, auth):
+        app.include_router(module.router, responses=ERROR_RESPONSES, dependencies=strict)
+    for module in (health, metrics):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Svix parity (issue 15): resources with routes of their own.
     for module in (
@@ -116,20 +122,20 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         statistics,
         poller,
         environment,
-        health_head,
         operational_webhooks,
         client_certs,
     ):
-        app.include_router(module.router, responses=ERROR_RESPONSES)
+        app.include_router(module.router, responses=ERROR_RESPONSES, dependencies=strict)
+    app.include_router(health_head.router, responses=ERROR_RESPONSES)
     # Inbound gateway (issue 11): the management API, and the ingest URLs providers post to.
-    app.include_router(ingest.router, responses=ERROR_RESPONSES)
+    app.include_router(ingest.router, responses=ERROR_RESPONSES, dependencies=strict)
     app.include_router(inbound.router)
     # The inspector (issue 12): bins under /api/v1/inspect, capture URLs under /i/.
-    app.include_router(inspect.router, responses=ERROR_RESPONSES)
+    app.include_router(inspect.router, responses=ERROR_RESPONSES, dependencies=strict)
     app.include_router(listen.router)
     app.router.routes.extend(capture.routes)
     # Delivery policies (issue 14).
-    app.include_router(transformations.router, responses=ERROR_RESPONSES)
+    app.include_router(transformations.router, responses=ERROR_RESPONSES, dependencies=strict)
     include_models(app, [MessageIn])
     _answer_hot_routes_first(app)
     ui.install(app)  # the operator dashboard at /ui/

@@ -29,6 +29,7 @@ from hookline.api.deps import (
     to_ms,
 )
 from hookline.api.middleware import IDEMPOTENCY_KEY
+from hookline.api.query import publish_with_content
 from hookline.api.routes.background_tasks import TaskOut, task_out
 from hookline.api.schemas import Channel, ListResponse, MessageIn, MessageOut, Model, Name, ms_to_datetime
 from hookline.domain.model import Message, MessageFilter
@@ -169,7 +170,7 @@ async def create_message(request: Request) -> Response:
     app_id = _path_app_id(request)
     who = await authenticate(request, bearer_credentials(request))
     body = _parse_body(await request.body())
-    with_content = request.query_params.get("with_content", "true").lower() not in ("false", "0")
+    with_content = publish_with_content(request)
     new = publishing.Publish(
         event_type=body.event_type,
         payload=body.payload,
