@@ -1,11 +1,12 @@
 """The delivery engine against a real receiver: retries, exhaustion, 410, redirects, timeouts."""
 
+import gzip
 import json
 import time
 
 import standardwebhooks
 from tests.support.api import attempts, delivery_status, make_endpoint, publish, wait_attempts
-from tests.support.servers import Receiver, Reply, wait_until
+from tests.support.servers import Received, Receiver, Reply, wait_until
 
 
 def test_delivers_exact_bytes_signed_with_custom_headers(hookline, receiver: Receiver) -> None:
@@ -108,6 +109,43 @@ def test_huge_response_bodies_are_cut_at_the_limit(hookline_factory, receiver: R
         publish(c, "acme")
         found = wait_attempts(c, "acme", ep, 1)
     assert len(found[0]["response"]) == 20_000, {k: v for k, v in found[0].items() if k != "response"}
+
+
+def test_answers_are_asked_for_uncompressed_and_recorded_as_text(hookline, receiver: Receiver) -> None:
+    """A server that compresses for clients that accept gzip (nginx's gzip on) must not
+    leave compressed bytes in the attempt log."""
+    answer = b'{"received": true, "note": "' + b"x" * 2000 + b'"}'
+
+    def respond(request: Received) -> Reply:
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Reply(status=200, body=gzip.compress(answer), headers={"Content-Encoding": "gzip"})
+        return Reply(status=200, body=answer)
+
+    receiver.respond = respond
+    with hookline.client() as c:
+        _app, ep = make_endpoint(c, receiver.url())
+        publish(c, "acme")
+        (attempt,) = wait_attempts(c, "acme", ep, 1)
+    assert receiver.requests[0].headers["accept-encoding"] == "identity"
+    assert attempt["response"] == answer.decode()
+
+
+def test_an_answer_with_nul_bytes_is_recorded_and_holds_up_no_other_outcome(hookline, receiver: Receiver) -> None:
+    """PostgreSQL's text cannot hold NUL: one such answer failed its whole batch of outcomes,
+    and every retry of it, so no delivery of that process was recorded again."""
+    receiver.respond = lambda r: Reply(status=200, body=b"bin\x00ary" if r.path == "/nul" else b"fine")
+    with hookline.client() as c:
+        _app, nul = make_endpoint(c, receiver.url("/nul"))
+        _app, fine = make_endpoint(c, receiver.url("/fine"))
+        for _ in range(3):
+            publish(c, "acme")
+        answered = wait_attempts(c, "acme", nul, 3)
+        others = wait_attempts(c, "acme", fine, 3)
+        time.sleep(0.5)  # a lease that was never recorded would send again
+        assert len(attempts(c, "acme", nul)) == 3 and len(attempts(c, "acme", fine)) == 3
+    assert {a["response"] for a in answered} == {"bin\ufffdary"} and {a["response"] for a in others} == {"fine"}
+    assert all(a["status"] == 0 for a in answered + others)
+    assert len(receiver.requests) == 6
 
 
 def test_retry_after_is_honoured_within_bounds(hookline_factory, receiver: Receiver) -> None:

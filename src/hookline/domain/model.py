@@ -18,6 +18,7 @@ SET_BY_HOOKLINE = frozenset(
         "content-type",
         "content-length",
         "user-agent",
+        "accept-encoding",
         "host",
         "webhook-id",
         "webhook-timestamp",

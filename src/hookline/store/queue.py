@@ -691,6 +691,12 @@ async def _track_failure_runs(
     return disabled
 
 
+def _text(value: str) -> str:
+    """``value`` as PostgreSQL's text can hold it: NUL becomes U+FFFD. What an endpoint answers
+    is anybody's bytes; one NUL failed the whole batch of outcomes, again at every retry."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
 def _attempt_row(o: Outcome) -> dict[str, Any]:
     return {
         "id": new_id("atmpt", o.at_ms),
@@ -701,9 +707,9 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
         "url": o.url,
         "status": int(DeliveryStatus.SUCCESS if o.succeeded else DeliveryStatus.FAIL),
         "response_status_code": o.status_code,
-        "response": o.response,
+        "response": _text(o.response),
         "response_duration_ms": o.duration_ms,
-        "error": o.error,
+        "error": None if o.error is None else _text(o.error),
         "trigger": o.delivery.trigger,
         "attempt_number": o.delivery.attempts + 1,
         "created_at": o.at_ms,
