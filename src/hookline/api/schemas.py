@@ -46,9 +46,9 @@ def _headers_schema(nullable: bool) -> WithJsonSchema:
             "propertyNames": names,
             "additionalProperties": value,
             "description": "Sent with every delivery. Refused (422): headers hookline sets (Content-Type, "
-            "Content-Length, User-Agent, Host, Webhook-Id, -Timestamp and -Signature, svix-*), Content-Encoding, "
-            "Proxy-Authorization "
-            "and the connection's own (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect).",
+            "Accept-Encoding, Content-Length, User-Agent, Host, Webhook-Id, -Timestamp and -Signature, svix-*), "
+            "Content-Encoding, Proxy-Authorization and the connection's own (Connection, Keep-Alive, "
+            "Transfer-Encoding, TE, Trailer, Upgrade, Expect).",
         }
     )
 
