@@ -102,6 +102,20 @@ def test_a_loop_or_a_huge_allocation_fails_only_its_own_attempt(hookline_factory
         wait_until(lambda: sum(r.path.startswith("/plain/") for r in receiver.requests) == 4, 60, "one more")
 
 
+def test_a_url_with_a_nul_character_is_recorded_and_holds_up_nothing(hookline, receiver: Receiver) -> None:
+    """What a transformation returns is anybody's text: PostgreSQL's cannot hold NUL, and one
+    such attempt failed its whole batch of outcomes at every retry."""
+    code = 'function handler(webhook) { webhook.url = webhook.url + "/a\\u0000b"; return webhook; }'
+    with hookline.client() as c:
+        app, ep = make_endpoint(c, receiver.url("/odd"))
+        _svix(hookline).endpoint.transformation.patch(app, ep, EndpointTransformationPatch(code=code, enabled=True))
+        _app, plain = make_endpoint(c, receiver.url("/plain"))
+        publish(c, "acme", "invoice.paid")
+        (odd,) = wait_attempts(c, "acme", ep, 1, timeout=60)
+        wait_attempts(c, "acme", plain, 1, timeout=60)
+    assert odd["url"].endswith("/odd/a\ufffdb"), odd
+
+
 def _statuses(c: Any, ep: str) -> set[int]:
     listed = c.get(f"/api/v1/app/acme/endpoint/{ep}/msg", params={"limit": 50}).json()["data"]
     return {m["status"] for m in listed}

@@ -692,8 +692,9 @@ async def _track_failure_runs(
 
 
 def _text(value: str) -> str:
-    """``value`` as PostgreSQL's text can hold it: NUL becomes U+FFFD. What an endpoint answers
-    is anybody's bytes; one NUL failed the whole batch of outcomes, again at every retry."""
+    """``value`` as PostgreSQL's text can hold it: NUL becomes U+FFFD. What an endpoint answers,
+    and the URL a transformation returns, are anybody's; one NUL failed the whole batch of
+    outcomes, again at every retry."""
     return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
@@ -704,7 +705,7 @@ def _attempt_row(o: Outcome) -> dict[str, Any]:
         "msg_id": o.delivery.msg_id,
         "endpoint_id": o.delivery.endpoint_id,
         "app_id": o.delivery.app_id,
-        "url": o.url,
+        "url": _text(o.url),  # a transformation's
         "status": int(DeliveryStatus.SUCCESS if o.succeeded else DeliveryStatus.FAIL),
         "response_status_code": o.status_code,
         "response": _text(o.response),
