@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from hookline.domain.captured import CapturedRequest
+from hookline.domain.model import CONNECTION_HEADERS, SENSITIVE_HEADERS, SET_BY_HOOKLINE
 
 # Request statuses, as stored and shown.
 ACCEPTED = "accepted"
@@ -26,32 +27,7 @@ ACCEPTED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 # Never passed on: hop-by-hop and transport headers, credentials meant for hookline, and the
 # names hookline's own signature uses.
-_NOT_FORWARDED = frozenset(
-    {
-        "host",
-        "content-length",
-        "content-type",
-        "connection",
-        "keep-alive",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-        "accept-encoding",
-        "user-agent",
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "x-api-key",
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-        "svix-id",
-        "svix-timestamp",
-        "svix-signature",
-    }
-)
+_NOT_FORWARDED = SET_BY_HOOKLINE | CONNECTION_HEADERS | SENSITIVE_HEADERS
 
 
 def forwarded_headers(request: CapturedRequest, *, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:

@@ -30,7 +30,7 @@ SET_BY_HOOKLINE = frozenset(
 )
 # Headers about the connection or the body's framing, which the HTTP client owns: set by hand
 # they make the request lie about itself (a body declared gzipped or chunked when it is not).
-_CONNECTION_HEADERS = frozenset(
+CONNECTION_HEADERS = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "expect"}
 )
 
@@ -40,7 +40,7 @@ def reserved_header(name: str) -> str | None:
     lowered = name.lower()
     if lowered in SET_BY_HOOKLINE or lowered.startswith("svix-"):
         return "hookline sets it on every delivery"
-    if lowered in _CONNECTION_HEADERS:
+    if lowered in CONNECTION_HEADERS:
         return "it controls the HTTP connection, which hookline manages"
     if lowered == "content-encoding":
         return "deliveries are sent unencoded"
