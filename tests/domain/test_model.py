@@ -40,7 +40,7 @@ def test_headers_merge_case_insensitively_and_hide_credentials() -> None:
     ("name", "why"),
     [
         ("HOST", "hookline sets it"),
-        ("svix-anything", "hookline sets it"),
+        ("svix-anything", "reserved for the signature"),
         ("Webhook-Timestamp", "hookline sets it"),
         ("transfer-encoding", "HTTP connection"),
         ("Content-Encoding", "unencoded"),

@@ -29,7 +29,7 @@ SET_BY_HOOKLINE = frozenset(
     }
 )
 # Headers about the connection or the body's framing, which the HTTP client owns: set by hand
-# they make the request lie about itself (a body declared gzipped or chunked when it is not).
+# they make the request lie about itself (a body declared chunked when it is not).
 CONNECTION_HEADERS = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "expect"}
 )
@@ -38,8 +38,10 @@ CONNECTION_HEADERS = frozenset(
 def reserved_header(name: str) -> str | None:
     """Why an endpoint's custom header may not be named ``name``, or None if it may."""
     lowered = name.lower()
-    if lowered in SET_BY_HOOKLINE or lowered.startswith("svix-"):
+    if lowered in SET_BY_HOOKLINE:
         return "hookline sets it on every delivery"
+    if lowered.startswith("svix-"):
+        return "svix-* headers are reserved for the signature, as on Svix"
     if lowered in CONNECTION_HEADERS:
         return "it controls the HTTP connection, which hookline manages"
     if lowered == "content-encoding":
