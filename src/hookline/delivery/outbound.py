@@ -8,6 +8,7 @@ import aiohttp
 from multidict import CIMultiDict
 
 from hookline.delivery.ssrf import Network, describe_error, make_connector
+from hookline.delivery.transport import sending_session
 from hookline.domain.captured import Headers
 from hookline.domain.inspect import OutboundResult
 
@@ -19,13 +20,7 @@ class GuardedOutbound:
     never follows redirects. Build it inside a running event loop."""
 
     def __init__(self, allowed_cidrs: Sequence[Network] = ()) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=make_connector(allowed_cidrs),
-            auto_decompress=False,
-            timeout=aiohttp.ClientTimeout(total=None),
-            # Replays are of different people's captures: none may carry a cookie another's answer set.
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        self._session = sending_session(make_connector(allowed_cidrs))
 
     async def send(self, method: str, url: str, headers: Headers, body: bytes, timeout: float) -> OutboundResult:
         started = time.monotonic()

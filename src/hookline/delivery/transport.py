@@ -103,9 +103,10 @@ def is_own_capture_url(url: str, base: URL) -> bool:
     return same_origin and target.path.startswith("/i/")
 
 
-def _session(connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
-    # One session sends for every application: a cookie jar would hand a cookie that one
-    # endpoint set to the next delivery to that host, whoever's it is. Webhooks carry none.
+def sending_session(connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
+    """A session that sends on everybody's behalf (deliveries, replays): it keeps no cookies,
+    or one endpoint's would go with the next request to that host, whoever's it is; it leaves
+    answers as they came, and each request brings its own timeout."""
     return aiohttp.ClientSession(
         connector=connector,
         auto_decompress=False,
@@ -144,7 +145,7 @@ class AiohttpTransport:
             if proxy
             else make_connector(allowed_cidrs, limit=0, limit_per_host=0)
         )
-        self._session = _session(connector)
+        self._session = sending_session(connector)
         self._own_base = URL(own_capture_base) if own_capture_base else None
         self._own_session: aiohttp.ClientSession | None = None
         # TLS contexts by client certificate: building one reads files and parses keys.
@@ -155,7 +156,7 @@ class AiohttpTransport:
             return None
         if self._own_session is None:
             connector = make_connector(_ANY_ADDRESS, limit=0, limit_per_host=0)
-            self._own_session = _session(connector)
+            self._own_session = sending_session(connector)
         return self._own_session
 
     def _context(self, cert: ClientCert) -> ssl.SSLContext:
