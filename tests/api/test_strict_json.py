@@ -1,5 +1,6 @@
-"""JSON bodies mean exactly one thing: NaN, infinities, numbers beyond range and repeated
-keys are refused with a 422 naming their path, on the publish route and every other."""
+"""JSON bodies mean exactly one thing: NaN, infinities, numbers beyond range, repeated keys
+and lone surrogates are refused with a 422 naming their path, on the publish route and
+every other."""
 
 import pytest
 
@@ -72,3 +73,42 @@ def test_invalid_json_is_still_reported_by_the_route(c) -> None:
     resp = _publish(c, b'{"eventType":')
     assert resp.status_code == 422
     assert resp.json()["code"] == "validation"
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (b'{"eventType":"a.b","payload":{"note":"x\\ud800y"}}', ["body", "payload", "note"]),
+        (b'{"eventType":"a.b","payload":{"list":["ok","\\udc00"]}}', ["body", "payload", "list", 1]),
+        (b'{"eventType":"a.b","payload":{"k\\ud800":1}}', ["body", "payload", "k\\ud800"]),
+    ],
+)
+def test_a_lone_surrogate_is_refused_naming_where_it_is(c, body: bytes, loc: list[object]) -> None:
+    """``"\\ud800"`` parses in Python as half a character that UTF-8 cannot write: the
+    publish route answered only "not valid JSON"."""
+    resp = _publish(c, body)
+    assert resp.status_code == 422, resp.text
+    (problem,) = resp.json()["detail"]
+    assert problem["loc"] == loc and problem["type"] == "string_unicode"
+    assert "lone UTF-16 surrogate" in problem["msg"]
+    assert c.get("/api/v1/app/acme/msg").json()["data"] == []
+
+
+def test_a_surrogate_pair_is_one_character_and_kept(c) -> None:
+    resp = _publish(c, b'{"eventType":"a.b","payload":{"smile":"\\ud83d\\ude00"}}')
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["payload"] == {"smile": "\U0001f600"}
+
+
+def test_a_lone_surrogate_in_an_untyped_field_is_not_stored(c) -> None:
+    """Event-type schemas are any JSON: a lone surrogate in one was stored, then the answer
+    and every later read of the event type failed with a 500."""
+    body = b'{"name":"a.c","description":"d","schemas":{"1":{"title":"x\\ud800"}}}'
+    resp = c.post("/api/v1/event-type", content=body, headers=JSON)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"][0]["loc"] == ["body", "schemas", "1", "title"]
+    assert c.get("/api/v1/event-type/a.c").status_code == 404
+    spec = '{"openapi": "3.1.0", "info": {"title": "t\\ud800", "version": "1"}, "webhooks": {}}'
+    imported = c.post("/api/v1/event-type/import/openapi", json={"specRaw": spec})
+    assert imported.status_code == 422, imported.text
+    assert imported.json()["detail"][0]["loc"] == ["body", "specRaw", "info", "title"]

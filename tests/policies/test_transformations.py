@@ -5,6 +5,7 @@ it), failures confined to their own attempt, cancel, simulate, and the size limi
 import json
 from typing import Any
 
+import pytest
 import standardwebhooks
 from svix import Svix, SvixOptions
 from svix.models import EndpointTransformationPatch
@@ -114,6 +115,38 @@ def test_a_url_with_a_nul_character_is_recorded_and_holds_up_nothing(hookline, r
         (odd,) = wait_attempts(c, "acme", ep, 1, timeout=60)
         wait_attempts(c, "acme", plain, 1, timeout=60)
     assert odd["url"].endswith("/odd/a\ufffdb"), odd
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ('webhook.payload = {"note": "x\\uD800"}', "webhook.payload.note"),
+        ('webhook.url = webhook.url + "/\\uDC00"', "webhook.url"),
+        ('webhook.headers["X-Odd"] = "\\uD800"', "webhook.headers.X-Odd"),
+    ],
+)
+def test_a_lone_surrogate_fails_its_own_attempt_and_holds_up_nothing(
+    hookline, receiver: Receiver, change: str, where: str
+) -> None:
+    """JavaScript strings may hold half a surrogate pair, which UTF-8 cannot write: the
+    attempt fails naming it, and the endpoint next to it is delivered as usual."""
+    code = f"function handler(webhook) {{ {change}; return webhook; }}"
+    with hookline.client() as c:
+        app, ep = make_endpoint(c, receiver.url("/odd"))
+        _svix(hookline).endpoint.transformation.patch(app, ep, EndpointTransformationPatch(code=code, enabled=True))
+        _app, plain = make_endpoint(c, receiver.url("/plain"))
+        publish(c, "acme", "invoice.paid")
+        (odd,) = wait_attempts(c, "acme", ep, 1, timeout=60)
+        wait_attempts(c, "acme", plain, 1, timeout=60)
+        sim = c.post(
+            f"/api/v1/app/acme/endpoint/{ep}/transformation/simulate",
+            json={"code": code, "eventType": "a.b", "payload": {}},
+        )
+    assert odd["status"] == 2 and odd["responseStatusCode"] == 0, odd
+    assert f"{where} holds a lone UTF-16 surrogate" in odd["error"] and "nothing was sent" in odd["error"]
+    assert [r.path for r in receiver.requests] == ["/plain"]
+    assert sim.status_code == 200, sim.text
+    assert sim.json()["ok"] is False and f"{where} holds a lone" in sim.json()["error"]["message"]
 
 
 def _statuses(c: Any, ep: str) -> set[int]:

@@ -4,7 +4,8 @@ Python's and pydantic's parsers accept what JSON does not have (NaN, Infinity),
 turn numbers beyond a double into infinity, and keep the last of two equal keys.
 Each would store something other than what the client sent (an infinity is
 stored as ``null``), so hookline refuses them, naming where they are. Integers
-longer than 4,300 digits (Python's limit for converting them) are refused too.
+longer than 4,300 digits (Python's limit for converting them) are refused too, and
+so are strings holding a lone UTF-16 surrogate (``domain.unicode_text``).
 """
 
 import json
@@ -13,6 +14,8 @@ import re
 from typing import Any
 
 import orjson
+
+from hookline.domain.unicode_text import LONE_SURROGATE, lone_surrogate
 
 MAX_INT_DIGITS = 4300
 
@@ -70,8 +73,8 @@ _KEY_END = re.compile(rb'"[ \t\r\n]*:')
 
 
 def check(raw: bytes) -> None:
-    """Raise JsonProblem if ``raw`` holds NaN, Infinity, an out-of-range number or a
-    repeated key. Bodies that are not JSON at all pass: the route says so its own way.
+    """Raise JsonProblem if ``raw`` holds NaN, Infinity, an out-of-range number, a
+    repeated key or a lone surrogate. Bodies that are not JSON at all pass: the route says so its own way.
 
     The common case stays cheap: orjson refuses NaN, infinities and numbers beyond a
     double by itself, and a body has no repeated key when it has as many places that
@@ -114,7 +117,7 @@ def _count_keys(value: Any) -> int:
 
 def _exact(raw: bytes) -> None:
     try:
-        json.loads(raw, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
+        tree = json.loads(raw, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
     except _Found:
         _locate(raw)
     except ValueError as exc:  # not JSON (the route reports it), or an integer too long
@@ -122,6 +125,11 @@ def _exact(raw: bytes) -> None:
             _locate(raw)
     except RecursionError:
         pass  # nested too deep: the route's parser refuses it
+    else:
+        # orjson refused what Python's parser took: a lone surrogate, or an integer beyond 64 bits.
+        loc = lone_surrogate(tree)
+        if loc is not None:
+            raise JsonProblem(loc, LONE_SURROGATE, "string_unicode")
 
 
 def _locate(raw: bytes) -> None:

@@ -13,6 +13,7 @@ from hookline.domain.event_schemas import (
     parse_openapi_webhooks,
 )
 from hookline.domain.model import EventType
+from hookline.domain.unicode_text import LONE_SURROGATE, lone_surrogate
 from hookline.errors import Invalid
 from hookline.services.context import Context
 from hookline.store import event_types
@@ -104,6 +105,9 @@ def parse_spec(spec: Mapping[str, Any] | None, spec_raw: str | None) -> Mapping[
             raise Invalid(["body", "specRaw"], f"neither JSON nor YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(document, dict):
         raise Invalid(["body", "specRaw"], "the document must be an object")
+    where = lone_surrogate(document)
+    if where is not None:
+        raise Invalid(["body", "specRaw", *map(str, where)], LONE_SURROGATE)
     return document
 
 

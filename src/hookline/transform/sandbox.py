@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
+from hookline.domain.unicode_text import LONE_SURROGATE, lone_surrogate
+
 MAX_CODE_BYTES: Final = 50 * 1024
 DEFAULT_TIMEOUT: Final = 0.2
 MAX_TIMEOUT: Final = 30.0
@@ -74,6 +76,9 @@ def interpret(result: object) -> TransformResult | TransformError:
         return TransformError("invalid", "webhook.headers values cannot contain line breaks")
     if "payload" not in result:
         return TransformError("invalid", "webhook.payload is missing")
+    where = lone_surrogate({"url": url, "headers": headers, "payload": result["payload"]})
+    if where is not None:
+        return TransformError("invalid", f"webhook.{'.'.join(map(str, where))} {LONE_SURROGATE}")
     return TransformResult(method=method, url=url, payload=result["payload"], headers=headers, cancel=cancel)
 
 
