@@ -22,7 +22,7 @@ from hookline.delivery.transport import AiohttpTransport, ClientCert, Request, T
 from hookline.domain.model import redact_headers
 from hookline.domain.retry import Plan, plan_after_attempt
 from hookline.store import queue
-from hookline.store.database import Database, now_ms
+from hookline.store.database import Database, is_outage, now_ms
 from hookline.store.secrets import SecretBox, SecretUnavailableError
 from hookline.transform import Sandbox, TransformError, TransformResult
 
@@ -363,7 +363,6 @@ class DeliveryEngine:
         self._outcomes.put_nowait(outcome)
 
     async def _write_loop(self) -> None:
-        backoff = 0.1
         while True:
             batch = [await self._outcomes.get()]
             while len(batch) < _WRITE_BATCH and not self._outcomes.empty():
@@ -373,19 +372,7 @@ class DeliveryEngine:
             # and the delivery would stay leased until the lease ran out, then go out again.
             if not self.db.shares_early_writes:
                 await self._leases_settled(batch)
-            # Successes alone are one statement on PostgreSQL: no transaction around it.
-            alone = queue.records_alone(batch)
-            while True:
-                try:
-                    async with self.db.autocommit() if alone else self.db.write() as conn:
-                        disabled = await queue.record(conn, batch, disable_after_ms=self._disable_after_ms)
-                    break
-                except Exception as exc:
-                    metrics.database_error("record")
-                    log.warning("recording outcomes failed", error=str(exc), retry_in=backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-            backoff = 0.1
+            disabled = await self._record(batch)
             self._finished_leases.difference_update(queue.lease_key(o.delivery) for o in batch)
             for endpoint_id in disabled:
                 metrics.endpoint_disabled()
@@ -397,3 +384,58 @@ class DeliveryEngine:
                 self._wake.set()
             for _ in batch:
                 self._outcomes.task_done()
+
+    async def _record(self, batch: list[queue.Outcome]) -> list[str]:
+        """Record ``batch``; returns the endpoints disabled. When the database is there and
+        still refuses the batch, something in one outcome must be at fault (a transformation's
+        URL, an answer's text): each is then recorded on its own, and one it refuses again is
+        recorded without what came back, so that no outcome holds up all that come after it."""
+        done = await self._write(batch)
+        if not isinstance(done, Exception):
+            return done
+        log.warning("the database refused a batch of outcomes; recording them one by one", error=str(done))
+        disabled: list[str] = []
+        for outcome in batch:
+            if len(batch) > 1:
+                done = await self._write([outcome])
+            if isinstance(done, Exception):
+                log.error(
+                    "the database refused an outcome; it is recorded without its answer",
+                    msg_id=outcome.delivery.msg_id,
+                    endpoint_id=outcome.delivery.endpoint_id,
+                    error=str(done),
+                )
+                done = await self._write([queue.without_answer(outcome, done)])
+            if isinstance(done, Exception):
+                # Still leased: the delivery goes out again once its lease runs out.
+                log.error(
+                    "an outcome could not be recorded",
+                    msg_id=outcome.delivery.msg_id,
+                    endpoint_id=outcome.delivery.endpoint_id,
+                    error=str(done),
+                )
+                continue
+            disabled += done
+        return disabled
+
+    async def _write(self, outcomes: list[queue.Outcome]) -> list[str] | Exception:
+        """Record ``outcomes`` in one write: the endpoints disabled, or the error with which a
+        reachable database refused it twice. While the database is away (gone, busy, full),
+        the same write is tried again, for as long as that lasts."""
+        # Successes alone are one statement on PostgreSQL: no transaction around it.
+        alone = queue.records_alone(outcomes)
+        backoff = 0.1
+        refused = False
+        while True:
+            try:
+                async with self.db.autocommit() if alone else self.db.write() as conn:
+                    return await queue.record(conn, outcomes, disable_after_ms=self._disable_after_ms)
+            except Exception as exc:
+                metrics.database_error("record")
+                if not is_outage(exc) and await self.db.reachable():
+                    if refused:
+                        return exc
+                    refused = True  # once may be a deadlock or a conflict: try again first
+                log.warning("recording outcomes failed", error=str(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)

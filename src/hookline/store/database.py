@@ -472,6 +472,12 @@ def is_disconnect(exc: BaseException) -> bool:
     )
 
 
+def is_outage(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot take writes now (gone, busy or full), so
+    that the same write should simply be tried again later."""
+    return is_disconnect(exc) or is_disk_full(exc)
+
+
 def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Hand out no connection the server has closed (a restart, an idle timeout): the pool
     drops it and checks out another. SQLAlchemy's ``pool_pre_ping`` would tell the same with
@@ -635,6 +641,16 @@ class Database:
                     raise DatabaseFullError(str(exc)) from exc
             raise
         self.full_since = None
+
+    async def reachable(self) -> bool:
+        """Whether a trivial query succeeds now: tells an outage from a statement that the
+        database refuses for what it holds."""
+        try:
+            async with self.read() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     async def writable(self) -> str | None:
         """Why nothing can be written now, or None. A failed write says so for

@@ -7,7 +7,7 @@ makes delivery at-least-once.
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +22,7 @@ from sqlalchemy import (
 from hookline.domain.claim import FIFO, Candidate, ClaimPolicy, Exclusions, Load, Throttle, leaves_queue
 from hookline.domain.ids import new_id
 from hookline.domain.model import DeliveryStatus, Trigger
+from hookline.domain.unicode_text import printable
 from hookline.store import operational, raw, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work
@@ -565,6 +566,17 @@ def _record_all_sql() -> str:
 
 
 _RECORD_ALL = raw.Statement(_record_all_sql())
+
+
+def without_answer(o: Outcome, why: BaseException) -> Outcome:
+    """``o`` with nothing kept of what came back or of what a transformation made, for an
+    outcome the database refused as it was: its delivery still moves on as the attempt says,
+    and the attempt log says why the rest is missing."""
+    reason = (str(why).strip().splitlines() or [type(why).__name__])[0][:300]
+    error = f"hookline could not record this attempt as it was ({type(why).__name__}: {reason}); the answer is not kept"
+    if o.error:
+        error = f"{o.error}; {error}"
+    return replace(o, url=printable(o.url), response="", error=printable(error), request=None, request_headers=None)
 
 
 def records_alone(outcomes: Sequence[Outcome]) -> bool:
