@@ -40,6 +40,21 @@ def test_endpoint_forms_edit_headers_throttle_state_secret_and_delete(hookline: 
         assert post("headers", headers="no colon here") == 400
         refused = client.post(f"{page_url}/headers", data={"csrf_token": token, "headers": "Host: internal.example"})
         assert refused.status_code == 400 and "Host cannot be a custom header" in refused.text
+        assert 'data-testid="error-back"' not in refused.text  # no Referer: nowhere to name
+        # The browser names the form's page (Referrer-Policy: same-origin): the error links back to it.
+        for referer, back in [
+            (f"{hookline.url}{page_url}?tab=headers", f'href="{page_url}?tab=headers"'),
+            (f"https://elsewhere.example{page_url}", None),
+            (f"{hookline.url}/api/v1/app", None),
+        ]:
+            again = client.post(
+                f"{page_url}/headers",
+                data={"csrf_token": token, "headers": "Host: internal.example"},
+                headers={"Referer": referer},
+            )
+            assert again.status_code == 400
+            assert (back is not None) == ('data-testid="error-back"' in again.text), referer
+            assert back is None or back in again.text
         assert post("state", disabled="true") == 303
         assert api.get(f"/api/v1/app/acme/endpoint/{ep}").json()["disabled"] is True
         assert post("state", disabled="false") == 303

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from pydantic import ValidationError
@@ -76,10 +77,27 @@ def page(template: str, viewer: Viewer, code: int = 200, **context: Any) -> Resp
     return response
 
 
-def refused(viewer: Viewer, code: int, title: str, detail: str) -> Response:
+def refused(viewer: Viewer, code: int, title: str, detail: str, back: str | None = None) -> Response:
     return render(
-        "error.html", code, None, title=title, detail=detail, status=code, session=viewer.session, viewer=viewer
+        "error.html",
+        code,
+        None,
+        title=title,
+        detail=detail,
+        status=code,
+        session=viewer.session,
+        viewer=viewer,
+        back=back,
     )
+
+
+def form_page(request: Request) -> str | None:
+    """The page a form was posted from (its path and query), when the browser said so and it
+    is one of this server's pages: where to go back to put the field right."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith(("/ui/", "/portal/")):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def _field_error(exc: ValidationError) -> str:
@@ -293,13 +311,13 @@ async def change(request: Request, viewer: Viewer, right: str | None, act: Chang
     try:
         return redirect(await act(ctx_of(request), form))
     except ValidationError as exc:
-        return refused(viewer, 400, "That cannot be saved", _field_error(exc))
+        return refused(viewer, 400, "That cannot be saved", _field_error(exc), form_page(request))
     except BadForm as exc:
-        return refused(viewer, 400, "That cannot be saved", str(exc))
+        return refused(viewer, 400, "That cannot be saved", str(exc), form_page(request))
     except NotFound:
         raise
     except HooklineError as exc:
-        return refused(viewer, 400, "That cannot be done", str(exc))
+        return refused(viewer, 400, "That cannot be done", str(exc), form_page(request))
 
 
 def _endpoint_fields(form: dict[str, str]) -> dict[str, Any]:
