@@ -75,7 +75,8 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
         loc = [str(p) for p in err.get("loc", ())]
         msg = str(err.get("msg", "invalid"))
         if err.get("type") == "json_invalid":
-            msg = "request body is not valid JSON"
+            why = (err.get("ctx") or {}).get("error")
+            msg = f"request body is not valid JSON: {why}" if why else "request body is not valid JSON"
         elif err.get("type") == "extra_forbidden":
             # Refused rather than ignored: a caller must not believe a field took effect.
             msg = "unknown field: hookline does not support it (see docs/svix-compatibility.md)"

@@ -5,7 +5,7 @@ turn numbers beyond a double into infinity, and keep the last of two equal keys.
 Each would store something other than what the client sent (an infinity is
 stored as ``null``), so hookline refuses them, naming where they are. Integers
 longer than 4,300 digits (Python's limit for converting them) are refused too, and
-so are strings holding a lone UTF-16 surrogate (``domain.unicode_text``).
+so are strings holding a lone UTF-16 surrogate (``domain.json_text``).
 """
 
 import json
@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from hookline.domain.unicode_text import LONE_SURROGATE, lone_surrogate
+from hookline.domain.json_text import LONE_SURROGATE, lone_surrogate
 
 MAX_INT_DIGITS = 4300
 

@@ -19,6 +19,7 @@ from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import sender
 from hookline.delivery.transport import AiohttpTransport, ClientCert, Request, Transport, TransportResult
+from hookline.domain import json_text
 from hookline.domain.model import redact_headers
 from hookline.domain.retry import Plan, plan_after_attempt
 from hookline.store import queue
@@ -327,10 +328,7 @@ class DeliveryEngine:
     # -- transformations -------------------------------------------------------
     async def _transform(self, item: queue.Claimed, url: str, payload: bytes) -> TransformResult | TransformError:
         assert item.transformation is not None
-        try:
-            data = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            data = json.loads(payload)
+        data = json_text.loads(payload)
         webhook = {"method": "POST", "url": url, "payload": data, "eventType": item.event_type, "headers": {}}
         return await self._sandbox.run(item.transformation, webhook, timeout=self.settings.transform_timeout)
 

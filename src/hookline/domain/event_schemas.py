@@ -64,6 +64,14 @@ def check_schema(version: str | None, schema: object) -> None:
     if not isinstance(schema, dict):
         raise SchemaDefinitionError(version, "", "a schema must be a JSON object")
     try:
+        _check_schema(version, schema)
+    except RecursionError:
+        why = "the schema is nested too deeply, or refers to itself without end (as allOf: [{$ref: '#'}] does)"
+        raise SchemaDefinitionError(version, "", why) from None
+
+
+def _check_schema(version: str | None, schema: dict[str, Any]) -> None:
+    try:
         cls = _validator_class(schema)
     except SchemaDefinitionError as err:
         raise SchemaDefinitionError(version, err.pointer, err.reason) from None
@@ -85,6 +93,12 @@ def check_schema(version: str | None, schema: object) -> None:
             resolver.lookup(ref)
         except Unresolvable:
             raise SchemaDefinitionError(version, pointer(where), f"$ref {ref!r} does not resolve") from None
+    # A $ref loop that looks at no part of the value never ends, whatever it is given: try it once
+    # on each kind of value, here rather than on every publish to the event type.
+    validator = _compiled(json.dumps(schema, sort_keys=True))
+    probes: tuple[object, ...] = ({}, [], "", 0, None)
+    for probe in probes:
+        best_match(validator.iter_errors(cast(Any, probe)))
 
 
 def _refs(node: object, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
@@ -134,8 +148,12 @@ def validate_payload(
             return None
     if version not in schemas:
         raise UnknownSchemaVersion(version, sorted(schemas, key=int))
-    validator = _compiled(json.dumps(schemas[version], sort_keys=True))
-    error = best_match(validator.iter_errors(cast(Any, payload)))
+    try:
+        validator = _compiled(json.dumps(schemas[version], sort_keys=True))
+        error = best_match(validator.iter_errors(cast(Any, payload)))
+    except RecursionError:
+        why = "is nested too deeply, or the schema refers to itself without end"
+        return "", f"the payload could not be checked against schema version {version}: it {why}"
     if error is None:
         return None
     return pointer(error.absolute_path), _shorten(error.message)
@@ -197,6 +215,9 @@ def _event_type(refs: "_Refs", name: str, at: str, item: object) -> ImportedEven
         (d for d in (operation.get(k) or path_item.get(k) for k in ("description", "summary")) if isinstance(d, str)),
         "",
     )
+    if "\x00" in description:
+        # An event type's description is text, as the API's is: PostgreSQL cannot store NUL.
+        raise OpenApiError(f"{at}/description", "a description cannot hold a NUL character (\\u0000)")
     body = operation.get("requestBody")
     if body is None:
         return ImportedEventType(name, description, {})

@@ -34,6 +34,20 @@ CONNECTION_HEADERS = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "expect"}
 )
 
+# What a header hookline answers with (capture URLs, ingest sources) can hold: RFC 9110's
+# field-value, visible ASCII, space, tab and obs-text, which the server writes as Latin-1. It
+# cannot write anything else, and the answer failed with a 500 as it was sent.
+ANSWER_HEADER_CHARS = r"[\t\x20-\x7e\x80-\xff]"
+# Statuses whose answer has no body (RFC 9110): one configured with a body cannot be sent.
+BODYLESS_STATUSES = frozenset({204, 304})
+
+
+def body_refused(status: object, body: str) -> str | None:
+    """Why an answer of ``status`` cannot be configured with ``body``, or None if it can."""
+    if body and status in BODYLESS_STATUSES:
+        return f"a {status} answer has no body: leave body empty, or pick another status"
+    return None
+
 
 def reserved_header(name: str) -> str | None:
     """Why an endpoint's custom header may not be named ``name``, or None if it may."""

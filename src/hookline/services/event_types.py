@@ -3,6 +3,7 @@
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
 from hookline.domain.event_schemas import (
@@ -12,8 +13,8 @@ from hookline.domain.event_schemas import (
     check_schemas,
     parse_openapi_webhooks,
 )
+from hookline.domain.json_text import LONE_SURROGATE, lone_surrogate
 from hookline.domain.model import EventType
-from hookline.domain.unicode_text import LONE_SURROGATE, lone_surrogate
 from hookline.errors import Invalid
 from hookline.services.context import Context
 from hookline.store import event_types
@@ -95,20 +96,45 @@ def parse_spec(spec: Mapping[str, Any] | None, spec_raw: str | None) -> Mapping[
         return spec
     assert spec_raw is not None
     try:
-        document = json.loads(spec_raw)
-    except ValueError:
-        import yaml
-
-        try:
-            document = yaml.safe_load(spec_raw)
-        except yaml.YAMLError as exc:
-            raise Invalid(["body", "specRaw"], f"neither JSON nor YAML: {str(exc).splitlines()[0]}") from None
+        document = _as_json(_load(spec_raw))
+    except RecursionError:
+        why = "the document is nested too deeply, or a YAML alias refers to itself"
+        raise Invalid(["body", "specRaw"], why) from None
     if not isinstance(document, dict):
         raise Invalid(["body", "specRaw"], "the document must be an object")
     where = lone_surrogate(document)
     if where is not None:
         raise Invalid(["body", "specRaw", *map(str, where)], LONE_SURROGATE)
     return document
+
+
+def _load(spec_raw: str) -> Any:
+    try:
+        return json.loads(spec_raw)
+    except ValueError:
+        import yaml
+
+        try:
+            return yaml.safe_load(spec_raw)
+        except yaml.YAMLError as exc:
+            raise Invalid(["body", "specRaw"], f"neither JSON nor YAML: {str(exc).splitlines()[0]}") from None
+
+
+def _as_json(document: Any) -> Any:
+    """``document`` as JSON has it. YAML has more: its dates become the text they were written
+    as, and its integer keys (``200:`` under ``responses``) strings, as a JSON document says
+    them. NaN, infinities and binary have no JSON form, and are refused."""
+
+    def other(value: object) -> str:
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(f"a YAML {type(value).__name__} value has no JSON form")
+
+    try:
+        return json.loads(json.dumps(document, default=other, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        reason = "NaN and infinities are not JSON numbers" if "Out of range float" in str(exc) else str(exc)
+        raise Invalid(["body", "specRaw"], f"the document cannot be stored as JSON: {reason}") from None
 
 
 async def import_openapi(

@@ -11,8 +11,7 @@ message committed would skip it for good. The delay keeps every cursor behind co
 
 from dataclasses import dataclass
 
-import orjson
-
+from hookline.domain import json_text
 from hookline.domain.ids import id_floor
 from hookline.domain.model import Endpoint, Message
 from hookline.store import endpoints, poller
@@ -42,7 +41,7 @@ class Batch:
 def payload(row: Message) -> dict[str, object]:
     """The stored payload; ``{}`` once retention expunged it."""
     raw = row.payload
-    value: dict[str, object] = orjson.loads(raw) if raw is not None else {}
+    value: dict[str, object] = json_text.loads(raw) if raw is not None else {}
     return value
 
 

@@ -21,8 +21,8 @@ from sqlalchemy import (
 
 from hookline.domain.claim import FIFO, Candidate, ClaimPolicy, Exclusions, Load, Throttle, leaves_queue
 from hookline.domain.ids import new_id
+from hookline.domain.json_text import printable
 from hookline.domain.model import DeliveryStatus, Trigger
-from hookline.domain.unicode_text import printable
 from hookline.store import operational, raw, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, notify_work

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from hookline.domain.json_text import loads as json_loads
 from hookline.store.database import Conn
 
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -127,7 +128,7 @@ def _decode(row: tuple[Any, ...], json: Sequence[int]) -> tuple[Any, ...]:
     values = list(row)
     for i in json:
         if values[i] is not None:
-            values[i] = orjson.loads(values[i])
+            values[i] = json_loads(values[i])
     return tuple(values)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from hookline.domain.unicode_text import LONE_SURROGATE, lone_surrogate
+from hookline.domain.json_text import LONE_SURROGATE, lone_surrogate
 
 MAX_CODE_BYTES: Final = 50 * 1024
 DEFAULT_TIMEOUT: Final = 0.2

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from hookline.api.deps import Auth, Ctx, EndpointId, IdempotencyKey, Iterator, Limit, Order, When, to_ms
 from hookline.api.routes.endpoints import endpoint_out
@@ -26,6 +26,7 @@ from hookline.api.schemas import (
     ms_to_datetime,
 )
 from hookline.domain.ingest import Received, Source
+from hookline.domain.model import ANSWER_HEADER_CHARS, body_refused
 from hookline.errors import NotFound
 from hookline.services import endpoints, ingest, ingest_config
 from hookline.services.context import Context
@@ -49,8 +50,18 @@ class SourceResponse(Model):
 
     model_config = ConfigDict(extra="forbid")
     status_code: Annotated[int, Field(ge=200, le=299)] = 200
-    content_type: Annotated[str, StringConstraints(min_length=1, max_length=256)] = "text/plain"
+    content_type: Annotated[
+        str, StringConstraints(min_length=1, max_length=256, pattern=f"^{ANSWER_HEADER_CHARS}+$")
+    ] = "text/plain"
     body: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+    @field_validator("body")
+    @classmethod
+    def _bodyless(cls, value: str, info: ValidationInfo) -> str:
+        why = body_refused(info.data.get("status_code"), value)
+        if why is not None:
+            raise ValueError(why)
+        return value
 
 
 class IngestSourceIn(Model):

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, WithJsonSchema, field_validator
 
 from hookline.api.deps import Auth, Ctx, IdempotencyKey, Iterator, Limit, Order
 from hookline.api.errors import ApiError
@@ -26,6 +26,7 @@ from hookline.domain.inspect import (
     BinResponse,
     Captured,
 )
+from hookline.domain.model import ANSWER_HEADER_CHARS, body_refused
 from hookline.services import inspect
 from hookline.services.context import Context
 from hookline.services.inspect import LiveHub
@@ -34,7 +35,7 @@ router = APIRouter(prefix="/api/v1/inspect", tags=["Inspect"])
 BinId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
 RequestId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9\-_.]+$")]
 _HeaderName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
-_HeaderValue = Annotated[str, StringConstraints(max_length=8192, pattern=r"^[^\r\n\x00]*$")]
+_HeaderValue = Annotated[str, StringConstraints(max_length=8192, pattern=f"^{ANSWER_HEADER_CHARS}*$")]
 HeaderPair = tuple[_HeaderName, _HeaderValue]
 # Set by the server itself (or by ``contentType``): a bin may not set them.
 _RESERVED_HEADERS = frozenset(
@@ -48,12 +49,20 @@ _SSE = "text/event-stream"
 class BinResponseIn(Model):
     model_config = ConfigDict(extra="forbid")
     status: int = Field(default=200, ge=200, le=599)
-    content_type: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\r\n\x00]+$")] = (
-        "text/plain"
-    )
+    content_type: Annotated[
+        str, StringConstraints(min_length=1, max_length=256, pattern=f"^{ANSWER_HEADER_CHARS}+$")
+    ] = "text/plain"
     body: Annotated[str, StringConstraints(max_length=1024 * 1024)] = "OK"
     headers: list[HeaderPair] = Field(default_factory=list, max_length=100, description="`[name, value]` pairs")
     delay: float = Field(default=0.0, ge=0.0, le=MAX_DELAY_SECONDS, description="Seconds before answering")
+
+    @field_validator("body")
+    @classmethod
+    def _bodyless(cls, value: str, info: ValidationInfo) -> str:
+        why = body_refused(info.data.get("status"), value)
+        if why is not None:
+            raise ValueError(why)
+        return value
 
     @field_validator("headers")
     @classmethod

@@ -32,6 +32,7 @@ from hookline.api.middleware import IDEMPOTENCY_KEY
 from hookline.api.query import publish_with_content
 from hookline.api.routes.background_tasks import TaskOut, task_out
 from hookline.api.schemas import Channel, ListResponse, MessageIn, MessageOut, Model, Name, ms_to_datetime
+from hookline.domain import json_text
 from hookline.domain.model import Message, MessageFilter
 from hookline.services import messages, publishing
 
@@ -47,8 +48,8 @@ def payload_of(message: Message) -> dict[str, Any]:
     if message.payload is None:
         return {}
     try:
-        value = orjson.loads(message.payload)
-    except orjson.JSONDecodeError:
+        value = json_text.loads(message.payload)
+    except ValueError:
         # A received request forwarded as is (inbound gateway) need not be JSON: its bytes
         # are shown by the ingest API's request listing.
         return {}

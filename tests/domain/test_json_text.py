@@ -2,7 +2,7 @@
 
 import json
 
-from hookline.domain.unicode_text import has_lone_surrogate, lone_surrogate, printable
+from hookline.domain.json_text import has_lone_surrogate, lone_surrogate, printable
 
 
 def test_whole_text_passes() -> None:
@@ -26,3 +26,11 @@ def test_a_key_with_one_is_named_printably() -> None:
 
 def test_printable_escapes_only_surrogates() -> None:
     assert printable("é\ud800\U0001f600") == "é\\ud800\U0001f600"
+
+
+def test_stored_json_keeps_integers_beyond_64_bits() -> None:
+    from hookline.domain.json_text import loads
+
+    assert loads(b'{"n": 999999999999999999999999999999}') == {"n": 999999999999999999999999999999}
+    assert loads('{"n": -9999999999999999999}') == {"n": -9999999999999999999}
+    assert loads(b"[1, 2.5]") == [1, 2.5]
