@@ -7,15 +7,18 @@ JSON pointer and a reason. ``parse_openapi_webhooks`` reads event types from Ope
 
 import json
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final, cast
 
+import regex
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
+from jsonschema.validators import extend, validator_for
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
@@ -97,8 +100,14 @@ def _check_schema(version: str | None, schema: dict[str, Any]) -> None:
     # on each kind of value, here rather than on every publish to the event type.
     validator = _compiled(json.dumps(schema, sort_keys=True))
     probes: tuple[object, ...] = ({}, [], "", 0, None)
-    for probe in probes:
-        best_match(validator.iter_errors(cast(Any, probe)))
+    token = _deadline.set(time.monotonic() + CHECK_SECONDS)
+    try:
+        for probe in probes:
+            best_match(validator.iter_errors(cast(Any, probe)))
+    except CheckTooSlow:
+        pass  # a pattern slow on these values may be quick on the payloads it is meant for
+    finally:
+        _deadline.reset(token)
 
 
 def _refs(node: object, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
@@ -133,8 +142,103 @@ def latest_version(schemas: Mapping[str, Any]) -> str | None:
 @lru_cache(maxsize=512)
 def _compiled(schema_json: str) -> Validator:
     schema = json.loads(schema_json)
-    cls = _validator_class(schema)
+    cls = _bounded(_validator_class(schema))
     return cls(schema)
+
+
+# --- bounded checks -------------------------------------------------------------------------
+# A payload is checked on the event loop, as it is published. Two keywords can take time out of
+# all proportion to the payload: a pattern that backtracks (``(a|aa)+$`` on thirty a's and a
+# "!": seconds, doubling with each a), and ``uniqueItems`` over objects, which jsonschema
+# compares pairwise (6,000 small objects: 31 s). Patterns run under the ``regex`` module with
+# what is left of the check's time; unique items are compared by a canonical form, in one pass.
+
+CHECK_SECONDS: Final = 0.25
+_deadline: ContextVar[float] = ContextVar("hookline_schema_deadline", default=0.0)
+
+
+class CheckTooSlow(Exception):
+    """A payload's check ran out of its time (``CHECK_SECONDS``)."""
+
+
+def _search(pattern: str, text: str) -> bool:
+    left = _deadline.get() - time.monotonic()
+    if left <= 0:
+        raise CheckTooSlow
+    try:
+        return regex.search(pattern, text, timeout=left) is not None
+    except TimeoutError:
+        raise CheckTooSlow from None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, additional: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = "|".join(schema.get("patternProperties", {}))
+    extras = [k for k in instance if k not in known and not (patterns and _search(patterns, k))]
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif not additional and extras:
+        listed = ", ".join(repr(extra) for extra in sorted(extras))
+        if patterns:
+            yield ValidationError(f"{listed} do not match any of the regexes: {patterns!r}")
+        else:
+            yield ValidationError(f"Additional properties are not allowed ({listed} unexpected)")
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable form under which two JSON values are equal as JSON Schema says (1 == 1.0,
+    but true != 1; objects equal whatever their key order)."""
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    if isinstance(value, list):
+        return ("array", tuple(_canonical(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((key, _canonical(item)) for key, item in value.items()))
+    return ("string", value)
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[Any] = set()
+    for index, item in enumerate(instance):
+        key = _canonical(item)
+        if key in seen:
+            yield ValidationError(f"item {index} repeats an earlier item: the array's items must be unique")
+            return
+        seen.add(key)
+
+
+@lru_cache(maxsize=8)
+def _bounded(cls: type[Validator]) -> type[Validator]:
+    keywords = {
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "additionalProperties": _additional_properties,
+        "uniqueItems": _unique_items,
+    }
+    # jsonschema's extend() is untyped; it returns a subclass of cls with these keywords replaced.
+    bounded: type[Validator] = cast(Any, extend)(cls, {k: v for k, v in keywords.items() if k in cls.VALIDATORS})
+    return bounded
 
 
 def validate_payload(
@@ -148,12 +252,18 @@ def validate_payload(
             return None
     if version not in schemas:
         raise UnknownSchemaVersion(version, sorted(schemas, key=int))
+    token = _deadline.set(time.monotonic() + CHECK_SECONDS)
     try:
         validator = _compiled(json.dumps(schemas[version], sort_keys=True))
         error = best_match(validator.iter_errors(cast(Any, payload)))
     except RecursionError:
         why = "is nested too deeply, or the schema refers to itself without end"
         return "", f"the payload could not be checked against schema version {version}: it {why}"
+    except CheckTooSlow:
+        why = f"took longer than {CHECK_SECONDS * 1000:.0f} ms (a pattern that backtracks on this value?)"
+        return "", f"checking the payload against schema version {version} {why}"
+    finally:
+        _deadline.reset(token)
     if error is None:
         return None
     return pointer(error.absolute_path), _shorten(error.message)

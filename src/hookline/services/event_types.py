@@ -21,6 +21,7 @@ from hookline.store import event_types
 from hookline.store.pagination import Page
 
 SCHEMA_MODES: Final = ("off", "warn", "enforce")
+MAX_SPEC_VALUES: Final = 500_000
 
 
 def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +97,7 @@ def parse_spec(spec: Mapping[str, Any] | None, spec_raw: str | None) -> Mapping[
         return spec
     assert spec_raw is not None
     try:
-        document = _as_json(_load(spec_raw))
+        document = _as_json(_within_limit(_load(spec_raw)))
     except RecursionError:
         why = "the document is nested too deeply, or a YAML alias refers to itself"
         raise Invalid(["body", "specRaw"], why) from None
@@ -118,6 +119,27 @@ def _load(spec_raw: str) -> Any:
             return yaml.safe_load(spec_raw)
         except yaml.YAMLError as exc:
             raise Invalid(["body", "specRaw"], f"neither JSON nor YAML: {str(exc).splitlines()[0]}") from None
+
+
+def _within_limit(document: Any) -> Any:
+    """``document``, unless it holds more than ``MAX_SPEC_VALUES`` values counted as JSON would
+    write them out. A YAML alias repeats what its anchor holds: a kilobyte of nested aliases
+    expands to a billion values, and an alias inside its own anchor never ends."""
+    seen = 0
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_SPEC_VALUES:
+            why = (
+                f"the document holds more than {MAX_SPEC_VALUES:,} values, counting each YAML alias as what it repeats"
+            )
+            raise Invalid(["body", "specRaw"], why)
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return document
 
 
 def _as_json(document: Any) -> Any:

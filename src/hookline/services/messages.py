@@ -2,7 +2,9 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
+from hookline.domain import json_text
 from hookline.domain.model import BackgroundTask, Message, MessageFilter
 from hookline.services import applications
 from hookline.services.context import Context
@@ -95,3 +97,16 @@ async def expunge_all(ctx: Context, app_key: str, *, tenant: str | None) -> Back
         data = {"messagesPurged": purged}
         await task_results.save(conn, task.id, data)
     return replace(task, data=data)
+
+
+def payload_object(message: Message) -> dict[str, Any]:
+    """A message's stored payload as an object: ``{}`` once retention expunged it, and for a
+    received request forwarded as it came (inbound gateway), which need not be a JSON object;
+    its bytes are shown by the ingest API's request listing."""
+    if message.payload is None:
+        return {}
+    try:
+        value = json_text.loads(message.payload)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -11,7 +11,6 @@ message committed would skip it for good. The delay keeps every cursor behind co
 
 from dataclasses import dataclass
 
-from hookline.domain import json_text
 from hookline.domain.ids import id_floor
 from hookline.domain.model import Endpoint, Message
 from hookline.store import endpoints, poller
@@ -36,13 +35,6 @@ class Batch:
     messages: list[Message]
     iterator: str
     done: bool
-
-
-def payload(row: Message) -> dict[str, object]:
-    """The stored payload; ``{}`` once retention expunged it."""
-    raw = row.payload
-    value: dict[str, object] = json_text.loads(raw) if raw is not None else {}
-    return value
 
 
 def _wanted(endpoint: Endpoint, row: Message, filters: Filters) -> bool:

@@ -32,7 +32,6 @@ from hookline.api.middleware import IDEMPOTENCY_KEY
 from hookline.api.query import publish_with_content
 from hookline.api.routes.background_tasks import TaskOut, task_out
 from hookline.api.schemas import Channel, ListResponse, MessageIn, MessageOut, Model, Name, ms_to_datetime
-from hookline.domain import json_text
 from hookline.domain.model import Message, MessageFilter
 from hookline.services import messages, publishing
 
@@ -44,24 +43,12 @@ PUBLISH_PATH = r"/api/v1/app/(?P<app_id>[^/]+)/msg"
 WithContent = Annotated[bool, Query(description="Include message payloads")]
 
 
-def payload_of(message: Message) -> dict[str, Any]:
-    if message.payload is None:
-        return {}
-    try:
-        value = json_text.loads(message.payload)
-    except ValueError:
-        # A received request forwarded as is (inbound gateway) need not be JSON: its bytes
-        # are shown by the ingest API's request listing.
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def message_fields(message: Message, with_content: bool = True) -> dict[str, Any]:
     return {
         "id": message.id,
         "eventType": message.event_type,
         "eventId": message.event_id,
-        "payload": payload_of(message) if with_content else {},
+        "payload": messages.payload_object(message) if with_content else {},
         "channels": message.channels,
         "timestamp": ms_to_datetime(message.created_at),
         "tags": message.tags,

@@ -15,7 +15,7 @@ from hookline.api.errors import ApiError
 from hookline.api.schemas import Model, Name, ms_to_datetime
 from hookline.domain.ids import has_prefix, id_floor
 from hookline.domain.model import Message
-from hookline.services import poller
+from hookline.services import messages, poller
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/poller/{sink_id}", tags=["Message"])
 SinkId = Annotated[str, Path(description="The endpoint's id or uid", min_length=1, max_length=256, pattern=ID_PATTERN)]
@@ -70,7 +70,7 @@ def _out(batch: poller.Batch) -> PollingOut:
             id=row.id,
             event_type=row.event_type,
             event_id=row.event_id,
-            payload=poller.payload(row),
+            payload=messages.payload_object(row),
             channels=row.channels,
             timestamp=ms_to_datetime(row.created_at),
             tags=row.tags,
