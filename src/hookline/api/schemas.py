@@ -75,9 +75,11 @@ def _check_secret(value: str | None) -> str | None:
 # Narrower than what domain/urls.py accepts (IDN and IPv6 hosts): every URL it matches is valid.
 _PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 _LABEL = r"[A-Za-z0-9\-]{1,63}"
-URL_PATTERN = (
-    r"^[hH][tT][tT][pP][sS]?://" + _LABEL + r"(\." + _LABEL + r")*(:" + _PORT + r")?([/?#][^\s\\\x00-\x1f\x7f-\x9f]*)?$"
-)
+# A host whose last label is a number is an IPv4 address to URL parsers, and only a.b.c.d is
+# accepted (domain/urls.py); the pattern asks a little more, a letter first in the last label.
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_HOST = r"(" + _OCTET + r"(\." + _OCTET + r"){3}|(" + _LABEL + r"\.)*[A-Za-z][A-Za-z0-9\-]{0,62})"
+URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://" + _HOST + r"(:" + _PORT + r")?([/?#][^\s\\\x00-\x1f\x7f-\x9f]*)?$"
 KEY_FORMAT = (
     r"^(whsec_)?([A-Za-z0-9+/]{4}){8,24}([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
     r"|^whsk_[A-Za-z0-9+/]{86}==$"

@@ -68,6 +68,25 @@ def _check_host(netloc: str, host: str) -> None:
         raise InvalidUrlError(f"has a host name longer than {_MAX_HOST_LENGTH} characters")
     for label in name.split("."):
         _check_label(label)
+    _check_numeric(name)
+
+
+def _check_numeric(name: str) -> None:
+    # A host whose last label is a number is an IPv4 address to URL parsers (WHATWG), in any of
+    # the forms 127.1, 2130706433, 0x7f.1 or 0177.0.0.1. Each parser and resolver reads those
+    # differently, so deliveries refuse them; refused here too, they are not stored to fail later.
+    last = name.rsplit(".", 1)[-1].lower()
+    if not (last.isdigit() or (last.startswith("0x") and all(c in "0123456789abcdef" for c in last[2:]))):
+        return
+    try:
+        canonical = str(ipaddress.IPv4Address(name))
+    except ValueError:
+        canonical = ""
+    if canonical != name:
+        raise InvalidUrlError(
+            f"has a host that reads as an IPv4 address in a form other than four decimal numbers ({name!r}): "
+            "write it as a.b.c.d, e.g. 127.0.0.1"
+        )
 
 
 def _check_label(label: str) -> None:
