@@ -112,3 +112,11 @@ def test_a_lone_surrogate_in_an_untyped_field_is_not_stored(c) -> None:
     imported = c.post("/api/v1/event-type/import/openapi", json={"specRaw": spec})
     assert imported.status_code == 422, imported.text
     assert imported.json()["detail"][0]["loc"] == ["body", "specRaw", "info", "title"]
+
+
+def test_a_body_that_is_not_utf8_is_named_as_such(c) -> None:
+    for route in ("/api/v1/app/acme/msg", "/api/v1/app"):
+        resp = c.post(route, content=b'{"name": "caf\xe9"}', headers=JSON)
+        assert resp.status_code == 422, resp.text
+        (problem,) = resp.json()["detail"]
+        assert problem["loc"] == ["body"] and "not UTF-8 text (byte 13)" in problem["msg"]

@@ -120,6 +120,9 @@ def _exact(raw: bytes) -> None:
         tree = json.loads(raw, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
     except _Found:
         _locate(raw)
+    except UnicodeDecodeError as exc:  # FastAPI would answer a bare 400 for it, naming nothing
+        why = f"the body is not UTF-8 text (byte {exc.start}); JSON is sent as UTF-8"
+        raise JsonProblem((), why, "json_invalid") from None
     except ValueError as exc:  # not JSON (the route reports it), or an integer too long
         if "integer string conversion" in str(exc):
             _locate(raw)
