@@ -4,9 +4,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from hookline.domain.model import AppExclusions, Application
-from hookline.errors import Forbidden, NotFound
+from hookline.errors import Conflict, Forbidden, NotFound
 from hookline.services.context import Context, Database
 from hookline.store import applications
+from hookline.store.database import Conn
 from hookline.store.pagination import Page
 
 # What an application is to the operator: its identity and its limits. A tenant's token may rename
@@ -56,10 +57,38 @@ async def create(ctx: Context, fields: dict[str, Any], *, get_if_exists: bool = 
     Returns the application and whether it was created."""
     async with ctx.db.write() as conn:
         if get_if_exists and fields.get("uid"):
-            existing = await applications.find(conn, fields["uid"])
-            if existing is not None:
-                return existing, False
+            app, created = await get_or_create(conn, fields, fields["uid"])
+            if not created:
+                await _refuse_owned(conn, app)
+            return app, created
         return await applications.create(conn, fields), True
+
+
+async def get_or_create(conn: Conn, fields: dict[str, Any], key: str) -> tuple[Application, bool]:
+    """The application ``key`` (id or uid) names, or a new one made of ``fields`` (their uid
+    should be ``key``), in the caller's transaction. A request that loses the race to create
+    it gets the one the winner made, as if it had come second. Returns it and whether it was
+    created; Conflict when ``fields``' uid belongs to an application ``key`` does not name."""
+    existing = await applications.find(conn, key)
+    if existing is not None:
+        return existing, False
+    return await applications.create_or_find(conn, fields, key)
+
+
+async def _refuse_owned(conn: Conn, app: Application) -> None:
+    """Conflict for an application hookline keeps for itself, naming the API that manages it."""
+    if not app.internal:
+        return
+    source = await applications.source_of(conn, app.id)
+    if source is not None:
+        raise Conflict(
+            f"application {app.id} belongs to ingest source {source}: "
+            f"manage its destinations under /ingest/api/v1/source/{source}"
+        )
+    raise Conflict(
+        f"application {app.id} holds hookline's operational webhooks: "
+        "manage its endpoints under /api/v1/operational-webhook/endpoint"
+    )
 
 
 async def put(
@@ -72,8 +101,11 @@ async def put(
         if existing is None:
             if tenant is not None:
                 raise Forbidden(SCOPED)
-            fields = {**fields, "uid": fields.get("uid") or key}
-            return await applications.create(conn, fields), True
+            app, created = await applications.create_or_find(conn, {**fields, "uid": fields.get("uid") or key}, key)
+            if created:
+                return app, True
+            existing = app  # made by a request at the same time: this one updates it, as if second
+        await _refuse_owned(conn, existing)
         fields = dict(fields)
         if "uid" not in sent:
             fields.pop("uid", None)  # keep the uid the caller may be addressing it by
@@ -86,6 +118,7 @@ async def patch(ctx: Context, key: str, fields: dict[str, Any], sent: set[str], 
     fields = dict(fields)
     _keep_admin_fields(app, fields, sent, admin=tenant is None)
     async with ctx.db.write() as conn:
+        await _refuse_owned(conn, app)
         return await applications.update_fields(conn, app.id, fields)
 
 
@@ -94,6 +127,7 @@ async def delete(ctx: Context, key: str, *, tenant: str | None) -> None:
     if tenant is not None:
         raise Forbidden(SCOPED)
     async with ctx.db.write() as conn:
+        await _refuse_owned(conn, app)
         await applications.remove(conn, app.id)
 
 

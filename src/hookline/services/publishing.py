@@ -20,7 +20,6 @@ from hookline.services import endpoints as endpoint_service
 from hookline.services.batches import Coalesced
 from hookline.services.context import Context, is_disconnect
 from hookline.services.idempotency import KeyTaken, reserve_in
-from hookline.store import applications as app_store
 from hookline.store import endpoints as endpoint_store
 from hookline.store import event_types, idempotency, messages, queue
 from hookline.store.database import Conn, Database, now_ms
@@ -139,7 +138,8 @@ async def _publish(
         if facts is None:
             if new.application is None or tenant is not None:
                 raise NotFound("application")
-            app = await app_store.create(conn, {**new.application, "uid": new.application.get("uid") or app_key})
+            fields = {**new.application, "uid": new.application.get("uid") or app_key}
+            app, _ = await applications.get_or_create(conn, fields, app_key)
             plan = _plan(new, app, await event_types.find(conn, new.event_type), (), now, payload)
         else:
             plan = _plan(new, facts.app, facts.event_type, facts.endpoints, now, payload)

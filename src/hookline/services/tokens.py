@@ -150,7 +150,8 @@ async def portal_access(
         if app is None:
             if new_app is None:
                 raise NotFoundError("application")
-            app = await applications.create(conn, {**new_app, "uid": new_app.get("uid") or app_id})
+            fields = {**new_app, "uid": new_app.get("uid") or app_id}
+            app, _ = await applications.create_or_find(conn, fields, app_id)
         new = NewToken(
             app_id=app.id,
             name="app portal access",

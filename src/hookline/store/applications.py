@@ -3,6 +3,7 @@
 from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.ids import new_id
@@ -85,6 +86,31 @@ async def create(conn: Conn, fields: dict[str, Any]) -> Application:
     except IntegrityError as exc:
         raise ConflictError("an application with this uid already exists") from exc
     return await get(conn, values["id"])
+
+
+async def create_or_find(conn: Conn, fields: dict[str, Any], key: str) -> tuple[Application, bool]:
+    """Create an application, or find the one ``key`` (id or uid) names when another has its
+    uid: a get-or-create that lost a race to a concurrent one gets what the winner made.
+    Returns it and whether it was created; ConflictError when the uid is taken by an
+    application ``key`` does not name."""
+    now = now_ms()
+    values = {"id": new_id("app"), "created_at": now, "updated_at": now, **fields}
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    # DO NOTHING rather than catching the violation: on PostgreSQL a failed statement would
+    # end the caller's transaction. A concurrent insert of the same uid is waited for, and
+    # its row, committed by then, is what the next statement reads.
+    if (await conn.execute(dialect_insert(app).values(values).on_conflict_do_nothing())).rowcount:
+        return await get(conn, values["id"]), True
+    found = await find(conn, key)
+    if found is None:
+        raise ConflictError("an application with this uid already exists")
+    return found, False
+
+
+async def source_of(conn: Conn, app_id: str) -> str | None:
+    """The ingest source an internal application backs, if any."""
+    query = select(t.ingest_source.c.id).where(t.ingest_source.c.app_id == app_id)
+    return (await conn.execute(query)).scalar_one_or_none()
 
 
 async def update_fields(conn: Conn, app_id: str, fields: dict[str, Any]) -> Application:

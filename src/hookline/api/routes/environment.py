@@ -13,8 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
 
-from hookline.api.deps import Auth, Conf, Db, IdempotencyKey, to_ms
-from hookline.api.errors import ApiError
+from hookline.api.deps import Auth, Conf, Ctx, Db, IdempotencyKey, to_ms
 from hookline.api.schemas import (
     KEY_FORMAT,
     Channels,
@@ -269,9 +268,7 @@ def _event_type_values(doc: EventTypeDoc, now: int) -> dict[str, Any]:
     return {**fields, "feature_flag": flag, **_stamps(doc, now)}
 
 
-def _endpoint_values(app_id: str, doc: EndpointDoc, https_only: bool, now: int) -> dict[str, Any]:
-    if https_only and not doc.url.lower().startswith("https:"):
-        raise _invalid(["body", "applications", app_id, "endpoints", doc.id, "url"], "endpoint URLs must use https")
+def _endpoint_values(app_id: str, doc: EndpointDoc, now: int) -> dict[str, Any]:
     fields = doc.model_dump(exclude={"old_secrets", "created_at", "updated_at", "transformation"})
     old = [{"key": s.key, "expires_at": to_ms(s.expires_at) or 0} for s in doc.old_secrets]
     return {
@@ -286,22 +283,16 @@ def _endpoint_values(app_id: str, doc: EndpointDoc, https_only: bool, now: int) 
     }
 
 
-def _invalid(loc: list[str], msg: str) -> ApiError:
-    return ApiError(422, "validation", [{"loc": loc, "msg": msg, "type": "value_error"}])
-
-
 @router.post("/import", status_code=204, response_class=Response, operation_id="v1.environment.import")
-async def import_environment(
-    body: EnvironmentIn, who: Auth, db: Db, settings: Conf, idempotency_key: IdempotencyKey = None
-) -> None:
+async def import_environment(body: EnvironmentIn, who: Auth, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> None:
     """Add or update what the document holds, keeping ids; nothing is deleted."""
     who.require_admin()
     now = now_ms()
     apps, eps = [], []
     for app in body.applications or []:
         apps.append({**app.model_dump(include={"id", "uid", "name", "metadata", "throttle_rate"}), **_stamps(app, now)})
-        eps += [_endpoint_values(app.id, e, settings.endpoint_https_only, now) for e in app.endpoints]
+        eps += [_endpoint_values(app.id, e, now) for e in app.endpoints]
     document = environment.Imported(
         event_types=[_event_type_values(t, now) for t in body.event_types or []], applications=apps, endpoints=eps
     )
-    await environment.import_(db, secret_box(settings), document)
+    await environment.import_(ctx, document)
