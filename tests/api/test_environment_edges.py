@@ -79,11 +79,12 @@ def test_the_last_moment_of_year_9999_is_kept_and_read_back(hookline: Hookline) 
         for path in ("/api/v1/event-type/y9999", "/api/v1/event-type", f"/api/v1/app/{APP}"):
             assert c.get(path).status_code == 200, path
         got = c.get(f"/api/v1/app/{APP}/endpoint/{EP}")
-        assert got.status_code == 200 and got.json()["updatedAt"].startswith("9999-12-31T23:59:59")
+        # Read back to the millisecond (a float of seconds gave .998993).
+        assert got.status_code == 200 and got.json()["updatedAt"].startswith("9999-12-31T23:59:59.999")
         exported = c.post("/api/v1/environment/export")
         assert exported.status_code == 200, exported.text
         [old] = exported.json()["applications"][0]["endpoints"][0]["oldSecrets"]
-        assert old["expiresAt"].startswith("9999-12-31T23:59:59")
+        assert old["expiresAt"].startswith("9999-12-31T23:59:59.999")
 
 
 def _at_once(hookline: Hookline, count: int, document: dict[str, Any]) -> list[int]:
@@ -181,3 +182,12 @@ def test_import_refuses_endpoint_fields_the_endpoint_api_refuses(
             app = c.post("/api/v1/app", json={"name": "Acme"}).json()["id"]
             body = {"url": "https://example.com/h", **fields}
             assert c.post(f"/api/v1/app/{app}/endpoint", json=body).status_code == 422
+
+
+def test_a_stamp_at_the_epoch_is_kept_not_replaced_by_now(hookline: Hookline) -> None:
+    with hookline.client() as c:
+        epoch = "1970-01-01T00:00:00Z"
+        document = {"eventTypes": [{"name": "old.one", "description": "", "createdAt": epoch, "updatedAt": epoch}]}
+        assert c.post(IMPORT, json=document).status_code == 204
+        got = c.get("/api/v1/event-type/old.one").json()
+        assert got["createdAt"].startswith("1970-01-01T00:00:00") and got["updatedAt"].startswith("1970-01-01")

@@ -1,6 +1,6 @@
 """Shared route dependencies: the caller, the database, the app being addressed."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -74,10 +74,14 @@ async def load_app(db: Database, who: Principal, app_id: str) -> Application:
     return await applications.visible(db, app_id, tenant=who.app_id)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_ms(value: datetime | None) -> int | None:
     """Unix milliseconds (a time without a zone is UTC), never below 0: ids cannot encode earlier times."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return max(0, int(value.timestamp() * 1000))
+    # Exact, rounding down: through a float of seconds, .001 could become 0.9999... ms.
+    return max(0, (value - _EPOCH) // timedelta(milliseconds=1))

@@ -1,6 +1,6 @@
 """Request and response bodies, in Svix's camelCase shape."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -101,8 +101,13 @@ class Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def ms_to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    # Exact: a float of seconds loses the milliseconds of far dates (9999-12-31T23:59:59.999
+    # came back as .998993).
+    return _EPOCH + timedelta(milliseconds=ms)
 
 
 # DeliveryStatus under the name the API documents (Svix's); no docstring: it would enter the OpenAPI document.

@@ -259,7 +259,9 @@ async def export_environment(
 
 
 def _stamps(doc: EventTypeDoc | ApplicationDoc | EndpointDoc, now: int) -> dict[str, int]:
-    return {"created_at": to_ms(doc.created_at) or now, "updated_at": to_ms(doc.updated_at) or now}
+    created, updated = to_ms(doc.created_at), to_ms(doc.updated_at)
+    # Only a stamp left out is "now": 1970-01-01T00:00:00Z is 0, and kept.
+    return {"created_at": now if created is None else created, "updated_at": now if updated is None else updated}
 
 
 def _event_type_values(doc: EventTypeDoc, now: int) -> dict[str, Any]:
