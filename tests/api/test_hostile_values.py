@@ -224,3 +224,38 @@ def test_a_forwarded_request_that_is_not_json_polls_as_an_empty_payload(hookline
         polled = c.get(path)
         assert polled.status_code == 200, polled.text
         assert [m["payload"] for m in polled.json()["data"]] == [{}]
+
+
+def test_nul_characters_are_refused_by_name_on_both_databases(hookline, receiver) -> None:
+    """PostgreSQL's text cannot hold NUL: there these got a 422 naming no field, and SQLite
+    stored them. Now both refuse them, naming the field; a %00 in an ingest URL is kept as sent."""
+    with hookline.client() as c:
+        for body, loc in [
+            ({"name": "a\u0000b", "type": "generic-webhook", "config": {}}, ["body", "name"]),
+            (
+                {"name": "s", "type": "generic-webhook", "config": {}, "metadata": {"k": "a\u0000"}},
+                ["body", "metadata", "k"],
+            ),
+        ]:
+            resp = c.post("/ingest/api/v1/source", json=body)
+            assert resp.status_code == 422, resp.text
+            assert resp.json()["detail"][0]["loc"] == loc, resp.text
+        _app, ep = make_endpoint(c, receiver.url())
+        code = c.patch(
+            f"/api/v1/app/acme/endpoint/{ep}/transformation",
+            json={"code": "function handler(w) { return w; } // \u0000", "enabled": True},
+        )
+        assert code.status_code == 422, code.text
+        assert code.json()["detail"][0]["loc"] == ["body", "code"]
+        cert = c.put(
+            f"/api/v1/app/acme/endpoint/{ep}/client-certificate", json={"cert": "-----BEGIN\u0000", "key": "x"}
+        )
+        assert cert.status_code == 422, cert.text
+        assert cert.json()["detail"][0]["loc"] == ["body", "cert"] and "NUL" in cert.text
+
+        source = c.post("/ingest/api/v1/source", json={"name": "s", "type": "generic-webhook", "config": {}})
+        token = source.json()["ingestUrl"].rsplit("/in/", 1)[1]
+        sent = c.post(f"/in/{token}/a%00b", json={"x": 1})
+        assert sent.status_code == 200, sent.text
+        listed = c.get(f"/ingest/api/v1/source/{source.json()['id']}/request").json()["data"]
+        assert [r["path"] for r in listed] == ["/a%00b"]

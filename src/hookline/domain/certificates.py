@@ -36,6 +36,8 @@ def inspect_pair(cert_pem: str, key_pem: str) -> CertificateInfo:
     for name, text in (("cert", cert_pem), ("key", key_pem)):
         if len(text.encode()) > MAX_PEM_BYTES:
             raise CertificateError(name, f"over {MAX_PEM_BYTES // 1024} KiB")
+        if "\x00" in text:  # PEM is text; PostgreSQL could not store it, SQLite would
+            raise CertificateError(name, "holds a NUL character (\\u0000): PEM is text")
     try:
         chain = x509.load_pem_x509_certificates(cert_pem.encode())
     except ValueError:

@@ -15,6 +15,8 @@ def check_code(code: str, location: list[str]) -> str:
     size = len(code.encode())
     if size > MAX_CODE_BYTES:
         raise TooLarge(f"{'.'.join(location[1:])}: the code is {size} bytes; the limit is {MAX_CODE_BYTES}")
+    if "\x00" in code:  # PostgreSQL cannot store it, SQLite would: refused on both alike
+        raise Invalid(location, "the code holds a NUL character (\\u0000)")
     return code
 
 

@@ -21,7 +21,8 @@ def _signed_url(request: Request, token: str, path: str) -> str:
 
 
 async def _receive(request: Request, token: str, path: str) -> Response:
-    captured = await read_captured(request, path)
+    # A %00 in the URL decodes to NUL, which PostgreSQL text cannot hold: kept as it was sent.
+    captured = await read_captured(request, path.replace("\x00", "%00"))
     answer = await ingest.receive(await context(request), token, captured, _signed_url(request, token, path))
     response = Response(answer.body, status_code=answer.status_code, media_type=answer.content_type)
     for name, value in answer.headers:

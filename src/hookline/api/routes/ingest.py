@@ -22,6 +22,7 @@ from hookline.api.schemas import (
     EndpointSecretRotateIn,
     EndpointUpdate,
     ListResponse,
+    Metadata,
     Model,
     ms_to_datetime,
 )
@@ -66,9 +67,9 @@ class SourceResponse(Model):
 
 class IngestSourceIn(Model):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00]+$")]
     uid: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9\-_.]+$")] | None = None
-    metadata: dict[str, str] | None = None
+    metadata: Metadata | None = None
     type: SourceType
     config: dict[str, Any] = Field(default_factory=dict, description="The type's settings, with its secret")
     response: SourceResponse | None = Field(default=None, description="The answer to an accepted request")
