@@ -108,13 +108,20 @@ def test_a_url_with_a_nul_character_is_recorded_and_holds_up_nothing(hookline, r
     such attempt failed its whole batch of outcomes at every retry."""
     code = 'function handler(webhook) { webhook.url = webhook.url + "/a\\u0000b"; return webhook; }'
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url("/odd"))
-        _svix(hookline).endpoint.transformation.patch(app, ep, EndpointTransformationPatch(code=code, enabled=True))
-        _app, plain = make_endpoint(c, receiver.url("/plain"))
-        publish(c, "acme", "invoice.paid")
-        (odd,) = wait_attempts(c, "acme", ep, 1, timeout=60)
-        wait_attempts(c, "acme", plain, 1, timeout=60)
+        _ep, odd = _odd_beside_plain(hookline, c, receiver, code)
     assert odd["url"].endswith("/odd/a\ufffdb"), odd
+
+
+def _odd_beside_plain(hookline: Any, c: Any, receiver: Receiver, code: str) -> tuple[str, dict[str, Any]]:
+    """One message to an endpoint transformed by ``code`` and to a plain one: the first's id
+    and attempt, once both attempts are recorded (neither held up by the other)."""
+    app, ep = make_endpoint(c, receiver.url("/odd"))
+    _svix(hookline).endpoint.transformation.patch(app, ep, EndpointTransformationPatch(code=code, enabled=True))
+    _app, plain = make_endpoint(c, receiver.url("/plain"))
+    publish(c, "acme", "invoice.paid")
+    (odd,) = wait_attempts(c, "acme", ep, 1, timeout=60)
+    wait_attempts(c, "acme", plain, 1, timeout=60)
+    return ep, odd
 
 
 @pytest.mark.parametrize(
@@ -132,12 +139,7 @@ def test_a_lone_surrogate_fails_its_own_attempt_and_holds_up_nothing(
     attempt fails naming it, and the endpoint next to it is delivered as usual."""
     code = f"function handler(webhook) {{ {change}; return webhook; }}"
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url("/odd"))
-        _svix(hookline).endpoint.transformation.patch(app, ep, EndpointTransformationPatch(code=code, enabled=True))
-        _app, plain = make_endpoint(c, receiver.url("/plain"))
-        publish(c, "acme", "invoice.paid")
-        (odd,) = wait_attempts(c, "acme", ep, 1, timeout=60)
-        wait_attempts(c, "acme", plain, 1, timeout=60)
+        ep, odd = _odd_beside_plain(hookline, c, receiver, code)
         sim = c.post(
             f"/api/v1/app/acme/endpoint/{ep}/transformation/simulate",
             json={"code": code, "eventType": "a.b", "payload": {}},

@@ -4,10 +4,20 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
-from hookline.domain.model import DeliveryStatus
+from hookline.domain.model import ANSWER_HEADER_CHARS, DeliveryStatus, body_refused
 from hookline.domain.signing import InvalidSecretError, validate_secret
 from hookline.domain.urls import MAX_URL_LENGTH, InvalidUrlError, check_endpoint_url
 
@@ -95,6 +105,23 @@ Secret = Annotated[
     AfterValidator(_check_secret),
     WithJsonSchema({"type": "string", "nullable": True, "pattern": KEY_FORMAT}),
 ]
+
+
+# What hookline answers a sender with (capture URLs, ingest sources): headers HTTP can carry,
+# and no body with a status that has none (domain/model.py).
+AnswerContentType = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=f"^{ANSWER_HEADER_CHARS}+$")]
+
+
+def bodyless(status_field: str) -> Any:
+    """A ``body`` validator for an answer whose status is the field ``status_field``."""
+
+    def check(cls: Any, value: str, info: ValidationInfo) -> str:
+        why = body_refused(info.data.get(status_field), value)
+        if why is not None:
+            raise ValueError(why)
+        return value
+
+    return field_validator("body")(check)
 
 
 class Model(BaseModel):

@@ -48,6 +48,11 @@ def _outcome(plan: Plan, resp: TransportResult) -> str:
     return "failure" if plan.next_attempt_at is not None else "exhausted"
 
 
+def _refused(event: str, outcome: queue.Outcome, error: Exception) -> None:
+    delivery = outcome.delivery
+    log.error(event, msg_id=delivery.msg_id, endpoint_id=delivery.endpoint_id, error=str(error))
+
+
 class DeliveryEngine:
     def __init__(
         self,
@@ -397,21 +402,11 @@ class DeliveryEngine:
             if len(batch) > 1:
                 done = await self._write([outcome])
             if isinstance(done, Exception):
-                log.error(
-                    "the database refused an outcome; it is recorded without its answer",
-                    msg_id=outcome.delivery.msg_id,
-                    endpoint_id=outcome.delivery.endpoint_id,
-                    error=str(done),
-                )
+                _refused("the database refused an outcome; it is recorded without its answer", outcome, done)
                 done = await self._write([queue.without_answer(outcome, done)])
             if isinstance(done, Exception):
                 # Still leased: the delivery goes out again once its lease runs out.
-                log.error(
-                    "an outcome could not be recorded",
-                    msg_id=outcome.delivery.msg_id,
-                    endpoint_id=outcome.delivery.endpoint_id,
-                    error=str(done),
-                )
+                _refused("an outcome could not be recorded", outcome, done)
                 continue
             disabled += done
         return disabled

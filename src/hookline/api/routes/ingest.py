@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, StringConstraints
 
 from hookline.api.deps import Auth, Ctx, EndpointId, IdempotencyKey, Iterator, Limit, Order, When, to_ms
 from hookline.api.routes.endpoints import endpoint_out
 from hookline.api.schemas import (
+    AnswerContentType,
     EndpointHeadersIn,
     EndpointHeadersOut,
     EndpointIn,
@@ -24,10 +25,10 @@ from hookline.api.schemas import (
     ListResponse,
     Metadata,
     Model,
+    bodyless,
     ms_to_datetime,
 )
 from hookline.domain.ingest import Received, Source
-from hookline.domain.model import ANSWER_HEADER_CHARS, body_refused
 from hookline.errors import NotFound
 from hookline.services import endpoints, ingest, ingest_config
 from hookline.services.context import Context
@@ -51,18 +52,10 @@ class SourceResponse(Model):
 
     model_config = ConfigDict(extra="forbid")
     status_code: Annotated[int, Field(ge=200, le=299)] = 200
-    content_type: Annotated[
-        str, StringConstraints(min_length=1, max_length=256, pattern=f"^{ANSWER_HEADER_CHARS}+$")
-    ] = "text/plain"
+    content_type: AnswerContentType = "text/plain"
     body: Annotated[str, StringConstraints(max_length=1000)] = ""
 
-    @field_validator("body")
-    @classmethod
-    def _bodyless(cls, value: str, info: ValidationInfo) -> str:
-        why = body_refused(info.data.get("status_code"), value)
-        if why is not None:
-            raise ValueError(why)
-        return value
+    _bodyless = bodyless("status_code")
 
 
 class IngestSourceIn(Model):

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
 from hookline.api.deps import Auth, Ctx, IdempotencyKey, Iterator, Limit, Order
 from hookline.api.errors import ApiError
-from hookline.api.schemas import ListResponse, Model, Url, ms_to_datetime
+from hookline.api.schemas import AnswerContentType, ListResponse, Model, Url, bodyless, ms_to_datetime
 from hookline.domain.captured import headers_from_json, headers_to_json
 from hookline.domain.inspect import (
     DEFAULT_MAX_REQUESTS,
@@ -26,7 +26,7 @@ from hookline.domain.inspect import (
     BinResponse,
     Captured,
 )
-from hookline.domain.model import ANSWER_HEADER_CHARS, body_refused
+from hookline.domain.model import ANSWER_HEADER_CHARS
 from hookline.services import inspect
 from hookline.services.context import Context
 from hookline.services.inspect import LiveHub
@@ -49,20 +49,12 @@ _SSE = "text/event-stream"
 class BinResponseIn(Model):
     model_config = ConfigDict(extra="forbid")
     status: int = Field(default=200, ge=200, le=599)
-    content_type: Annotated[
-        str, StringConstraints(min_length=1, max_length=256, pattern=f"^{ANSWER_HEADER_CHARS}+$")
-    ] = "text/plain"
+    content_type: AnswerContentType = "text/plain"
     body: Annotated[str, StringConstraints(max_length=1024 * 1024)] = "OK"
     headers: list[HeaderPair] = Field(default_factory=list, max_length=100, description="`[name, value]` pairs")
     delay: float = Field(default=0.0, ge=0.0, le=MAX_DELAY_SECONDS, description="Seconds before answering")
 
-    @field_validator("body")
-    @classmethod
-    def _bodyless(cls, value: str, info: ValidationInfo) -> str:
-        why = body_refused(info.data.get("status"), value)
-        if why is not None:
-            raise ValueError(why)
-        return value
+    _bodyless = bodyless("status")
 
     @field_validator("headers")
     @classmethod
