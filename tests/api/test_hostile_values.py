@@ -5,6 +5,7 @@ Every case runs on SQLite and PostgreSQL."""
 import json
 
 from tests.support.api import make_endpoint, publish
+from tests.support.servers import ADMIN_TOKEN
 
 BIG = "9" * 30  # beyond 64 bits: orjson refuses it, the API keeps it exactly
 
@@ -259,3 +260,74 @@ def test_nul_characters_are_refused_by_name_on_both_databases(hookline, receiver
         assert sent.status_code == 200, sent.text
         listed = c.get(f"/ingest/api/v1/source/{source.json()['id']}/request").json()["data"]
         assert [r["path"] for r in listed] == ["/a%00b"]
+
+
+def test_event_type_names_starting_with_a_dash_are_refused(hookline) -> None:
+    """A list iterator that starts with "-" goes backwards, and an event type's name is its
+    iterator: with "-a" stored, listing all event types stopped early, or never ended."""
+    with hookline.client() as c:
+        made = c.post("/api/v1/event-type", json={"name": "-a", "description": "d"})
+        assert made.status_code == 422 and made.json()["detail"][0]["loc"] == ["body", "name"], made.text
+        put = c.put("/api/v1/event-type/-b", json={"description": "d"})
+        assert put.status_code == 422 and put.json()["detail"][0]["loc"] == ["path", "event_type_name"], put.text
+        spec = _spec().replace("invoice.paid:", "-c:")
+        imported = c.post("/api/v1/event-type/import/openapi", json={"specRaw": spec})
+        assert imported.status_code == 422 and "not starting with -" in imported.text
+        assert c.post("/api/v1/event-type", json={"name": "a-b_c.d", "description": "d"}).status_code == 201
+
+
+def test_ingest_verification_that_meets_odd_text_refuses_only_that_request(hookline) -> None:
+    """A Mailgun token escaping half a surrogate pair raised out of the verifier: a 500 for it,
+    and for every request batched with it. A generic source's HMAC prefix of 5 was stored,
+    then every signed request got a 500."""
+    with hookline.client() as c:
+        source = c.post("/ingest/api/v1/source", json={"name": "m", "type": "mailgun", "config": {"secret": "key"}})
+        assert source.status_code == 201, source.text
+        token = source.json()["ingestUrl"].rsplit("/in/", 1)[1]
+        body = b'{"signature":{"timestamp":"1","token":"\\ud800","signature":"x"}}'
+        sent = c.post(f"/in/{token}", content=body, headers={"content-type": "application/json"})
+        assert sent.status_code == 401, sent.text
+        config = {"hmac": {"secret": "s", "header": "x-sig", "prefix": 5}}
+        odd = c.post("/ingest/api/v1/source", json={"name": "g", "type": "generic-webhook", "config": config})
+        assert odd.status_code == 422 and odd.json()["detail"][0]["loc"][-1] == "prefix", odd.text
+        config = {"hmac": {"secret": "s", "header": "x-sig", "timestampHeader": ["x-ts"]}}
+        odd = c.post("/ingest/api/v1/source", json={"name": "g", "type": "generic-webhook", "config": config})
+        assert odd.status_code == 422 and odd.json()["detail"][0]["loc"][-1] == "timestampHeader", odd.text
+
+
+def test_a_listeners_odd_answer_and_frames_break_nothing(hookline) -> None:
+    """A header HTTP cannot carry in a relayed answer gave the sender a 500; a binary frame
+    or a reply with an object for its id ended the session with a traceback."""
+    import asyncio
+    import base64
+
+    import aiohttp
+    import httpx
+
+    with hookline.client() as c:
+        bin_ = c.post("/api/v1/inspect", json={}).json()
+    url = hookline.url.replace("http://", "ws://") + f"/api/v1/inspect/{bin_['id']}/listen"
+
+    async def session() -> tuple[httpx.Response, int | None]:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as ws,
+        ):
+            assert (await ws.receive_json(timeout=30))["type"] == "ready"
+            async with httpx.AsyncClient(timeout=30) as sender:
+                waiting = asyncio.create_task(sender.post(bin_["url"], content=b"{}"))
+                request = await ws.receive_json(timeout=30)
+                await ws.send_json({"type": "reply", "id": {}, "status": 500})  # ignored: no such id
+                headers = [["X-Euro", "\u20ac"], ["X-Bell", "a\u0007"], ["X-Fine", "caf\u00e9"]]
+                reply = {"type": "reply", "id": request["id"], "status": 201, "headers": headers}
+                await ws.send_json({**reply, "body": base64.b64encode(b"made").decode()})
+                answered = await waiting
+            await ws.send_bytes(b"\x00\x01")
+            closed = await ws.receive(timeout=30)
+            return answered, closed.data if closed.type == aiohttp.WSMsgType.CLOSE else None
+
+    answered, code = asyncio.run(session())
+    assert answered.status_code == 201 and answered.content == b"made"
+    assert answered.headers["x-fine"].encode("latin-1") == b"caf\xe9"
+    assert "x-euro" not in answered.headers and "x-bell" not in answered.headers
+    assert code == 1003

@@ -3,6 +3,7 @@ view of the endpoint, and bad input is a 400 naming the field."""
 
 import re
 
+import httpx
 import pytest
 from tests.support.api import make_endpoint
 from tests.support.servers import Hookline
@@ -72,3 +73,41 @@ def test_endpoint_forms_edit_headers_throttle_state_secret_and_delete(hookline: 
         gone = client.get(page_url)
         assert gone.status_code == 404
         assert re.search(r"no such endpoint", gone.text)
+
+
+def test_odd_form_values_get_a_400_not_a_500(hookline: Hookline) -> None:
+    """Found by fuzzing the dashboard: each of these answered 500."""
+    with hookline.client() as api:
+        app_id, ep = make_endpoint(api, "https://one.example/hook", app_uid="acme")
+    page_url = f"/ui/apps/{app_id}/endpoints/{ep}"
+    with httpx.Client(base_url=hookline.url, timeout=30) as anonymous:
+        anonymous.get("/ui/login")
+        # compare_digest refuses a str that is not ASCII: the token check raised.
+        refused = anonymous.post("/ui/login", data={"token": "x", "csrf_token": "\u00e9"})
+        assert refused.status_code == 403, refused.text
+    with signed_in(hookline) as (client, token):
+        assert client.post(f"{page_url}/state", data={"csrf_token": "\u00e9", "disabled": "true"}).status_code == 403
+        edit = {"csrf_token": token, "url": "https://one.example/hook", "throttle_rate": "\u00b2"}
+        squared = client.post(f"{page_url}/edit", data=edit)  # "²".isdigit(), but int() refuses it
+        assert squared.status_code == 400 and "throttle_rate" in squared.text
+        huge = client.post(f"{page_url}/edit", data={**edit, "throttle_rate": "9" * 5000})
+        assert huge.status_code == 400
+        example = client.post(f"{page_url}/test", data={"csrf_token": token, "event_type": "a" * 300})
+        assert example.status_code == 400 and "event type name" in example.text
+        odd_referer = client.post(
+            f"{page_url}/state", data={"csrf_token": token, "disabled": "maybe"}, headers={"Referer": "http://[::1"}
+        )
+        assert odd_referer.status_code == 400
+        before_1970 = client.get(f"/ui/apps/{app_id}/messages", params={"since": "1960-01-01T00:00"})
+        assert before_1970.status_code == 200
+
+
+def test_a_captured_body_escaping_half_a_surrogate_pair_shows(hookline: Hookline) -> None:
+    with hookline.client() as api:
+        bin_ = api.post("/api/v1/inspect", json={}).json()
+    assert httpx.post(bin_["url"], content=b'{"a":"\\ud800"}').status_code == 200
+    assert httpx.post(bin_["url"], content=b"[" * 50000 + b"]" * 50000).status_code == 200
+    with signed_in(hookline) as (client, _token):
+        page = client.get(f"/ui/bins/{bin_['id']}")
+        assert page.status_code == 200, page.text
+        assert "\\ud800" in page.text

@@ -271,7 +271,10 @@ def validate_payload(
 
 # --- OpenAPI 3.1 webhooks -----------------------------------------------------------------
 
-NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
+# Not "-" first: list iterators that start with "-" go backwards (store/pagination.py), and an
+# event type's name is its iterator; "-a" made a listing stop early or never end.
+NAME = re.compile(r"^[a-zA-Z0-9_.][a-zA-Z0-9\-_.]{0,255}$")
+NAME_RULE: Final = "an event type name is 1 to 256 of a-z A-Z 0-9 - _ ., not starting with -"
 _OPERATIONS: Final = ("post", "put")
 
 
@@ -308,8 +311,8 @@ def parse_openapi_webhooks(document: Mapping[str, Any]) -> list[ImportedEventTyp
     found = []
     for name, item in webhooks.items():
         at = pointer(("webhooks", name))
-        if not NAME.match(name):
-            raise OpenApiError(at, "an event type name is 1 to 256 of a-z A-Z 0-9 - _ .")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise OpenApiError(at, NAME_RULE)
         found.append(_event_type(refs, name, at, item))
     return found
 

@@ -5,6 +5,7 @@ The integer values are the API's (Svix's ``MessageStatus`` and
 ``MessageAttemptTriggerType``) and the values stored in the database.
 """
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -38,6 +39,16 @@ CONNECTION_HEADERS = frozenset(
 # field-value, visible ASCII, space, tab and obs-text, which the server writes as Latin-1. It
 # cannot write anything else, and the answer failed with a 500 as it was sent.
 ANSWER_HEADER_CHARS = r"[\t\x20-\x7e\x80-\xff]"
+_ANSWER_HEADER = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_ANSWER_VALUE = re.compile(ANSWER_HEADER_CHARS + "*")
+
+
+def answerable_header(name: str, value: str) -> bool:
+    """Whether a header can go in an answer as it is: a token for a name, and a value of
+    ``ANSWER_HEADER_CHARS`` (a relayed answer, from ``hookline listen``, may hold others)."""
+    return _ANSWER_HEADER.fullmatch(name) is not None and _ANSWER_VALUE.fullmatch(value) is not None
+
+
 # Statuses whose answer has no body (RFC 9110): one configured with a body cannot be sent.
 BODYLESS_STATUSES = frozenset({204, 304})
 

@@ -24,7 +24,9 @@ Encoding: TypeAlias = Literal["hex", "base64"]
 
 
 def to_bytes(value: str | bytes) -> bytes:
-    return value.encode() if isinstance(value, str) else value
+    # surrogatepass: text parsed from a request's JSON may hold half a surrogate pair ("\\ud800"),
+    # which plain UTF-8 refuses to encode; it then simply fails to match.
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
 
 
 def hmac_digest(key: str | bytes, content: bytes, algorithm: Algorithm = "sha256") -> bytes:
@@ -42,11 +44,11 @@ def hmac_text(key: str | bytes, content: bytes, algorithm: Algorithm = "sha256",
 
 def matches_any(value: str, candidates: Iterable[str]) -> bool:
     """True if any candidate equals ``value``; compares every one in constant time."""
-    wanted = value.encode()
+    wanted = to_bytes(value)
     found = False
     for candidate in candidates:
         # Bytes, not str: compare_digest rejects non-ASCII str with a TypeError.
-        found |= hmac.compare_digest(wanted, candidate.encode())
+        found |= hmac.compare_digest(wanted, to_bytes(candidate))
     return found
 
 

@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any, Final
 
 from hookline.domain.event_schemas import (
+    NAME,
+    NAME_RULE,
     ImportedEventType,
     OpenApiError,
     SchemaDefinitionError,
@@ -24,8 +26,17 @@ SCHEMA_MODES: Final = ("off", "warn", "enforce")
 MAX_SPEC_VALUES: Final = 500_000
 
 
+def check_name(name: str, where: list[str]) -> None:
+    """A new event type's name (existing ones, made before the rule, stay reachable)."""
+    if not NAME.fullmatch(name):
+        raise Invalid(where, NAME_RULE)
+
+
 def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """``fields`` with its ``schemas`` checked against the JSON Schema meta-schema."""
+    """``fields`` with its ``name`` (when it has one) and its ``schemas`` checked, these
+    against the JSON Schema meta-schema."""
+    if "name" in fields:
+        check_name(fields["name"], ["body", "name"])
     schemas = fields.get("schemas")
     if schemas is not None:
         try:
@@ -62,6 +73,7 @@ async def put(ctx: Context, name: str, fields: dict[str, Any]) -> tuple[EventTyp
     fields = check_fields(fields)
     async with ctx.db.write() as conn:
         if await event_types.find(conn, name) is None:
+            check_name(name, ["path", "event_type_name"])
             return await event_types.create(conn, {"name": name, **fields}), True
         return await event_types.update_fields(conn, name, fields), False
 

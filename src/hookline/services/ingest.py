@@ -345,7 +345,9 @@ async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) ->
         check = ingest_config.verifier(source.type, config_of(ctx, source))
         try:
             check.run(list(request.headers), request.body, url, request.method, None)
-        except ingest_config.WebhookVerificationError as exc:
+        except (ingest_config.WebhookVerificationError, ValueError) as exc:
+            # ValueError: text a verifier could not use (a UnicodeError); raised, it failed
+            # every request batched with this one.
             cause = f"{rules.VERIFICATION_FAILED}: {exc}"
             await store.add_request(conn, {**row, "status": rules.REJECTED, "cause": cause, "dedup_key": None}, request)
             answer = _json_answer(401, {"code": rules.VERIFICATION_FAILED, "detail": str(exc)}, request_id)
@@ -404,7 +406,7 @@ def _checked(
         check = checks[source.id] = ingest_config.verifier(source.type, config_of(ctx, source))
     try:
         check.run(list(request.headers), request.body, arrival.url, request.method, None)
-    except ingest_config.WebhookVerificationError:
+    except (ingest_config.WebhookVerificationError, ValueError):
         return None
     if rules.handshake(source.type, request, check.secret) is not None:
         return None

@@ -96,6 +96,12 @@ def check(source_type: str, config: Any) -> dict[str, Any]:
         hmac = _only(config["hmac"], _HMAC_FIELDS, "hmac")
         _string(hmac, "secret", "hmac")
         _string(hmac, "header", "hmac")
+        # Each is text the verifier uses as such: a number or a list got past, then failed
+        # every signed request with a 500.
+        for name in ("algorithm", "encoding", "template", "timestampHeader"):
+            _string(hmac, name, "hmac", required=False)
+        if not isinstance(hmac.get("prefix", ""), str):
+            raise Invalid(_field("hmac", "prefix"), "config.hmac.prefix must be a string")
         try:
             _hmac_scheme(hmac)
         except (ValueError, TypeError) as exc:

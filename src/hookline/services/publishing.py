@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 
 from hookline import metrics
-from hookline.domain.event_schemas import latest_version, validate_payload
+from hookline.domain.event_schemas import NAME as EVENT_TYPE_NAME
+from hookline.domain.event_schemas import NAME_RULE, latest_version, validate_payload
 from hookline.domain.model import Application, EventType, Message
 from hookline.errors import Invalid, NotFound, TooLarge
 from hookline.services import applications, payload_filters
@@ -360,6 +361,8 @@ async def send_example(
 ) -> Message:
     """Send the endpoint (only it) ``payload``, or the event type's example number
     ``example_index`` (422 naming it when there is no such example), or a generated one."""
+    if not EVENT_TYPE_NAME.fullmatch(event_type):  # the API's schema says so too; the dashboard's form does not
+        raise Invalid(["body", "eventType"], NAME_RULE)
     endpoint = await endpoint_service.get(ctx, app_key, endpoint_key, tenant=tenant)
     if payload is not None and example_index is not None:
         raise Invalid(["body", "exampleIndex"], "give exampleIndex or payload, not both")

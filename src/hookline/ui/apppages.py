@@ -7,6 +7,7 @@ exactly as in the API. Forms are validated with the API's own schemas.
 """
 
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -19,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.api.schemas import EndpointHeadersIn, EndpointIn, EndpointPatch
+from hookline.domain import json_text
+from hookline.domain.json_text import has_lone_surrogate, printable
 from hookline.domain.model import Attempt, AttemptFilter, DeliveryStatus, MessageFilter
 from hookline.errors import HooklineError, NotFound
 from hookline.services import endpoints, event_types, listings, messages, publishing, recovery, stats
@@ -56,9 +59,13 @@ def pretty(raw: bytes | str | None) -> str:
         return ""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+        # json_text.loads: exact for integers of any length (Python's own limit is 4,300 digits).
+        shown = json.dumps(json_text.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return text
+    # A received body may escape half a surrogate pair (\ud800), which the page cannot encode:
+    # then it is shown escaped, as it came.
+    return printable(shown) if has_lone_surrogate(shown) else shown
 
 
 def page(template: str, viewer: Viewer, code: int = 200, **context: Any) -> Response:
@@ -94,7 +101,10 @@ def refused(viewer: Viewer, code: int, title: str, detail: str, back: str | None
 def form_page(request: Request) -> str | None:
     """The page a form was posted from (its path and query), when the browser said so and it
     is one of this server's pages: where to go back to put the field right."""
-    referer = urlsplit(request.headers.get("referer", ""))
+    try:
+        referer = urlsplit(request.headers.get("referer", ""))
+    except ValueError:  # not a URL (an unclosed "[" reads as half an IPv6 address)
+        return None
     if referer.netloc != request.url.netloc or not referer.path.startswith(("/ui/", "/portal/")):
         return None
     return referer.path + (f"?{referer.query}" if referer.query else "")
@@ -117,7 +127,8 @@ def _ms(value: str, name: str) -> int | None:
         raise BadForm(f"{name}: not a date and time ({value!r})") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp() * 1000)
+    # As the API's to_ms: never below 0, which ids cannot encode (an earlier time wrapped round).
+    return max(0, int(parsed.timestamp() * 1000))
 
 
 class BadForm(Exception):
@@ -326,7 +337,8 @@ def _endpoint_fields(form: dict[str, str]) -> dict[str, Any]:
     raw["channels"] = _csv(form.get("channels", ""))
     throttle = form.get("throttle_rate", "").strip()
     if throttle:
-        if not throttle.isdigit():
+        # Not isdigit(): it takes "²", which int() refuses.
+        if not re.fullmatch(r"[0-9]{1,9}", throttle):
             raise BadForm("throttle_rate: a whole number of messages per second, or empty")
         raw["throttle_rate"] = int(throttle)
     return raw

@@ -122,7 +122,10 @@ def new_token() -> str:
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:
-    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
+    # Bytes: compare_digest raises TypeError for a str that is not ASCII, which a form may send.
+    return bool(expected and given) and hmac.compare_digest(
+        str(expected).encode("utf-8", "surrogatepass"), str(given).encode("utf-8", "surrogatepass")
+    )
 
 
 def csrf_given(request: Request, form: dict[str, str] | None) -> str | None:

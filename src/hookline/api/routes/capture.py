@@ -7,6 +7,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from hookline.api.capture import read_captured
+from hookline.domain.model import answerable_header
 from hookline.services import inspect
 from hookline.services.context import Context
 
@@ -33,7 +34,9 @@ async def capture(request: Request) -> Response:
     empty = request.method == "HEAD" or reply.status in (204, 304)
     response = Response(content=b"" if empty else reply.body, status_code=reply.status)
     for name, value in reply.headers:
-        if name.lower() not in _NOT_PASSED:
+        # A listener's answer is relayed as its local server gave it: a header HTTP cannot
+        # carry (a non-Latin-1 or control character) is left out, or the sender got a 500.
+        if name.lower() not in _NOT_PASSED and answerable_header(name, value):
             response.raw_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
     return response
 

@@ -4,7 +4,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -13,6 +12,7 @@ from hookline.api.auth import authenticate_connection
 from hookline.api.errors import ApiError, error_response
 from hookline.domain.captured import headers_from_json, headers_to_json
 from hookline.domain.inspect import Captured, Reply
+from hookline.domain.model import answerable_header
 from hookline.errors import HooklineError, NotFound
 from hookline.services import inspect
 from hookline.services.context import Context
@@ -20,8 +20,6 @@ from hookline.services.inspect import LiveHub
 
 router = APIRouter(prefix="/api/v1/inspect", tags=["Inspect"])
 # What may pass back to a sender from a listener's answer: well-formed header lines only.
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_BAD_VALUE = re.compile(r"[\r\n\x00]")
 _POLL_SECONDS = 1.0  # also look at the database this often (requests captured by other processes)
 
 
@@ -49,7 +47,7 @@ def _reply(message: dict[str, Any]) -> Reply | None:
         pairs = headers_from_json(message.get("headers") or [])
     except (ValueError, TypeError):
         return None
-    headers = tuple((name, value) for name, value in pairs if _TOKEN.fullmatch(name) and not _BAD_VALUE.search(value))
+    headers = tuple((name, value) for name, value in pairs if answerable_header(name, value))
     return Reply(status, headers, body)
 
 
@@ -66,7 +64,7 @@ async def listen(
     ws: WebSocket,
     bin_id: str,
     backlog: Annotated[bool, Query()] = True,
-    after: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[str | None, Query(max_length=64, pattern=r"^[a-zA-Z0-9_\-]+$")] = None,
 ) -> None:
     """A ``hookline listen`` session. The server sends ``request`` messages (each captured request
     not yet had by a listener, oldest first; with ``backlog=false`` only those captured from now
@@ -105,11 +103,23 @@ async def listen(
 
         async def answers() -> None:
             while True:
-                message = json.loads(await ws.receive_text())
+                frame = await ws.receive()
+                if frame["type"] == "websocket.disconnect":
+                    return
+                # Anything but JSON text ends the session with a close code that says why,
+                # rather than a traceback and an abrupt 1006.
+                if frame.get("text") is None:
+                    await ws.close(code=1003, reason="send text frames holding JSON")
+                    return
+                try:
+                    message = json.loads(frame["text"])
+                except (ValueError, RecursionError):
+                    await ws.close(code=1007, reason="a frame was not JSON")
+                    return
                 if not isinstance(message, dict):
                     continue
                 request_id = message.get("id")
-                if message.get("type") == "reply" and request_id in in_flight:
+                if message.get("type") == "reply" and isinstance(request_id, str) and request_id in in_flight:
                     await inspect.acknowledge(ctx, hub, request_id, _reply(message))
                     in_flight.discard(request_id)
 

@@ -9,7 +9,7 @@ a replay guard, or pass ``tolerance``.
 
 from typing import Any
 
-from hookline.receiver.crypto import hmac_text, matches_any
+from hookline.receiver.crypto import hmac_text, matches_any, to_bytes
 from hookline.receiver.errors import WebhookPayloadError, WebhookVerificationError
 from hookline.receiver.parsing import parse_timestamp
 from hookline.receiver.payload import FORM, MULTIPART, form_fields, media_type, parse_json
@@ -44,6 +44,6 @@ def verify_mailgun(request: SignedRequest) -> None:
         values.append(value)
     timestamp, token, signature = values
     request.check_timestamp(parse_timestamp(timestamp, "Mailgun timestamp"), default=None)
-    expected = hmac_text(request.secret, (timestamp + token).encode())
+    expected = hmac_text(request.secret, to_bytes(timestamp + token))
     if not matches_any(expected, [signature]):
         raise WebhookVerificationError("Mailgun signature does not match")
