@@ -1,11 +1,13 @@
 """Typed settings, read from ``HOOKLINE_*`` environment variables."""
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal
+from urllib.parse import urlsplit
 
 from hookline.domain.retry import DEFAULT_SCHEDULE, parse_schedule
 
@@ -117,42 +119,64 @@ class Settings:
         return replace(self, **clean)  # type: ignore[arg-type]
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # nan and inf pass every comparison check, then break a loop
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
 _PARSERS: dict[str, Callable[[str], object]] = {
     "port": int,
-    "request_timeout": float,
+    "request_timeout": _finite,
     "retry_schedule": parse_schedule,
     "allowed_cidrs": _networks,
-    "lease_seconds": float,
-    "poll_interval": float,
+    "lease_seconds": _finite,
+    "poll_interval": _finite,
     "max_in_flight": int,
     "endpoint_concurrency": int,
     "max_payload_bytes": int,
     "response_body_limit": int,
     "endpoint_https_only": _bool,
-    "disable_after_days": float,
-    "body_timeout": float,
+    "disable_after_days": _finite,
+    "body_timeout": _finite,
     "proxy_headers": _bool,
     "otel_enabled": _bool,
-    "attempt_retention_days": float,
-    "cleaner_interval": float,
+    "attempt_retention_days": _finite,
+    "cleaner_interval": _finite,
     "job_batch_size": int,
-    "ui_session_hours": float,
+    "ui_session_hours": _finite,
     "portal_frame_ancestors": _origins,
     "max_connections": int,
-    "head_timeout": float,
-    "database_lock_timeout": float,
+    "head_timeout": _finite,
+    "database_lock_timeout": _finite,
     "database_pool_size": int,
     "capture_max_bytes": int,
     "trusted_proxies": _networks,
     "api_rate_limit": int,
-    "ingest_dedup_hours": float,
-    "transform_timeout": float,
+    "ingest_dedup_hours": _finite,
+    "transform_timeout": _finite,
     "transform_memory_mb": int,
     "transform_workers": int,
 }
 
 
 def _check(settings: Settings) -> Settings:
+    if not 0 <= settings.port <= 65535:
+        raise ConfigError("HOOKLINE_PORT must be from 0 to 65535")
+    for name in ("poll_interval", "cleaner_interval", "body_timeout", "disable_after_days"):
+        if not getattr(settings, name) > 0:
+            raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0")
+    if settings.attempt_retention_days < 0 or settings.response_body_limit < 0:
+        raise ConfigError("HOOKLINE_ATTEMPT_RETENTION_DAYS and HOOKLINE_RESPONSE_BODY_LIMIT must be 0 or more")
+    for name in ("delivery_proxy", "public_url"):
+        url = getattr(settings, name)
+        try:
+            host = urlsplit(url).hostname if url is not None else "-"
+        except ValueError:
+            host = None
+        if not host:
+            raise ConfigError(f"HOOKLINE_{name.upper()} must be an http:// or https:// URL with a host")
     if not 0 < settings.request_timeout <= 30:
         raise ConfigError("HOOKLINE_REQUEST_TIMEOUT must be more than 0 and at most 30 seconds")
     if settings.signature_headers not in ("webhook", "svix", "both"):

@@ -83,7 +83,7 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["app", "list", "--limit", "0"], "Error: Invalid value for '--limit': 0 is not in the range x>=1."),
+        (["app", "list", "--limit", "0"], "Error: Invalid value for '--limit': 0 is not in the range 1<=x<=1000000."),
         (["endpoint", "create", "acme"], "Error: Missing argument 'URL'. See 'hookline endpoint create --help'."),
         (["--bogus"], "Error: No such option '--bogus'. See 'hookline --help'."),
     ],
@@ -116,3 +116,24 @@ def test_a_missing_ssl_cert_file_is_one_line(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SSL_CERT_FILE", "/nowhere/ca.pem")
     result = CliRunner().invoke(main, ["app", "list", "--url", "https://127.0.0.1:9", "--token", ADMIN_TOKEN])
     assert "cannot set up TLS (SSL_CERT_FILE=/nowhere/ca.pem)" in assert_one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["app", "list", "--timeout", "nan"],
+        ["app", "list", "--timeout", "-1"],
+        ["app", "list", "--timeout", "1e30"],
+        ["app", "list", "--limit", "99999999999999999999999"],
+        ["tail", "acme", "--interval", "nan"],
+        ["tail", "acme", "--since", "99999999999w"],
+        ["inspect", "new", "--delay", "nan"],
+        ["recover", "acme", "ep", "--since", "1h", "--interval", "inf"],
+    ],
+)
+def test_numbers_no_timer_can_use_are_usage_errors(args: list[str]) -> None:
+    """Found by fuzzing: nan, inf and overflowing values passed click's ranges, then ended in a
+    traceback from the timer, sleep or request they went to."""
+    result = CliRunner().invoke(main, [*args, "--url", "http://127.0.0.1:1", "--token", "t"])
+    assert result.exit_code == 2, result.output
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)

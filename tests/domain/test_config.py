@@ -38,6 +38,20 @@ def test_parsing() -> None:
         ("HOOKLINE_PORT", "eighty"),
         ("HOOKLINE_ENDPOINT_HTTPS_ONLY", "maybe"),
         ("HOOKLINE_DATABASE_POOL_SIZE", "0"),
+        # Found by fuzzing: each of these started a server that then broke (a crash on every
+        # connection, a dead job loop, a busy loop, a delivery stuck in "sending").
+        ("HOOKLINE_HEAD_TIMEOUT", "nan"),
+        ("HOOKLINE_LEASE_SECONDS", "nan"),
+        ("HOOKLINE_POLL_INTERVAL", "0"),
+        ("HOOKLINE_POLL_INTERVAL", "nan"),
+        ("HOOKLINE_CLEANER_INTERVAL", "inf"),
+        ("HOOKLINE_RETRY_SCHEDULE", "5,nan"),
+        ("HOOKLINE_RETRY_SCHEDULE", "1e400"),
+        ("HOOKLINE_BODY_TIMEOUT", "-1"),
+        ("HOOKLINE_RESPONSE_BODY_LIMIT", "-5"),
+        ("HOOKLINE_PORT", "99999"),
+        ("HOOKLINE_DELIVERY_PROXY", "http://[::1"),
+        ("HOOKLINE_PUBLIC_URL", "http://"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

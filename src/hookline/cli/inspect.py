@@ -6,7 +6,7 @@ from typing import Any
 import click
 import httpx
 
-from hookline.cli.options import Session, api_command
+from hookline.cli.options import Seconds, Session, api_command
 from hookline.cli.output import table
 
 DEFAULT_URL = "http://127.0.0.1:8071"
@@ -49,7 +49,7 @@ def inspect_group() -> None:
 @inspect_group.command("new")
 @click.option("--name", help="A name to tell it by")
 @click.option("--status", type=click.IntRange(200, 599), help="The status it answers with [200]")
-@click.option("--delay", type=click.FloatRange(0, 30), help="Seconds before answering [0]")
+@click.option("--delay", type=Seconds(0, 30), help="Seconds before answering [0]")
 @click.option("--max-requests", type=click.IntRange(1, 10_000), help="Requests kept, oldest dropped first [500]")
 @click.option("--ttl", "ttl_seconds", type=click.IntRange(1), help="Seconds until it expires [7 days]")
 @click.option("--secret", help="Check each request's signature with this secret")

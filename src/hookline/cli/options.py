@@ -1,6 +1,7 @@
 """What every client command shares: where the server is, how to print, how to fail."""
 
 import functools
+import math
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -117,7 +118,12 @@ def api_command(func: Callable[..., None]) -> Callable[..., None]:
             help="API token [$HOOKLINE_TOKEN, else $HOOKLINE_ADMIN_TOKEN]",
         ),
         click.option(
-            "--timeout", "api_timeout", type=float, default=30.0, show_default=True, help="Seconds per request"
+            "--timeout",
+            "api_timeout",
+            type=Seconds(0, 3600, min_open=True),
+            default=30.0,
+            show_default=True,
+            help="Seconds per request",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table"),
     ]
@@ -126,9 +132,26 @@ def api_command(func: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+class Seconds(click.FloatRange):
+    """A FloatRange of finite numbers: click's own takes nan and inf, which passed every bound
+    and then broke the sleep, timer or request they went to with a traceback."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return number
+
+
 def limit_option(default: int = 50) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
-        "--limit", type=click.IntRange(1), default=default, show_default=True, help="How many to show at most"
+        "--limit",
+        type=click.IntRange(1, 1_000_000),
+        default=default,
+        show_default=True,
+        help="How many to show at most",
     )
 
 
@@ -137,7 +160,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration: {DURATION_HINT}")
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than a duration can be") from None
 
 
 def duration_seconds(text: str, option: str = "--older-than") -> float:
@@ -154,6 +180,8 @@ def parse_when(text: str, now: datetime) -> datetime:
         return now - parse_duration(text)
     except ValueError:
         pass
+    except OverflowError:  # a duration reaching before the year 1
+        raise ValueError(f"{text!r} reaches back before the year 1") from None
     value = datetime.fromisoformat(text.strip())
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import click
 
 from hookline.cli.messaging import TRIGGERS, URL_WIDTH, attempt_error, attempt_url
-from hookline.cli.options import Session, api_command, when
+from hookline.cli.options import Seconds, Session, api_command, when
 from hookline.cli.output import cell
 from hookline.client import Attempt
 
@@ -76,9 +76,9 @@ def _poll(session: Session, app_id: str, endpoint_ids: tuple[str, ...], after: d
 @click.argument("app_id", metavar="APP")
 @click.option("--endpoint", "endpoint_ids", multiple=True, help="Only this endpoint (repeat; default: all of APP's)")
 @click.option("--since", metavar="WHEN", callback=when, help="Also show attempts since then: 10m, 2h, or an ISO time")
-@click.option("--interval", type=click.FloatRange(0.05), default=1.0, show_default=True, help="Seconds between polls")
+@click.option("--interval", type=Seconds(0.05, 3600), default=1.0, show_default=True, help="Seconds between polls")
 @click.option("--count", type=click.IntRange(1), help="Stop after this many attempts")
-@click.option("--max-seconds", type=click.FloatRange(0), help="Stop after this long")
+@click.option("--max-seconds", type=Seconds(0), help="Stop after this long")
 @api_command
 def tail(
     session: Session,

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from hookline.cli.messaging import STATUSES
-from hookline.cli.options import Session, api_command, when
+from hookline.cli.options import Seconds, Session, api_command, when
 from hookline.cli.output import show
 from hookline.client import BackgroundTask
 
@@ -75,7 +75,7 @@ def task_command(name: str, help_text: str) -> Callable[[Callable[..., None]], c
     def decorate(func: Callable[..., None]) -> click.Command:
         func = api_command(func)
         func = click.option(
-            "--interval", type=click.FloatRange(0.05), default=0.5, show_default=True, help="Seconds between polls"
+            "--interval", type=Seconds(0.05, 3600), default=0.5, show_default=True, help="Seconds between polls"
         )(func)
         func = click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the task to its end")(
             func
@@ -132,7 +132,7 @@ def replay(
 @click.option("--channel", help="Only messages on this channel")
 @click.option("--status", type=click.Choice(list(STATUSES)), help="Only deliveries with this status")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the task to its end")
-@click.option("--interval", type=click.FloatRange(0.05), default=0.5, show_default=True, help="Seconds between polls")
+@click.option("--interval", type=Seconds(0.05, 3600), default=0.5, show_default=True, help="Seconds between polls")
 @api_command
 def bulk_replay(
     session: Session,

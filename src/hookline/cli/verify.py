@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import click
 
+from hookline.cli.options import Seconds
 from hookline.cli.output import table, to_json
 
 
@@ -134,7 +135,7 @@ def check(
     "--provider", default="standard-webhooks", show_default=True, help="Signature scheme: svix, stripe, github..."
 )
 @click.option("--url", help="The full URL the request was sent to (Twilio, Square and HubSpot sign it)")
-@click.option("--tolerance", type=click.FloatRange(0), help="Seconds of clock difference to accept")
+@click.option("--tolerance", type=Seconds(0), help="Seconds of clock difference to accept")
 @click.option("--ignore-time", is_flag=True, help="Check the signature only, not the timestamp's age")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
 def verify_command(

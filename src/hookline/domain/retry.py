@@ -1,5 +1,6 @@
 """When to try a failed delivery again."""
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ def parse_schedule(text: str) -> tuple[float, ...]:
     if not parts:
         raise ValueError("retry schedule is empty")
     delays = tuple(float(p) for p in parts)
+    if not all(math.isfinite(d) for d in delays):  # nan or inf failed the first retry it planned
+        raise ValueError("retry delays must be finite numbers of seconds")
     if any(d < 0 for d in delays):
         raise ValueError("retry delays must not be negative")
     return delays
