@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import collections
 import contextlib
 import json
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from hookline.services.inspect import LiveHub
 
 router = APIRouter(prefix="/api/v1/inspect", tags=["Inspect"])
 # What may pass back to a sender from a listener's answer: well-formed header lines only.
+_ANSWERED_KEPT = 1000
 _POLL_SECONDS = 1.0  # also look at the database this often (requests captured by other processes)
 
 
@@ -83,6 +85,9 @@ async def listen(
     await ws.accept()
     hub: LiveHub = ws.app.state.inspect_hub
     in_flight: set[str] = set()
+    # Answered lately: a poll that read before an answer's acknowledgement committed still sees
+    # the request as pending, and must not send it to the listener a second time.
+    answered: collections.OrderedDict[str, None] = collections.OrderedDict()
     # Only requests after ``after`` (a reconnecting ``--no-backlog`` listener), else all not yet had.
     cursor = after or (None if backlog else await inspect.newest_request_id(ctx, row.id))
     with hub.listening(row.id) as me, hub.watch(row.id) as wake:
@@ -92,7 +97,7 @@ async def listen(
             while not me.replaced.is_set():
                 wake.clear()
                 items = await inspect.requests_after(ctx, row.id, cursor, pending_only=True)
-                fresh = [item for item in items if item.id not in in_flight]
+                fresh = [item for item in items if item.id not in in_flight and item.id not in answered]
                 for item in fresh:
                     in_flight.add(item.id)
                     await ws.send_text(json.dumps(_request_message(item)))
@@ -122,6 +127,9 @@ async def listen(
                 if message.get("type") == "reply" and isinstance(request_id, str) and request_id in in_flight:
                     await inspect.acknowledge(ctx, hub, request_id, _reply(message))
                     in_flight.discard(request_id)
+                    answered[request_id] = None
+                    if len(answered) > _ANSWERED_KEPT:
+                        answered.popitem(last=False)
 
         tasks = [asyncio.create_task(pump()), asyncio.create_task(answers())]
         try:
