@@ -51,6 +51,21 @@ def test_no_token_is_a_usage_error() -> None:
     assert "no API token: pass --token or set HOOKLINE_TOKEN" in assert_one_line_error(result, exit_code=2)
 
 
+@pytest.mark.parametrize(
+    ("url", "token", "start"),
+    [
+        ("http://[::1", "t", "Error: invalid_url: 'http://[::1' is not a server URL"),
+        ("ftp://example.com", "t", "Error: invalid_url: 'ftp://example.com' is not a server URL"),
+        ("localhost:8071", "t", "Error: invalid_url: 'localhost:8071' is not a server URL"),
+        ("http://127.0.0.1:1", "tök", "Error: invalid_token:"),
+        ("http://127.0.0.1:1", "two words", "Error: invalid_token:"),
+    ],
+)
+def test_a_malformed_url_or_token_is_one_line(url: str, token: str, start: str) -> None:
+    result = CliRunner().invoke(main, ["app", "list", "--url", url, "--token", token], env={"HOOKLINE_URL": None})
+    assert assert_one_line_error(result).startswith(start)
+
+
 def test_flags_win_over_the_environment(hookline) -> None:
     env = {"HOOKLINE_URL": f"http://127.0.0.1:{free_port()}", "HOOKLINE_TOKEN": "wrong"}
     result = CliRunner().invoke(main, ["app", "list", "--url", hookline.url, "--token", ADMIN_TOKEN], env=env)
@@ -137,3 +152,22 @@ def test_numbers_no_timer_can_use_are_usage_errors(args: list[str]) -> None:
     result = CliRunner().invoke(main, [*args, "--url", "http://127.0.0.1:1", "--token", "t"])
     assert result.exit_code == 2, result.output
     assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["send", "app"], b'{"eventType": "a", "payload": {"x": NaN}}', "NaN is not a JSON number"),
+        (["send", "app"], b'{"eventType": "a", "payload": {"x": -Infinity}}', "-Infinity is not a JSON number"),
+        (["send", "app"], b'{"eventType": "a", "payload": {"x": 1e400}}', "1e400 is too large a number"),
+        (["send", "app", "--event-type", "a"], b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (["send", "app"], b"\xff\xfe{}", "is not UTF-8 text"),
+        (["event-type", "import", "-"], b"\xff\xfeopenapi: 3.1.0", "is not UTF-8 text"),
+        (["source", "create", "n", "--type", "github", "--config", '{"secret": NaN}'], b"", "NaN is not"),
+    ],
+)
+def test_input_no_request_can_carry_is_a_usage_error(args: list[str], stdin: bytes, message: str) -> None:
+    # Each used to end in a traceback from the JSON encoder, the parser or the decoder.
+    down = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(main, [*args, "--url", down, "--token", "t"], input=stdin, env={"HOOKLINE_URL": None})
+    assert message in assert_one_line_error(result, exit_code=2)

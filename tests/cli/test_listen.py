@@ -38,6 +38,7 @@ class LocalReceiver:
     status: int = 201
     got: list[Got] = field(default_factory=list)
     answer_headers: dict[str, str] = field(default_factory=lambda: {"X-Local": "yes"})
+    answer_body: bytes = b"local answer"
     port: int = 0
 
     def url(self, path: str = "/webhooks") -> str:
@@ -54,7 +55,7 @@ def local_receiver() -> Iterator[LocalReceiver]:
         body = await request.read()
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
         receiver.got.append(Got(request.method, request.path_qs, headers, body))
-        return web.Response(status=receiver.status, body=b"local answer", headers=receiver.answer_headers)
+        return web.Response(status=receiver.status, body=receiver.answer_body, headers=receiver.answer_headers)
 
     async def serve() -> web.AppRunner:
         app = web.Application()
@@ -172,6 +173,18 @@ def test_receiver_gets_identical_bytes_and_headers_and_the_sender_its_status(dat
         assert (line["method"], line["path"], line["status"]) == ("POST", "/sub/path?x=1&x=2", 201)
         assert isinstance(line["ms"], int) and line["time"]
         assert listen.stop() == 0
+
+
+def test_a_large_local_answer_reaches_the_sender_whole(database_url: str) -> None:
+    port = free_port()
+    with server_on(database_url, port) as hl, local_receiver() as local, listening(hl.url, local.url()) as listen:
+        # Larger than what one socket read buffers: a single read(n) used to pass back only its start.
+        local.answer_body = os.urandom(700_000)
+        bin_ = listen.ready
+        connected(hl, bin_["bin"])
+        resp = httpx.post(bin_["url"], content=b"{}", timeout=60)
+        assert resp.status_code == 201, resp.text
+        assert resp.content == local.answer_body
 
 
 def test_the_relay_adds_no_cookie_the_local_app_set(database_url: str) -> None:

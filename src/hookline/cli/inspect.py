@@ -4,10 +4,10 @@ import json
 from typing import Any
 
 import click
-import httpx
 
 from hookline.cli.options import Seconds, Session, api_command
 from hookline.cli.output import table
+from hookline.client._calls import Call, query
 
 DEFAULT_URL = "http://127.0.0.1:8071"
 
@@ -16,25 +16,14 @@ def server_url(session: Session) -> str:
     return (session.url or DEFAULT_URL).rstrip("/")
 
 
+def _as_is(data: Any) -> Any:
+    return data
+
+
 def call(session: Session, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
-    """One API call; a refusal ends the command with one line naming the server's reason."""
-    if not session.token:
-        raise click.UsageError("no API token: pass --token or set HOOKLINE_TOKEN (or HOOKLINE_ADMIN_TOKEN)")
-    headers = {"Authorization": f"Bearer {session.token}"}
-    try:
-        resp = httpx.request(
-            method, server_url(session) + path, json=body, params=params, headers=headers, timeout=session.timeout
-        )
-    except httpx.HTTPError as exc:
-        raise click.ClickException(f"cannot reach {server_url(session)}: {exc}") from None
-    if resp.status_code >= 400:
-        try:
-            detail = resp.json().get("detail", resp.text)
-        except ValueError:
-            detail = resp.text
-        text = detail if isinstance(detail, str) else json.dumps(detail)
-        raise click.ClickException(f"{resp.status_code}: {text}")
-    return resp.json() if resp.content else None
+    """One API call through the session's client: its URL and token checks, its retries, and a
+    refusal that ends the command with one line naming the server's reason."""
+    return session.client.request(Call(method, path, _as_is, query(**(params or {})), body))
 
 
 def _print(session: Session, value: Any, columns: list[str], rows: list[list[Any]]) -> None:

@@ -153,9 +153,7 @@ class Listener:
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=self.session.timeout),
             ) as resp:
-                content = await resp.content.read(_MAX_REPLY_BYTES + 1)
-                if len(content) > _MAX_REPLY_BYTES:
-                    raise ValueError(f"the local answer is over {_MAX_REPLY_BYTES} bytes: not passed back")
+                content = await _read_capped(resp.content)
                 reply["status"] = resp.status
                 reply["headers"] = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in resp.raw_headers]
                 reply["body"] = base64.b64encode(content).decode()
@@ -183,6 +181,19 @@ class Listener:
             status = str(reply["status"]) if reply["status"] else f"ERR {reply.get('error')}"
             click.echo(f"{now:%H:%M:%S}  {message['method']:<7} {path}  {status}  {ms} ms")
         sys.stdout.flush()
+
+
+async def _read_capped(stream: Any) -> bytes:
+    """The whole local answer, up to the cap (``read(n)`` alone stops at what is buffered, which cut
+    answers of a few hundred kilobytes short)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_any():
+        size += len(chunk)
+        if size > _MAX_REPLY_BYTES:
+            raise ValueError(f"the local answer is over {_MAX_REPLY_BYTES} bytes: not passed back")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _why(exc: BaseException) -> str:
@@ -233,6 +244,12 @@ def listen(
         raise click.ClickException("hookline listen needs aiohttp: pip install 'hookline[server]'") from None
     if not target.startswith(("http://", "https://")):
         raise click.BadParameter("must be an http:// or https:// URL", param_hint="TARGET")
+    try:
+        if not urlsplit(target).hostname:
+            raise ValueError("it names no host")
+        urlsplit(target).port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise click.BadParameter(f"is not a URL: {exc}", param_hint="TARGET") from None
     if not allow_external and not is_local(target):
         raise click.BadParameter("is not on this machine (pass --allow-external to forward there)", param_hint="TARGET")
     if event_types and not app_id:

@@ -1,13 +1,12 @@
 """``hookline send``, ``messages``, ``attempts`` and ``resend``."""
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import IO, Any
 
 import click
 
-from hookline.cli.options import Session, api_command, limit_option
+from hookline.cli.options import Session, api_command, json_document, limit_option, read_text
 from hookline.cli.output import cell, clip, show
 from hookline.client import Attempt, Message, MessageEndpoint
 
@@ -101,7 +100,7 @@ def send(
     "channels"), or only the payload when --event-type is given.
     """
     try:
-        data = message_input(json.loads(source.read()), event_type)
+        data = message_input(json_document(read_text(source)), event_type)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="FILE") from None
     message = session.client.messages.create(

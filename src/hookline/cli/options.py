@@ -1,6 +1,7 @@
 """What every client command shares: where the server is, how to print, how to fail."""
 
 import functools
+import json
 import math
 import os
 import re
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -143,6 +144,35 @@ class Seconds(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
         return number
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number: JSON has no NaN or Infinity")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large a number for JSON to carry (it would be infinite)")
+    return number
+
+
+def json_document(text: str) -> Any:
+    """A JSON document the command reads (a file, standard input, ``--config``), held to what
+    can be sent on: no NaN or Infinity, no number that overflows, no nesting beyond Python's
+    parser. Raises ValueError with a one-line reason."""
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to read") from None
+
+
+def read_text(source: IO[str]) -> str:
+    """A file or standard input as text, or ValueError when it is not UTF-8."""
+    try:
+        return source.read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"is not UTF-8 text (byte {exc.start} cannot be read)") from None
 
 
 def limit_option(default: int = 50) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from hookline.cli.options import Session, api_command, limit_option
+from hookline.cli.options import Session, api_command, limit_option, read_text
 from hookline.cli.output import show
 from hookline.client import Application, Endpoint, EventType
 
@@ -340,6 +340,10 @@ def event_type_create(session: Session, name: str, description: str) -> None:
 def event_type_import(session: Session, source: Any, dry_run: bool, replace_all: bool) -> None:
     """Create or update event types, with their payload schemas as version 1, from the
     webhooks section of an OpenAPI 3.1 document FILE (JSON or YAML; - for stdin)."""
-    modified = session.client.event_types.import_openapi(source.read(), dry_run=dry_run, replace_all=replace_all)
+    try:
+        spec = read_text(source)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="FILE") from None
+    modified = session.client.event_types.import_openapi(spec, dry_run=dry_run, replace_all=replace_all)
     data = {"modified": list(modified), "dryRun": dry_run}
     show(session.as_json, data, ("event type", "would change" if dry_run else "changed"), [(m, True) for m in modified])

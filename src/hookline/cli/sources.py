@@ -1,12 +1,11 @@
 """``hookline source``: the inbound gateway's sources (ingest URLs), what they received, replays."""
 
-import json
 from datetime import datetime
 from typing import Any
 
 import click
 
-from hookline.cli.options import Session, api_command, limit_option, when
+from hookline.cli.options import Session, api_command, json_document, limit_option, when
 from hookline.cli.output import show
 from hookline.client import Call, Page
 from hookline.client._calls import body, creating, query
@@ -65,7 +64,7 @@ def source_create(
     if secret and config_json:
         raise click.UsageError("pass --secret or --config, not both")
     try:
-        config = json.loads(config_json) if config_json else ({"secret": secret} if secret else {})
+        config = json_document(config_json) if config_json else ({"secret": secret} if secret else {})
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--config'") from None
     data = body(name=name, type=source_type, config=config, uid=uid, rateLimit=rate_limit)

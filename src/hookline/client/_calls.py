@@ -110,6 +110,16 @@ def settings(url: str | None, token: str | None) -> tuple[str, str]:
     secret = token or os.environ.get("HOOKLINE_TOKEN")
     if not secret:
         raise HooklineError(0, "no_token", "no API token: pass token= or set HOOKLINE_TOKEN")
+    # Checked here so a typo fails as one clear error before any request, rather than as an
+    # encoding or URL-parsing exception from inside httpx on the first call.
+    if not secret.isascii() or not secret.isprintable() or any(c.isspace() for c in secret):
+        raise HooklineError(0, "invalid_token", "the API token has characters a token never has (spaces or non-ASCII)")
+    try:
+        parsed = httpx.URL(base)
+    except httpx.InvalidURL as exc:
+        raise HooklineError(0, "invalid_url", f"{base!r} is not a server URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise HooklineError(0, "invalid_url", f"{base!r} is not a server URL: use http://host:port or https://host")
     return base.rstrip("/"), secret
 
 
