@@ -164,11 +164,13 @@ _PARSERS: dict[str, Callable[[str], object]] = {
 def _check(settings: Settings) -> Settings:
     if not 0 <= settings.port <= 65535:
         raise ConfigError("HOOKLINE_PORT must be from 0 to 65535")
-    for name in ("poll_interval", "cleaner_interval", "body_timeout", "disable_after_days"):
+    # Retention 0 would delete each attempt and received request at the next cleaner pass,
+    # before anyone could read it: never what someone setting it meant.
+    for name in ("poll_interval", "cleaner_interval", "body_timeout", "disable_after_days", "attempt_retention_days"):
         if not getattr(settings, name) > 0:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0")
-    if settings.attempt_retention_days < 0 or settings.response_body_limit < 0:
-        raise ConfigError("HOOKLINE_ATTEMPT_RETENTION_DAYS and HOOKLINE_RESPONSE_BODY_LIMIT must be 0 or more")
+    if settings.response_body_limit < 0:
+        raise ConfigError("HOOKLINE_RESPONSE_BODY_LIMIT must be 0 or more")
     for name in ("delivery_proxy", "public_url"):
         url = getattr(settings, name)
         try:

@@ -43,6 +43,20 @@ def test_a_bad_database_url_is_one_line_and_exit_2(command: str, problem: str, t
     assert "listening" not in result.output
 
 
+def test_a_sqlite_path_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    # A directory where the file should be: the background checkpoint thread used to print
+    # its own traceback beside the one-line error.
+    folder = tmp_path / "hookline.db"
+    folder.mkdir()
+    env = hookline_env(f"sqlite:///{folder}", free_port())
+    done = subprocess.run(
+        [sys.executable, "-m", "hookline", "serve"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "Error: HOOKLINE_DATABASE_URL: unable to open database file"
+
+
 @pytest.mark.parametrize(
     "command",
     [["prune", "--older-than", "30d", "--yes"], ["token"], ["token", "list"], ["token", "create", "--expires", "1d"]],

@@ -54,3 +54,15 @@ def test_errors_are_one_line(hookline) -> None:
     assert "application 'nope' not found" in assert_one_line_error(_token(hookline, "create", "--app", "nope"))
     line = assert_one_line_error(_token(hookline, "create", "--expires", "soon"), exit_code=2)
     assert "--expires" in line
+    line = assert_one_line_error(_token(hookline, "create", "--name", ""), exit_code=2)
+    assert "--name" in line
+
+
+def test_a_name_set_through_the_api_keeps_one_row_and_cannot_drive_the_terminal(hookline) -> None:
+    with hookline.client() as admin:
+        made = admin.post("/api/v1/auth/token", json={"name": "two\nlines \x1b[31mred"})
+        assert made.status_code == 201, made.text
+    lines = _ok(hookline, "list").splitlines()
+    (row,) = [line for line in lines if made.json()["id"] in line]
+    assert "two lines \\x1b[31mred" in row and "\x1b" not in "\n".join(lines)
+    assert len(lines) == 1 + len([line for line in lines[1:] if line.startswith("tok_")])

@@ -52,6 +52,7 @@ def test_parsing() -> None:
         ("HOOKLINE_PORT", "99999"),
         ("HOOKLINE_DELIVERY_PROXY", "http://[::1"),
         ("HOOKLINE_PUBLIC_URL", "http://"),
+        ("HOOKLINE_ATTEMPT_RETENTION_DAYS", "0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

@@ -20,7 +20,9 @@ def cell(value: Any) -> str:
         return ", ".join(cell(v) for v in value) or "-"
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
-    return " ".join(str(value).split())
+    # Whitespace is folded to keep one row per line; any other control character is shown as its
+    # escape, so a name set through the API cannot move the cursor or recolour the terminal.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(str(value).split()))
 
 
 def clip(text: str, width: int) -> str:

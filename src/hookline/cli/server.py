@@ -409,9 +409,16 @@ def _with_database(settings: Settings, work: Any, missing: str | None = None) ->
     return result
 
 
+def _token_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The API's rule for token names: 1 to 256 characters, no NUL."""
+    if not 1 <= len(value) <= 256 or "\x00" in value:
+        raise click.BadParameter("must be 1 to 256 characters, without NUL", ctx, param)
+    return value
+
+
 @token.command("create")
 @click.option("--app", "app_id", help="Scope the token to this application (id or uid)")
-@click.option("--name", default="cli", show_default=True, help="A label for the token")
+@click.option("--name", default="cli", show_default=True, callback=_token_name, help="A label for the token")
 @click.option("--expires", callback=_duration, help="Make it expire after this long: 90m, 12h, 30d, 2w [never]")
 @click.pass_obj
 def create_token(settings: Settings, app_id: str | None, name: str, expires: float | None) -> None:
@@ -429,17 +436,24 @@ def create_token(settings: Settings, app_id: str | None, name: str, expires: flo
 @click.pass_obj
 def list_tokens(settings: Settings) -> None:
     """List tokens: id, scope, name, origin, created, expires, revoked (never the tokens themselves)."""
+    from hookline.cli.output import table
     from hookline.services import tokens
 
     rows = _with_database(settings, tokens.list_tokens)
-    table = [("ID", "SCOPE", "NAME", "ORIGIN", "CREATED", "EXPIRES", "REVOKED")]
-    for row in rows:
-        scope = row.app_id or "admin"
-        when = (_time(row.created_at), _time(row.expires_at) or "never", _time(row.revoked_at) or "-")
-        table.append((row.id, scope, row.name, row.origin, *when))
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
-    for line in table:
-        click.echo("  ".join([*(cell.ljust(width) for cell, width in zip(line, widths, strict=False)), line[-1]]))
+    columns = ("id", "scope", "name", "origin", "created", "expires", "revoked")
+    lines = [
+        (
+            row.id,
+            row.app_id or "admin",
+            row.name,
+            row.origin,
+            _time(row.created_at),
+            _time(row.expires_at) or "never",
+            _time(row.revoked_at) or "-",
+        )
+        for row in rows
+    ]
+    click.echo(table(columns, lines))
 
 
 def _time(ms: int | None) -> str:

@@ -245,7 +245,11 @@ class _SQLite:
         the WAL's size tells the writer when to empty it (``_commit_group``).
         """
         assert self._database_path is not None
-        with contextlib.closing(sqlite3.connect(self._database_path, isolation_level=None)) as conn:
+        try:
+            opened = sqlite3.connect(self._database_path, isolation_level=None)
+        except sqlite3.Error:
+            return  # the store's own first connection fails too, and says why in one line
+        with contextlib.closing(opened) as conn:
             conn.execute("PRAGMA busy_timeout=100")
             while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
                 with contextlib.suppress(sqlite3.Error):
