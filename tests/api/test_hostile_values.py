@@ -333,3 +333,28 @@ def test_a_listeners_odd_answer_and_frames_break_nothing(hookline) -> None:
     assert answered.headers["x-fine"].encode("latin-1") == b"caf\xe9"
     assert "x-euro" not in answered.headers and "x-bell" not in answered.headers
     assert code == 1003
+
+
+def test_uids_and_names_of_only_dots_are_refused(hookline) -> None:
+    """A URL resolves "." and ".." away: an application, endpoint, source or event type called so
+    could never be read, changed or deleted again."""
+    with hookline.client() as c:
+        assert c.post("/api/v1/app", json={"name": "A", "uid": "acme"}).status_code == 201
+        for dots in (".", ".."):
+            cases = [
+                ("/api/v1/app", {"name": "A", "uid": dots}, ["body", "uid"]),
+                ("/api/v1/app/acme/endpoint", {"url": "https://example.com/h", "uid": dots}, ["body", "uid"]),
+                ("/ingest/api/v1/source", {"name": "s", "type": "generic-webhook", "uid": dots}, ["body", "uid"]),
+                ("/api/v1/event-type", {"name": dots, "description": "d"}, ["body", "name"]),
+            ]
+            for path, body, loc in cases:
+                made = c.post(path, json=body)
+                assert made.status_code == 422 and made.json()["detail"][0]["loc"] == loc, (path, made.text)
+            patched = c.patch("/api/v1/app/acme", json={"uid": dots})
+            assert patched.status_code == 422, patched.text
+        spec = _spec().replace("invoice.paid:", "'..':")
+        imported = c.post("/api/v1/event-type/import/openapi", json={"specRaw": spec})
+        assert imported.status_code == 422 and "not only dots" in imported.text
+        # A dot inside a uid or name is still fine, as in Svix.
+        assert c.post("/api/v1/app", json={"name": "B", "uid": "a.b..c"}).status_code == 201
+        assert c.post("/api/v1/event-type", json={"name": ".a", "description": "d"}).status_code == 201

@@ -171,3 +171,21 @@ def test_input_no_request_can_carry_is_a_usage_error(args: list[str], stdin: byt
     down = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(main, [*args, "--url", down, "--token", "t"], input=stdin, env={"HOOKLINE_URL": None})
     assert message in assert_one_line_error(result, exit_code=2)
+
+
+def test_an_id_cannot_climb_to_another_resource(hookline) -> None:
+    """``inspect delete ../app/victim`` deleted the application, and ``source show`` or
+    ``endpoint delete victim ..`` reached other routes the same way."""
+    with hookline.client() as admin:
+        assert admin.post("/api/v1/app", json={"name": "Victim", "uid": "victim"}).status_code == 201
+    env = {"HOOKLINE_URL": hookline.url, "HOOKLINE_TOKEN": ADMIN_TOKEN}
+    for args in (
+        ["inspect", "delete", "../app/victim"],
+        ["inspect", "delete", ".."],
+        ["endpoint", "delete", "victim", "..", "--yes"],
+        ["source", "show", "../../../api/v1/app/victim"],
+    ):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 1, (args, result.output)
+    with hookline.client() as admin:
+        assert admin.get("/api/v1/app/victim").status_code == 200

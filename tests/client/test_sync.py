@@ -121,3 +121,22 @@ def test_url_and_token_come_from_the_environment(hookline, monkeypatch: pytest.M
     with Client() as client:
         assert client.url == hookline.url
         assert client.applications.list().data == []
+
+
+@pytest.mark.parametrize("bad_id", ["..", ".", "../..", "acme/x", "x?y", "x#y"])
+def test_an_id_is_always_one_path_segment(client: Client, bad_id: str) -> None:
+    """Deleting endpoint ``..`` of an application used to resolve to the application's own URL,
+    and delete the application."""
+    app = client.applications.create("Victim", uid="victim")
+    endpoint = client.endpoints.create("victim", "https://example.com/hook")
+    with pytest.raises(HooklineError) as caught:
+        client.endpoints.delete("victim", bad_id)
+    assert caught.value.status in (404, 422)  # no such endpoint, or not an id at all
+    assert client.applications.get("victim").id == app.id
+    assert [e.id for e in client.endpoints.list("victim").data] == [endpoint.id]
+
+
+def test_an_empty_id_is_refused_before_any_request(client: Client) -> None:
+    with pytest.raises(HooklineError) as caught:
+        client.endpoints.delete("victim", "")
+    assert (caught.value.status, caught.value.code) == (0, "invalid_argument")

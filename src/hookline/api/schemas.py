@@ -22,6 +22,10 @@ from hookline.domain.signing import InvalidSecretError, validate_secret
 from hookline.domain.urls import MAX_URL_LENGTH, InvalidUrlError, check_endpoint_url
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
+# Svix's uid rule, less uids of only dots: "." and ".." are resolved away in every URL, so an
+# application or endpoint with one could never be addressed again.
+UID_PATTERN = r"^[a-zA-Z0-9\-_.]*[a-zA-Z0-9\-_][a-zA-Z0-9\-_.]*$"
+Uid = Annotated[str, StringConstraints(pattern=UID_PATTERN, min_length=1, max_length=256)]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=128)]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_./#]+$", min_length=1, max_length=128)]
 Rate = Annotated[int, Field(ge=1, le=65535)]
@@ -177,14 +181,14 @@ class ListResponse(Model, Generic[T]):
 # -- applications ------------------------------------------------------------
 class ApplicationIn(Model):
     name: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\x00]+$")]
-    uid: Name | None = None
+    uid: Uid | None = None
     metadata: Metadata = Field(default_factory=dict)
     throttle_rate: Rate | None = None
 
 
 class ApplicationPatch(Model):
     name: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\x00]+$")] | None = None
-    uid: Name | None = None
+    uid: Uid | None = None
     metadata: Metadata | None = None
     throttle_rate: Rate | None = None
 
@@ -308,7 +312,7 @@ FifoOnExhausted = Literal["skip", "block"]
 class EndpointUpdate(Model):
     url: Url
     description: Text = ""
-    uid: Name | None = None
+    uid: Uid | None = None
     event_types: EventTypes | None = Field(
         default=None,
         validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types"),
@@ -341,7 +345,7 @@ class EndpointIn(EndpointUpdate):
 class EndpointPatch(Model):
     url: Url | None = None
     description: Text | None = None
-    uid: Name | None = None
+    uid: Uid | None = None
     event_types: EventTypes | None = Field(
         default=None,
         validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types"),

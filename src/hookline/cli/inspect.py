@@ -7,7 +7,7 @@ import click
 
 from hookline.cli.options import Seconds, Session, api_command
 from hookline.cli.output import table
-from hookline.client._calls import Call, query
+from hookline.client._calls import Call, query, segment
 
 DEFAULT_URL = "http://127.0.0.1:8071"
 
@@ -87,7 +87,7 @@ def inspect_list(session: Session) -> None:
 @api_command
 def inspect_requests(session: Session, bin_id: str, limit: int) -> None:
     """What BIN captured, newest first."""
-    page = call(session, "GET", f"/api/v1/inspect/{bin_id}/request", params={"limit": limit})
+    page = call(session, "GET", f"/api/v1/inspect/{segment(bin_id)}/request", params={"limit": limit})
     rows = [
         [r["id"], r["receivedAt"], r["method"], r["path"] + (f"?{r['query']}" if r["query"] else ""), r["size"]]
         for r in page["data"]
@@ -101,7 +101,7 @@ def inspect_requests(session: Session, bin_id: str, limit: int) -> None:
 @api_command
 def inspect_show(session: Session, bin_id: str, request_id: str) -> None:
     """One captured request in full: request line, headers, body."""
-    r = call(session, "GET", f"/api/v1/inspect/{bin_id}/request/{request_id}")
+    r = call(session, "GET", f"/api/v1/inspect/{segment(bin_id)}/request/{segment(request_id)}")
     if session.as_json:
         click.echo(json.dumps(r))
         return
@@ -123,7 +123,9 @@ def inspect_show(session: Session, bin_id: str, request_id: str) -> None:
 @api_command
 def inspect_replay(session: Session, bin_id: str, request_id: str, target: str) -> None:
     """Send a captured request again, from the server, to TARGET (SSRF rules apply)."""
-    r = call(session, "POST", f"/api/v1/inspect/{bin_id}/request/{request_id}/replay", {"url": target})
+    r = call(
+        session, "POST", f"/api/v1/inspect/{segment(bin_id)}/request/{segment(request_id)}/replay", {"url": target}
+    )
     _print(session, r, ["status", "ms", "error"], [[r["statusCode"], r["durationMs"], r["error"]]])
 
 
@@ -132,5 +134,5 @@ def inspect_replay(session: Session, bin_id: str, request_id: str, target: str) 
 @api_command
 def inspect_delete(session: Session, bin_id: str) -> None:
     """Delete BIN and everything it captured."""
-    call(session, "DELETE", f"/api/v1/inspect/{bin_id}")
+    call(session, "DELETE", f"/api/v1/inspect/{segment(bin_id)}")
     click.echo(json.dumps({"deleted": bin_id}) if session.as_json else f"deleted {bin_id}")

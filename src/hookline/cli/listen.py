@@ -23,6 +23,7 @@ import click
 
 from hookline.cli.inspect import call, server_url
 from hookline.cli.options import Session, api_command
+from hookline.client._calls import segment
 
 _HOP_BY_HOP = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade"}
@@ -205,8 +206,8 @@ def _temporary_endpoint(session: Session, app_id: str, url: str, event_types: li
     body: dict[str, Any] = {"url": url, "description": "hookline listen (temporary)"}
     if event_types:
         body["eventTypes"] = event_types
-    endpoint = call(session, "POST", f"/api/v1/app/{app_id}/endpoint", body)
-    secret = call(session, "GET", f"/api/v1/app/{app_id}/endpoint/{endpoint['id']}/secret")
+    endpoint = call(session, "POST", f"/api/v1/app/{segment(app_id)}/endpoint", body)
+    secret = call(session, "GET", f"/api/v1/app/{segment(app_id)}/endpoint/{segment(endpoint['id'])}/secret")
     return endpoint["id"], secret["key"]
 
 
@@ -255,7 +256,7 @@ def listen(
     if event_types and not app_id:
         raise click.BadParameter("needs --app", param_hint="--event-types")
     if bin_id:
-        bin_ = call(session, "GET", f"/api/v1/inspect/{bin_id}")
+        bin_ = call(session, "GET", f"/api/v1/inspect/{segment(bin_id)}")
     else:
         bin_ = call(session, "POST", "/api/v1/inspect", {"name": f"listen {target}"[:256]})
     endpoint_id: str | None = None
@@ -280,6 +281,6 @@ def listen(
             raise click.ClickException(str(exc)) from None
     finally:
         if endpoint_id and app_id:
-            call(session, "DELETE", f"/api/v1/app/{app_id}/endpoint/{endpoint_id}")
+            call(session, "DELETE", f"/api/v1/app/{segment(app_id)}/endpoint/{segment(endpoint_id)}")
             if not session.as_json:
                 click.echo(f"removed endpoint {endpoint_id}")

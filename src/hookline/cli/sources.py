@@ -8,7 +8,7 @@ import click
 from hookline.cli.options import Session, api_command, json_document, limit_option, when
 from hookline.cli.output import show
 from hookline.client import Call, Page
-from hookline.client._calls import body, creating, query
+from hookline.client._calls import body, creating, query, segment
 from hookline.client._models import page_of
 
 SOURCE_COLUMNS = ("id", "uid", "name", "type", "ingest url")
@@ -72,7 +72,7 @@ def source_create(
         data["allowedIps"] = list(allowed_ips)
     created = session.client.request(Call("POST", _ROOT, _raw, {}, data, creating(None)))
     for url in destinations:
-        path = f"{_ROOT}/{created['id']}/endpoint"
+        path = f"{_ROOT}/{segment(created['id'])}/endpoint"
         session.client.request(Call("POST", path, _raw, {}, {"url": url}, creating(None)))
     show(session.as_json, created, SOURCE_COLUMNS, [_source_row(created)])
 
@@ -95,8 +95,10 @@ def source_list(session: Session, limit: int) -> None:
 @api_command
 def source_show(session: Session, source_id: str) -> None:
     """Show a source and its destinations."""
-    found = session.client.request(Call("GET", f"{_ROOT}/{source_id}", _raw))
-    dests = session.client.request(Call("GET", f"{_ROOT}/{source_id}/endpoint", page_of(_raw), {"limit": "250"}))
+    found = session.client.request(Call("GET", f"{_ROOT}/{segment(source_id)}", _raw))
+    dests = session.client.request(
+        Call("GET", f"{_ROOT}/{segment(source_id)}/endpoint", page_of(_raw), {"limit": "250"})
+    )
     if session.as_json:
         show(True, {**found, "destinations": dests.data}, (), [])
         return
@@ -138,7 +140,7 @@ def source_update(
         data["rateLimit"] = rate_limit
     if not data:
         raise click.UsageError("nothing to change: pass --allowed-ips, --any-ip, --rate-limit or --no-rate-limit")
-    updated = session.client.request(Call("PATCH", f"{_ROOT}/{source_id}", _raw, {}, data))
+    updated = session.client.request(Call("PATCH", f"{_ROOT}/{segment(source_id)}", _raw, {}, data))
     show(session.as_json, updated, SOURCE_COLUMNS, [_source_row(updated)])
 
 
@@ -147,7 +149,9 @@ def source_update(
 @api_command
 def source_rotate_token(session: Session, source_id: str) -> None:
     """Give the source a new ingest URL; the old one keeps working for 24 hours."""
-    rotated = session.client.request(Call("POST", f"{_ROOT}/{source_id}/token/rotate", _raw, {}, None, creating(None)))
+    rotated = session.client.request(
+        Call("POST", f"{_ROOT}/{segment(source_id)}/token/rotate", _raw, {}, None, creating(None))
+    )
     show(session.as_json, rotated, ("ingest url",), [(rotated["ingestUrl"],)])
 
 
@@ -170,7 +174,7 @@ def source_requests(
 
     def page(**options: Any) -> Page[dict[str, Any]]:
         params = query(status=status, since=_iso(since), until=_iso(until), **options)
-        return session.client.request(Call("GET", f"{_ROOT}/{source_id}/request", page_of(_raw), params))
+        return session.client.request(Call("GET", f"{_ROOT}/{segment(source_id)}/request", page_of(_raw), params))
 
     found = session.take(page, limit)
     show(session.as_json, found, REQUEST_COLUMNS, map(_request_row, found))
@@ -190,11 +194,11 @@ def source_replay(
     if (request_id is None) == (since is None):
         raise click.UsageError("pass a REQUEST_ID or --since, not both")
     if request_id is not None:
-        path = f"{_ROOT}/{source_id}/request/{request_id}/replay"
+        path = f"{_ROOT}/{segment(source_id)}/request/{segment(request_id)}/replay"
         session.client.request(Call("POST", path, _raw, {}, None, creating(None)))
         show(session.as_json, {"replayed": request_id}, ("replayed",), [(request_id,)])
         return
     end = until or datetime.now().astimezone()
     data = {"since": _iso(since), "until": _iso(end)}
-    done = session.client.request(Call("POST", f"{_ROOT}/{source_id}/replay", _raw, {}, data, creating(None)))
+    done = session.client.request(Call("POST", f"{_ROOT}/{segment(source_id)}/replay", _raw, {}, data, creating(None)))
     show(session.as_json, done, ("forwarded", "rejected"), [(done["forwarded"], done["rejected"])])

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -92,6 +93,16 @@ def query(**values: Any) -> dict[str, str]:
         else:
             out[name] = str(value)
     return out
+
+
+def segment(value: str) -> str:
+    """An id or uid as one path segment, percent-encoded so it stays one: a ``/``, ``?`` or
+    ``#`` in it, and a ``.`` or ``..`` that URL resolution would otherwise remove, so that
+    deleting endpoint ``..`` of ``acme`` cannot address ``acme`` itself."""
+    if not value:
+        raise HooklineError(0, "invalid_argument", "an id or uid cannot be empty")
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted.strip(".") == "" else quoted
 
 
 def body(**values: Any) -> dict[str, Any]:

@@ -7,9 +7,8 @@ is None is not sent.
 
 from datetime import datetime
 from typing import Any, Literal, TypedDict, Unpack
-from urllib.parse import quote
 
-from hookline.client._calls import Call, body, creating, query
+from hookline.client._calls import Call, body, creating, query, segment
 from hookline.client._models import (
     Application,
     Attempt,
@@ -29,7 +28,7 @@ Order = Literal["ascending", "descending"]
 
 
 def _path(*parts: str) -> str:
-    return "/api/v1/" + "/".join(quote(p, safe="") if i % 2 else p for i, p in enumerate(parts))
+    return "/api/v1/" + "/".join(segment(p) if i % 2 else p for i, p in enumerate(parts))
 
 
 class Paging(TypedDict, total=False):
@@ -317,12 +316,12 @@ def list_message_endpoints(app_id: str, msg_id: str, **o: Unpack[Paging]) -> Cal
 
 # -- attempts ----------------------------------------------------------------
 def list_attempts_by_endpoint(app_id: str, endpoint_id: str, **o: Unpack[AttemptListOptions]) -> Call[Page[Attempt]]:
-    path = _path("app", app_id, "attempt") + "/endpoint/" + quote(endpoint_id, safe="")
+    path = _path("app", app_id, "attempt") + "/endpoint/" + segment(endpoint_id)
     return Call("GET", path, page_of(Attempt.from_json), query(**o))
 
 
 def list_attempts_by_msg(app_id: str, msg_id: str, **o: Unpack[MsgAttemptListOptions]) -> Call[Page[Attempt]]:
-    path = _path("app", app_id, "attempt") + "/msg/" + quote(msg_id, safe="")
+    path = _path("app", app_id, "attempt") + "/msg/" + segment(msg_id)
     return Call("GET", path, page_of(Attempt.from_json), query(**o))
 
 

@@ -273,8 +273,10 @@ def validate_payload(
 
 # Not "-" first: list iterators that start with "-" go backwards (store/pagination.py), and an
 # event type's name is its iterator; "-a" made a listing stop early or never end.
-NAME = re.compile(r"^[a-zA-Z0-9_.][a-zA-Z0-9\-_.]{0,255}$")
-NAME_RULE: Final = "an event type name is 1 to 256 of a-z A-Z 0-9 - _ ., not starting with -"
+# Not only dots: "." and ".." are resolved away in a URL, so such an event type could never be
+# read, changed or archived.
+NAME = re.compile(r"^(?!\.+$)[a-zA-Z0-9_.][a-zA-Z0-9\-_.]{0,255}$")
+NAME_RULE: Final = "an event type name is 1 to 256 of a-z A-Z 0-9 - _ ., not starting with - and not only dots"
 _OPERATIONS: Final = ("post", "put")
 
 

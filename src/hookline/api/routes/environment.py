@@ -27,6 +27,7 @@ from hookline.api.schemas import (
     Rate,
     SchemaValidation,
     Text,
+    Uid,
     Url,
     ms_to_datetime,
 )
@@ -67,7 +68,7 @@ class TransformationDoc(Model):
 class EndpointDoc(Model):
     model_config = ConfigDict(extra="forbid")
     id: EndpointIdValue
-    uid: Name | None = None
+    uid: Uid | None = None
     url: Url
     description: Text = ""
     event_types: EventTypes | None = None
@@ -89,7 +90,7 @@ class EndpointDoc(Model):
 class ApplicationDoc(Model):
     model_config = ConfigDict(extra="forbid")
     id: AppIdValue
-    uid: Name | None = None
+    uid: Uid | None = None
     name: Annotated[str, Field(min_length=1, pattern=r"^[^\x00]+$")]
     metadata: Metadata = Field(default_factory=dict)
     throttle_rate: Rate | None = None

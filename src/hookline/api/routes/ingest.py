@@ -25,6 +25,7 @@ from hookline.api.schemas import (
     ListResponse,
     Metadata,
     Model,
+    Uid,
     bodyless,
     ms_to_datetime,
 )
@@ -61,7 +62,7 @@ class SourceResponse(Model):
 class IngestSourceIn(Model):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00]+$")]
-    uid: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9\-_.]+$")] | None = None
+    uid: Uid | None = None
     metadata: Metadata | None = None
     type: SourceType
     config: dict[str, Any] = Field(default_factory=dict, description="The type's settings, with its secret")
