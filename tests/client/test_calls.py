@@ -12,7 +12,7 @@ from tests.support.servers import free_port
 
 from hookline import Client, HooklineError
 from hookline.client import BackgroundTask, Call, Page
-from hookline.client._calls import describe, error_of, finish, query, retry_delay, settings
+from hookline.client._calls import creating, describe, error_of, finish, query, retry_delay, segment, settings
 from hookline.client._models import next_iterator
 
 GET = Call("GET", "/api/v1/app", dict)
@@ -79,6 +79,41 @@ def test_query_and_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings(None, "t") == ("http://127.0.0.1:8071", "t")
     monkeypatch.setenv("HOOKLINE_URL", "https://hooks.example.com/")
     assert settings(None, "t") == ("https://hooks.example.com", "t")
+
+
+def test_an_id_becomes_exactly_one_path_segment() -> None:
+    assert segment("app_1") == "app_1" and segment("a.b..c") == "a.b..c"
+    assert segment("..") == "%2E%2E" and segment(".") == "%2E" and segment("...") == "%2E%2E%2E"
+    assert segment("../x") == "..%2Fx" and segment("a?b#c d") == "a%3Fb%23c%20d"
+    with pytest.raises(HooklineError, match="cannot be empty"):
+        segment("")
+
+
+@pytest.mark.parametrize("key", ["", "ключ", "a\nb", "tab\there"])
+def test_an_idempotency_key_a_header_cannot_carry_is_refused(key: str) -> None:
+    with pytest.raises(HooklineError, match="idempotency key"):
+        creating(key)
+
+
+def test_idempotency_keys_given_or_generated() -> None:
+    assert creating("order-42") == {"idempotency-key": "order-42"}
+    assert creating(None)["idempotency-key"].startswith("hookline-")
+
+
+@pytest.mark.parametrize(
+    ("url", "token", "code"),
+    [
+        ("http://[::1", "t", "invalid_url"),
+        ("ftp://x", "t", "invalid_url"),
+        ("x:1", "t", "invalid_url"),
+        ("http://x", "tök", "invalid_token"),
+        ("http://x", "a b", "invalid_token"),
+    ],
+)
+def test_settings_refuse_what_no_request_could_use(url: str, token: str, code: str) -> None:
+    with pytest.raises(HooklineError) as caught:
+        settings(url, token)
+    assert caught.value.code == code
 
 
 def test_next_iterator_stops_when_done_or_stuck() -> None:

@@ -112,6 +112,9 @@ def body(**values: Any) -> dict[str, Any]:
 
 def creating(key: str | None) -> dict[str, str]:
     """Headers for a POST that creates something: an idempotency key, generated unless given."""
+    if key is not None and not (key and key.isascii() and key.isprintable()):
+        # A header carries it: anything else failed inside httpx with an encoding error.
+        raise HooklineError(0, "invalid_argument", "an idempotency key is one or more printable ASCII characters")
     return {"idempotency-key": key or f"hookline-{uuid.uuid4().hex}"}
 
 
