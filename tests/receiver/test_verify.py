@@ -3,6 +3,7 @@ WebhookVerificationError, for every provider."""
 
 import base64
 import itertools
+import math
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -10,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import hookline
-from hookline.receiver import PROVIDERS, SignedRequest, WebhookVerificationError
+from hookline.receiver import PROVIDERS, HmacScheme, SignedRequest, WebhookVerificationError
 
-from .helpers import NOW, hmac_hex
+from .helpers import NOW, hmac_hex, rejects
 
 GOOD_SECRETS = {
     "standard-webhooks": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -110,3 +111,36 @@ def test_now_defaults_to_the_real_clock() -> None:
     seen: list[SignedRequest] = []
     hookline.verify(seen.append, secret="s", headers={}, body=b"")
     assert abs(seen[0].now - time.time()) < 5
+
+
+def _signed_an_hour_ago() -> tuple[str, dict[str, str], bytes]:
+    secret = "whsec_" + base64.b64encode(b"k" * 24).decode()
+    body = b'{"a": 1}'
+    sent = NOW - 3600
+    sig = hookline.Webhook(secret).sign("msg_1", sent, body)
+    return secret, {"webhook-id": "msg_1", "webhook-timestamp": str(sent), "webhook-signature": sig}, body
+
+
+@pytest.mark.parametrize("tolerance", [math.nan, -1.0])
+def test_a_tolerance_that_is_no_window_is_a_configuration_error(tolerance: float) -> None:
+    """NaN fails every comparison: as a tolerance it accepted an hour-old (or any) timestamp."""
+    secret, headers, body = _signed_an_hour_ago()
+    with pytest.raises(ValueError, match="tolerance must be"):
+        hookline.verify("standard-webhooks", secret=secret, headers=headers, body=body, now=NOW, tolerance=tolerance)
+    with pytest.raises(ValueError, match="tolerance must be"):
+        hookline.Webhook(secret, tolerance=tolerance)
+    with pytest.raises(ValueError, match="tolerance must be"):
+        HmacScheme(header="x-sig", tolerance=tolerance)
+
+
+def test_a_clock_that_is_not_a_time_is_a_configuration_error() -> None:
+    secret, headers, body = _signed_an_hour_ago()
+    with pytest.raises(ValueError, match="now must be"):
+        hookline.verify("standard-webhooks", secret=secret, headers=headers, body=body, now=math.nan)
+
+
+def test_an_infinite_tolerance_is_no_limit_and_the_default_still_holds() -> None:
+    secret, headers, body = _signed_an_hour_ago()
+    hookline.verify("standard-webhooks", secret=secret, headers=headers, body=body, now=NOW, tolerance=math.inf)
+    with rejects("too old"):
+        hookline.verify("standard-webhooks", secret=secret, headers=headers, body=body, now=NOW)

@@ -21,7 +21,7 @@ from hookline.receiver.crypto import (
 )
 from hookline.receiver.errors import WebhookVerificationError
 from hookline.receiver.parsing import parse_timestamp
-from hookline.receiver.request import SignedRequest
+from hookline.receiver.request import SignedRequest, checked_tolerance
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _ALGORITHMS = ("sha1", "sha256", "sha512")
@@ -51,6 +51,7 @@ class HmacScheme:
             raise ValueError(f"algorithm must be one of {_ALGORITHMS}")
         if self.encoding not in ("hex", "base64"):
             raise ValueError("encoding must be 'hex' or 'base64'")
+        checked_tolerance(self.tolerance)
         names = _PLACEHOLDER.findall(self.template)
         if names.count("body") != 1 or not set(names) <= {"body", "timestamp"}:
             raise ValueError("template needs one {body} and may use {timestamp}, nothing else")

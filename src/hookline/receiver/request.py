@@ -1,5 +1,6 @@
 """What a verifier gets: the request as received, the secret, and the clock."""
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,11 @@ class SignedRequest:
     now: float = field(default_factory=time.time)
     tolerance: float | None = None
 
+    def __post_init__(self) -> None:
+        checked_tolerance(self.tolerance)
+        if not math.isfinite(self.now):
+            raise ValueError(f"now must be a finite Unix time in seconds (got {self.now!r})")
+
     def require_url(self, provider: str) -> str:
         if not self.url:
             raise WebhookVerificationError(f"{provider} signs the request URL: pass url=")
@@ -34,6 +40,15 @@ class SignedRequest:
         check_window(timestamp, now=self.now, tolerance=tolerance, future=future)
 
 
+def checked_tolerance(value: float | None) -> float | None:
+    """``value`` if it is a tolerance: None (the provider's default) or seconds, 0 or more
+    (``math.inf`` for no limit). Raises ValueError otherwise: NaN fails every comparison, so a
+    NaN tolerance used to accept any timestamp, however old."""
+    if value is not None and not value >= 0:
+        raise ValueError(f"tolerance must be a number of seconds, 0 or more (got {value!r})")
+    return value
+
+
 def check_window(timestamp: float, *, now: float, tolerance: float | None, future: bool = True) -> None:
     """Raise unless ``timestamp`` is within ``tolerance`` seconds of ``now``.
 
@@ -42,6 +57,9 @@ def check_window(timestamp: float, *, now: float, tolerance: float | None, futur
     """
     if tolerance is None:
         return
+    checked_tolerance(tolerance)
+    if not math.isfinite(now):
+        raise ValueError(f"now must be a finite Unix time in seconds (got {now!r})")
     if now - timestamp > tolerance:
         raise WebhookVerificationError(f"timestamp is too old ({now - timestamp:.0f}s, tolerance {tolerance:g}s)")
     if future and timestamp - now > tolerance:

@@ -13,7 +13,7 @@ from hookline.receiver.errors import WebhookVerificationError
 from hookline.receiver.headers import Headers, HeadersLike
 from hookline.receiver.parsing import parse_timestamp
 from hookline.receiver.payload import parse_json
-from hookline.receiver.request import SignedRequest, check_window
+from hookline.receiver.request import SignedRequest, check_window, checked_tolerance
 
 # Seconds, either way: what every reference library uses (standardwebhooks and svix ``verify``
 # raise "Message timestamp too old" / "too new" outside it).
@@ -31,7 +31,7 @@ class Webhook:
     def __init__(self, secret: str | bytes, *, tolerance: float = DEFAULT_TOLERANCE) -> None:
         if isinstance(secret, bytes):
             secret = signing.SYMMETRIC_PREFIX + base64.b64encode(secret).decode()
-        self.tolerance = tolerance
+        self.tolerance = checked_tolerance(tolerance)
         self._signing_secret: str | None = None
         try:
             self.version, self._check = self._load(secret)
