@@ -1,5 +1,8 @@
 """Replay guards, in memory and on the real Redis at 127.0.0.1:6379."""
 
+import math
+
+import pytest
 import redis
 import redis.asyncio
 
@@ -87,3 +90,16 @@ async def test_async_redis_guard(async_redis_client: redis.asyncio.Redis, redis_
     assert 0 < await async_redis_client.ttl(redis_prefix + "msg_9") <= 30
     await guard.forget("msg_9")
     await guard.check("msg_9")
+
+
+@pytest.mark.parametrize("ttl", [0, -5, math.nan, math.inf])
+def test_a_ttl_that_remembers_nothing_or_forever_is_refused(ttl: float) -> None:
+    # 0 or less forgot each id at once, so every replay got through; NaN never forgot one.
+    with pytest.raises(ValueError, match="ttl must be"):
+        MemoryReplayGuard(ttl=ttl)
+
+
+@pytest.mark.parametrize("ttl", [0, 1.5, math.nan])
+def test_a_redis_ttl_is_whole_seconds_more_than_0(redis_client: redis.Redis, ttl: float) -> None:
+    with pytest.raises(ValueError, match="ttl must be a whole number"):
+        RedisReplayGuard(redis_client, ttl=ttl)  # type: ignore[arg-type]

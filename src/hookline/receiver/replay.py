@@ -45,11 +45,19 @@ def _replayed(key: str) -> WebhookReplayError:
     return WebhookReplayError(f"webhook {key!r} was already received")
 
 
+def _checked_ttl(ttl: float, *, whole: bool = False) -> float:
+    # A ttl of 0 or less forgot each id at once (every replay got through), and NaN never did.
+    if not 0 < ttl < float("inf") or (whole and ttl != int(ttl)):
+        kind = "a whole number of seconds" if whole else "a finite number of seconds"
+        raise ValueError(f"ttl must be {kind}, more than 0 (got {ttl!r})")
+    return ttl
+
+
 class MemoryReplayGuard:
     """Ids remembered in this process only: for one worker, or for tests."""
 
     def __init__(self, ttl: float = DEFAULT_TTL, *, clock: Callable[[], float] = time.monotonic):
-        self.ttl = ttl
+        self.ttl = _checked_ttl(ttl)
         self._clock = clock
         self._expiry: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
@@ -88,7 +96,7 @@ class RedisReplayGuard:
     """Ids shared by every worker through Redis (``redis.Redis``)."""
 
     def __init__(self, client: SyncRedis, *, prefix: str = "hookline:replay:", ttl: int = DEFAULT_TTL) -> None:
-        self.client, self.prefix, self.ttl = client, prefix, ttl
+        self.client, self.prefix, self.ttl = client, prefix, int(_checked_ttl(ttl, whole=True))
 
     def check(self, key: str) -> None:
         # SET NX is the claim: it succeeds for exactly one caller until the key expires.
@@ -103,7 +111,7 @@ class AsyncRedisReplayGuard:
     """The same through ``redis.asyncio.Redis``, for async frameworks."""
 
     def __init__(self, client: AsyncRedis, *, prefix: str = "hookline:replay:", ttl: int = DEFAULT_TTL) -> None:
-        self.client, self.prefix, self.ttl = client, prefix, ttl
+        self.client, self.prefix, self.ttl = client, prefix, int(_checked_ttl(ttl, whole=True))
 
     async def check(self, key: str) -> None:
         if not await self.client.set(self.prefix + key, "1", nx=True, ex=self.ttl):
