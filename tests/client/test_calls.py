@@ -10,7 +10,7 @@ import httpx
 import pytest
 from tests.support.servers import free_port
 
-from hookline import Client, HooklineError
+from hookline import AsyncClient, Client, HooklineError
 from hookline.client import BackgroundTask, Call, Page
 from hookline.client._calls import creating, describe, error_of, finish, query, retry_delay, segment, settings
 from hookline.client._models import next_iterator
@@ -114,6 +114,14 @@ def test_settings_refuse_what_no_request_could_use(url: str, token: str, code: s
     with pytest.raises(HooklineError) as caught:
         settings(url, token)
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize("options", [{"timeout": float("nan")}, {"timeout": -1}, {"timeout": 0}, {"retries": -1}])
+def test_a_client_refuses_limits_no_request_can_use(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        Client("http://127.0.0.1:8071", "t", **options)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must be"):
+        AsyncClient("http://127.0.0.1:8071", "t", **options)  # type: ignore[arg-type]
 
 
 def test_next_iterator_stops_when_done_or_stuck() -> None:

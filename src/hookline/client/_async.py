@@ -14,6 +14,7 @@ from hookline.client._calls import (
     DEFAULT_TIMEOUT,
     Call,
     HooklineError,
+    check_limits,
     default_headers,
     finish,
     retry_delay,
@@ -54,6 +55,7 @@ class AsyncClient:
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        check_limits(timeout, retries)
         self.url, token = settings(url, token)
         self.retries = retries
         self._http = httpx.AsyncClient(

@@ -137,6 +137,15 @@ def settings(url: str | None, token: str | None) -> tuple[str, str]:
     return base.rstrip("/"), secret
 
 
+def check_limits(timeout: float, retries: int) -> None:
+    """Raise ValueError for a timeout or retry count no request can use (at construction, not
+    as a socket error on the first call)."""
+    if not 0 < timeout < float("inf"):
+        raise ValueError(f"timeout must be a finite number of seconds, more than 0 (got {timeout!r})")
+    if retries < 0:
+        raise ValueError(f"retries must be 0 or more (got {retries!r})")
+
+
 def default_headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT, "Accept": "application/json"}
 

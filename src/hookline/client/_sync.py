@@ -13,6 +13,7 @@ from hookline.client._calls import (
     DEFAULT_TIMEOUT,
     Call,
     HooklineError,
+    check_limits,
     default_headers,
     finish,
     retry_delay,
@@ -53,6 +54,7 @@ class Client:
         retries: int = 2,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        check_limits(timeout, retries)
         self.url, token = settings(url, token)
         self.retries = retries
         self._http = httpx.Client(
