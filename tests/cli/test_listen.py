@@ -317,3 +317,21 @@ def test_a_second_listener_takes_the_bin_and_the_first_exits(database_url: str) 
                 assert httpx.post(bin_["url"], content=b"x", timeout=60).status_code == 201
                 wait_until(second.requests, 30, "the second listener's line")
                 assert second.stop() == 0
+
+
+def test_the_replies_a_session_remembers_are_bounded() -> None:
+    """Each reply was kept for the whole session, its body included: a day of large answers grew
+    ``hookline listen`` without end. The newest are kept (only those can be sent again)."""
+    from hookline.cli import listen as relay
+    from hookline.cli.options import Session
+
+    listener = relay.Listener(Session(None, "t", 1.0, False), "bin_1", "http://127.0.0.1:1", backlog=True, as_json=True)
+    for n in range(relay._REMEMBERED + 5):
+        listener._remember(f"req_{n}", {"status": 200, "body": "x"})
+    assert len(listener.answered) == relay._REMEMBERED and "req_4" not in listener.answered
+    assert f"req_{relay._REMEMBERED + 4}" in listener.answered
+    big = "y" * (relay._REMEMBERED_BYTES // 3)
+    for n in range(4):
+        listener._remember(f"big_{n}", {"status": 200, "body": big})
+    assert listener._answered_bytes <= relay._REMEMBERED_BYTES
+    assert "big_3" in listener.answered and "big_0" not in listener.answered

@@ -15,6 +15,7 @@ import json
 import signal
 import sys
 import time
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ _MAX_BACKOFF = 10.0
 _REPLACED = 4409  # the server's close code when a newer listener took the bin
 # What the server takes back over the WebSocket (base64 grows it by a third; uvicorn's limit is 16 MiB).
 _MAX_REPLY_BYTES = 8 * 1024 * 1024
+_REMEMBERED = 1_000  # replies kept to repeat, at most, and their base64 bodies' bytes
+_REMEMBERED_BYTES = 64 * 1024 * 1024
 
 
 class Fatal(Exception):
@@ -56,7 +59,11 @@ class Listener:
         self.backlog = backlog
         self.as_json = as_json
         self.after: str | None = None  # with --no-backlog: only what came after this
-        self.answered: dict[str, dict[str, Any]] = {}  # this session's replies, by request id
+        # This session's latest replies, by request id: the server re-sends a request whose reply it
+        # had not stored when the connection dropped, so only recent ones can come again. Bounded,
+        # or a day of large answers grew the process without end.
+        self.answered: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._answered_bytes = 0
         self.stop = asyncio.Event()
 
     def _ws_url(self) -> str:
@@ -131,9 +138,16 @@ class Listener:
         reply = self.answered.get(request_id)
         if reply is None:
             reply = await self._deliver(http, message)
-            self.answered[request_id] = reply
+            self._remember(request_id, reply)
         with contextlib.suppress(Exception):
             await ws.send_str(json.dumps(reply))
+
+    def _remember(self, request_id: str, reply: dict[str, Any]) -> None:
+        self.answered[request_id] = reply
+        self._answered_bytes += len(reply.get("body", ""))
+        while len(self.answered) > _REMEMBERED or (self._answered_bytes > _REMEMBERED_BYTES and len(self.answered) > 1):
+            _, dropped = self.answered.popitem(last=False)
+            self._answered_bytes -= len(dropped.get("body", ""))
 
     async def _deliver(self, http: Any, message: dict[str, Any]) -> dict[str, Any]:
         import aiohttp
