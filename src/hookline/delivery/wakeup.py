@@ -22,7 +22,13 @@ log = structlog.get_logger("hookline.wakeup")
 
 
 def _dsn(sqlalchemy_url: str) -> str:
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The engine's URL as a DSN for ``asyncpg.connect``, which reads libpq's ``sslmode`` and takes
+    any other query parameter for a server setting (``ssl`` failed every connect that way)."""
+    url = make_url(sqlalchemy_url)
+    query = dict(url.query)
+    if "ssl" in query:
+        query["sslmode"] = query.pop("ssl")
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 class PgWakeups:

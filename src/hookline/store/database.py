@@ -101,9 +101,21 @@ def normalize_url(url: str) -> tuple[str, DialectName]:
     parsed = make_url(url.replace("postgres://", "postgresql://", 1))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:" or parsed.query.get("mode") == "memory":
+            # Each connection would get a database of its own, and all of it is gone at exit.
+            raise ValueError(
+                "an in-memory SQLite database cannot hold hookline's queue: name a file (sqlite:///hookline.db)"
+            )
         return parsed.set(drivername="sqlite").render_as_string(False), "sqlite"
     if backend == "postgresql":
-        return parsed.set(drivername="postgresql+asyncpg").render_as_string(False), "postgresql"
+        query = dict(parsed.query)
+        if "sslmode" in query:
+            # libpq's name, in the URLs hosted PostgreSQL services hand out; asyncpg takes the same
+            # modes (disable, allow, prefer, require, verify-ca, verify-full) as ``ssl``.
+            if "ssl" in query:
+                raise ValueError("give sslmode or ssl in the URL, not both")
+            query["ssl"] = query.pop("sslmode")
+        return parsed.set(drivername="postgresql+asyncpg", query=query).render_as_string(False), "postgresql"
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql")
 
 
