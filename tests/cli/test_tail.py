@@ -1,12 +1,16 @@
 """``hookline tail``: attempts printed as they happen."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 from tests.cli.conftest import Cli
-from tests.support.servers import Receiver, Reply, wait_until
+from tests.support import servers
+from tests.support.servers import ADMIN_TOKEN, Receiver, Reply, free_port, run_hookline, wait_until
 
 from hookline import Client
 from hookline.cli.tail import LAG, Tail
@@ -99,3 +103,35 @@ def test_tail_stops_after_max_seconds(cli: Cli, acme: tuple[Client, str]) -> Non
     result = cli.ok("tail", "acme", "--interval", "0.1", "--max-seconds", "0.5")
     assert 0.4 < time.monotonic() - started < 5
     assert result.stdout.splitlines() == [result.stdout.splitlines()[0]]  # the header alone
+
+
+def test_tail_waits_out_a_server_restart(database_url: str, receiver: Receiver) -> None:
+    """A server restart used to end ``tail`` with an error; it now says so once and goes on."""
+    port = free_port()
+    settings = servers.test_settings(database_url)
+    with run_hookline(settings, port=port) as hl, Client(hl.url, ADMIN_TOKEN) as client:
+        client.applications.create("Acme", uid="acme")
+        endpoint_id = client.endpoints.create("acme", receiver.url()).id
+    env = {**os.environ, "HOOKLINE_URL": f"http://127.0.0.1:{port}", "HOOKLINE_TOKEN": ADMIN_TOKEN}
+    command = [sys.executable, "-m", "hookline", "tail", "acme", "--interval", "0.2", "--count", "2", "--json"]
+    with run_hookline(settings, port=port) as hl, Client(hl.url, ADMIN_TOKEN) as client:
+        tail = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(2)  # tail's first poll: it prints what comes after it
+            client.messages.create("acme", "a.b", {"n": 1}, event_id="before")
+            wait_until(lambda: client.attempts.list_by_endpoint("acme", endpoint_id).data, 30, "first attempt")
+        except BaseException:
+            tail.kill()
+            raise
+    try:
+        time.sleep(2)  # down: tail's polls fail
+        with run_hookline(settings, port=port) as hl, Client(hl.url, ADMIN_TOKEN) as client:
+            client.messages.create("acme", "a.b", {"n": 2}, event_id="after")
+            out, err = tail.communicate(timeout=60)
+            ids = {client.messages.get("acme", e).id for e in ("before", "after")}
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+    assert tail.returncode == 0, err
+    assert {json.loads(line)["msgId"] for line in out.splitlines()} == ids
+    assert "still trying" in err and "the server answers again" in err and "Traceback" not in err

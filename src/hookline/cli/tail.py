@@ -11,11 +11,13 @@ import click
 from hookline.cli.messaging import TRIGGERS, URL_WIDTH, attempt_error, attempt_url
 from hookline.cli.options import Seconds, Session, api_command, when
 from hookline.cli.output import cell
-from hookline.client import Attempt
+from hookline.client import Attempt, HooklineError
 
 # Attempts are recorded a little after their id's time (batched writes), so
 # every poll looks this far behind the newest attempt seen, and skips repeats.
 LAG = timedelta(seconds=15)
+# Unreachable, or a proxy's or a restarting server's answer: the next poll may well succeed.
+_PASSING = frozenset({0, 502, 503, 504})
 LINE = f"{{:<19}}  {{:<7}}  {{:>4}}  {{:>6}}  {{:<2}}  {{:<26}}  {{:<25}}  {{:<{URL_WIDTH}}}  {{}}"
 
 
@@ -100,8 +102,23 @@ def tail(
         click.echo(header())
     try:
         first = since is None
+        polled = False  # a server down at the start is an error; one that goes away later is waited for
+        outage = False
         while True:
-            new = state.absorb(_poll(session, app_id, endpoint_ids, state.after))
+            try:
+                found = _poll(session, app_id, endpoint_ids, state.after)
+            except HooklineError as exc:
+                if not polled or exc.status not in _PASSING:
+                    raise
+                if not outage:
+                    click.echo(f"hookline tail: {exc.message}; still trying", err=True)
+                outage = True
+                time.sleep(min(max(interval, 1.0), 5.0))
+                continue
+            if outage:
+                click.echo("hookline tail: the server answers again", err=True)
+            polled, outage = True, False
+            new = state.absorb(found)
             for attempt in [] if first else new:
                 click.echo(json.dumps(attempt.raw) if session.as_json else line(attempt))
                 printed += 1
