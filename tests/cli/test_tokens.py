@@ -56,6 +56,10 @@ def test_errors_are_one_line(hookline) -> None:
     assert "--expires" in line
     line = assert_one_line_error(_token(hookline, "create", "--name", ""), exit_code=2)
     assert "--name" in line
+    # An already expired token (the API's floor is 60 s, its ceiling 10 years): refused, not made.
+    for expires in ("0s", "59s", "522w"):
+        line = assert_one_line_error(_token(hookline, "create", "--expires", expires), exit_code=2)
+        assert "a token lives from 60s to 10 years" in line
 
 
 def test_a_name_set_through_the_api_keeps_one_row_and_cannot_drive_the_terminal(hookline) -> None:

@@ -389,10 +389,17 @@ def token(ctx: click.Context, database_url: str | None) -> None:
 
 
 def _duration(_ctx: click.Context, _param: click.Parameter, text: str | None) -> float | None:
-    """``90m``, ``12h``, ``30d``, ``2w`` in seconds (the units every duration option takes)."""
+    """``90m``, ``12h``, ``30d``, ``2w`` in seconds (the units every duration option takes), held to
+    the lifetimes the API allows a token: an expired one, or one outliving anyone's memory, is no use."""
     from hookline.cli.options import duration_seconds
+    from hookline.services.tokens import TOKEN_EXPIRY_MAX, TOKEN_EXPIRY_MIN
 
-    return None if text is None else duration_seconds(text, "--expires")
+    if text is None:
+        return None
+    seconds = duration_seconds(text, "--expires")
+    if not TOKEN_EXPIRY_MIN <= seconds <= TOKEN_EXPIRY_MAX:
+        raise click.BadParameter(f"{text!r}: a token lives from 60s to 10 years (521w)", param_hint="'--expires'")
+    return seconds
 
 
 def _with_database(settings: Settings, work: Any, missing: str | None = None) -> Any:

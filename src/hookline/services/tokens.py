@@ -47,6 +47,7 @@ PORTAL_EXPIRY_MAX = 7 * DAY
 PORTAL_EXPIRY_DEFAULT = 7 * DAY
 # Tokens made by the operator (CLI, API) may live long, but not past anyone's memory of them.
 TOKEN_EXPIRY_MAX = 10 * 365 * DAY
+TOKEN_EXPIRY_MIN = 60  # seconds: a token must live long enough to be used once
 
 
 class Capability(StrEnum):
