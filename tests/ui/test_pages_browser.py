@@ -148,3 +148,16 @@ def test_a_portal_link_opens_the_tenants_own_portal_once(
     again.page.wait_for_selector("[data-testid=error-detail]")
     assert "works once" in again.page.get_by_test_id("error-detail").inner_text()
     assert watched.errors == [] and watched.dialogs == []
+
+
+def test_a_long_unbroken_description_wraps_instead_of_widening_the_page(
+    hookline: Hookline, open_page: Callable[..., Watched]
+) -> None:
+    with hookline.client() as api:
+        app_id, ep = make_endpoint(api, "https://long.example/hook", app_uid="long-words", description="x" * 300)
+    for width in (1280, PHONE):
+        watched = open_page(width=width, height=844)
+        sign_in(watched, hookline)
+        for url in (f"/ui/apps/{app_id}/", f"/ui/apps/{app_id}/endpoints/{ep}"):
+            watched.page.goto(hookline.url + url)
+            assert scroll_width(watched) <= width, (width, url)
