@@ -111,3 +111,21 @@ def test_a_captured_body_escaping_half_a_surrogate_pair_shows(hookline: Hookline
         page = client.get(f"/ui/bins/{bin_['id']}")
         assert page.status_code == 200, page.text
         assert "\\ud800" in page.text
+
+
+def test_an_application_with_many_endpoints_lists_them_all_page_by_page(hookline: Hookline) -> None:
+    with hookline.client() as api:
+        for number in range(53):
+            app_id, _ = make_endpoint(api, f"https://many.example/{number}", app_uid="many")
+    with signed_in(hookline) as (client, _):
+        first = client.get(f"/ui/apps/{app_id}/")
+        urls = re.findall(r"https://many\.example/(\d+)", first.text)
+        assert len(urls) == 50
+        assert 'data-testid="endpoint-count">50+<' in first.text  # not "50": there are more
+        later = re.search(r'href="([^"]+\?after=[^"]+)">Next endpoints<', first.text)
+        assert later, "no way to the endpoints after the first 50"
+        second = client.get(later.group(1).replace("&amp;", "&"))
+        assert second.status_code == 200
+        rest = re.findall(r"https://many\.example/(\d+)", second.text)
+        assert sorted(map(int, urls + rest)) == list(range(53))
+        assert "Next endpoints" not in second.text and "First endpoints" in second.text

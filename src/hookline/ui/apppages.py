@@ -157,9 +157,21 @@ def _csv(text: str) -> list[str] | None:
 
 async def home(request: Request, viewer: Viewer) -> Response:
     ctx = ctx_of(request)
-    found = await endpoints.page(ctx, viewer.app.id, tenant=viewer.tenant, limit=_LIST, iterator=None, descending=False)
+    # ``after``: the last endpoint of the previous page (an application may have hundreds).
+    after = request.query_params.get("after", "").strip() or None
+    found = await endpoints.page(
+        ctx, viewer.app.id, tenant=viewer.tenant, limit=_LIST, iterator=after, descending=False
+    )
     recent = await messages.page(ctx, viewer.app.id, MessageFilter(), tenant=viewer.tenant, limit=5, iterator=None)
-    return page("app.html", viewer, nav="endpoints", endpoints=found.rows, recent=recent.rows)
+    return page(
+        "app.html",
+        viewer,
+        nav="endpoints",
+        endpoints=found.rows,
+        recent=recent.rows,
+        later=found.iterator if not found.done else None,
+        paged=after is not None,
+    )
 
 
 async def endpoint_page(request: Request, viewer: Viewer, endpoint_id: str) -> Response:
