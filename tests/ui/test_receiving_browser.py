@@ -80,3 +80,29 @@ def test_a_capture_url_page_shows_new_requests_without_a_reload(
     head = page.get_by_test_id("caught-request").first.inner_text()
     assert "PUT /orders?x=1" in head
     assert page.get_by_test_id("caught-body").first.inner_text() == "<i>hello</i>"
+
+
+def test_a_request_opened_on_a_capture_url_page_stays_open_through_the_live_refresh(
+    hookline: Hookline, open_page: Callable[..., Watched]
+) -> None:
+    with hookline.client() as admin:
+        made = admin.post("/api/v1/inspect", json={"name": "keep-open"})
+        assert made.status_code == 201, made.text
+        bin_ = made.json()
+    for number in range(3):
+        httpx.post(bin_["url"], content=f"request {number}".encode(), timeout=30)
+    watched = open_page()
+    page = watched.page
+    sign_in(watched, hookline)
+    page.goto(f"{hookline.url}/ui/bins/{bin_['id']}")
+    details = page.locator("[data-testid=caught-request] details")
+    assert details.count() == 3
+    details.nth(2).locator("summary").click()  # the reader opens the oldest request,
+    details.nth(0).locator("summary").click()  # and closes the newest one (open by default)
+    opened = "[...document.querySelectorAll('#caught details')].map(d => d.open)"
+    assert page.evaluate(opened) == [False, False, True]
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        pass  # the list replaces itself every two seconds
+    page.wait_for_timeout(300)  # swapped in
+    assert page.evaluate(opened) == [False, False, True]
+    assert watched.errors == []

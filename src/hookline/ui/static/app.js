@@ -152,3 +152,20 @@ document.addEventListener("DOMContentLoaded", function () {
   history.replaceState(null, "", window.location.pathname + window.location.search);
   form.submit();
 });
+
+// A list that refreshes itself (a capture URL's requests, every two seconds) is replaced whole:
+// each <details data-keep=ID> keeps the open or closed state the reader gave it, instead of
+// snapping back to the server's default under the reader's eyes.
+var kept = {};
+
+document.addEventListener("htmx:beforeSwap", function (event) {
+  event.detail.target.querySelectorAll("details[data-keep]").forEach(function (d) {
+    kept[d.dataset.keep] = d.open;
+  });
+});
+
+document.addEventListener("htmx:afterSwap", function () {
+  document.querySelectorAll("details[data-keep]").forEach(function (d) {
+    if (Object.prototype.hasOwnProperty.call(kept, d.dataset.keep)) d.open = kept[d.dataset.keep];
+  });
+});
