@@ -61,7 +61,9 @@ class ApiTokenIn(Model):
     app_id: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9\-_.]+$")] | None = (
         Field(default=None, description="Scope the token to this application (id or uid); none: an admin token")
     )
-    expiry: Annotated[int | None, Field(ge=tokens.TOKEN_EXPIRY_MIN, le=tokens.TOKEN_EXPIRY_MAX, description="Seconds it lives")] = None
+    expiry: Annotated[
+        int | None, Field(ge=tokens.TOKEN_EXPIRY_MIN, le=tokens.TOKEN_EXPIRY_MAX, description="Seconds it lives")
+    ] = None
 
 
 class ApiTokenOut(Model):
