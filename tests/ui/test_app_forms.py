@@ -129,3 +129,6 @@ def test_an_application_with_many_endpoints_lists_them_all_page_by_page(hookline
         rest = re.findall(r"https://many\.example/(\d+)", second.text)
         assert sorted(map(int, urls + rest)) == list(range(53))
         assert "Next endpoints" not in second.text and "First endpoints" in second.text
+        for bad in ("%00", "x" * 65, "-ep_1", "a%20b"):
+            refused = client.get(f"/ui/apps/{app_id}/?after={bad}")
+            assert refused.status_code == 400 and "not an endpoint id" in refused.text, bad

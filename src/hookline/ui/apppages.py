@@ -32,6 +32,8 @@ from hookline.ui.web import csrf_given, read_form, redirect, render, tokens_matc
 Resolve = Callable[[Request], Awaitable[Viewer | Response]]
 Finish = Callable[[Request, Viewer | None, Response], Response]
 _LIST = 50
+# A page's cursor: an endpoint id or uid, as the API's iterator takes it (docs: api/deps.py).
+_AFTER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]{0,63}")
 _HOUR_MS = 3_600_000
 _SCAN = 5000  # messages a payload search reads at most
 STATUS_NAMES = {
@@ -159,6 +161,8 @@ async def home(request: Request, viewer: Viewer) -> Response:
     ctx = ctx_of(request)
     # ``after``: the last endpoint of the previous page (an application may have hundreds).
     after = request.query_params.get("after", "").strip() or None
+    if after is not None and not _AFTER.fullmatch(after):
+        return refused(viewer, 400, "No such page", "The link's 'after' value is not an endpoint id.")
     found = await endpoints.page(
         ctx, viewer.app.id, tenant=viewer.tenant, limit=_LIST, iterator=after, descending=False
     )
