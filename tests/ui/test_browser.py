@@ -95,6 +95,10 @@ def test_overview_charts_real_deliveries(
     page.wait_for_selector("#deliveries-chart canvas")
     assert "disabled" in page.get_by_test_id("troubled").inner_text()
     assert "/off" in page.get_by_test_id("troubled").inner_text()
+    # Still retrying, not exhausted: listed by its failures, the healthy endpoint is not.
+    troubled = page.get_by_test_id("troubled").inner_text()
+    assert "/broken" in troubled and "failed attempts in 15 min, none succeeded" in troubled
+    assert "/ok" not in troubled
     page.get_by_role("link", name="Last day").click()
     page.wait_for_selector("#deliveries-chart canvas")
     assert "last day" in page.get_by_test_id("succeeded").locator("..").inner_text()

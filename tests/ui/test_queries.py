@@ -88,6 +88,28 @@ async def test_troubled_endpoints_are_the_disabled_and_failing_ones(db: Database
     assert found[0].disabled and found[0].failing_since_ms == now - 60 * MINUTE
 
 
+async def test_endpoints_whose_recent_attempts_all_failed_are_troubled_before_any_exhausts(db: Database) -> None:
+    """An endpoint answering 500 to everything showed as healthy until a delivery exhausted its
+    retries (hours later): now its failures of the last 15 minutes list it, the most first."""
+    now = now_ms()
+    healthy = await add_endpoint(db, "app_a", "https://healthy.example", disabled=False, failing_since=None)
+    down = await add_endpoint(db, "app_a", "https://down.example", disabled=False, failing_since=None)
+    flaky = await add_endpoint(db, "app_a", "https://flaky.example", disabled=False, failing_since=None)
+    off = await add_endpoint(db, "app_b", "https://off.example", disabled=True, failing_since=now - 60 * MINUTE)
+    await add_attempts(db, [(now - 20 * MINUTE, False, 1)], endpoint_id=healthy)  # before the window
+    await add_attempts(db, [(now - 2 * MINUTE, True, 1)], endpoint_id=healthy)
+    await add_attempts(
+        db, [(now - 3 * MINUTE, False, 1), (now - MINUTE, False, 1), (now - 5, False, 1)], endpoint_id=down
+    )
+    await add_attempts(db, [(now - 3 * MINUTE, False, 1), (now - MINUTE, True, 1)], endpoint_id=flaky)
+    await add_attempts(db, [(now - MINUTE, False, 1)], endpoint_id=off)
+    lately = await _read(dashboard.failing_lately, db, now - 15 * MINUTE, limit=10)
+    assert [(e.id, e.recent_failures) for e in lately] == [(down, 3), (off, 1)]
+    found = await overview(db, now - MINUTE, now_ms(), MINUTE, 10)
+    assert [(e.id, e.recent_failures) for e in found.troubled] == [(off, 1), (down, 3)]
+    assert found.troubled[0].disabled and found.troubled[1].failing_since_ms is None
+
+
 async def test_backlog_reports_how_late_the_oldest_due_delivery_is(db: Database) -> None:
     assert await _backlog(db) == Backlog(unfinished=0, oldest_due_age_ms=None)
     await add_delivery(db, next_attempt_at=now_ms() + 10 * MINUTE)

@@ -42,6 +42,7 @@ class TroubledEndpoint:
     url: str
     disabled: bool
     failing_since_ms: int | None
+    recent_failures: int = 0  # failed attempts in the recent window, with no success among them
 
 
 async def delivery_series(conn: Conn, since_ms: int, until_ms: int, bucket_ms: int) -> Series:
@@ -87,6 +88,33 @@ async def applications(conn: Conn, limit: int) -> tuple[int, list[AppSummary]]:
         select(app.c.id, app.c.uid, app.c.name).where(visible).order_by(app.c.id.desc()).limit(limit)
     )
     return count, [AppSummary(r.id, r.uid, r.name) for r in rows.all()]
+
+
+async def failing_lately(conn: Conn, since_ms: int, limit: int) -> list[TroubledEndpoint]:
+    """Endpoints every attempt of which failed since ``since_ms``, the most failures first.
+
+    ``failing_since`` is only set once a delivery exhausts its retries, hours after the first
+    failure; until then an endpoint answering 500 to everything showed as healthy. The id range
+    keeps the scan to the window's attempts, as the chart's does.
+    """
+    ep = t.endpoint
+    failed = func.count().label("failed")
+    recent = (
+        select(a.c.endpoint_id, failed)
+        .where(a.c.id >= id_floor("atmpt", since_ms))
+        .group_by(a.c.endpoint_id)
+        .having(func.sum(case((a.c.status == 0, 1), else_=0)) == 0)
+        .order_by(failed.desc(), a.c.endpoint_id)
+        .limit(limit)
+        .subquery()
+    )
+    query = (
+        select(ep.c.id, ep.c.app_id, ep.c.url, ep.c.disabled, ep.c.failing_since, recent.c.failed)
+        .join_from(recent, ep, ep.c.id == recent.c.endpoint_id)
+        .order_by(recent.c.failed.desc(), ep.c.id)
+    )
+    rows = (await conn.execute(query)).all()
+    return [TroubledEndpoint(r.id, r.app_id, r.url, bool(r.disabled), r.failing_since, int(r.failed)) for r in rows]
 
 
 async def troubled_endpoints(conn: Conn, limit: int) -> list[TroubledEndpoint]:
