@@ -350,6 +350,8 @@ def test_uids_and_names_of_only_dots_are_refused(hookline) -> None:
             for path, body, loc in cases:
                 made = c.post(path, json=body)
                 assert made.status_code == 422 and made.json()["detail"][0]["loc"] == loc, (path, made.text)
+                rule = "a uid is 1 to 256 of a-z A-Z 0-9 - _ . (not only dots)"
+                assert loc[-1] != "uid" or rule in made.json()["detail"][0]["msg"], made.text
             patched = c.patch("/api/v1/app/acme", json={"uid": dots})
             assert patched.status_code == 422, patched.text
         spec = _spec().replace("invoice.paid:", "'..':")

@@ -1,5 +1,6 @@
 """Request and response bodies, in Svix's camelCase shape."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -25,7 +26,22 @@ Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_lengt
 # Svix's uid rule, less uids of only dots: "." and ".." are resolved away in every URL, so an
 # application or endpoint with one could never be addressed again.
 UID_PATTERN = r"^[a-zA-Z0-9\-_.]*[a-zA-Z0-9\-_][a-zA-Z0-9\-_.]*$"
-Uid = Annotated[str, StringConstraints(pattern=UID_PATTERN, min_length=1, max_length=256)]
+UID_RULE = "a uid is 1 to 256 of a-z A-Z 0-9 - _ . (not only dots)"
+_UID = re.compile(UID_PATTERN)
+
+
+def _check_uid(value: str) -> str:
+    # Said in words: the pattern alone made every form show a regular expression.
+    if len(value) > 256 or not _UID.fullmatch(value):
+        raise ValueError(UID_RULE)
+    return value
+
+
+Uid = Annotated[
+    str,
+    AfterValidator(_check_uid),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 256, "pattern": UID_PATTERN}),
+]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=128)]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_./#]+$", min_length=1, max_length=128)]
 Rate = Annotated[int, Field(ge=1, le=65535)]
