@@ -154,6 +154,13 @@ def test_operator_forms_need_their_csrf_token_and_messages_filter(hookline: Hook
         assert shown(since="2999-01-01T00:00") == set()
         assert client.get(listing, params={"since": "yesterday"}).status_code == 400
         assert client.post("/ui/apps", data={"name": "Acme"}).status_code == 403
+        bad_uid = client.post(
+            "/ui/apps",
+            data={"name": "Acme", "uid": "..", "csrf_token": token},
+            headers={"Referer": f"{hookline.url}/ui/apps"},
+        )
+        assert bad_uid.status_code == 400 and "a uid is 1 to 256 of a-z A-Z 0-9" in bad_uid.text
+        assert 'data-testid="error-back"' in bad_uid.text and 'href="/ui/apps"' in bad_uid.text
         created = client.post("/ui/apps", data={"name": "Acme", "csrf_token": token})
         assert created.status_code == 303
         app_page = client.get(created.headers["location"])

@@ -55,9 +55,10 @@ async def app_create(request: Request) -> Response:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        return error_page(400, "That cannot be saved", f"{where}: {first['msg']}", session)
+        back = apppages.form_page(request)
+        return error_page(400, "That cannot be saved", f"{where}: {first['msg']}", session, back=back)
     except HooklineError as exc:
-        return error_page(400, "That cannot be saved", str(exc), session)
+        return error_page(400, "That cannot be saved", str(exc), session, back=apppages.form_page(request))
     return redirect(f"/ui/apps/{app.id}/")
 
 

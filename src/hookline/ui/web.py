@@ -72,9 +72,15 @@ def render(template: str, code: int = 200, headers: dict[str, str] | None = None
 
 
 def error_page(
-    status: int, title: str, detail: str, session: Session | None = None, headers: dict[str, str] | None = None
+    status: int,
+    title: str,
+    detail: str,
+    session: Session | None = None,
+    headers: dict[str, str] | None = None,
+    back: str | None = None,
 ) -> Response:
-    return render("error.html", status, headers, title=title, detail=detail, status=status, session=session)
+    """``back``: the form's page, for a "Back to the form" link (see apppages.form_page)."""
+    return render("error.html", status, headers, title=title, detail=detail, status=status, session=session, back=back)
 
 
 def redirect(url: str) -> Response:
