@@ -43,6 +43,11 @@ def test_a_link_opens_the_portal_once_and_holds_the_tenant_to_its_application(ho
             resp = tenant.get(path)
             assert resp.status_code == 404, path
             assert "foreign.example" not in resp.text
+        # A page that does not exist keeps to the portal: its title, and a way back into it.
+        missing = tenant.get("/portal/no/such/page")
+        assert missing.status_code == 404
+        assert "· Webhooks</title>" in missing.text and "hookline" not in missing.text.lower()
+        assert 'href="/portal/" data-testid="portal-home"' in missing.text
         # A change posted without the page's CSRF token is refused.
         assert tenant.post(f"/portal/endpoints/{own}/state", data={"disabled": "true"}).status_code == 403
     # The same link, in another browser: refused, also by another server process on the same database.
