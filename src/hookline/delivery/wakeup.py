@@ -16,7 +16,7 @@ import asyncpg
 import structlog
 from sqlalchemy.engine import make_url
 
-from hookline.store.database import work_origin
+from hookline.store.database import pg_connect_args, work_origin
 
 log = structlog.get_logger("hookline.wakeup")
 
@@ -34,7 +34,8 @@ def _dsn(sqlalchemy_url: str) -> str:
 class PgWakeups:
     def __init__(self, sqlalchemy_url: str, listeners: Mapping[str, Callable[[], None]]) -> None:
         """``listeners``: {channel: what to call when it is notified}."""
-        self.dsn = _dsn(sqlalchemy_url)
+        url, self._connect_args = pg_connect_args(sqlalchemy_url)
+        self.dsn = _dsn(url)
         self.listeners = dict(listeners)
         self._task: asyncio.Task[None] | None = None
 
@@ -56,7 +57,7 @@ class PgWakeups:
         backoff = 0.5
         while True:
             try:
-                conn = await asyncpg.connect(self.dsn)
+                conn = await asyncpg.connect(self.dsn, **self._connect_args)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("listen connect failed", error=str(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)
