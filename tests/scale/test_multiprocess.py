@@ -104,10 +104,13 @@ def test_api_and_two_workers_share_work_and_survive_a_kill(
     seen = Counter((r.path, r.headers["webhook-id"]) for r in receiver.requests)
     duplicates = sum(n - 1 for n in seen.values())
     assert len(accepted) == MESSAGES
-    # Only attempts the killed worker had in flight (or sent but not yet recorded) come twice.
-    assert duplicates <= MAX_IN_FLIGHT, duplicates
     processes[2].send_signal(signal.SIGTERM)
     processes[2].wait(30)
+    # Only attempts the killed worker had in flight (or sent but not yet recorded) come twice,
+    # and those that timed out after the receiver had taken them (a loaded CI machine answers
+    # some after the 2 s timeout; seen: 86 of them, 56 duplicates): each is logged, then retried.
+    timeouts = sum(log.read_text(errors="replace").count("timed out after") for log in logs[1:])
+    assert duplicates <= MAX_IN_FLIGHT + timeouts, (duplicates, timeouts)
     worker_attempts = [_attempts_logged(logs[1]), _attempts_logged(logs[2])]
     assert all(n > 0 for n in worker_attempts), worker_attempts
     print(f"accepted={len(accepted)} delivered={len(receiver.requests)} dup={duplicates} workers={worker_attempts}")
