@@ -260,9 +260,10 @@ def listen(
     if not target.startswith(("http://", "https://")):
         raise click.BadParameter("must be an http:// or https:// URL", param_hint="TARGET")
     try:
-        if not urlsplit(target).hostname:
+        parts = urlsplit(target)
+        if not parts.hostname:
             raise ValueError("it names no host")
-        urlsplit(target).port  # noqa: B018 - raises ValueError for a port out of range
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as exc:
         raise click.BadParameter(f"is not a URL: {exc}", param_hint="TARGET") from None
     if not allow_external and not is_local(target):

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from hookline.domain.model import Application
+from hookline.errors import Invalid
 from hookline.store import applications
 from hookline.store import tokens as store
 from hookline.store.database import Database, now_ms
@@ -48,6 +49,8 @@ PORTAL_EXPIRY_DEFAULT = 7 * DAY
 # Tokens made by the operator (CLI, API) may live long, but not past anyone's memory of them.
 TOKEN_EXPIRY_MAX = 10 * 365 * DAY
 TOKEN_EXPIRY_MIN = 60  # seconds: a token must live long enough to be used once
+LIFETIME_RULE = "a token lives from 60s to 10 years (521w)"
+NAME_RULE = "must be 1 to 256 characters, without NUL"
 
 
 class Capability(StrEnum):
@@ -192,7 +195,12 @@ def _live(token: StoredToken | None) -> PortalSession | None:
 async def create_token(
     db: Database, *, app: str | None, name: str, expires_in: float | None, origin: Origin
 ) -> tuple[StoredToken, str]:
-    """A token for the admin (``app`` None) or one application (id or uid), made on purpose."""
+    """A token for the admin (``app`` None) or one application (id or uid), made on purpose.
+    Invalid (``name``, ``expires``) for a name or a lifetime a token cannot have."""
+    if not 1 <= len(name) <= 256 or "\x00" in name:
+        raise Invalid(["name"], NAME_RULE)
+    if expires_in is not None and not TOKEN_EXPIRY_MIN <= expires_in <= TOKEN_EXPIRY_MAX:
+        raise Invalid(["expires"], LIFETIME_RULE)
     async with db.write() as conn:
         app_id = None
         if app is not None:
