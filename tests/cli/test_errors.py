@@ -1,5 +1,10 @@
 """Exit codes and error lines shared by every client command: 0 success, 1 failure, 2 usage."""
 
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from click.testing import CliRunner
 from tests.cli.conftest import Cli, assert_one_line_error
@@ -189,3 +194,67 @@ def test_an_id_cannot_climb_to_another_resource(hookline) -> None:
         assert result.exit_code == 1, (args, result.output)
     with hookline.client() as admin:
         assert admin.get("/api/v1/app/victim").status_code == 200
+
+
+class NotHookline:
+    """A real HTTP server on 127.0.0.1 that answers every request 200 with the same JSON body."""
+
+    def __init__(self) -> None:
+        self.body = b"{}"
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                self.wfile.write(server.body)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def not_hookline() -> Iterator[NotHookline]:
+    server = NotHookline()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [
+        (["inspect", "list"], "data"),
+        (["inspect", "requests", "bin_1"], "data"),
+        (["inspect", "new"], "id"),
+        (["inspect", "show", "bin_1", "req_1"], "id"),
+        (["source", "list"], "data"),
+        (["source", "show", "src_1"], "id"),
+        (["source", "requests", "src_1"], "data"),
+        (["listen", "http://127.0.0.1:9"], "id"),
+        (["listen", "http://127.0.0.1:9", "--bin", "bin_1"], "id"),
+        (["app", "list"], "data"),
+    ],
+)
+@pytest.mark.parametrize("body", ["{}", "[]", '{"data": "x"}', '{"data": ["x"]}'])
+def test_a_server_that_is_not_hookline_is_one_line(
+    not_hookline: NotHookline, args: list[str], missing: str, body: str
+) -> None:
+    """A URL answering 2xx with other JSON (another service, a proxy) ended these commands in a
+    KeyError, TypeError or AttributeError traceback, or an empty list as if all were well."""
+    not_hookline.body = body.encode()
+    result = CliRunner().invoke(main, [*args, "--url", not_hookline.url, "--token", "t"], env={"HOOKLINE_URL": None})
+    line = assert_one_line_error(result)
+    assert line.startswith(f"Error: 200 invalid_response: the server at {not_hookline.url} did not answer "), line
+    assert "as hookline does (" in line
+    if body == "{}":
+        assert line.endswith(f'(no "{missing}" in its answer)'), line

@@ -1,6 +1,7 @@
 """``hookline inspect``: capture URLs ("bins") and what they captured."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -8,6 +9,7 @@ import click
 from hookline.cli.options import Seconds, Session, api_command
 from hookline.cli.output import table
 from hookline.client._calls import Call, query, segment
+from hookline.client._models import fields, page_of
 
 DEFAULT_URL = "http://127.0.0.1:8071"
 
@@ -16,14 +18,26 @@ def server_url(session: Session) -> str:
     return (session.url or DEFAULT_URL).rstrip("/")
 
 
+BIN_FIELDS = ("id", "name", "url", "expiresAt")
+CAPTURED_FIELDS = ("id", "receivedAt", "method", "path", "query", "size")
+
+
 def _as_is(data: Any) -> Any:
     return data
 
 
-def call(session: Session, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+def call(
+    session: Session,
+    method: str,
+    path: str,
+    body: Any = None,
+    params: dict[str, Any] | None = None,
+    parse: Callable[[Any], Any] = _as_is,
+) -> Any:
     """One API call through the session's client: its URL and token checks, its retries, and a
-    refusal that ends the command with one line naming the server's reason."""
-    return session.client.request(Call(method, path, _as_is, query(**(params or {})), body))
+    refusal that ends the command with one line naming the server's reason. ``parse`` reads the
+    answer (``fields(...)``, ``page_of(...)``): an answer it cannot read ends the command the same way."""
+    return session.client.request(Call(method, path, parse, query(**(params or {})), body))
 
 
 def _print(session: Session, value: Any, columns: list[str], rows: list[list[Any]]) -> None:
@@ -68,7 +82,7 @@ def inspect_new(
         raise click.BadParameter("needs --secret", param_hint="--provider")
     if secret:
         body["verify"] = {"secret": secret, **({"provider": provider} if provider else {})}
-    created = call(session, "POST", "/api/v1/inspect", body)
+    created = call(session, "POST", "/api/v1/inspect", body, parse=fields(*BIN_FIELDS))
     _print(session, created, ["id", "url", "expires"], [[created["id"], created["url"], created["expiresAt"]]])
 
 
@@ -76,9 +90,9 @@ def inspect_new(
 @api_command
 def inspect_list(session: Session) -> None:
     """Your capture URLs."""
-    page = call(session, "GET", "/api/v1/inspect", params={"limit": 250})
-    rows = [[b["id"], b["name"], b["url"], b["expiresAt"]] for b in page["data"]]
-    _print(session, page["data"], ["id", "name", "url", "expires"], rows)
+    page = call(session, "GET", "/api/v1/inspect", params={"limit": 250}, parse=page_of(fields(*BIN_FIELDS)))
+    rows = [[b["id"], b["name"], b["url"], b["expiresAt"]] for b in page.data]
+    _print(session, page.data, ["id", "name", "url", "expires"], rows)
 
 
 @inspect_group.command("requests")
@@ -87,12 +101,13 @@ def inspect_list(session: Session) -> None:
 @api_command
 def inspect_requests(session: Session, bin_id: str, limit: int) -> None:
     """What BIN captured, newest first."""
-    page = call(session, "GET", f"/api/v1/inspect/{segment(bin_id)}/request", params={"limit": limit})
+    path = f"/api/v1/inspect/{segment(bin_id)}/request"
+    page = call(session, "GET", path, params={"limit": limit}, parse=page_of(fields(*CAPTURED_FIELDS)))
     rows = [
-        [r["id"], r["receivedAt"], r["method"], r["path"] + (f"?{r['query']}" if r["query"] else ""), r["size"]]
-        for r in page["data"]
+        [r["id"], r["receivedAt"], r["method"], f"{r['path']}?{r['query']}" if r["query"] else r["path"], r["size"]]
+        for r in page.data
     ]
-    _print(session, page["data"], ["id", "time", "method", "path", "bytes"], rows)
+    _print(session, page.data, ["id", "time", "method", "path", "bytes"], rows)
 
 
 @inspect_group.command("show")
@@ -101,7 +116,8 @@ def inspect_requests(session: Session, bin_id: str, limit: int) -> None:
 @api_command
 def inspect_show(session: Session, bin_id: str, request_id: str) -> None:
     """One captured request in full: request line, headers, body."""
-    r = call(session, "GET", f"/api/v1/inspect/{segment(bin_id)}/request/{segment(request_id)}")
+    path = f"/api/v1/inspect/{segment(bin_id)}/request/{segment(request_id)}"
+    r = call(session, "GET", path, parse=fields(*CAPTURED_FIELDS, "headers", "body", "bodyBase64", "signature"))
     if session.as_json:
         click.echo(json.dumps(r))
         return
@@ -123,9 +139,8 @@ def inspect_show(session: Session, bin_id: str, request_id: str) -> None:
 @api_command
 def inspect_replay(session: Session, bin_id: str, request_id: str, target: str) -> None:
     """Send a captured request again, from the server, to TARGET (SSRF rules apply)."""
-    r = call(
-        session, "POST", f"/api/v1/inspect/{segment(bin_id)}/request/{segment(request_id)}/replay", {"url": target}
-    )
+    path = f"/api/v1/inspect/{segment(bin_id)}/request/{segment(request_id)}/replay"
+    r = call(session, "POST", path, {"url": target}, parse=fields("statusCode", "durationMs", "error"))
     _print(session, r, ["status", "ms", "error"], [[r["statusCode"], r["durationMs"], r["error"]]])
 
 

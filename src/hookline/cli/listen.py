@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 
 import click
 
-from hookline.cli.inspect import call, server_url
+from hookline.cli.inspect import BIN_FIELDS, call, server_url
 from hookline.cli.options import Session, api_command
 from hookline.client._calls import segment
+from hookline.client._models import fields
 
 _HOP_BY_HOP = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade"}
@@ -220,8 +221,9 @@ def _temporary_endpoint(session: Session, app_id: str, url: str, event_types: li
     body: dict[str, Any] = {"url": url, "description": "hookline listen (temporary)"}
     if event_types:
         body["eventTypes"] = event_types
-    endpoint = call(session, "POST", f"/api/v1/app/{segment(app_id)}/endpoint", body)
-    secret = call(session, "GET", f"/api/v1/app/{segment(app_id)}/endpoint/{segment(endpoint['id'])}/secret")
+    endpoint = call(session, "POST", f"/api/v1/app/{segment(app_id)}/endpoint", body, parse=fields("id"))
+    path = f"/api/v1/app/{segment(app_id)}/endpoint/{segment(endpoint['id'])}/secret"
+    secret = call(session, "GET", path, parse=fields("key"))
     return endpoint["id"], secret["key"]
 
 
@@ -271,9 +273,9 @@ def listen(
     if event_types and not app_id:
         raise click.BadParameter("needs --app", param_hint="--event-types")
     if bin_id:
-        bin_ = call(session, "GET", f"/api/v1/inspect/{segment(bin_id)}")
+        bin_ = call(session, "GET", f"/api/v1/inspect/{segment(bin_id)}", parse=fields(*BIN_FIELDS))
     else:
-        bin_ = call(session, "POST", "/api/v1/inspect", {"name": f"listen {target}"[:256]})
+        bin_ = call(session, "POST", "/api/v1/inspect", {"name": f"listen {target}"[:256]}, parse=fields(*BIN_FIELDS))
     endpoint_id: str | None = None
     ready: dict[str, Any] = {"event": "ready", "bin": bin_["id"], "url": bin_["url"], "target": target}
     try:

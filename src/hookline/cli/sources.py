@@ -9,15 +9,16 @@ from hookline.cli.options import Session, api_command, json_document, limit_opti
 from hookline.cli.output import show
 from hookline.client import Call, Page
 from hookline.client._calls import body, creating, query, segment
-from hookline.client._models import page_of
+from hookline.client._models import fields, page_of
 
 SOURCE_COLUMNS = ("id", "uid", "name", "type", "ingest url")
 REQUEST_COLUMNS = ("id", "received", "status", "method", "size", "cause")
 _ROOT = "/ingest/api/v1/source"
-
-
-def _raw(data: Any) -> dict[str, Any]:
-    return dict(data)
+# What each answer must carry to be read (anything else is not hookline: one line, exit 1).
+_raw = fields()
+_source = fields("id", "name", "type", "ingestUrl")
+_request = fields("id", "receivedAt", "status", "method", "size")
+_destination = fields("id", "url", "disabled")
 
 
 def _source_row(s: dict[str, Any]) -> tuple[Any, ...]:
@@ -70,7 +71,7 @@ def source_create(
     data = body(name=name, type=source_type, config=config, uid=uid, rateLimit=rate_limit)
     if allowed_ips:
         data["allowedIps"] = list(allowed_ips)
-    created = session.client.request(Call("POST", _ROOT, _raw, {}, data, creating(None)))
+    created = session.client.request(Call("POST", _ROOT, _source, {}, data, creating(None)))
     for url in destinations:
         path = f"{_ROOT}/{segment(created['id'])}/endpoint"
         session.client.request(Call("POST", path, _raw, {}, {"url": url}, creating(None)))
@@ -84,7 +85,7 @@ def source_list(session: Session, limit: int) -> None:
     """List sources, oldest first."""
 
     def page(**options: Any) -> Page[dict[str, Any]]:
-        return session.client.request(Call("GET", _ROOT, page_of(_raw), query(**options)))
+        return session.client.request(Call("GET", _ROOT, page_of(_source), query(**options)))
 
     sources = session.take(page, limit)
     show(session.as_json, sources, SOURCE_COLUMNS, map(_source_row, sources))
@@ -95,9 +96,9 @@ def source_list(session: Session, limit: int) -> None:
 @api_command
 def source_show(session: Session, source_id: str) -> None:
     """Show a source and its destinations."""
-    found = session.client.request(Call("GET", f"{_ROOT}/{segment(source_id)}", _raw))
+    found = session.client.request(Call("GET", f"{_ROOT}/{segment(source_id)}", _source))
     dests = session.client.request(
-        Call("GET", f"{_ROOT}/{segment(source_id)}/endpoint", page_of(_raw), {"limit": "250"})
+        Call("GET", f"{_ROOT}/{segment(source_id)}/endpoint", page_of(_destination), {"limit": "250"})
     )
     if session.as_json:
         show(True, {**found, "destinations": dests.data}, (), [])
@@ -140,7 +141,7 @@ def source_update(
         data["rateLimit"] = rate_limit
     if not data:
         raise click.UsageError("nothing to change: pass --allowed-ips, --any-ip, --rate-limit or --no-rate-limit")
-    updated = session.client.request(Call("PATCH", f"{_ROOT}/{segment(source_id)}", _raw, {}, data))
+    updated = session.client.request(Call("PATCH", f"{_ROOT}/{segment(source_id)}", _source, {}, data))
     show(session.as_json, updated, SOURCE_COLUMNS, [_source_row(updated)])
 
 
@@ -150,7 +151,7 @@ def source_update(
 def source_rotate_token(session: Session, source_id: str) -> None:
     """Give the source a new ingest URL; the old one keeps working for 24 hours."""
     rotated = session.client.request(
-        Call("POST", f"{_ROOT}/{segment(source_id)}/token/rotate", _raw, {}, None, creating(None))
+        Call("POST", f"{_ROOT}/{segment(source_id)}/token/rotate", fields("ingestUrl"), {}, None, creating(None))
     )
     show(session.as_json, rotated, ("ingest url",), [(rotated["ingestUrl"],)])
 
@@ -174,7 +175,8 @@ def source_requests(
 
     def page(**options: Any) -> Page[dict[str, Any]]:
         params = query(status=status, since=_iso(since), until=_iso(until), **options)
-        return session.client.request(Call("GET", f"{_ROOT}/{segment(source_id)}/request", page_of(_raw), params))
+        path = f"{_ROOT}/{segment(source_id)}/request"
+        return session.client.request(Call("GET", path, page_of(_request), params))
 
     found = session.take(page, limit)
     show(session.as_json, found, REQUEST_COLUMNS, map(_request_row, found))
@@ -200,5 +202,6 @@ def source_replay(
         return
     end = until or datetime.now().astimezone()
     data = {"since": _iso(since), "until": _iso(end)}
-    done = session.client.request(Call("POST", f"{_ROOT}/{segment(source_id)}/replay", _raw, {}, data, creating(None)))
+    path = f"{_ROOT}/{segment(source_id)}/replay"
+    done = session.client.request(Call("POST", path, fields("forwarded", "rejected"), {}, data, creating(None)))
     show(session.as_json, done, ("forwarded", "rejected"), [(done["forwarded"], done["rejected"])])

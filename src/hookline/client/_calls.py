@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from hookline._version import __version__
+from hookline.client._models import json_kind
 
 T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8071"
@@ -157,9 +158,20 @@ def finish(call: Call[T], response: httpx.Response) -> T:
     data = {} if response.status_code == 204 or not response.content else _json(response)
     try:
         return call.parse(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        detail = f"unexpected answer to {call.method} {call.path}: {type(exc).__name__} {exc}"
-        raise HooklineError(response.status_code, "invalid_response", detail) from None
+    except KeyError as exc:
+        reason = f"no {json.dumps(str(exc.args[0]) if exc.args else '?')} in its answer"
+    except (TypeError, ValueError, AttributeError) as exc:
+        reason = describe(str(exc)) if isinstance(data, Mapping) else f"its answer is {json_kind(data)}, not an object"
+    raise not_hookline(call, response, reason)
+
+
+def not_hookline(call: Call[Any], response: httpx.Response, reason: str) -> HooklineError:
+    """A successful answer that is not what hookline sends (another server at the URL, or a
+    proxy's page): the error names the server and the call, with ``reason``."""
+    url = response.request.url
+    server = f"{url.scheme}://{url.netloc.decode()}"
+    detail = f"the server at {server} did not answer {call.method} {call.path} as hookline does ({reason})"
+    return HooklineError(response.status_code, "invalid_response", detail)
 
 
 def _json(response: httpx.Response) -> Any:

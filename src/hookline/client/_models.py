@@ -48,16 +48,52 @@ def next_iterator(page: "Page[Any]", current: str | None) -> str | None:
     return page.iterator
 
 
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in words: ``a list``, ``a string``, ``null``..."""
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = {list: "a list", str: "a string", int: "a number", float: "a number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def page_of(parse: Callable[[JSON], T]) -> Callable[[JSON], Page[T]]:
+    """A list's page: an object whose ``data`` is a list of objects, each read by ``parse``."""
+
     def parse_page(data: JSON) -> Page[T]:
+        items = data["data"]
+        if not isinstance(items, list):
+            raise TypeError(f'its "data" is {json_kind(items)}, not a list')
         return Page(
-            data=[parse(item) for item in data.get("data", [])],
+            data=[parse(json_object(item, 'an item of its "data"')) for item in items],
             iterator=data.get("iterator"),
             prev_iterator=data.get("prevIterator"),
             done=bool(data.get("done", True)),
         )
 
     return parse_page
+
+
+def json_object(value: Any, what: str = "its answer") -> JSON:
+    """``value`` when it is a JSON object, else a TypeError saying what it is."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} is {json_kind(value)}, not an object")
+    return value
+
+
+def fields(*names: str) -> Callable[[Any], dict[str, Any]]:
+    """A parser for an answer read as a plain dict: an object that has every one of ``names``
+    (a KeyError names the first missing), so a caller can index them without a traceback."""
+
+    def parse(data: Any) -> dict[str, Any]:
+        found = dict(json_object(data))
+        missing = [name for name in names if name not in found]
+        if missing:
+            raise KeyError(missing[0])
+        return found
+
+    return parse
 
 
 @dataclass(frozen=True, kw_only=True)
