@@ -5,11 +5,13 @@ one the winner made (found by fuzzing)."""
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 from tests.support.servers import Hookline, Receiver, run
+from tests.support.tls import Authority
 
 from hookline.store import tables
 from hookline.store.database import Database
@@ -93,6 +95,91 @@ def test_the_operational_webhooks_application_cannot_be_changed_or_deleted_as_an
         assert endpoint.status_code == 200, endpoint.text
         refused = c.post("/api/v1/app", params={"get_if_exists": "true"}, json={"name": "x", "uid": app_id})
         assert refused.status_code == 409, refused.text
+
+
+def _writes(c: httpx.Client, app_id: str, endpoint_id: str, tmp: Path) -> dict[str, httpx.Response]:
+    """Every write the ordinary API offers into an application's endpoints and messages."""
+    ep = f"/api/v1/app/{app_id}/endpoint"
+    message = {"eventType": "invoice.paid", "payload": {"forged": True}}
+    pair = Authority(tmp).issue("client", server=False)
+    code = {"code": "function handler(w) { w.payload = {forged: true}; return w; }", "enabled": True}
+    return {
+        "create endpoint": c.post(ep, json={"url": "https://example.com/mine"}),
+        "put new endpoint": c.put(f"{ep}/mine", json={"url": "https://example.com/mine"}),
+        "put endpoint": c.put(f"{ep}/{endpoint_id}", json={"url": "https://example.com/mine"}),
+        "patch endpoint": c.patch(f"{ep}/{endpoint_id}", json={"url": "https://example.com/mine"}),
+        "rotate secret": c.post(f"{ep}/{endpoint_id}/secret/rotate", json={}),
+        "put headers": c.put(f"{ep}/{endpoint_id}/headers", json={"headers": {"x-mine": "1"}}),
+        "patch headers": c.patch(f"{ep}/{endpoint_id}/headers", json={"headers": {"x-mine": "1"}}),
+        "send example": c.post(f"{ep}/{endpoint_id}/send-example", json={"eventType": "invoice.paid"}),
+        "transformation": c.patch(f"{ep}/{endpoint_id}/transformation", json=code),
+        "put client cert": c.put(
+            f"{ep}/{endpoint_id}/client-certificate", json={"cert": pair.cert_pem(), "key": pair.key_pem()}
+        ),
+        "delete client cert": c.delete(f"{ep}/{endpoint_id}/client-certificate"),
+        "delete endpoint": c.delete(f"{ep}/{endpoint_id}"),
+        "publish": c.post(f"/api/v1/app/{app_id}/msg", json=message),
+        "publish keyed": c.post(f"/api/v1/app/{app_id}/msg", json=message, headers={"idempotency-key": "forge-1"}),
+    }
+
+
+def _assert_refused(c: httpx.Client, app_id: str, endpoint_id: str, names_api: str, tmp: Path) -> None:
+    """Each write answers 409 naming the API that manages the application; nothing changed."""
+    before = c.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}").json()
+    for what, resp in _writes(c, app_id, endpoint_id, tmp).items():
+        assert resp.status_code == 409, (what, resp.status_code, resp.text)
+        assert resp.json()["code"] == "conflict" and names_api in resp.json()["detail"], (what, resp.text)
+    # Reads stay open to the admin; the endpoint, its secret and its headers are as they were.
+    assert c.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}").json() == before
+    assert [e["id"] for e in c.get(f"/api/v1/app/{app_id}/endpoint").json()["data"]] == [endpoint_id]
+    assert c.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret").status_code == 200
+    assert "x-mine" not in c.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers").text
+    assert c.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}/transformation").json()["code"] is None
+    assert c.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}/client-certificate").status_code == 404
+    assert not [m for m in c.get(f"/api/v1/app/{app_id}/msg").json()["data"] if m["eventType"] == "invoice.paid"]
+
+
+def test_an_ingest_sources_endpoints_and_messages_cannot_be_written_as_an_applications(
+    hookline: Hookline, receiver: Receiver, tmp_path: Path
+) -> None:
+    """The admin token could add destinations the source API did not know of, and publish
+    forged events that the source's destinations got as if the provider had sent them."""
+    with hookline.client() as c:
+        source = c.post(SOURCES, json={"name": "edge", "type": "generic-webhook", "config": {}}).json()
+        dest = c.post(f"{SOURCES}/{source['id']}/endpoint", json={"url": receiver.url()}).json()
+        app_id = _internal_app(hookline, of_source=source["id"])
+        _assert_refused(c, app_id, dest["id"], f"{SOURCES}/{source['id']}", tmp_path)
+
+        # The source API still manages its destinations, and forwards what comes in.
+        path = f"{SOURCES}/{source['id']}/endpoint/{dest['id']}"
+        assert c.put(path, json={"url": receiver.url("/moved")}).status_code == 200
+        assert c.put(f"{path}/headers", json={"headers": {"x-source": "1"}}).status_code == 204
+        assert c.post(f"{path}/secret/rotate", json={}).status_code == 204
+        extra = c.post(f"{SOURCES}/{source['id']}/endpoint", json={"url": receiver.url("/extra")})
+        assert extra.status_code == 201, extra.text
+        assert c.delete(f"{SOURCES}/{source['id']}/endpoint/{extra.json()['id']}").status_code == 204
+        ingest_url = str(c.base_url).rstrip("/") + "/in/" + source["ingestUrl"].rsplit("/in/", 1)[1]
+        assert httpx.post(ingest_url, json={"n": 1}).status_code == 200
+        (got,) = receiver.wait_for(1)
+        assert (got.path, got.body, got.headers.get("x-source")) == ("/moved", b'{"n":1}', "1")
+
+
+def test_the_operational_webhooks_endpoints_and_messages_cannot_be_written_as_an_applications(
+    hookline: Hookline, receiver: Receiver, tmp_path: Path
+) -> None:
+    with hookline.client() as c:
+        created = c.post("/api/v1/operational-webhook/endpoint", json={"url": receiver.url()})
+        assert created.status_code == 201, created.text
+        app_id = _internal_app(hookline, of_source=None)
+        _assert_refused(c, app_id, created.json()["id"], "/api/v1/operational-webhook/endpoint", tmp_path)
+
+        # Its own API still manages it, and it still hears of endpoint changes.
+        path = f"/api/v1/operational-webhook/endpoint/{created.json()['id']}"
+        assert c.put(path, json={"url": receiver.url("/ops")}).status_code == 200
+        assert c.post("/api/v1/app", json={"name": "Acme", "uid": "acme"}).status_code == 201
+        assert c.post("/api/v1/app/acme/endpoint", json={"url": "https://example.com/hook"}).status_code == 201
+        got = receiver.wait_for(1)
+        assert got[0].path == "/ops" and b"endpoint.created" in got[0].body
 
 
 def _at_once(hl: Hookline, count: int, call: Callable[[httpx.Client], httpx.Response]) -> list[httpx.Response]:

@@ -43,7 +43,8 @@ async def _source(ctx: Context, name: str, secret: str, *, fifo: bool = False, *
     # Nothing delivers in these tests (no engine); the URL only has to pass the checks.
     endpoint = EndpointIn.model_validate({"url": f"http://127.0.0.1:9/{name}", "fifo": fifo})
     fields = endpoint.model_dump(exclude={"secret", "headers", "key_type"})
-    await endpoint_service.create(ctx, source.app_id, fields, secret=None, key_type="hmac", headers=None, tenant=None)
+    app = await ingest.app_of(ctx, source.id)  # as the source API does: the ordinary API may not add one
+    await endpoint_service.create(ctx, app, fields, secret=None, key_type="hmac", headers=None, tenant=None)
     return source
 
 

@@ -16,6 +16,14 @@ _ADMIN_FIELDS = {"uid": "uid", "metadata": "metadata", "throttle_rate": "throttl
 SCOPED = "this token is scoped to one application"
 
 
+class OwnerKey(str):
+    """An internal application's id as the service that keeps it hands it out (``ingest.app_of``):
+    changes to its endpoints made through it are that service's own. Any other key naming an
+    internal application (the ordinary API's, the dashboard's) may read it, not write to it."""
+
+    __slots__ = ()
+
+
 def _visible(app: Application | None, tenant: str | None) -> Application | None:
     if app is None or (tenant is not None and (app.id != tenant or app.internal)):
         return None
@@ -59,9 +67,19 @@ async def create(ctx: Context, fields: dict[str, Any], *, get_if_exists: bool = 
         if get_if_exists and fields.get("uid"):
             app, created = await get_or_create(conn, fields, fields["uid"])
             if not created:
-                await _refuse_owned(conn, app)
+                await refuse_owned(conn, app)
             return app, created
         return await applications.create(conn, fields), True
+
+
+async def writable(ctx: Context, key: str, *, tenant: str | None) -> Application:
+    """``get`` for a change to the application's endpoints or messages: Conflict, naming the API
+    that manages it, for an internal application that ``key`` is not its owner's ``OwnerKey`` for."""
+    app = await get(ctx, key, tenant=tenant)
+    if app.internal and not isinstance(key, OwnerKey):
+        async with ctx.db.read() as conn:
+            await refuse_owned(conn, app)
+    return app
 
 
 async def get_or_create(conn: Conn, fields: dict[str, Any], key: str) -> tuple[Application, bool]:
@@ -75,7 +93,7 @@ async def get_or_create(conn: Conn, fields: dict[str, Any], key: str) -> tuple[A
     return await applications.create_or_find(conn, fields, key)
 
 
-async def _refuse_owned(conn: Conn, app: Application) -> None:
+async def refuse_owned(conn: Conn, app: Application) -> None:
     """Conflict for an application hookline keeps for itself, naming the API that manages it."""
     if not app.internal:
         return
@@ -105,7 +123,7 @@ async def put(
             if created:
                 return app, True
             existing = app  # made by a request at the same time: this one updates it, as if second
-        await _refuse_owned(conn, existing)
+        await refuse_owned(conn, existing)
         fields = dict(fields)
         if "uid" not in sent:
             fields.pop("uid", None)  # keep the uid the caller may be addressing it by
@@ -118,7 +136,7 @@ async def patch(ctx: Context, key: str, fields: dict[str, Any], sent: set[str], 
     fields = dict(fields)
     _keep_admin_fields(app, fields, sent, admin=tenant is None)
     async with ctx.db.write() as conn:
-        await _refuse_owned(conn, app)
+        await refuse_owned(conn, app)
         return await applications.update_fields(conn, app.id, fields)
 
 
@@ -127,7 +145,7 @@ async def delete(ctx: Context, key: str, *, tenant: str | None) -> None:
     if tenant is not None:
         raise Forbidden(SCOPED)
     async with ctx.db.write() as conn:
-        await _refuse_owned(conn, app)
+        await refuse_owned(conn, app)
         await applications.remove(conn, app.id)
 
 

@@ -25,7 +25,7 @@ async def put(
         info = inspect_pair(cert, key)
     except CertificateError as exc:
         raise Invalid(["body", exc.field], str(exc)) from None
-    endpoint = await endpoints.get(ctx, app_key, endpoint_key, tenant=tenant)
+    endpoint = await endpoints.to_change(ctx, app_key, endpoint_key, tenant=tenant)
     sealed = SecretBox.from_settings(ctx.settings).seal(key)
     async with ctx.db.write() as conn:
         await client_certs.put(conn, endpoint.app_id, endpoint.id, cert, sealed, info)
@@ -33,7 +33,7 @@ async def put(
 
 
 async def remove(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> None:
-    endpoint = await endpoints.get(ctx, app_key, endpoint_key, tenant=tenant)
+    endpoint = await endpoints.to_change(ctx, app_key, endpoint_key, tenant=tenant)
     async with ctx.db.write() as conn:
         if not await client_certs.remove(conn, endpoint.id):
             raise NotFound("this endpoint has no client certificate")

@@ -105,6 +105,14 @@ async def get(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | No
         return await endpoints.get(conn, app.id, endpoint_key)
 
 
+async def to_change(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> Endpoint:
+    """``get`` for a change to the endpoint, or a message to it: Conflict for one of an application
+    hookline keeps for itself, unless its owner asks (``applications.writable``)."""
+    app = await applications.writable(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        return await endpoints.get(conn, app.id, endpoint_key)
+
+
 async def page(
     ctx: Context, app_key: str, *, tenant: str | None, limit: int, iterator: str | None, descending: bool
 ) -> Page[Endpoint]:
@@ -126,7 +134,7 @@ async def create(
     """Create an endpoint; without a ``secret``, one of ``key_type`` is generated."""
     check_url(ctx, fields.get("url"))
     fields = check_filter(fields)
-    app = await applications.get(ctx, app_key, tenant=tenant)
+    app = await applications.writable(ctx, app_key, tenant=tenant)
     box = SecretBox.from_settings(ctx.settings)
     values = {**fields, "secret": box.seal(secret or new_key(key_type)), "headers": merge_headers({}, headers or {})}
     async with ctx.db.write() as conn:
@@ -150,7 +158,7 @@ async def update(
     """Change the fields given (a PUT gives them all, a PATCH those it sets)."""
     check_url(ctx, fields.get("url"))
     fields = check_filter(fields)
-    return await _change(ctx, await get(ctx, app_key, endpoint_key, tenant=tenant), fields)
+    return await _change(ctx, await to_change(ctx, app_key, endpoint_key, tenant=tenant), fields)
 
 
 async def upsert(
@@ -160,7 +168,7 @@ async def upsert(
     it with uid ``endpoint_key`` and a new HMAC secret. Returns the endpoint and whether it is new."""
     check_url(ctx, fields.get("url"))
     fields = check_filter(fields)
-    app = await applications.get(ctx, app_key, tenant=tenant)
+    app = await applications.writable(ctx, app_key, tenant=tenant)
     async with ctx.db.read() as conn:
         current = await endpoints.find(conn, app.id, endpoint_key)
     if current is not None:
@@ -210,7 +218,7 @@ async def skip_fifo_head(
 
 
 async def delete(ctx: Context, app_key: str, endpoint_key: str, *, tenant: str | None) -> None:
-    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    endpoint = await to_change(ctx, app_key, endpoint_key, tenant=tenant)
     async with ctx.db.write() as conn:
         await endpoints.remove(conn, endpoint)
         await client_certs.remove(conn, endpoint.id)
@@ -233,7 +241,7 @@ async def rotate_secret(
     tenant: str | None,
 ) -> str:
     """Make a new secret current (returned); the old one keeps signing for the grace period."""
-    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    endpoint = await to_change(ctx, app_key, endpoint_key, tenant=tenant)
     grace = DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds
     new_secret = key or new_key(key_type)
     async with ctx.db.write() as conn:
@@ -254,14 +262,14 @@ async def public_key(ctx: Context, app_key: str, endpoint_key: str, *, tenant: s
 async def replace_headers(
     ctx: Context, app_key: str, endpoint_key: str, headers: Mapping[str, str], *, tenant: str | None
 ) -> None:
-    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    endpoint = await to_change(ctx, app_key, endpoint_key, tenant=tenant)
     await _change(ctx, endpoint, {"headers": merge_headers({}, headers)})
 
 
 async def patch_headers(
     ctx: Context, app_key: str, endpoint_key: str, changes: Mapping[str, str | None], *, tenant: str | None
 ) -> None:
-    endpoint = await get(ctx, app_key, endpoint_key, tenant=tenant)
+    endpoint = await to_change(ctx, app_key, endpoint_key, tenant=tenant)
     await _change(ctx, endpoint, {"headers": merge_headers(endpoint.headers, changes)})
 
 

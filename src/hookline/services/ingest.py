@@ -25,7 +25,7 @@ from hookline.domain.ingest import Received, Source
 from hookline.domain.model import Message
 from hookline.domain.throttle import take_one
 from hookline.errors import Conflict, Invalid, NotFound
-from hookline.services import ingest_config, payload_filters
+from hookline.services import applications, ingest_config, payload_filters
 from hookline.services.batches import Coalesced
 from hookline.services.context import Context, now_ms
 from hookline.store import applications as app_store
@@ -203,9 +203,10 @@ async def rotate_token(ctx: Context, key: str) -> Source:
         )
 
 
-async def app_of(ctx: Context, key: str) -> str:
-    """The internal application whose endpoints are the source's destinations."""
-    return (await get(ctx, key)).app_id
+async def app_of(ctx: Context, key: str) -> applications.OwnerKey:
+    """The internal application whose endpoints are the source's destinations, as the key its
+    owner writes to them with (the ordinary API may only read them)."""
+    return applications.OwnerKey((await get(ctx, key)).app_id)
 
 
 # -- receiving -----------------------------------------------------------------

@@ -143,6 +143,8 @@ async def _publish(
             app, _ = await applications.get_or_create(conn, fields, app_key)
             plan = _plan(new, app, await event_types.find(conn, new.event_type), (), now, payload)
         else:
+            if facts.app.internal:  # its owner (ingest, operational events) publishes beneath the API
+                await applications.refuse_owned(conn, facts.app)
             plan = _plan(new, facts.app, facts.event_type, facts.endpoints, now, payload)
         message, queued = await messages.create(
             conn, plan.stored, endpoint_ids=plan.targets, fifo_endpoints=plan.fifo, woken_here=True
@@ -162,7 +164,7 @@ def _visible(facts: messages.PublishFacts | None, tenant: str | None) -> message
 class _Waiting:
     """A publish waiting for its batch. What becomes of it: the message and its delivery
     count once stored; None when it needs a transaction of its own (a missing application,
-    another tenant's, or FIFO endpoints)."""
+    another tenant's, one of hookline's own, or FIFO endpoints)."""
 
     app_key: str
     new: Publish
@@ -188,7 +190,7 @@ async def _store(db: Database, batch: list[_Waiting]) -> list[_Outcome]:
         ready: list[tuple[int, _Plan]] = []
         for i, waiting in enumerate(batch):
             found = _visible(facts[waiting.app_key, waiting.new.event_type], waiting.tenant)
-            if found is None:
+            if found is None or found.app.internal:  # refused in a transaction of its own
                 continue
             try:
                 plan = _plan(waiting.new, found.app, found.event_type, found.endpoints, waiting.now, waiting.payload)
@@ -363,7 +365,7 @@ async def send_example(
     ``example_index`` (422 naming it when there is no such example), or a generated one."""
     if not EVENT_TYPE_NAME.fullmatch(event_type):  # the API's schema says so too; the dashboard's form does not
         raise Invalid(["body", "eventType"], NAME_RULE)
-    endpoint = await endpoint_service.get(ctx, app_key, endpoint_key, tenant=tenant)
+    endpoint = await endpoint_service.to_change(ctx, app_key, endpoint_key, tenant=tenant)
     if payload is not None and example_index is not None:
         raise Invalid(["body", "exampleIndex"], "give exampleIndex or payload, not both")
     async with ctx.db.write() as conn:

@@ -31,7 +31,7 @@ async def patch(
     needs code. ``variables`` are refused: hookline has none to give the handler."""
     if changes.get("variables"):
         raise Invalid(["body", "variables"], "transformation variables are not supported by hookline")
-    current = await endpoints.get(ctx, app_key, endpoint_key, tenant=tenant)
+    current = await endpoints.to_change(ctx, app_key, endpoint_key, tenant=tenant)
     fields: dict[str, Any] = {}
     if "code" in changes:
         code = changes["code"]
