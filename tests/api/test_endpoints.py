@@ -167,6 +167,21 @@ def test_headers_hookline_owns_are_refused_by_name_everywhere_they_are_set(hookl
         assert [e["id"] for e in c.get("/api/v1/app/acme/endpoint").json()["data"]] == [ep]  # none half-made
 
 
+def test_header_names_that_differ_only_by_case_are_refused_not_reduced_to_one(hookline) -> None:
+    with hookline.client() as c:
+        c.post("/api/v1/app", json={"name": "Acme", "uid": "acme"})
+        url = "https://hooks.example/in"
+        twice = {"X-A": "1", "x-a": "2"}
+        created = c.post("/api/v1/app/acme/endpoint", json={"url": url, "headers": twice})
+        ep = c.post("/api/v1/app/acme/endpoint", json={"url": url, "headers": {"X-Kept": "1"}}).json()["id"]
+        path = f"/api/v1/app/acme/endpoint/{ep}/headers"
+        for refused in (created, c.put(path, json={"headers": twice}), c.patch(path, json={"headers": twice})):
+            assert refused.status_code == 422, refused.text
+            (detail,) = refused.json()["detail"]
+            assert detail["loc"] == ["body", "headers", "x-a"] and "name the same header" in detail["msg"]
+        assert c.get(path).json()["headers"] == {"X-Kept": "1"}
+
+
 def test_send_example_goes_to_that_endpoint_only(hookline, receiver: Receiver) -> None:
     example = {"invoice": "inv_1", "amount": 42}
     schema = {"1": {"type": "object", "examples": [example]}}

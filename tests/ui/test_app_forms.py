@@ -75,6 +75,35 @@ def test_endpoint_forms_edit_headers_throttle_state_secret_and_delete(hookline: 
         assert re.search(r"no such endpoint", gone.text)
 
 
+def test_saving_the_headers_form_replaces_the_set_and_keeps_hidden_credentials(hookline: Hookline) -> None:
+    with hookline.client() as api:
+        app_id, ep = make_endpoint(api, "https://one.example/hook", app_uid="acme")
+        path = f"/api/v1/app/acme/endpoint/{ep}/headers"
+        assert api.put(path, json={"headers": {"X-Ok": "1", "Authorization": "Bearer s3cret"}}).status_code == 204
+    page_url = f"/ui/apps/{app_id}/endpoints/{ep}"
+    with signed_in(hookline) as (client, token), hookline.client() as api:
+
+        def save(text: str) -> httpx.Response:
+            return client.post(f"{page_url}/headers", data={"csrf_token": token, "headers": text})
+
+        def stored() -> dict[str, object]:
+            return dict(api.get(path).json())
+
+        assert "X-Ok: 1" in client.get(page_url).text
+        assert save("X-Only: 1").status_code == 303
+        assert stored() == {"headers": {"X-Only": "1"}, "sensitive": ["Authorization"]}
+        # Naming a hidden header in the form replaces its value; an empty form clears what it showed.
+        assert save("X-Only: 1\nauthorization: Bearer new").status_code == 303
+        assert stored() == {"headers": {"X-Only": "1"}, "sensitive": ["authorization"]}
+        assert save("").status_code == 303
+        assert stored() == {"headers": {}, "sensitive": ["authorization"]}
+        for text, line in [("X-A: 1\nX-A: 2", "line 2"), ("X-B: 1\n\nx-b: 2", "line 3")]:
+            twice = save(text)
+            assert twice.status_code == 400, text
+            assert f"headers, {line}:" in twice.text and "already on line 1" in twice.text
+        assert stored() == {"headers": {}, "sensitive": ["authorization"]}
+
+
 def test_odd_form_values_get_a_400_not_a_500(hookline: Hookline) -> None:
     """Found by fuzzing the dashboard: each of these answered 500."""
     with hookline.client() as api:

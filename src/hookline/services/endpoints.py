@@ -49,7 +49,13 @@ def new_key(key_type: str) -> str:
 def merge_headers(headers: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
     """Apply ``changes`` (None removes) with names compared case-insensitively, as HTTP
     does: ``x-a`` replaces ``X-A`` rather than sending the header twice. A header hookline
-    owns is refused (removing one stored before this rule existed is allowed)."""
+    owns is refused (removing one stored before this rule existed is allowed), and so are
+    two names in ``changes`` that differ only by case (which one was meant?)."""
+    seen: dict[str, str] = {}
+    for name in changes:
+        first = seen.setdefault(name.lower(), name)
+        if first != name:
+            raise Invalid(["body", "headers", name], f"{name} and {first} name the same header (names ignore case)")
     merged = dict(headers)
     for name, value in changes.items():
         reason = reserved_header(name) if value is not None else None
@@ -260,10 +266,20 @@ async def public_key(ctx: Context, app_key: str, endpoint_key: str, *, tenant: s
 
 
 async def replace_headers(
-    ctx: Context, app_key: str, endpoint_key: str, headers: Mapping[str, str], *, tenant: str | None
+    ctx: Context,
+    app_key: str,
+    endpoint_key: str,
+    headers: Mapping[str, str],
+    *,
+    tenant: str | None,
+    keep_hidden: bool = False,
 ) -> None:
+    """Make ``headers`` the endpoint's custom headers. ``keep_hidden``: the credentials, whose
+    values are never shown (the dashboard's form cannot show them), stay unless ``headers``
+    names them."""
     endpoint = await to_change(ctx, app_key, endpoint_key, tenant=tenant)
-    await _change(ctx, endpoint, {"headers": merge_headers({}, headers)})
+    kept = {k: endpoint.headers[k] for k in split_sensitive(endpoint.headers)[1]} if keep_hidden else {}
+    await _change(ctx, endpoint, {"headers": merge_headers(kept, headers)})
 
 
 async def patch_headers(

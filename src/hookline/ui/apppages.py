@@ -139,13 +139,18 @@ class BadForm(Exception):
 
 def _lines(text: str) -> dict[str, str]:
     headers: dict[str, str] = {}
+    lines: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         name, sep, value = line.partition(":")
         if not sep:
             raise BadForm(f"headers, line {number}: write Name: value")
-        headers[name.strip()] = value.strip()
+        name = name.strip()
+        first = lines.setdefault(name.lower(), number)
+        if first != number:
+            raise BadForm(f"headers, line {number}: {name} is already on line {first} (names ignore case)")
+        headers[name] = value.strip()
     return headers
 
 
@@ -446,7 +451,8 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
     async def endpoint_headers(request: Request, endpoint_id: str) -> Response:
         async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
             body = EndpointHeadersIn.model_validate({"headers": _lines(form.get("headers", ""))})
-            await endpoints.patch_headers(ctx, v.app.id, endpoint_id, body.headers, tenant=v.tenant)
+            # The textarea holds the whole set: saving replaces it (credentials, never shown, stay).
+            await endpoints.replace_headers(ctx, v.app.id, endpoint_id, body.headers, tenant=v.tenant, keep_hidden=True)
             return f"{v.base}/endpoints/{endpoint_id}"
 
         return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
