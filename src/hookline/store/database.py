@@ -21,7 +21,6 @@ Under load one fsync serves many requests; no writer returns before its commit.
 import asyncio
 import contextlib
 import errno
-import math
 import os
 import secrets
 import sqlite3
@@ -39,6 +38,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from hookline.store.pg_url import engine_args, ssl_named
+from hookline.store.pg_url import pg_connect_args as pg_connect_args  # the wakeup listener reads it here
 from hookline.store.writelock import ProcessWriteLock, WriteLockTimeoutError
 
 DialectName = Literal["sqlite", "postgresql"]
@@ -109,41 +110,12 @@ def normalize_url(url: str) -> tuple[str, DialectName]:
             )
         return parsed.set(drivername="sqlite").render_as_string(False), "sqlite"
     if backend == "postgresql":
-        query = dict(parsed.query)
-        if "sslmode" in query:
-            # libpq's name, in the URLs hosted PostgreSQL services hand out; asyncpg takes the same
-            # modes (disable, allow, prefer, require, verify-ca, verify-full) as ``ssl``.
-            if "ssl" in query:
-                raise ValueError("give sslmode or ssl in the URL, not both")
-            query["ssl"] = query.pop("sslmode")
+        # libpq's sslmode, in the URLs hosted PostgreSQL services hand out, is asyncpg's ssl.
+        query = ssl_named(dict(parsed.query))
         normalized = parsed.set(drivername="postgresql+asyncpg", query=query).render_as_string(False)
-        pg_connect_args(normalized)  # a bad connect_timeout fails here, with the URL's other faults
+        pg_connect_args(normalized)  # a parameter asyncpg cannot honour fails here, with the URL's other faults
         return normalized, "postgresql"
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql")
-
-
-def pg_connect_args(url: str) -> tuple[str, dict[str, Any]]:
-    """``url`` without the libpq parameters asyncpg takes only as arguments, and those arguments:
-    ``connect_timeout`` (seconds) as ``timeout``, ``application_name`` as a server setting. In the
-    URL they reached asyncpg as unknown keywords, and the server refused to start."""
-    parsed = make_url(url)
-    query = dict(parsed.query)
-    args: dict[str, Any] = {}
-    for name in ("connect_timeout", "application_name"):
-        if isinstance(query.get(name), tuple):
-            raise ValueError(f"{name} is given more than once in the URL")
-    if "connect_timeout" in query:
-        text = str(query.pop("connect_timeout"))
-        try:
-            seconds = float(text)
-        except ValueError:
-            seconds = math.nan
-        if not 0 < seconds < math.inf:
-            raise ValueError(f"connect_timeout must be a number of seconds, more than 0 (got {text!r})")
-        args["timeout"] = seconds
-    if "application_name" in query:
-        args["server_settings"] = {"application_name": str(query.pop("application_name"))}
-    return parsed.set(query=query).render_as_string(False), args
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -584,7 +556,7 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite = _SQLite(self.url, sqlite_synchronous, lock_timeout)
         else:
-            engine_url, connect_args = pg_connect_args(self.url)
+            engine_url, connect_args = engine_args(self.url)
             self._pg = create_async_engine(engine_url, pool_size=pool_size, max_overflow=0, connect_args=connect_args)
             event.listen(self._pg.sync_engine, "checkout", _refuse_closed)
             if custom_plans:
