@@ -29,7 +29,6 @@ from hookline.services import applications, ingest_config, payload_filters
 from hookline.services.batches import Coalesced
 from hookline.services.context import Context, now_ms
 from hookline.store import applications as app_store
-from hookline.store import endpoints as endpoint_store
 from hookline.store import ingest as store
 from hookline.store import messages, queue, ratelimits
 from hookline.store.database import Conn, Database
@@ -250,14 +249,22 @@ def _new_message(source: Source, request: CapturedRequest, check: ingest_config.
     )
 
 
-async def _fan_out(conn: Conn, source: Source, request: CapturedRequest, check: ingest_config.Check) -> Message:
-    """The request's message, with a delivery for each destination that takes it: event types
-    and channels as for any message, and the destinations' payload filters, as on publish."""
-    new = _new_message(source, request, check)
+def _route(
+    endpoints: Sequence[Mapping[str, Any]], source: Source, request: CapturedRequest, new: messages.NewMessage
+) -> list[Mapping[str, Any]]:
+    """The destinations (of ``endpoints``, the source's enabled ones) that take a received
+    request, live or replayed: event types and channels as for any message, then the
+    destinations' payload filters, as on publish."""
     doc = payload_filters.document(new.event_type, None, rules.filter_payload(request))
-    candidates = await messages.candidates(conn, new)
-    targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
-    fifo = {e["id"] for e in candidates if e["fifo"]}
+    return [e for e in messages.matching_endpoints(endpoints, new) if payload_filters.accepts(e["filter"], doc)]
+
+
+async def _fan_out(conn: Conn, source: Source, request: CapturedRequest, check: ingest_config.Check) -> Message:
+    """The request's message, with a delivery for each destination that takes it (``_route``)."""
+    new = _new_message(source, request, check)
+    routed = _route(await messages.live_endpoints(conn, source.app_id), source, request, new)
+    targets = [e["id"] for e in routed]
+    fifo = {e["id"] for e in routed if e["fifo"]}
     message, _ = await messages.create(conn, new, endpoint_ids=targets, fifo_endpoints=fifo)
     return message
 
@@ -432,13 +439,11 @@ async def _ready(ctx: Context, conn: Conn, batch: Sequence[_Arrival], now: int) 
         if source.app_id not in endpoints:
             endpoints[source.app_id] = await messages.live_endpoints(conn, source.app_id)
         new = _new_message(source, arrival.request, check)
-        candidates = messages.matching_endpoints(endpoints[source.app_id], new)
-        if any(e["fifo"] for e in candidates):
+        routed = _route(endpoints[source.app_id], source, arrival.request, new)
+        if any(e["fifo"] for e in routed):
             ready.append(None)
             continue
-        doc = payload_filters.document(new.event_type, None, rules.filter_payload(arrival.request))
-        targets = [e["id"] for e in candidates if payload_filters.accepts(e["filter"], doc)]
-        ready.append(_Ready(source, arrival.request, key, new, targets))
+        ready.append(_Ready(source, arrival.request, key, new, [e["id"] for e in routed]))
     return ready
 
 
@@ -542,18 +547,19 @@ def _signed_url(ctx: Context, source: Source, request: CapturedRequest) -> str:
 
 async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) -> str | None:
     """Forward one stored request again; returns why not when it still fails verification.
-    An accepted request goes again to every enabled destination; another is verified again
+    Either way it goes to the destinations that take it now, as a request arriving now would
+    (``_route``). An accepted request goes again as its message; another is verified again
     with the source's current config (at the time it was received) and forwarded if it passes."""
     now = now_ms()
+    req = received.request
+    check = ingest_config.verifier(source.type, config_of(ctx, source))
     if received.msg_id is not None:
-        for endpoint in await endpoint_store.for_app(conn, source.app_id):
-            if not endpoint.disabled:
-                await queue.enqueue_manual(conn, received.msg_id, endpoint.id, source.app_id, now)
+        new = _new_message(source, req, check)
+        for endpoint in _route(await messages.live_endpoints(conn, source.app_id), source, req, new):
+            await queue.enqueue_manual(conn, received.msg_id, endpoint["id"], source.app_id, now)
         return None
     if received.cause in _REFUSED_AT_DOOR:
         return f"{received.cause}: refused at the door, it is never forwarded"
-    req = received.request
-    check = ingest_config.verifier(source.type, config_of(ctx, source))
     try:
         check.run(list(req.headers), req.body, _signed_url(ctx, source, req), req.method, req.received_at / 1000)
     except ingest_config.WebhookVerificationError as exc:

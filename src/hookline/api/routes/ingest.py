@@ -424,8 +424,9 @@ async def get_request(source_id: SourceId, request_id: RequestId, ctx: Ctx) -> I
     operation_id="hookline.ingest.request.replay",
 )
 async def replay_request(source_id: SourceId, request_id: RequestId, ctx: Ctx) -> None:
-    """Forward the request again: an accepted one to every enabled destination; a rejected one
-    once it passes verification with the source's current config (409 while it does not)."""
+    """Forward the request again to the destinations that take it now (their event types and
+    filters, as for a request arriving now); a rejected one once it passes verification with the
+    source's current config (409 while it does not)."""
     await ingest.replay(ctx, source_id, request_id)
 
 

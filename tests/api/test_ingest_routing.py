@@ -1,0 +1,80 @@
+"""Which destinations of a source a received request goes to: each destination's event types and
+payload filter decide, for live requests and for replays alike."""
+
+import hashlib
+import hmac
+import json
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+from tests.support.servers import Receiver, wait_until
+
+SECRET = "gh-secret"
+
+
+def _github_source(admin: httpx.Client, receiver: Receiver) -> dict[str, Any]:
+    resp = admin.post("/ingest/api/v1/source", json={"name": "gh", "type": "github", "config": {"secret": SECRET}})
+    assert resp.status_code == 201, resp.text
+    source = dict(resp.json())
+    source["ingestUrl"] = str(admin.base_url).rstrip("/") + "/in/" + source["ingestUrl"].rsplit("/in/", 1)[1]
+    destinations = [
+        {"url": receiver.url("/github")},
+        {"url": receiver.url("/gh-issues"), "eventTypes": ["issues"]},
+        {"url": receiver.url("/gh-main"), "filter": {"payload": {"ref": "refs/heads/main"}}},
+    ]
+    for destination in destinations:
+        made = admin.post(f"/ingest/api/v1/source/{source['id']}/endpoint", json=destination)
+        assert made.status_code == 201, made.text
+    return source
+
+
+def _send(source: dict[str, Any], event: str, delivery: str, body: bytes, content_type: str) -> None:
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": content_type,
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": f"sha256={digest}",
+    }
+    resp = httpx.post(source["ingestUrl"], content=body, headers=headers)
+    assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
+
+
+def _push(source: dict[str, Any], ref: str, delivery: str) -> None:
+    _send(source, "push", delivery, json.dumps({"ref": ref}).encode(), "application/json")
+
+
+def _received(receiver: Receiver, expected: Counter[str]) -> Counter[str]:
+    """What each path got, once at least ``expected`` came and a moment passed for any more."""
+    wait_until(lambda: Counter(r.path for r in receiver.requests) >= expected, 20, f"{dict(expected)}")
+    time.sleep(1)
+    return Counter(r.path for r in receiver.requests)
+
+
+def test_replays_go_where_live_requests_go(hookline, receiver) -> None:
+    with hookline.client() as admin:
+        source = _github_source(admin, receiver)
+        _push(source, "refs/heads/dev", "d-dev")
+        _push(source, "refs/heads/main", "d-main")
+        _send(source, "issues", "d-issue", b'{"action":"opened"}', "application/json")
+        _send(source, "ping", "d-ping", b'{"zen":"hi"}', "application/json")
+        live = Counter({"/github": 4, "/gh-main": 1, "/gh-issues": 1})
+        assert _received(receiver, live) == live
+
+        # One request again: the push to dev reaches only the destination without a filter.
+        requests = admin.get(f"/ingest/api/v1/source/{source['id']}/request").json()["data"]
+        dev = requests[-1]["id"]
+        assert admin.post(f"/ingest/api/v1/source/{source['id']}/request/{dev}/replay").status_code == 202
+        once = live + Counter({"/github": 1})
+        assert _received(receiver, once) == once
+
+        # Every request of a time range again: each one where it went live.
+        span = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
+        out = admin.post(f"/ingest/api/v1/source/{source['id']}/replay", json=span)
+        assert out.status_code == 200 and out.json()["forwarded"] == 4, out.text
+        again = once + live
+        assert _received(receiver, again) == again
+        issues = [json.loads(r.body) for r in receiver.requests if r.path == "/gh-issues"]
+        assert issues == [{"action": "opened"}] * 2
