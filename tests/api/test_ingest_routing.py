@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from tests.support.servers import Receiver, wait_until
@@ -78,3 +79,17 @@ def test_replays_go_where_live_requests_go(hookline, receiver) -> None:
         assert _received(receiver, again) == again
         issues = [json.loads(r.body) for r in receiver.requests if r.path == "/gh-issues"]
         assert issues == [{"action": "opened"}] * 2
+
+
+def test_a_form_encoded_github_push_is_routed_by_its_json_and_forwarded_as_sent(hookline, receiver) -> None:
+    """GitHub's webhook content type "form" posts ``payload=<the JSON>``."""
+    with hookline.client() as admin:
+        source = _github_source(admin, receiver)
+        for n, ref in enumerate(["refs/heads/main", "refs/heads/dev"]):
+            form = urlencode({"payload": json.dumps({"ref": ref})}).encode()
+            _send(source, "push", f"form-{n}", form, "application/x-www-form-urlencoded")
+        expected = Counter({"/github": 2, "/gh-main": 1})
+        assert _received(receiver, expected) == expected
+        (main,) = [r for r in receiver.requests if r.path == "/gh-main"]
+        assert main.headers["content-type"] == "application/x-www-form-urlencoded"
+        assert main.body == urlencode({"payload": json.dumps({"ref": "refs/heads/main"})}).encode()

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from urllib.parse import quote_plus
 
 from hookline.domain import ingest
 from hookline.domain.captured import CapturedRequest
@@ -58,8 +59,19 @@ def test_handshakes() -> None:
 
 def test_what_a_destination_filter_sees_of_a_request() -> None:
     as_json = _request(b'{"type": "charge.succeeded", "data": {"amount": 5}}', Content_Type="application/json")
-    assert ingest.filter_payload(as_json) == {"type": "charge.succeeded", "data": {"amount": 5}}
+    assert ingest.filter_payload("stripe", as_json) == {"type": "charge.succeeded", "data": {"amount": 5}}
     form = _request(b"From=%2B1555&Body=hi&Body=again", Content_Type="application/x-www-form-urlencoded")
-    assert ingest.filter_payload(form) == {"From": "+1555", "Body": "again"}
-    assert ingest.filter_payload(_request(b"<xml/>", Content_Type="application/xml")) == {}
-    assert ingest.filter_payload(_request(b"[1, 2]", Content_Type="application/json")) == {}
+    assert ingest.filter_payload("twilio", form) == {"From": "+1555", "Body": "again"}
+    assert ingest.filter_payload("generic-webhook", _request(b"<xml/>", Content_Type="application/xml")) == {}
+    assert ingest.filter_payload("generic-webhook", _request(b"[1, 2]", Content_Type="application/json")) == {}
+
+
+def test_a_form_encoded_github_webhook_is_filtered_as_its_json() -> None:
+    """GitHub's content type "form" sends ``payload=<the JSON>``: filters see that JSON."""
+    body = b"payload=" + quote_plus('{"ref": "refs/heads/main"}').encode()
+    form = _request(body, Content_Type="application/x-www-form-urlencoded")
+    assert ingest.filter_payload("github", form) == {"ref": "refs/heads/main"}
+    # Other providers' forms are their fields; a payload that is not a JSON object stays a field.
+    assert ingest.filter_payload("generic-webhook", form) == {"payload": '{"ref": "refs/heads/main"}'}
+    odd = _request(b"payload=not-json", Content_Type="application/x-www-form-urlencoded")
+    assert ingest.filter_payload("github", odd) == {"payload": "not-json"}

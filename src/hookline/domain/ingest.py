@@ -47,15 +47,28 @@ def _json(body: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def filter_payload(request: CapturedRequest) -> dict[str, Any]:
+def _form(request: CapturedRequest) -> dict[str, str] | None:
+    """A form-encoded body's fields (a repeated field's last value); None for any other body."""
+    if (request.content_type or "").split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
+        return None
+    return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def filter_payload(source_type: str, request: CapturedRequest) -> dict[str, Any]:
     """What a destination's payload filter sees of a received request: its JSON object, or its
-    form fields (Twilio, Slack commands; a repeated field's last value), else nothing."""
+    form fields (Twilio, Slack commands), else nothing. GitHub's form-encoded webhooks (content
+    type ``form`` in its settings) carry the event's JSON in the ``payload`` field: that JSON."""
     found = _json(request.body)
     if found is not None:
         return found
-    if (request.content_type or "").split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-    return {}
+    form = _form(request)
+    if form is None:
+        return {}
+    if source_type == "github" and "payload" in form:
+        inner = _json(form["payload"].encode())
+        if inner is not None:
+            return inner
+    return form
 
 
 def event_id(source_type: str, request: CapturedRequest) -> str | None:

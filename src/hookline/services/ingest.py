@@ -255,7 +255,7 @@ def _route(
     """The destinations (of ``endpoints``, the source's enabled ones) that take a received
     request, live or replayed: event types and channels as for any message, then the
     destinations' payload filters, as on publish."""
-    doc = payload_filters.document(new.event_type, None, rules.filter_payload(request))
+    doc = payload_filters.document(new.event_type, None, rules.filter_payload(source.type, request))
     return [e for e in messages.matching_endpoints(endpoints, new) if payload_filters.accepts(e["filter"], doc)]
 
 
