@@ -151,6 +151,13 @@ class JsonBodyMiddleware:
             detail = f"content-type must be application/json (got {given})"
             await send_json(send, 415, {"code": "unsupported_media_type", "detail": detail})
             return
+        encoding = headers.get(b"content-encoding")
+        if encoding is not None and encoding.strip().lower() not in (b"", b"identity"):
+            # A compressed body read as JSON failed as "not UTF-8 text (byte 1)": say what is wrong.
+            given = encoding.decode("latin-1")
+            detail = f"content-encoding {given!r} is not supported: send the JSON body uncompressed"
+            await send_json(send, 415, {"code": "unsupported_media_type", "detail": detail})
+            return
         chunks: list[bytes] = []
         while True:
             message = await receive()
