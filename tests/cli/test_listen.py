@@ -304,6 +304,15 @@ def test_listen_refuses_a_target_elsewhere_unless_allowed(hookline: Hookline) ->
     assert result.exit_code == 2 and "--allow-external" in result.stderr
 
 
+def test_a_listen_that_cannot_start_leaves_no_capture_url_behind(hookline: Hookline) -> None:
+    cli = Cli(hookline.url)
+    with hookline.client() as admin:
+        before = admin.get("/api/v1/inspect").json()["data"]
+        result = cli("listen", "http://127.0.0.1:9/hook", "--app", "no-such-app")
+        assert result.exit_code == 1 and "application not found" in result.stderr
+        assert admin.get("/api/v1/inspect").json()["data"] == before
+
+
 def test_a_second_listener_takes_the_bin_and_the_first_exits(database_url: str) -> None:
     port = free_port()
     with server_on(database_url, port) as hl, local_receiver() as local, hl.client() as admin:

@@ -281,7 +281,12 @@ def listen(
     try:
         if app_id:
             types = [t for t in (event_types or "").split(",") if t]
-            endpoint_id, secret = _temporary_endpoint(session, app_id, bin_["url"], types)
+            try:
+                endpoint_id, secret = _temporary_endpoint(session, app_id, bin_["url"], types)
+            except BaseException:
+                if not bin_id:  # made for this session, which never began: nobody has its URL
+                    call(session, "DELETE", f"/api/v1/inspect/{segment(bin_['id'])}")
+                raise
             ready.update(app=app_id, endpoint=endpoint_id, secret=secret)
         if session.as_json:
             click.echo(json.dumps(ready))
@@ -289,6 +294,8 @@ def listen(
             click.echo(f"Forwarding {bin_['url']} -> {target}")
             if endpoint_id:
                 click.echo(f"Application {app_id}: temporary endpoint {endpoint_id}, signing secret {ready['secret']}")
+            elif not bin_id:
+                click.echo(f"To keep this URL next time: hookline listen {target} --bin {bin_['id']}")
             click.echo("Ctrl-C to stop.")
         sys.stdout.flush()
         listener = Listener(session, bin_["id"], target, backlog=not no_backlog, as_json=session.as_json)
