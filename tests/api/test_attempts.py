@@ -7,7 +7,7 @@ from svix.models import (
     ListResponseMessageEndpointOut,
     MessageAttemptOut,
 )
-from tests.support.api import publish
+from tests.support.api import delivery_status, publish
 from tests.support.servers import ADMIN_TOKEN, Received, Receiver, Reply, wait_until
 
 
@@ -117,6 +117,33 @@ def test_resend_is_a_manual_attempt(hookline, receiver: Receiver) -> None:
         assert manual[0]["status"] == 0
         assert c.post(f"/api/v1/app/acme/msg/msg_missing/endpoint/{ep}/resend").status_code == 404
         assert c.post(f"/api/v1/app/acme/msg/{msg}/endpoint/ep_missing/resend").status_code == 404
+
+
+def test_sending_to_a_disabled_endpoint_is_refused_and_keeps_its_status(hookline, receiver: Receiver) -> None:
+    """A resend, send-example, recover, replay or bulk replay to a disabled endpoint would send
+    nothing and mark a delivered message failed: each is a 409 saying to enable it first."""
+    with hookline.client() as c:
+        c.post("/api/v1/app", json={"name": "Acme", "uid": "acme"})
+        ep = c.post("/api/v1/app/acme/endpoint", json={"url": receiver.url(), "uid": "main"}).json()["id"]
+        msg = publish(c, "acme")
+        receiver.wait_for(1)
+        wait_until(lambda: delivery_status(c, "acme", msg)[0]["statusText"] == "success")
+        assert c.patch(f"/api/v1/app/acme/endpoint/{ep}", json={"disabled": True}).status_code == 200
+        since = {"since": "2020-01-01T00:00:00Z"}
+        refused = [
+            c.post(f"/api/v1/app/acme/msg/{msg}/endpoint/{ep}/resend"),
+            c.post(f"/api/v1/app/acme/endpoint/{ep}/send-example", json={"eventType": "test.event"}),
+            c.post(f"/api/v1/app/acme/endpoint/{ep}/recover", json=since),
+            c.post(f"/api/v1/app/acme/endpoint/{ep}/replay-missing", json=since),
+            c.post(f"/api/v1/app/acme/endpoint/{ep}/bulk-replay", json=since),
+        ]
+        for answer in refused:
+            assert answer.status_code == 409, answer.text
+            assert answer.json()["detail"] == "endpoint main is disabled: enable it first"
+        assert delivery_status(c, "acme", msg)[0]["statusText"] == "success"
+        c.patch(f"/api/v1/app/acme/endpoint/{ep}", json={"disabled": False})
+        assert c.post(f"/api/v1/app/acme/msg/{msg}/endpoint/{ep}/resend").status_code == 202
+        assert [r.headers["webhook-id"] for r in receiver.wait_for(2)] == [msg, msg]
 
 
 def test_attempts_show_the_headers_they_were_sent_with(hookline, receiver) -> None:

@@ -168,3 +168,14 @@ def test_attempts_say_why_they_failed(cli: Cli, acme: tuple[Client, str], receiv
     assert error and refused[10] == (error if len(error) <= 60 else error[:59] + "…")
     assert all(len(line) < 320 for line in lines)
     assert {a["url"] for a in cli.json("attempts", "acme", "--msg", message.id)} == {receiver.url(), dead_url}
+
+
+def test_resend_to_a_disabled_endpoint_says_to_enable_it(
+    cli: Cli, acme: tuple[Client, str], receiver: Receiver
+) -> None:
+    client, endpoint_id = acme
+    message = client.messages.create("acme", "user.created", {"n": 1})
+    receiver.wait_for(1)
+    cli.ok("endpoint", "disable", "acme", endpoint_id)
+    line = assert_one_line_error(cli("resend", "acme", message.id, endpoint_id))
+    assert line.startswith("Error: 409 conflict") and "is disabled: enable it first" in line

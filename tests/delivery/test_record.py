@@ -76,3 +76,48 @@ def test_outcomes_are_recorded_alone_or_in_a_transaction_alike(database_url: str
             await db.close()
 
     asyncio.run(scenario())
+
+
+def test_a_resend_claimed_after_its_endpoint_was_disabled_keeps_the_earlier_success(database_url: str) -> None:
+    """The engine settles a delivery whose endpoint is disabled without an attempt (``url`` "",
+    "not sent"). A delivered message resent just before the endpoint was disabled stays
+    ``success``; one that never succeeded is ``fail`` (as Svix fails a disabled endpoint's)."""
+
+    async def scenario() -> None:
+        db = Database(database_url)
+        await migrate(db)
+        ctx = Context(db=db, settings=Settings(database_url=database_url, allowed_cidrs=(ip_network("127.0.0.0/8"),)))
+        try:
+            await app_service.create(ctx, {"name": "a", "uid": "a", "metadata": {}})
+            fields = EndpointIn.model_validate({"url": "http://127.0.0.1:9/"}).model_dump(
+                exclude={"secret", "headers", "key_type"}
+            )
+            options: dict[str, Any] = {"secret": None, "key_type": "hmac", "headers": None, "tenant": None}
+            endpoint = await endpoint_service.create(ctx, "a", fields, **options)
+            delivered, failed = [
+                await publishing.publish(ctx, "a", publishing.Publish(event_type="x.y", payload={"i": i}), tenant=None)
+                for i in range(2)
+            ]
+            async with db.write() as conn:
+                first = (await queue.claim(conn, now_ms(), 30_000, 10, endpoint_cap=10)).items
+            outcomes = {item.msg_id: _outcome(item, succeeded=item.msg_id == delivered.id) for item in first}
+            async with db.write() as conn:
+                await queue.record(conn, list(outcomes.values()), disable_after_ms=10**9)
+            async with db.write() as conn:
+                for message in (delivered, failed):
+                    await queue.enqueue_manual(conn, message.id, endpoint.id, endpoint.app_id, now_ms())
+                await conn.execute(update(t.endpoint).values(disabled=True))
+                again = (await queue.claim(conn, now_ms(), 30_000, 10, endpoint_cap=10)).items
+            assert len(again) == 2 and all(item.disabled for item in again)
+            not_sent = [queue.Outcome(item, now_ms(), "", 0, "", 0, "not sent", False, None) for item in again]
+            async with db.write() as conn:
+                await queue.record(conn, not_sent, disable_after_ms=10**9)
+            async with db.read() as conn:
+                rows = (await conn.execute(select(t.delivery.c.msg_id, t.delivery.c.status))).all()
+                tried = (await conn.execute(select(t.attempt.c.msg_id))).scalars().all()
+            assert dict(rows) == {delivered.id: DeliveryStatus.SUCCESS, failed.id: DeliveryStatus.FAIL}
+            assert sorted(tried) == sorted([delivered.id, failed.id]), "no attempt was made for the resends"
+        finally:
+            await db.close()
+
+    asyncio.run(scenario())

@@ -119,6 +119,13 @@ async def to_change(ctx: Context, app_key: str, endpoint_key: str, *, tenant: st
         return await endpoints.get(conn, app.id, endpoint_key)
 
 
+def refuse_disabled(endpoint: Endpoint) -> None:
+    """Conflict for sending to a disabled endpoint: nothing would be sent, and the message's
+    delivery to it would only be marked failed."""
+    if endpoint.disabled:
+        raise Conflict(f"endpoint {endpoint.uid or endpoint.id} is disabled: enable it first")
+
+
 async def page(
     ctx: Context, app_key: str, *, tenant: str | None, limit: int, iterator: str | None, descending: bool
 ) -> Page[Endpoint]:

@@ -366,6 +366,7 @@ async def send_example(
     if not EVENT_TYPE_NAME.fullmatch(event_type):  # the API's schema says so too; the dashboard's form does not
         raise Invalid(["body", "eventType"], NAME_RULE)
     endpoint = await endpoint_service.to_change(ctx, app_key, endpoint_key, tenant=tenant)
+    endpoint_service.refuse_disabled(endpoint)
     if payload is not None and example_index is not None:
         raise Invalid(["body", "exampleIndex"], "give exampleIndex or payload, not both")
     async with ctx.db.write() as conn:
@@ -388,10 +389,12 @@ async def send_example(
 
 
 async def resend(ctx: Context, app_key: str, msg_key: str, endpoint_key: str, *, tenant: str | None) -> None:
-    """Queue a manual attempt of the message to the endpoint, due now."""
+    """Queue a manual attempt of the message to the endpoint, due now. Conflict when the
+    endpoint is disabled (read in the write that queues it)."""
     app = await applications.get(ctx, app_key, tenant=tenant)
     async with ctx.db.write() as conn:
         message = await messages.get(conn, app.id, msg_key)
         endpoint = await endpoint_store.get(conn, app.id, endpoint_key)
+        endpoint_service.refuse_disabled(endpoint)
         await queue.enqueue_manual(conn, message.id, endpoint.id, app.id, now_ms())
     ctx.wake()

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from hookline.domain.model import BackgroundTask
+from hookline.services.endpoints import refuse_disabled
 from hookline.store import endpoints, recovery, tasks
 from hookline.store.database import Conn, Database, now_ms
 from hookline.store.errors import NotFoundError
@@ -49,10 +50,12 @@ def _until(until_ms: int | None, now: int) -> int:
 async def start_recover(
     db: Database, app_id: str, endpoint_id: str, since_ms: int, until_ms: int | None
 ) -> BackgroundTask:
-    """Send again every message whose delivery to the endpoint failed in the window."""
+    """Send again every message whose delivery to the endpoint failed in the window. Conflict
+    for a disabled endpoint (it would fail them again, sending nothing)."""
     now = now_ms()
     async with db.write() as conn:
         endpoint = await endpoints.get(conn, app_id, endpoint_id)
+        refuse_disabled(endpoint)
         until = _until(until_ms, now)
         total = len(await recovery.failed_messages(conn, endpoint, since_ms, until))
         params = {"endpoint_id": endpoint.id, "since_ms": since_ms, "until_ms": until}
@@ -62,10 +65,12 @@ async def start_recover(
 async def start_replay_missing(
     db: Database, app_id: str, endpoint_id: str, since_ms: int, until_ms: int | None
 ) -> BackgroundTask:
-    """Send the endpoint the messages of the window it matches now but never got."""
+    """Send the endpoint the messages of the window it matches now but never got. Conflict
+    for a disabled endpoint."""
     now = now_ms()
     async with db.write() as conn:
         endpoint = await endpoints.get(conn, app_id, endpoint_id)
+        refuse_disabled(endpoint)
         until = _until(until_ms, now)
         wanted, _last = await recovery.missing_messages(conn, endpoint, since_ms, until)
         params = {"endpoint_id": endpoint.id, "since_ms": since_ms, "until_ms": until}
@@ -73,15 +78,17 @@ async def start_replay_missing(
 
 
 async def start_bulk_replay(db: Database, app_id: str, endpoint_id: str | None, f: ReplayFilter) -> BackgroundTask:
-    """Send again the deliveries of the window matching ``f``: to one endpoint, or
-    (``endpoint_id`` None) to every endpoint of the application."""
+    """Send again the deliveries of the window matching ``f``: to one endpoint (Conflict when
+    it is disabled), or (``endpoint_id`` None) to every enabled endpoint of the application."""
     f = ReplayFilter(**{**asdict(f), "until_ms": _until(f.until_ms, now_ms())})
     async with db.write() as conn:
         if endpoint_id is None:
-            endpoint_ids = [row.id for row in await endpoints.for_app(conn, app_id)]
+            endpoint_ids = [row.id for row in await endpoints.for_app(conn, app_id) if not row.disabled]
             kind = APPLICATION_BULK_REPLAY
         else:
-            endpoint_ids = [(await endpoints.get(conn, app_id, endpoint_id)).id]
+            endpoint = await endpoints.get(conn, app_id, endpoint_id)
+            refuse_disabled(endpoint)
+            endpoint_ids = [endpoint.id]
             kind = ENDPOINT_BULK_REPLAY
         pairs, _last = await recovery.matching_deliveries(conn, endpoint_ids, f)
         params = {"endpoint_ids": endpoint_ids, "filter": {**asdict(f), "event_types": _list(f.event_types)}}

@@ -602,7 +602,8 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
     this is one statement on PostgreSQL.
     """
     rows = {id(o): _attempt_row(o) for o in outcomes if o.url}
-    moves = [_next_state(o) for o in outcomes]
+    kept = await _kept_successes(conn, outcomes)
+    moves = [_next_state(o, kept=o.delivery.id in kept) for o in outcomes]
     recovered = sorted({o.delivery.endpoint_id for o in outcomes if o.succeeded})
     if conn.dialect.name == "postgresql":
         params = {f"a_{c}": [r[c] for r in rows.values()] for c in _ATTEMPT_COLUMNS}
@@ -614,7 +615,8 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
         await raw.execute_many(conn, _MOVE, moves)
     for o in outcomes:
         mode = o.delivery.fifo_on_exhausted
-        if o.delivery.fifo_key is not None and leaves_queue(o.succeeded, o.next_attempt_at is None, mode):
+        done = o.succeeded or o.delivery.id in kept
+        if o.delivery.fifo_key is not None and leaves_queue(done, o.next_attempt_at is None, mode):
             await leave_fifo_queue(conn, o.delivery.id, o.at_ms)
     disabled: list[str] = []
     for o in outcomes:
@@ -627,8 +629,27 @@ async def record(conn: Conn, outcomes: Sequence[Outcome], *, disable_after_ms: i
     return disabled
 
 
-def _next_state(o: Outcome) -> dict[str, Any]:
-    if o.succeeded:
+async def _kept_successes(conn: Conn, outcomes: Sequence[Outcome]) -> set[str]:
+    """The deliveries settled without an attempt (their endpoint disabled or deleted, or the
+    payload expunged, by the time a resend or replay was claimed) whose latest attempt
+    succeeded: they stay ``success``. Marking them ``fail`` would say an attempt failed where
+    none was made, list them among failures, and have ``recover`` send them again."""
+    unsent = [o.delivery for o in outcomes if not o.url and o.delivery.attempts]
+    kept = set()
+    for delivery in unsent:  # rare: one lookup each, through the attempts' message index
+        latest = (
+            select(t.attempt.c.status)
+            .where(t.attempt.c.msg_id == delivery.msg_id, t.attempt.c.delivery_id == delivery.id)
+            .order_by(t.attempt.c.id.desc())
+            .limit(1)
+        )
+        if (await conn.execute(latest)).scalar_one_or_none() == DeliveryStatus.SUCCESS:
+            kept.add(delivery.id)
+    return kept
+
+
+def _next_state(o: Outcome, *, kept: bool = False) -> dict[str, Any]:
+    if o.succeeded or kept:
         status, next_at = DeliveryStatus.SUCCESS, None
     elif o.next_attempt_at is not None:
         status, next_at = DeliveryStatus.PENDING, o.next_attempt_at
