@@ -40,3 +40,17 @@ def test_source_errors_are_one_line(cli: Cli) -> None:
     line = assert_one_line_error(cli("source", "create", "x", "--type", "nope"))
     assert "type" in line
     assert_one_line_error(cli("source", "replay", "x"), exit_code=2)
+
+
+def test_source_create_is_all_or_nothing(cli: Cli, receiver: Receiver) -> None:
+    """A refused destination used to leave the source behind, with the destinations before it."""
+    line = assert_one_line_error(
+        cli("source", "create", "baddest", "--destination", receiver.url(), "--destination", "ftp://x")
+    )
+    assert "destinations" in line and "url" in line
+    assert cli.json("source", "list") == []
+    created = cli.json(
+        "source", "create", "good", "--destination", receiver.url("/a"), "--destination", receiver.url("/b")
+    )
+    shown = cli.json("source", "show", created["id"])
+    assert [d["url"] for d in shown["destinations"]] == [receiver.url("/a"), receiver.url("/b")]

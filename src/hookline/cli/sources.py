@@ -71,10 +71,10 @@ def source_create(
     data = body(name=name, type=source_type, config=config, uid=uid, rateLimit=rate_limit)
     if allowed_ips:
         data["allowedIps"] = list(allowed_ips)
+    if destinations:
+        # Made with the source in one request: a refused destination leaves nothing behind.
+        data["destinations"] = [{"url": url} for url in destinations]
     created = session.client.request(Call("POST", _ROOT, _source, {}, data, creating(None)))
-    for url in destinations:
-        path = f"{_ROOT}/{segment(created['id'])}/endpoint"
-        session.client.request(Call("POST", path, _raw, {}, {"url": url}, creating(None)))
     show(session.as_json, created, SOURCE_COLUMNS, [_source_row(created)])
 
 

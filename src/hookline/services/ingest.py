@@ -26,11 +26,13 @@ from hookline.domain.model import Message
 from hookline.domain.throttle import take_one
 from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import applications, ingest_config, payload_filters
+from hookline.services import endpoints as endpoint_service
 from hookline.services.batches import Coalesced
 from hookline.services.context import Context, now_ms
 from hookline.store import applications as app_store
+from hookline.store import endpoints as endpoint_store
 from hookline.store import ingest as store
-from hookline.store import messages, queue, ratelimits
+from hookline.store import messages, operational, queue, ratelimits
 from hookline.store.database import Conn, Database
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
@@ -143,9 +145,40 @@ async def _create(ctx: Context, conn: Conn, fields: SourceFields) -> Source:
     return await store.create_source(conn, values)
 
 
-async def create(ctx: Context, fields: SourceFields) -> Source:
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A destination made with its source: an endpoint's fields, and its secret (None: one of
+    ``key_type`` is generated) and headers."""
+
+    fields: dict[str, Any]
+    secret: str | None = None
+    key_type: str = "hmac"
+    headers: Mapping[str, str] | None = None
+
+
+def _destination_values(ctx: Context, destination: Destination, index: int) -> dict[str, Any]:
+    """The endpoint row's values, checked as ``endpoint_service.create`` checks them; Invalid names
+    ``destinations[index]``'s field."""
+    try:
+        endpoint_service.check_url(ctx, destination.fields.get("url"))
+        fields = endpoint_service.check_filter(destination.fields)
+        headers = endpoint_service.merge_headers({}, destination.headers or {})
+    except Invalid as exc:
+        raise Invalid(["body", "destinations", str(index), *exc.field[1:]], str(exc)) from None
+    secret = destination.secret or endpoint_service.new_key(destination.key_type)
+    return {**fields, "secret": _box(ctx).seal(secret), "headers": headers}
+
+
+async def create(ctx: Context, fields: SourceFields, destinations: Sequence[Destination] = ()) -> Source:
+    """Create the source and its destinations, all or nothing: every destination is checked
+    before anything is written, and all are written in one transaction."""
+    prepared = [_destination_values(ctx, d, i) for i, d in enumerate(destinations)]
     async with ctx.db.write() as conn:
-        return await _create(ctx, conn, fields)
+        source = await _create(ctx, conn, fields)
+        for values in prepared:
+            endpoint = await endpoint_store.create(conn, source.app_id, values)
+            await operational.endpoint_event(conn, "endpoint.created", endpoint)
+    return source
 
 
 async def get(ctx: Context, key: str) -> Source:

@@ -82,6 +82,15 @@ class IngestSourceIn(Model):
     )
 
 
+class IngestSourceCreateIn(IngestSourceIn):
+    destinations: list[EndpointIn] | None = Field(
+        default=None,
+        max_length=100,
+        description="hookline's addition: destinations made with the source, in the same transaction:"
+        " if one is refused (422 naming it), neither the source nor any destination is made",
+    )
+
+
 class IngestSourcePatch(Model):
     """hookline's addition: change only what is given; `null` removes the allow-list or the limit."""
 
@@ -208,8 +217,14 @@ async def list_sources(
 
 
 @router.post("", status_code=201, response_model=IngestSourceOut, operation_id="v1.ingest.source.create")
-async def create_source(body: IngestSourceIn, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> IngestSourceOut:
-    return _source_out(ctx, await ingest.create(ctx, _fields(body)))
+async def create_source(
+    body: IngestSourceCreateIn, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> IngestSourceOut:
+    destinations = [
+        ingest.Destination(d.model_dump(exclude={"secret", "headers", "key_type"}), d.secret, d.key_type, d.headers)
+        for d in body.destinations or ()
+    ]
+    return _source_out(ctx, await ingest.create(ctx, _fields(body), destinations))
 
 
 @router.get("/{source_id}", response_model=IngestSourceOut, operation_id="v1.ingest.source.get")
