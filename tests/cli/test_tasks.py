@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import Result
 from tests.cli.conftest import Cli, assert_one_line_error
-from tests.support.servers import Receiver, Reply, wait_until
+from tests.support.servers import ADMIN_TOKEN, Receiver, Reply, wait_until
 
 from hookline import Client
 from hookline.cli.options import duration_seconds, parse_duration, parse_when
@@ -118,3 +118,35 @@ def test_bulk_replay_usage_errors(cli: Cli, acme: tuple[Client, str]) -> None:
     assert "Invalid value for '--status'" in bad
     missing = assert_one_line_error(cli("bulk-replay", "acme", "ep_nope", "--since", "1h"))
     assert missing.startswith("Error: 404 not_found")
+
+
+def test_the_way_back_after_disabling_an_endpoint(hookline_factory, receiver: Receiver) -> None:
+    """docs/cli.md: disabling fails a delivery waiting for a retry (as Svix does); after
+    `endpoint enable`, `recover --since` resends it and `replay --since` sends what was published
+    meanwhile, each once."""
+    receiver.respond = lambda _r: Reply(status=500)
+    with hookline_factory(retry_schedule=(1.5, 1.5)) as hl, Client(hl.url, ADMIN_TOKEN) as client:
+        cli = Cli(hl.url)
+        client.applications.create("Acme", uid="acme")
+        endpoint_id = client.endpoints.create("acme", receiver.url(), uid="main").id
+
+        def status(msg_id: str) -> str:
+            return client.messages.destinations("acme", msg_id).data[0].status_text
+
+        retried = client.messages.create("acme", "a.b", {"n": 1})
+        receiver.wait_for(1)
+        wait_until(lambda: status(retried.id) == "pending", 10, "a retry to be scheduled")
+        cli.ok("endpoint", "disable", "acme", "main")
+        published = client.messages.create("acme", "a.b", {"n": 2})
+        wait_until(lambda: status(retried.id) == "fail", 10, "the waiting retry to fail")
+        assert not client.messages.destinations("acme", published.id).data, "nothing is queued for it"
+        assert len(receiver.requests) == 1, "no attempt to a disabled endpoint"
+
+        receiver.respond = lambda _r: Reply(status=200)
+        cli.ok("endpoint", "enable", "acme", "main")
+        assert cli.json("recover", "acme", "main", "--since", "5m")["data"] == {"done": 1, "total": 1}
+        assert cli.json("replay", "acme", "main", "--since", "5m")["data"] == {"done": 1, "total": 1}
+        wait_until(lambda: status(retried.id) == status(published.id) == "success", 10, "both delivered")
+        sent = [r.headers["webhook-id"] for r in receiver.requests]
+        assert sorted(sent) == sorted([retried.id, retried.id, published.id])
+        assert len(client.attempts.list_by_endpoint("acme", endpoint_id).data) == 3

@@ -136,8 +136,9 @@ def _set_all_endpoints(session: Session, app_id: str, disabled: bool) -> None:
 def app_disable(session: Session, app_id: str) -> None:
     """Disable every endpoint of APP: messages are still accepted, nothing is sent.
 
-    Prints the endpoints it disabled; `app enable` turns them on again, and `replay` sends each
-    what it missed meanwhile."""
+    Prints the endpoints it disabled. Deliveries waiting for a retry fail when it falls due (as in
+    Svix). After `app enable`, for each endpoint: `recover --since` resends what failed and
+    `replay --since` sends the messages published meanwhile."""
     _set_all_endpoints(session, app_id, disabled=True)
 
 
@@ -289,7 +290,8 @@ def endpoint_delete(session: Session, app_id: str, endpoint_id: str, yes: bool) 
 @click.argument("endpoint_id", metavar="ENDPOINT")
 @api_command
 def endpoint_disable(session: Session, app_id: str, endpoint_id: str) -> None:
-    """Stop delivering to ENDPOINT: new messages skip it and pending deliveries are not sent."""
+    """Stop delivering to ENDPOINT: new messages skip it; deliveries waiting for a retry fail
+    when it falls due (as in Svix). After `endpoint enable`, `recover --since` resends those."""
     changed = session.client.endpoints.patch(app_id, endpoint_id, disabled=True)
     show(session.as_json, changed.raw, ENDPOINT_COLUMNS, [endpoint_row(changed)])
     warn_about(changed)
@@ -300,7 +302,10 @@ def endpoint_disable(session: Session, app_id: str, endpoint_id: str) -> None:
 @click.argument("endpoint_id", metavar="ENDPOINT")
 @api_command
 def endpoint_enable(session: Session, app_id: str, endpoint_id: str) -> None:
-    """Deliver to ENDPOINT again (`replay` sends what it missed meanwhile)."""
+    """Deliver new messages to ENDPOINT again; nothing failed meanwhile is sent by itself.
+
+    `recover --since WHEN` resends the deliveries that failed while it was disabled, and
+    `replay --since WHEN` sends the messages published meanwhile."""
     changed = session.client.endpoints.patch(app_id, endpoint_id, disabled=False)
     show(session.as_json, changed.raw, ENDPOINT_COLUMNS, [endpoint_row(changed)])
     warn_about(changed)
