@@ -1,5 +1,9 @@
 """``hookline source``: create, list, show, rotate-token, requests, replay."""
 
+import re
+import shlex
+from pathlib import Path
+
 import httpx
 from tests.cli.conftest import Cli, assert_one_line_error
 from tests.support.servers import Receiver
@@ -54,3 +58,24 @@ def test_source_create_is_all_or_nothing(cli: Cli, receiver: Receiver) -> None:
     )
     shown = cli.json("source", "show", created["id"])
     assert [d["url"] for d in shown["destinations"]] == [receiver.url("/a"), receiver.url("/b")]
+
+
+def _documented(name: str) -> list[list[str]]:
+    """The ``hookline source`` commands of a page's examples, in order (continuations joined,
+    comments dropped), except those naming a REQUEST_ID."""
+    text = (Path(__file__).parents[2] / "docs" / name).read_text()
+    found = []
+    for block in re.findall(r"```(?:bash|console)\n(.*?)```", text, re.DOTALL):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.removeprefix("$ ")
+            if line.startswith("hookline source ") and "REQUEST_ID" not in line:
+                found.append(shlex.split(line, comments=True)[1:])
+    return found
+
+
+def test_the_documented_source_commands_work_as_written(cli: Cli) -> None:
+    """The docs named sources by their name, which no command takes: each failed with 404."""
+    commands = _documented("receiving.md") + _documented("cli.md")
+    assert len(commands) >= 7
+    for command in commands:
+        cli.ok(*command)
