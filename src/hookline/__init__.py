@@ -11,13 +11,14 @@ from hookline._version import __version__
 
 if TYPE_CHECKING:
     from hookline.client import AsyncClient, Client, HooklineError
-    from hookline.receiver import Webhook, WebhookVerificationError, verify
+    from hookline.receiver import Webhook, WebhookPayloadError, WebhookVerificationError, verify
 
 __all__ = [
     "AsyncClient",
     "Client",
     "HooklineError",
     "Webhook",
+    "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",
     "verify",
@@ -25,6 +26,7 @@ __all__ = [
 
 _LAZY = {
     "Webhook": "hookline.receiver",
+    "WebhookPayloadError": "hookline.receiver",
     "WebhookVerificationError": "hookline.receiver",
     "verify": "hookline.receiver",
     "Client": "hookline.client",

@@ -302,6 +302,7 @@ def test_listen_refuses_a_target_elsewhere_unless_allowed(hookline: Hookline) ->
     cli = Cli(hookline.url)
     result = cli("listen", "http://example.com/hook")
     assert result.exit_code == 2 and "--allow-external" in result.stderr
+    assert "TARGET: http://example.com/hook is not on this machine" in result.stderr
 
 
 def test_a_listen_that_cannot_start_leaves_no_capture_url_behind(hookline: Hookline) -> None:

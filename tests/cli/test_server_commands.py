@@ -1,6 +1,7 @@
 """``serve``, ``migrate`` and ``prune`` with a database they cannot use: one line naming the
 setting, exit 2, no traceback, no "listening", and no new empty SQLite file."""
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,19 @@ def test_a_sqlite_path_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "Error: HOOKLINE_DATABASE_URL: unable to open database file"
+
+
+def test_a_taken_port_ends_serve_before_a_token_is_generated(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        env = hookline_env(f"sqlite:///{tmp_path / 'hookline.db'}", taken.getsockname()[1])
+        del env["HOOKLINE_ADMIN_TOKEN"]  # a first start without one generates a token and shows it once
+        done = subprocess.run(
+            [sys.executable, "-m", "hookline", "serve"], env=env, capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("Error: cannot listen on 127.0.0.1:"), done.stderr
+    assert "generated admin token" not in done.stderr, done.stderr
+    assert not (tmp_path / "hookline.db").exists()  # nothing made for a server that did not start
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,12 @@ def test_tail_follows_new_attempts_live(cli: Cli, acme: tuple[Client, str], rece
     assert time.monotonic() - started < 20
 
 
+def test_tail_of_an_unknown_app_prints_only_the_error(cli: Cli) -> None:
+    result = cli("tail", "nope", "--max-seconds", "5")
+    assert result.exit_code == 1 and result.stdout == "", result.stdout
+    assert "application not found" in result.stderr
+
+
 def test_tail_stops_after_max_seconds(cli: Cli, acme: tuple[Client, str]) -> None:
     started = time.monotonic()
     result = cli.ok("tail", "acme", "--interval", "0.1", "--max-seconds", "0.5")

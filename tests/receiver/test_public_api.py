@@ -17,7 +17,12 @@ EXPECTED_PROVIDERS = {
 def test_lazy_top_level_names_resolve() -> None:
     assert hookline.Webhook is hookline.receiver.Webhook
     assert hookline.WebhookVerificationError is hookline.receiver.WebhookVerificationError
+    assert hookline.WebhookPayloadError is hookline.receiver.WebhookPayloadError  # docs/receiving.md names it
     assert hookline.verify is hookline.receiver.verify
+
+
+def test_every_top_level_name_resolves() -> None:
+    assert all(getattr(hookline, name) is not None for name in hookline.__all__)
 
 
 def test_all_is_explicit_and_complete() -> None:

@@ -269,7 +269,9 @@ def listen(
     except ValueError as exc:
         raise click.BadParameter(f"is not a URL: {exc}", param_hint="TARGET") from None
     if not allow_external and not is_local(target):
-        raise click.BadParameter("is not on this machine (pass --allow-external to forward there)", param_hint="TARGET")
+        raise click.BadParameter(
+            f"{target} is not on this machine (pass --allow-external to forward there)", param_hint="TARGET"
+        )
     if event_types and not app_id:
         raise click.BadParameter("needs --app", param_hint="--event-types")
     if bin_id:

@@ -131,6 +131,8 @@ def serve(
     _check_tls(settings)
     hold_serve_lock(settings)
     _raise_file_limit(settings)
+    if role != "worker":
+        _check_port(settings)  # before a generated admin token is printed "once" for a server that never starts
     # Before anything says "listening", and once, before worker processes race for it.
     on_database(settings, lambda db: prepare_database(db, settings), existing=False)
     warn_at_start(settings, role)
@@ -290,7 +292,6 @@ def _serve_http(settings: Settings, role: str, workers: int) -> None:
     from hookline.api.protocol import EnvironmentHttpProtocol, protocol_for
     from hookline.runtime import settle_garbage_collector
 
-    _check_port(settings)
     scheme = "https" if settings.tls_cert else "http"
     click.echo(
         f"hookline {role} listening on {scheme}://{settings.host}:{settings.port} ({_db_label(settings)})", err=True

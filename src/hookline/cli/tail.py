@@ -98,8 +98,6 @@ def tail(
     state = Tail(after=since)
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     printed = 0
-    if not session.as_json:
-        click.echo(header())
     try:
         first = since is None
         polled = False  # a server down at the start is an error; one that goes away later is waited for
@@ -117,6 +115,8 @@ def tail(
                 continue
             if outage:
                 click.echo("hookline tail: the server answers again", err=True)
+            if not polled and not session.as_json:
+                click.echo(header())  # once the server has answered: an unknown APP prints only its error
             polled, outage = True, False
             new = state.absorb(found)
             for attempt in [] if first else new:
