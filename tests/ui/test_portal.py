@@ -2,6 +2,7 @@
 CSRF and framing. The browser tests (test_pages_browser.py) drive the same pages in Chromium."""
 
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
@@ -77,6 +78,29 @@ def test_expiry_and_expire_all_end_links_and_sessions(hookline: Hookline) -> Non
                 db.execute("UPDATE api_token SET expires_at = ? WHERE session_id = 's3'", (now_ms() - 1000,))
             with _portal_client(hookline) as three:
                 assert open_portal(three, unused).status_code == 403
+
+
+def test_revoking_or_expiring_the_portal_token_ends_its_open_session(hookline: Hookline) -> None:
+    with hookline.client() as api:
+        make_endpoint(api, "https://own.example/hook", app_uid="acme")
+        links = {name: portal_link(api, "acme", sessionId=name) for name in ("revoked", "expiring", "kept")}
+        ids = {t["sessionId"]: t["id"] for t in api.get("/api/v1/auth/token").json()["data"] if t["sessionId"]}
+        with (
+            _portal_client(hookline) as revoked,
+            _portal_client(hookline) as expiring,
+            _portal_client(hookline) as kept,
+        ):
+            for name, tenant in (("revoked", revoked), ("expiring", expiring), ("kept", kept)):
+                assert open_portal(tenant, links[name]).status_code == 303
+                assert tenant.get("/portal/").status_code == 200
+            assert api.delete(f"/api/v1/auth/token/{ids['revoked']}").status_code == 204
+            assert revoked.get("/portal/").status_code == 401
+            resp = api.post("/api/v1/auth/app/acme/expire-all", json={"sessionIds": ["expiring"], "expiry": 1})
+            assert resp.status_code == 204
+            time.sleep(1.2)
+            ended = expiring.get("/portal/")
+            assert ended.status_code == 401 and "This portal session has ended" in ended.text
+            assert kept.get("/portal/").status_code == 200
 
 
 def test_capabilities_and_read_only_limit_what_the_tenant_can_change(hookline: Hookline) -> None:

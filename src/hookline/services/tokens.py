@@ -114,25 +114,59 @@ async def check(db: Database, token: str) -> StoredToken | None:
 
 
 DASHBOARD_SESSION = "dashboard session"
+_ENV_OPENER = "env:"
 
 
-async def start_dashboard_session(db: Database, lifetime_seconds: float) -> str:
+def _env_fingerprint(admin_token: str) -> str:
+    """What a session opened with HOOKLINE_ADMIN_TOKEN keeps of it: enough to tell that the
+    setting changed, and (salted, unlike a token's hash) no stand-in for it anywhere else."""
+    return _ENV_OPENER + hash_token("hookline dashboard session opener:" + admin_token)
+
+
+async def start_dashboard_session(
+    db: Database, lifetime_seconds: float, *, opened_with: str | None, admin_token: str | None
+) -> str:
     """An operator's dashboard session, after signing in with an admin token: a token of its
     own (admin, expiring, revocable like any other), so that every process of a deployment
-    knows it and ``hookline token revoke`` ends it."""
+    knows it and ``hookline token revoke`` ends it. ``opened_with``: the id of the stored admin
+    token signed in with, None for HOOKLINE_ADMIN_TOKEN (``admin_token``); the session ends
+    when that token is revoked or expires, or when the setting changes."""
+    if opened_with is None:
+        if not admin_token:
+            raise ValueError("a dashboard session needs the admin token it was opened with")
+        opened_with = _env_fingerprint(admin_token)
+    new = NewToken(
+        app_id=None,
+        name=DASHBOARD_SESSION,
+        origin="dashboard",
+        expires_at=_expiry_ms(lifetime_seconds),
+        opened_with=opened_with,
+    )
     async with db.write() as conn:
-        new = NewToken(app_id=None, name=DASHBOARD_SESSION, origin="dashboard", expires_at=_expiry_ms(lifetime_seconds))
         _, token = await store.insert_token(conn, new)
     return token
 
 
-async def dashboard_session(db: Database, token: str) -> StoredToken | None:
-    """The live dashboard session ``token`` names; None when unknown, expired or ended."""
+async def dashboard_session(db: Database, token: str, *, admin_token: str | None) -> StoredToken | None:
+    """The live dashboard session ``token`` names; None when unknown, expired or ended, or when
+    the admin token it was opened with no longer works (revoked, expired, or, for
+    HOOKLINE_ADMIN_TOKEN (``admin_token``), changed or unset). One query."""
     async with db.read() as conn:
-        found = await store.lookup(conn, token)
-    if found is None or found.origin != "dashboard" or found.app_id is not None or not found.usable_at(now_ms()):
+        found = await store.lookup_with_opener(conn, token)
+    if found is None:
         return None
-    return found
+    session, opener = found
+    now = now_ms()
+    if session.origin != "dashboard" or session.app_id is not None or not session.usable_at(now):
+        return None
+    if session.opened_with is not None and session.opened_with.startswith(_ENV_OPENER):
+        return session if admin_token and session.opened_with == _env_fingerprint(admin_token) else None
+    # A session from before sessions kept their token (opened_with NULL) has nothing to check: ended.
+    if opener is None or opener.app_id is not None or not opener.usable_at(now):
+        return None
+    if opener.origin == "generated" and admin_token:
+        return None  # HOOKLINE_ADMIN_TOKEN replaces it, even before this process's start revoked it
+    return session
 
 
 async def end_dashboard_session(db: Database, token_id: str) -> None:

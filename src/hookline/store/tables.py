@@ -211,6 +211,9 @@ api_token = Table(
     Column("read_only", Boolean, nullable=False, server_default=false()),
     Column("capabilities", JSON, nullable=True),
     Column("session_id", String(256), nullable=True),
+    # A dashboard session: what it was opened with, which it lasts no longer than: the id of an
+    # admin token, or "env:" and a fingerprint of HOOKLINE_ADMIN_TOKEN (services/tokens.py).
+    Column("opened_with", String(80), nullable=True),
     Index("ix_api_token_app", "app_id", "session_id"),
 )
 

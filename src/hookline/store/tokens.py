@@ -35,6 +35,7 @@ class StoredToken:
     read_only: bool
     capabilities: tuple[str, ...] | None  # None: everything its scope allows
     session_id: str | None
+    opened_with: str | None = None  # a dashboard session's admin token (its id, or "env:...")
 
     @classmethod
     def from_row(cls, row: Row) -> "StoredToken":
@@ -50,6 +51,7 @@ class StoredToken:
             read_only=bool(row["read_only"]),
             capabilities=None if caps is None else tuple(caps),
             session_id=row["session_id"],
+            opened_with=row["opened_with"],
         )
 
     def usable_at(self, now: int) -> bool:
@@ -73,6 +75,7 @@ class NewToken:
     read_only: bool = False
     capabilities: Sequence[str] | None = None
     session_id: str | None = None
+    opened_with: str | None = None
 
 
 def hash_token(token: str) -> str:
@@ -103,6 +106,7 @@ async def insert_token(conn: Conn, new: NewToken) -> tuple[StoredToken, str]:
         "read_only": new.read_only,
         "capabilities": None if new.capabilities is None else list(new.capabilities),
         "session_id": new.session_id,
+        "opened_with": new.opened_with,
     }
     await conn.execute(insert(t.api_token).values(**values))
     return StoredToken.from_row(values), token
@@ -118,6 +122,27 @@ async def lookup(conn: Conn, token: str) -> StoredToken | None:
     query = select(t.api_token).where(t.api_token.c.token_hash == hash_token(token))
     row = (await conn.execute(query)).mappings().first()
     return None if row is None else StoredToken.from_row(row)
+
+
+_OPENER = t.api_token.alias("opener")
+_OPENER_PREFIX = "opener_"
+
+
+async def lookup_with_opener(conn: Conn, token: str) -> tuple[StoredToken, StoredToken | None] | None:
+    """The token, and the one it was opened with (``opened_with``, a dashboard session's admin
+    token) when that is a stored token, in one query: both by unique index."""
+    c = t.api_token.c
+    opener = [col.label(_OPENER_PREFIX + col.name) for col in _OPENER.c]
+    query = (
+        select(t.api_token, *opener)
+        .select_from(t.api_token.outerjoin(_OPENER, _OPENER.c.id == c.opened_with))
+        .where(c.token_hash == hash_token(token))
+    )
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        return None
+    opened = {k.removeprefix(_OPENER_PREFIX): v for k, v in row.items() if k.startswith(_OPENER_PREFIX)}
+    return StoredToken.from_row(row), None if opened["id"] is None else StoredToken.from_row(opened)
 
 
 async def find(conn: Conn, token_id: str) -> StoredToken | None:
@@ -221,8 +246,13 @@ async def use_portal_link(conn: Conn, link: str, session: str) -> StoredToken | 
 
 
 async def portal_session_token(conn: Conn, session: str) -> StoredToken | None:
-    """The token behind a portal session, whatever its state, or None."""
+    """The token behind a portal session, whatever its state, or None: one query, by the
+    session's unique index and the token's primary key."""
     c = t.portal_link.c
-    query = select(c.token_id).where(c.session_hash == hash_token(session))
-    token_id = (await conn.execute(query)).scalar_one_or_none()
-    return None if token_id is None else await find(conn, token_id)
+    query = (
+        select(t.api_token)
+        .select_from(t.portal_link.join(t.api_token, t.api_token.c.id == c.token_id))
+        .where(c.session_hash == hash_token(session))
+    )
+    row = (await conn.execute(query)).mappings().first()
+    return None if row is None else StoredToken.from_row(row)

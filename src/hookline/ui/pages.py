@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hookline.api.auth import authenticate
+from hookline.api.auth import Principal, authenticate
 from hookline.api.errors import ApiError
 from hookline.services import dashboard, tokens
 from hookline.ui.sessions import LoginLimiter, Session, csrf_for
@@ -41,7 +41,9 @@ async def _session(request: Request) -> Session | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    found = await tokens.dashboard_session(request.app.state.db, cookie)
+    found = await tokens.dashboard_session(
+        request.app.state.db, cookie, admin_token=request.app.state.settings.admin_token
+    )
     if found is None or found.expires_at is None:
         return None
     return Session(found.id, csrf_for(cookie), found.expires_at / 1000)
@@ -108,20 +110,23 @@ async def login(request: Request) -> Response:
     if form is None or not tokens_match(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
         return _csrf_refused()
     token = form.get("token", "").strip()
-    error = await _check_admin(request, token)
-    if error:
+    admin = await _check_admin(request, token)
+    if isinstance(admin, str):
         limiter.failed(address)
-        return _login_form(request, 401, error=error)
-    lifetime = request.app.state.settings.ui_session_hours * 3600
-    cookie = await tokens.start_dashboard_session(request.app.state.db, lifetime)
+        return _login_form(request, 401, error=admin)
+    settings = request.app.state.settings
+    lifetime = settings.ui_session_hours * 3600
+    cookie = await tokens.start_dashboard_session(
+        request.app.state.db, lifetime, opened_with=admin.token_id, admin_token=settings.admin_token
+    )
     response = redirect("/ui/")
     set_cookie(response, request, SESSION_COOKIE, cookie, max_age=int(lifetime))
     clear_cookie(response, request, LOGIN_COOKIE)
     return response
 
 
-async def _check_admin(request: Request, token: str) -> str | None:
-    """Why this token may not sign in, or None when it is an admin token: the API's own check."""
+async def _check_admin(request: Request, token: str) -> Principal | str:
+    """The admin this token is, or why it may not sign in: the API's own check."""
     if not token:
         return "Enter an admin token."
     try:
@@ -130,7 +135,7 @@ async def _check_admin(request: Request, token: str) -> str | None:
         return "That token is not valid."
     if not principal.is_admin:
         return "That token belongs to one application; the dashboard needs an admin token."
-    return None
+    return principal
 
 
 @router.post("/logout")
