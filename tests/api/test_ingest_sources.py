@@ -1,6 +1,8 @@
 """Managing sources: creating one with its destinations, the answers of its ingest URL and of
 its PATCH."""
 
+import httpx
+
 ROOT = "/ingest/api/v1/source"
 
 
@@ -40,3 +42,14 @@ def test_a_source_is_created_with_its_destinations_or_not_at_all(hookline, recei
         # The ordinary create of the svix SDK, without destinations, is as it was.
         assert admin.post(ROOT, json={"name": "plain", "type": "generic-webhook"}).status_code == 201
         assert len(admin.get(ROOT).json()["data"]) == 2
+
+
+def test_a_wrong_method_at_an_ingest_url_says_which_are_allowed(hookline) -> None:
+    with hookline.client() as admin:
+        made = admin.post(ROOT, json={"name": "x", "type": "generic-webhook"})
+        url = hookline.url + "/in/" + made.json()["ingestUrl"].rsplit("/in/", 1)[1]
+    for method in ("GET", "HEAD", "DELETE"):
+        answer = httpx.request(method, url + "/below")
+        assert answer.status_code == 405, answer.text
+        assert answer.headers["allow"] == "POST, PUT, PATCH"
+    assert httpx.get(url).headers["allow"] == "POST, PUT, PATCH"

@@ -24,6 +24,7 @@ UNSUPPORTED_METHOD = "unsupported_method"
 IP_NOT_ALLOWED = "ip_not_allowed"
 RATE_LIMITED = "rate_limited"
 ACCEPTED_METHODS = frozenset({"POST", "PUT", "PATCH"})
+ALLOW = "POST, PUT, PATCH"  # the Allow header of a 405 (RFC 9110 section 15.5.6)
 
 # Never passed on: hop-by-hop and transport headers, credentials meant for hookline, and the
 # names hookline's own signature uses.

@@ -382,7 +382,8 @@ async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) ->
             cause = rules.UNSUPPORTED_METHOD
             await store.add_request(conn, {**row, "status": rules.REJECTED, "cause": cause, "dedup_key": None}, request)
             detail = f"{request.method} is not accepted; send POST, PUT or PATCH"
-            return _Taken(_json_answer(405, {"code": cause, "detail": detail}, request_id), rules.REJECTED, cause)
+            answer = _json_answer(405, {"code": cause, "detail": detail}, request_id, (("Allow", rules.ALLOW),))
+            return _Taken(answer, rules.REJECTED, cause)
         check = ingest_config.verifier(source.type, config_of(ctx, source))
         try:
             check.run(list(request.headers), request.body, url, request.method, None)
