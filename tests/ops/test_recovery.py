@@ -62,6 +62,25 @@ def test_replay_missing_sends_what_a_disabled_endpoint_never_got(hookline, recei
     assert sorted(r.headers["webhook-id"] for r in got) == sorted(wanted)
 
 
+def test_replay_missing_sends_only_what_the_payload_filter_takes(hookline, receiver: Receiver) -> None:
+    """What it "missed" is what it would have received: its payload filter applies too."""
+    big_orders = {"eventType": {"$startsWith": "order."}, "payload": {"amount": {"$gte": 1000}}}
+    with hookline.client() as c:
+        _, ep = make_endpoint(c, receiver.url(), disabled=True, filter=big_orders)
+        wanted = [publish(c, "acme", "order.created", payload={"amount": 1500})]
+        publish(c, "acme", "order.created", payload={"amount": 10})
+        publish(c, "acme", "user.signup", payload={"user": "u1"})
+        wanted.append(publish(c, "acme", "order.paid", payload={"amount": 2000}))
+        c.patch(f"/api/v1/app/acme/endpoint/{ep}", json={"disabled": False})
+        started = c.post(f"/api/v1/app/acme/endpoint/{ep}/replay-missing", json={"since": HOUR_AGO}).json()
+        assert _finished(c, started["id"])["data"] == {"done": 2, "total": 2}
+        got = receiver.wait_for(2)
+        again = c.post(f"/api/v1/app/acme/endpoint/{ep}/replay-missing", json={"since": HOUR_AGO}).json()
+        assert _finished(c, again["id"])["data"] == {"done": 0, "total": 0}
+    assert sorted(r.headers["webhook-id"] for r in got) == sorted(wanted)
+    assert len(receiver.requests) == 2
+
+
 def test_svix_sdk_recover_and_replay(hookline, receiver: Receiver) -> None:
     svix = Svix(ADMIN_TOKEN, SvixOptions(server_url=hookline.url))
     with hookline.client() as c:

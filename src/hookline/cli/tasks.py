@@ -109,7 +109,8 @@ def recover(
 
 @task_command(
     "replay",
-    "Send ENDPOINT the messages it never got since --since (replay-missing), with a progress bar.",
+    "Send ENDPOINT the messages it never got since --since and would get now (its event types,"
+    " channels and filter match), with a progress bar (replay-missing).",
 )
 def replay(
     session: Session,

@@ -10,7 +10,9 @@ its last committed batch ended.
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
-from hookline.domain.model import BackgroundTask
+from hookline.domain.json_text import loads
+from hookline.domain.model import BackgroundTask, Endpoint
+from hookline.services import payload_filters
 from hookline.services.endpoints import refuse_disabled
 from hookline.store import endpoints, recovery, tasks
 from hookline.store.database import Conn, Database, now_ms
@@ -65,16 +67,46 @@ async def start_recover(
 async def start_replay_missing(
     db: Database, app_id: str, endpoint_id: str, since_ms: int, until_ms: int | None
 ) -> BackgroundTask:
-    """Send the endpoint the messages of the window it matches now but never got. Conflict
-    for a disabled endpoint."""
+    """Send the endpoint the messages of the window it never got and would get now: its event
+    types, channels and payload filter match them. Conflict for a disabled endpoint."""
     now = now_ms()
     async with db.write() as conn:
         endpoint = await endpoints.get(conn, app_id, endpoint_id)
         refuse_disabled(endpoint)
         until = _until(until_ms, now)
-        wanted, _last = await recovery.missing_messages(conn, endpoint, since_ms, until)
+        total, cursor = 0, None
+        while True:  # counted a page at a time: with a payload filter, payloads are read
+            found, cursor = await recovery.missing_messages(
+                conn, endpoint, since_ms, until, after=cursor, limit=_COUNT_PAGE
+            )
+            total += len(_wanted(endpoint, found))
+            if cursor is None:
+                break
         params = {"endpoint_id": endpoint.id, "since_ms": since_ms, "until_ms": until}
-        return await tasks.create(conn, app_id, REPLAY_MISSING, len(wanted), params)
+        return await tasks.create(conn, app_id, REPLAY_MISSING, total, params)
+
+
+# Messages read at a time when counting a replay-missing's work.
+_COUNT_PAGE = 1000
+
+
+def _wanted(endpoint: Endpoint, found: Sequence[recovery.Unsent]) -> list[str]:
+    """The ids of the messages the endpoint's payload filter takes, as a publish would decide
+    (services/publishing.py). A message whose payload is gone, or is not JSON (a request an
+    ingest source received as it was), matches no filter."""
+    if endpoint.filter is None:
+        return [u.id for u in found]
+    wanted = []
+    for u in found:
+        try:
+            payload = loads(u.payload) if u.payload is not None else None
+        except ValueError:
+            payload = None
+        if payload is None:
+            continue
+        if payload_filters.accepts(endpoint.filter, payload_filters.document(u.event_type, u.channels, payload)):
+            wanted.append(u.id)
+    return wanted
 
 
 async def start_bulk_replay(db: Database, app_id: str, endpoint_id: str | None, f: ReplayFilter) -> BackgroundTask:
@@ -122,7 +154,8 @@ async def _replay_missing_step(conn: Conn, job: tasks.Job, batch: int, now: int)
     assert job.params is not None
     endpoint = await endpoints.get(conn, job.app_id, job.params["endpoint_id"])
     since, until = job.params["since_ms"], job.params["until_ms"]
-    wanted, last = await recovery.missing_messages(conn, endpoint, since, until, after=job.cursor, limit=batch)
+    found, last = await recovery.missing_messages(conn, endpoint, since, until, after=job.cursor, limit=batch)
+    wanted = _wanted(endpoint, found)
     await recovery.send_missing(conn, endpoint, wanted, now)
     return Step(len(wanted), last or job.cursor, last is None)
 

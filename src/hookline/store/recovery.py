@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, insert, null, or_, select
 
 from hookline.domain.ids import id_floor
 from hookline.domain.model import DeliveryStatus, Endpoint, Trigger
@@ -54,6 +54,18 @@ async def failed_messages(
     return list((await conn.execute(query)).scalars())
 
 
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """A message of the endpoint's application it has no delivery for, whose event type and
+    channels it matches now; ``payload`` is read only for an endpoint with a payload filter,
+    which the caller applies (services/recovery.py)."""
+
+    id: str
+    event_type: str
+    channels: list[str] | None
+    payload: bytes | None
+
+
 async def missing_messages(
     conn: Conn,
     endpoint: Endpoint,
@@ -62,21 +74,22 @@ async def missing_messages(
     *,
     after: str | None = None,
     limit: int | None = None,
-) -> tuple[list[str], str | None]:
-    """Messages of the endpoint's application in the window that match its filters
-    now, and that it has no delivery for; and the last message id looked at."""
+) -> tuple[list[Unsent], str | None]:
+    """Messages of the endpoint's application in the window that match its event types and
+    channels now, and that it has no delivery for; and the last message id looked at."""
     delivered = select(d.c.id).where(and_(d.c.msg_id == m.c.id, d.c.endpoint_id == endpoint.id)).exists()
+    payload = m.c.payload if endpoint.filter is not None else null()
     query = (
-        select(m.c.id, m.c.event_type, m.c.channels)
+        select(m.c.id, m.c.event_type, m.c.channels, payload.label("payload"))
         .where(m.c.app_id == endpoint.app_id, ~delivered, *_window(since_ms, until_ms))
         .order_by(m.c.id)
         .limit(limit)
     )
     if after is not None:
         query = query.where(m.c.id > after)
-    rows = (await conn.execute(query)).mappings().all()
-    wanted = [row["id"] for row in rows if matching_endpoints_for(endpoint, row["event_type"], row["channels"])]
-    return wanted, rows[-1]["id"] if rows else None
+    rows = (await conn.execute(query)).all()
+    found = [Unsent(*row) for row in rows if matching_endpoints_for(endpoint, row[1], row[2])]
+    return found, rows[-1][0] if rows else None
 
 
 async def resend(conn: Conn, endpoint: Endpoint, msg_ids: Sequence[str], now: int) -> None:
