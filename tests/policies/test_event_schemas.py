@@ -91,6 +91,35 @@ def test_enforce_refuses_a_payload_that_fails_its_version(hookline, receiver) ->
         assert sorted(m["schemaVersion"] for m in listed) == ["1", "2"]
 
 
+def test_send_example_follows_the_schema_and_its_imported_examples(hookline, receiver) -> None:
+    media = {
+        "schema": {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "integer"}}},
+        "examples": {"first": {"value": {"amount": 5}}, "second": {"value": {"amount": 7}}},
+    }
+    webhook = {"post": {"requestBody": {"content": {"application/json": media}}, "responses": {"200": {}}}}
+    spec = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "webhooks": {"payment.done": webhook}}
+    with hookline.client() as c:
+        _, ep = make_endpoint(c, receiver.url())
+        assert c.post("/api/v1/event-type/import/openapi", json={"spec": spec}).status_code == 200
+        # The body's own examples (OpenAPI's media-type examples) are what send-example sends.
+        sent = c.post(f"/api/v1/app/acme/endpoint/{ep}/send-example", json={"eventType": "payment.done"})
+        assert sent.status_code == 200 and sent.json()["payload"] == {"amount": 5}, sent.text
+        second = c.post(
+            f"/api/v1/app/acme/endpoint/{ep}/send-example", json={"eventType": "payment.done", "exampleIndex": 1}
+        )
+        assert second.json()["payload"] == {"amount": 7}, second.text
+        # Under enforce, a generated example that fails the schema is refused as a publish would be.
+        _event_type(c, "invoice.paid", "enforce")
+        refused = c.post(f"/api/v1/app/acme/endpoint/{ep}/send-example", json={"eventType": "invoice.paid"})
+        assert refused.status_code == 422, refused.text
+        assert "schema version 2" in refused.json()["detail"][0]["msg"]
+        given = {"amount": 3, "currency": "eur"}
+        ok = c.post(
+            f"/api/v1/app/acme/endpoint/{ep}/send-example", json={"eventType": "invoice.paid", "payload": given}
+        )
+        assert ok.status_code == 200 and ok.json()["schemaVersion"] == "2", ok.text
+
+
 def _warnings_metric(c: Any, event_type: str) -> float:
     text = c.get("/metrics").text
     found = re.search(rf'^hookline_schema_warnings_total\{{event_type="{re.escape(event_type)}"\}} (\S+)$', text, re.M)

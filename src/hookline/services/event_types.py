@@ -171,6 +171,15 @@ def _as_json(document: Any) -> Any:
         raise Invalid(["body", "specRaw"], f"the document cannot be stored as JSON: {reason}") from None
 
 
+def _with_examples(item: ImportedEventType) -> dict[str, dict[str, Any]]:
+    """The imported schemas, the request body's own examples (OpenAPI's ``example`` and
+    ``examples``) kept in the schema's ``examples``, where send-example and the portal read them."""
+    schemas = {version: dict(schema) for version, schema in item.schemas.items()}
+    if item.examples and not any("examples" in s or "example" in s for s in schemas.values()):
+        schemas.setdefault("1", {})["examples"] = list(item.examples)
+    return schemas
+
+
 async def import_openapi(
     ctx: Context, document: Mapping[str, Any], *, dry_run: bool, replace_all: bool, location: str = "spec"
 ) -> ImportResult:
@@ -189,7 +198,7 @@ async def import_openapi(
             current = await event_types.find(conn, item.name)
             fields: dict[str, Any] = {
                 "description": item.description,
-                "schemas": item.schemas or None,
+                "schemas": _with_examples(item) or None,
                 "archived": False,
             }
             if current is not None and all(getattr(current, k) == v for k, v in fields.items()):

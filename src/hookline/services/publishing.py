@@ -379,10 +379,15 @@ async def send_example(
                 )
             payload = examples[example_index]
         body = payload if payload is not None else example_payload(event_type, known.schemas if known else None)
+        # Held to the event type's schema as a publish is: under "enforce" a generated example that
+        # does not match it would reach the endpoint as a payload no publish could send.
+        version, _ = check_schema(known, Publish(event_type=event_type, payload=body))
         encoded = encode_payload(body)
         if len(encoded) > ctx.settings.max_payload_bytes:
             raise TooLarge(f"payload is {len(encoded)} bytes; the limit is {ctx.settings.max_payload_bytes}")
-        new = messages.NewMessage(app_id=endpoint.app_id, event_type=event_type, payload=encoded)
+        new = messages.NewMessage(
+            app_id=endpoint.app_id, event_type=event_type, payload=encoded, schema_version=version
+        )
         message, _ = await messages.create(conn, new, endpoint_ids=[endpoint.id])
     ctx.wake()
     return message
