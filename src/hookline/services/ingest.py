@@ -115,13 +115,34 @@ def _door_values(
     return values
 
 
-async def set_door(
-    ctx: Context, key: str, *, allowed_ips: Sequence[str] | None, rate_limit: int | None, unchanged: frozenset[str]
-) -> Source:
-    """Change only the source's allow-list and rate limit (those not in ``unchanged``)."""
-    values = _door_values(allowed_ips, rate_limit, unchanged)
+PATCHABLE = frozenset({"name", "uid", "metadata", "type", "config", "response", "allowed_ips", "rate_limit"})
+
+
+async def patch(ctx: Context, key: str, changes: Mapping[str, Any]) -> Source:
+    """Change only the fields in ``changes`` (``PATCHABLE``; None removes the uid, the response,
+    the allow-list or the rate limit). A new type is checked with the new config, or with the
+    current one when no config is given."""
+    unknown = set(changes) - PATCHABLE
+    if unknown:
+        raise Invalid(["body", min(unknown)], f"{min(unknown)} is not a field of a source")
+    if "name" in changes and not changes["name"]:
+        raise Invalid(["body", "name"], "name cannot be null: give the new name")
+    if "type" in changes and changes["type"] is None:
+        raise Invalid(["body", "type"], "type cannot be null: give the new type")
+    if "config" in changes and changes["config"] is None:
+        raise Invalid(["body", "config"], "config cannot be null: give the whole config ({} for none)")
+    values: dict[str, Any] = {name: changes[name] for name in ("name", "uid", "response") if name in changes}
+    if "metadata" in changes:
+        values["metadata"] = dict(changes["metadata"] or {})
+    door = frozenset({"allowed_ips", "rate_limit"} - set(changes))
+    values.update(_door_values(changes.get("allowed_ips"), changes.get("rate_limit"), door))
     async with ctx.db.write() as conn:
         source = await store.get_source(conn, key)
+        if "type" in changes or "config" in changes:
+            source_type = changes.get("type") or source.type
+            config = changes["config"] if "config" in changes else config_of(ctx, source)
+            values["type"] = source_type
+            values["config"] = _box(ctx).seal(json.dumps(ingest_config.check(source_type, config)))
         if not values:
             return source
         return await store.update_source(conn, source.id, values)

@@ -59,9 +59,12 @@ class SourceResponse(Model):
     _bodyless = bodyless("status_code")
 
 
+SourceName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00]+$")]
+
+
 class IngestSourceIn(Model):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00]+$")]
+    name: SourceName
     uid: Uid | None = None
     metadata: Metadata | None = None
     type: SourceType
@@ -92,9 +95,16 @@ class IngestSourceCreateIn(IngestSourceIn):
 
 
 class IngestSourcePatch(Model):
-    """hookline's addition: change only what is given; `null` removes the allow-list or the limit."""
+    """hookline's addition: change only the fields given, checked as a PUT checks the whole source;
+    `null` removes the uid, the custom response, the allow-list or the limit."""
 
     model_config = ConfigDict(extra="forbid")
+    name: SourceName | None = None
+    uid: Uid | None = None
+    metadata: Metadata | None = Field(default=None, description="Replaces the metadata; null: none")
+    type: SourceType | None = Field(default=None, description="With `config` unless the current one fits it")
+    config: dict[str, Any] | None = Field(default=None, description="The whole config of the (new) type")
+    response: SourceResponse | None = Field(default=None, description="The answer to an accepted request")
     allowed_ips: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
         default=None, max_length=100, description="CIDRs requests may come from (403 otherwise); null: anywhere"
     )
@@ -242,15 +252,11 @@ async def upsert_source(source_id: SourceId, body: IngestSourceIn, ctx: Ctx, res
 
 @router.patch("/{source_id}", response_model=IngestSourceOut, operation_id="hookline.ingest.source.patch")
 async def patch_source(source_id: SourceId, body: IngestSourcePatch, ctx: Ctx) -> IngestSourceOut:
-    """Change the source's allow-list or rate limit, leaving the rest (and its secrets) as they are."""
-    source = await ingest.set_door(
-        ctx,
-        source_id,
-        allowed_ips=body.allowed_ips,
-        rate_limit=body.rate_limit,
-        unchanged=frozenset({"allowed_ips", "rate_limit"} - body.model_fields_set),
-    )
-    return _source_out(ctx, source)
+    """Change the fields given, leaving the rest (and the secrets, unless `config` is given) as they are."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if body.response is not None:
+        changes["response"] = body.response.model_dump(by_alias=True)
+    return _source_out(ctx, await ingest.patch(ctx, source_id, changes))
 
 
 @router.delete("/{source_id}", status_code=204, response_class=Response, operation_id="v1.ingest.source.delete")
