@@ -163,3 +163,102 @@ def test_the_capability_policy_names_real_routes_and_starts_closed() -> None:
     with pytest.raises(ApiError):
         viewer.authorize("GET", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret")
     Principal(app_id="app_1", read_only=True).authorize("POST", "/api/v1/auth/logout")
+
+
+_APP = "/api/v1/app/{app_id}"
+_EP = _APP + "/endpoint/{endpoint_id}"
+# What each portal capability adds to ViewBase (which every grant includes): every served route
+# of an application, and nothing else.
+_GRANTS = {
+    "ViewBase": set(),
+    "ViewEndpointSecret": {("GET", _EP + "/secret")},
+    "ManageEndpointSecret": {("GET", _EP + "/secret"), ("POST", _EP + "/secret/rotate")},
+    "ManageEndpoint": {
+        ("GET", _EP + "/secret"),
+        ("POST", _EP + "/secret/rotate"),
+        ("POST", _APP + "/endpoint"),
+        ("PUT", _EP),
+        ("PATCH", _EP),
+        ("DELETE", _EP),
+        ("PUT", _EP + "/headers"),
+        ("PATCH", _EP + "/headers"),
+        ("PUT", _EP + "/client-certificate"),
+        ("DELETE", _EP + "/client-certificate"),
+        ("POST", _EP + "/filter/test"),
+        ("POST", _EP + "/fifo/skip-head"),
+    },
+    "ManageTransformations": {("PATCH", _EP + "/transformation"), ("POST", _EP + "/transformation/simulate")},
+    "CreateAttempts": {
+        ("POST", _APP + "/msg/{msg_id}/endpoint/{endpoint_id}/resend"),
+        ("POST", _EP + "/recover"),
+        ("POST", _EP + "/replay-missing"),
+        ("POST", _EP + "/bulk-replay"),
+        ("POST", _APP + "/bulk-replay"),
+        ("POST", _EP + "/send-example"),
+    },
+}
+
+
+def test_each_portal_capability_grants_its_routes_and_nothing_more() -> None:
+    from hookline.api.app import create_app
+    from hookline.api.auth import Principal
+    from hookline.config import Settings
+    from hookline.services.tokens import Capability
+
+    app = create_app(Settings(database_url="sqlite:///unused.db"), run_engine=False)
+    served = {(m.upper(), path) for path, item in app.openapi()["paths"].items() for m in item}
+    own = {(m, path) for m, path in served if path.startswith(_APP) and m != "HEAD"}
+
+    def allowed(principal: Principal) -> set[tuple[str, str]]:
+        granted = set()
+        for method, path in own:
+            try:
+                principal.authorize(method, path)
+            except ApiError:
+                continue
+            granted.add((method, path))
+        return granted
+
+    base = allowed(Principal(app_id="app_1", capabilities=frozenset({Capability.VIEW_BASE})))
+    # ViewBase: every read but the secret and the integration key (a token for the whole application).
+    reads = {(m, p) for m, p in own if m == "GET"}
+    secret, integration_key = ("GET", _EP + "/secret"), ("GET", _APP + "/integration/{integ_id}/key")
+    assert base == reads - {secret, integration_key}
+    assert set(_GRANTS) == {c.value for c in Capability}
+    for capability, routes in _GRANTS.items():
+        assert routes <= own, routes - own  # a renamed route would pass unnoticed
+        principal = Principal(app_id="app_1", capabilities=frozenset({Capability.VIEW_BASE, Capability(capability)}))
+        assert allowed(principal) - base == routes, capability
+    read_only = allowed(Principal(app_id="app_1", read_only=True))
+    assert read_only == reads - {integration_key}
+
+
+def test_manage_transformations_reaches_the_transformation_routes_over_http(hookline, receiver: Receiver) -> None:
+    with hookline.client() as admin:
+        _, ep = make_endpoint(admin, receiver.url(), app_uid="acme")
+        integration = admin.post("/api/v1/app/acme/integration", json={"name": "ci"}).json()["id"]
+
+        def portal(**body: object) -> str:
+            resp = admin.post("/api/v1/auth/app-portal-access/acme", json=body)
+            assert resp.status_code == 200, resp.text
+            return str(resp.json()["token"])
+
+        transformer = portal(capabilities=["ManageTransformations"])
+        manager = portal(capabilities=["ManageEndpoint"])
+        read_only = portal(readOnly=True)
+    path = f"/api/v1/app/acme/endpoint/{ep}/transformation"
+    code = "function handler(webhook) { webhook.payload.seen = true; return webhook; }"
+    simulate = {"code": code, "eventType": "a.b", "payload": {"n": 1}}
+    with hookline.client(transformer) as c:
+        assert c.patch(path, json={"code": code, "enabled": True}).status_code == 204
+        assert c.get(path).json()["enabled"] is True
+        simulated = c.post(f"{path}/simulate", json=simulate)
+        assert simulated.status_code == 200 and simulated.json()["ok"] is True, simulated.text
+        _refused(c.patch(f"/api/v1/app/acme/endpoint/{ep}", json={"description": "x"}), 403, "forbidden")
+    with hookline.client(manager) as c:
+        _refused(c.patch(path, json={"enabled": False}), 403, "forbidden")
+        _refused(c.post(f"{path}/simulate", json=simulate), 403, "forbidden")
+    # An integration's key would lift any limit: a read-only or limited token cannot read it.
+    for token in (read_only, manager, transformer):
+        with hookline.client(token) as c:
+            _refused(c.get(f"/api/v1/app/acme/integration/{integration}/key"), 403, "forbidden")

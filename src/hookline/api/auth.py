@@ -27,7 +27,8 @@ CACHE_SECONDS = 10.0
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
 
 # What a capability-limited token needs for a route: any one of the capabilities listed;
-# "any": every token may (logging out); "full": only a token without capability limits.
+# "any": every token may (logging out); "full": only a token without capability limits, and
+# not a read-only one.
 Need = frozenset[Capability] | Literal["any", "full"]
 _VIEW: Need = frozenset({Capability.VIEW_BASE})
 _SECRET_VIEW: Need = frozenset(
@@ -36,6 +37,7 @@ _SECRET_VIEW: Need = frozenset(
 _SECRET_MANAGE: Need = frozenset({Capability.MANAGE_ENDPOINT_SECRET, Capability.MANAGE_ENDPOINT})
 _ENDPOINT_MANAGE: Need = frozenset({Capability.MANAGE_ENDPOINT})
 _ATTEMPTS: Need = frozenset({Capability.CREATE_ATTEMPTS})
+_TRANSFORMATIONS: Need = frozenset({Capability.MANAGE_TRANSFORMATIONS})
 _APP = "/api/v1/app/{app_id}"
 _EP = _APP + "/endpoint/{endpoint_id}"
 
@@ -51,12 +53,21 @@ POLICY: dict[tuple[str, str], Need] = {
     ("DELETE", _EP): _ENDPOINT_MANAGE,
     ("PUT", _EP + "/headers"): _ENDPOINT_MANAGE,
     ("PATCH", _EP + "/headers"): _ENDPOINT_MANAGE,
+    ("PUT", _EP + "/client-certificate"): _ENDPOINT_MANAGE,
+    ("DELETE", _EP + "/client-certificate"): _ENDPOINT_MANAGE,
+    ("POST", _EP + "/filter/test"): _ENDPOINT_MANAGE,
+    ("POST", _EP + "/fifo/skip-head"): _ENDPOINT_MANAGE,
+    ("PATCH", _EP + "/transformation"): _TRANSFORMATIONS,
+    ("POST", _EP + "/transformation/simulate"): _TRANSFORMATIONS,
     ("POST", _APP + "/msg/{msg_id}/endpoint/{endpoint_id}/resend"): _ATTEMPTS,
     ("POST", _EP + "/recover"): _ATTEMPTS,
     ("POST", _EP + "/replay-missing"): _ATTEMPTS,
     ("POST", _EP + "/bulk-replay"): _ATTEMPTS,
     ("POST", _APP + "/bulk-replay"): _ATTEMPTS,
     ("POST", _EP + "/send-example"): _ATTEMPTS,
+    # An integration's key is a token for the whole application: reading it is never a read-only
+    # or limited token's to do (it would lift the limits).
+    ("GET", _APP + "/integration/{integ_id}/key"): "full",
 }
 _READS = frozenset({"GET", "HEAD"})
 
@@ -99,7 +110,7 @@ class Principal:
         needed = need(method, route)
         if needed == "any":
             return
-        if self.read_only and method not in _READS:
+        if self.read_only and (method not in _READS or needed == "full"):
             raise ApiError(403, "forbidden", "this token is read-only")
         if self.capabilities is None:
             return
