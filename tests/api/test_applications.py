@@ -1,6 +1,16 @@
 """/api/v1/app: create, read by id or uid, PUT upsert, PATCH, DELETE."""
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
 from svix.models import ApplicationOut, ListResponseApplicationOut
+from tests.support.api import make_endpoint, publish
+from tests.support.servers import wait_until
+
+from hookline.store import tables as t
+from hookline.store import tokens
+from hookline.store.database import Database
 
 
 def test_create_get_and_get_if_exists(hookline) -> None:
@@ -105,3 +115,66 @@ def test_delete(hookline) -> None:
         assert c.post("/api/v1/app", json={"name": "Acme", "uid": "acme"}).status_code == 201
         assert c.get("/api/v1/app/acme/msg").json()["data"] == []
         assert c.get("/api/v1/app/acme/endpoint").json()["data"] == []
+
+
+def test_delete_leaves_no_row_of_the_application(hookline, receiver) -> None:
+    """Every table with an app_id (tables.py's metadata, so a new table is covered) holds no row
+    of a deleted application: its messages' payloads are gone with it. Another's stay."""
+    with hookline.client() as c:
+        gone, ep = make_endpoint(c, receiver.url(), app_uid="gone")
+        kept, _ = make_endpoint(c, receiver.url(), app_uid="kept")
+        keyed = c.post(
+            "/api/v1/app/gone/msg",
+            json={"eventType": "user.signup", "payload": {"email": "pii@example.com"}},
+            headers={"idempotency-key": "signup-1"},
+        )
+        assert keyed.status_code == 202, keyed.text
+        publish(c, "gone")
+        publish(c, "kept")
+        receiver.wait_for(3)
+        wait_until(lambda: len(c.get(f"/api/v1/app/gone/attempt/endpoint/{ep}").json()["data"]) == 2)
+        since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        assert c.post(f"/api/v1/app/gone/endpoint/{ep}/recover", json={"since": since}).status_code == 202
+        assert c.post("/api/v1/app/gone/integration", json={"name": "crm"}).status_code == 201
+        assert c.post("/api/v1/auth/app-portal-access/gone", json={}).status_code == 200
+
+        async def add_token() -> None:
+            db = Database(hookline.settings.database_url)
+            try:
+                async with db.write() as conn:
+                    await tokens.create(conn, app_id=gone, name="cli")
+            finally:
+                await db.close()
+
+        async def counts(app_id: str) -> dict[str, int]:
+            db = Database(hookline.settings.database_url)
+            try:
+                async with db.read() as conn:
+                    return {
+                        table.name: (
+                            await conn.execute(select(func.count()).select_from(table).where(table.c.app_id == app_id))
+                        ).scalar_one()
+                        for table in t.metadata.sorted_tables
+                        if "app_id" in table.c
+                    }
+            finally:
+                await db.close()
+
+        async def links() -> int:
+            db = Database(hookline.settings.database_url)
+            try:
+                async with db.read() as conn:
+                    return int((await conn.execute(select(func.count()).select_from(t.portal_link))).scalar_one())
+            finally:
+                await db.close()
+
+        asyncio.run(add_token())
+        assert asyncio.run(links()) == 1
+        before = asyncio.run(counts(gone))
+        for table in ("message", "delivery", "attempt", "endpoint", "api_token", "integration", "background_task"):
+            assert before[table], f"the test made no {table} row"
+        assert c.delete("/api/v1/app/gone").status_code == 204
+        after = asyncio.run(counts(gone))
+        assert {table: n for table, n in after.items() if n} == {}
+        assert asyncio.run(links()) == 0, "the portal link of its token went with it"
+        assert asyncio.run(counts(kept))["message"] == 1

@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.ids import new_id
-from hookline.domain.model import OPEN_STATUSES, AppExclusions, Application
+from hookline.domain.model import AppExclusions, Application
 from hookline.store import raw, records
 from hookline.store import tables as t
 from hookline.store.database import Conn, now_ms
@@ -122,14 +122,36 @@ async def update_fields(conn: Conn, app_id: str, fields: dict[str, Any]) -> Appl
 
 
 async def remove(conn: Conn, app_id: str) -> None:
-    """Delete an application with everything that is only its: endpoints (and their client
-    certificates), queued deliveries, tokens, integrations, polling cursors, capture URLs."""
-    await conn.execute(delete(t.delivery).where(t.delivery.c.app_id == app_id, t.delivery.c.status.in_(OPEN_STATUSES)))
-    await conn.execute(delete(t.endpoint).where(t.endpoint.c.app_id == app_id))
-    await conn.execute(delete(t.api_token).where(t.api_token.c.app_id == app_id))
-    await conn.execute(delete(t.integration).where(t.integration.c.app_id == app_id))
-    await conn.execute(delete(t.poller_cursor).where(t.poller_cursor.c.app_id == app_id))
+    """Delete an application with everything that is only its: messages (payloads included),
+    their deliveries and attempts, endpoints (and their client certificates), tokens (and the
+    portal links they back), integrations, polling cursors, background tasks (and their
+    results), capture URLs (and their requests).
+
+    All in the caller's one transaction: a crash never leaves messages behind an application
+    that is gone. That may be many rows, but payloads and attempts are bounded by retention
+    (HOOKLINE_ATTEMPT_RETENTION_DAYS), each delete below goes through an index (attempts and
+    deliveries through their messages' ids), and deleting an application is a rare admin act;
+    on SQLite other writers wait for it meanwhile, as for a ``prune``.
+    Idempotency keys name no application: a stored answer is forgotten after 12 hours.
+    """
+    messages = select(t.message.c.id).where(t.message.c.app_id == app_id)
+    await conn.execute(delete(t.attempt).where(t.attempt.c.msg_id.in_(messages)))
+    await conn.execute(delete(t.delivery).where(t.delivery.c.msg_id.in_(messages)))
+    await conn.execute(delete(t.message).where(t.message.c.app_id == app_id))
+    # Rows of its endpoints that no message of it explains (none are expected): by endpoint.
+    endpoints = select(t.endpoint.c.id).where(t.endpoint.c.app_id == app_id)
+    await conn.execute(delete(t.attempt).where(t.attempt.c.endpoint_id.in_(endpoints)))
+    await conn.execute(delete(t.delivery).where(t.delivery.c.endpoint_id.in_(endpoints)))
     await conn.execute(delete(t.endpoint_client_cert).where(t.endpoint_client_cert.c.app_id == app_id))
+    await conn.execute(delete(t.poller_cursor).where(t.poller_cursor.c.app_id == app_id))
+    await conn.execute(delete(t.endpoint).where(t.endpoint.c.app_id == app_id))
+    tokens = select(t.api_token.c.id).where(t.api_token.c.app_id == app_id)
+    await conn.execute(delete(t.portal_link).where(t.portal_link.c.token_id.in_(tokens)))
+    await conn.execute(delete(t.integration).where(t.integration.c.app_id == app_id))
+    await conn.execute(delete(t.api_token).where(t.api_token.c.app_id == app_id))
+    tasks = select(t.background_task.c.id).where(t.background_task.c.app_id == app_id)
+    await conn.execute(delete(t.background_task_result).where(t.background_task_result.c.task_id.in_(tasks)))
+    await conn.execute(delete(t.background_task).where(t.background_task.c.app_id == app_id))
     bins = select(t.inspect_bin.c.id).where(t.inspect_bin.c.app_id == app_id)
     await conn.execute(delete(t.inspect_request).where(t.inspect_request.c.bin_id.in_(bins)))
     await conn.execute(delete(t.inspect_bin).where(t.inspect_bin.c.app_id == app_id))
