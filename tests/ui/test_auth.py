@@ -112,6 +112,16 @@ def test_sessions_expire_after_the_configured_hours(hookline_factory) -> None:
         assert client.get("/ui/").headers["location"] == "/ui/login"
 
 
+def test_the_servers_address_opens_the_dashboard(hookline: Hookline) -> None:
+    with httpx.Client(base_url=hookline.url, timeout=30) as browser:
+        for method in ("GET", "HEAD"):
+            home = browser.request(method, "/")
+            assert home.status_code == 303, (method, home.text)
+            assert home.headers["location"] == "/ui/"
+        landed = browser.get("/", follow_redirects=True)
+        assert landed.status_code == 200 and "Sign in" in landed.text
+
+
 def test_pages_send_security_headers(hookline: Hookline) -> None:
     with signed_in(hookline) as (client, _):
         for path in ("/ui/login", "/ui/", "/ui/missing"):
