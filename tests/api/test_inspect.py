@@ -173,12 +173,13 @@ def test_configured_response_and_svix_play_overrides(server: Hookline) -> None:
     assert httpx.post(bin_["url"] + "?random_failure_rate=0", content=b"x").status_code == 202
     bad = httpx.post(bin_["url"] + "?force_status_code=abc", content=b"x")
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "force_status_code"]
+    # ...and recorded, as every request is: its owner sees what came and what it was answered.
     with server.client() as admin:
         statuses = [r["responseStatus"] for r in captured(admin, bin_["id"])]
         for headers in ([["Content-Length", "1"]], [["Bad Name", "x"]], [["X-A", "a\r\nb"]], [["X-A"]]):
             refused = admin.post("/api/v1/inspect", json={"response": {"headers": headers}})
             assert refused.status_code == 422 and "headers" in json.dumps(refused.json()), headers
-    assert statuses == [202, 503, 202, 500, 202]
+    assert statuses == [202, 503, 202, 500, 202, 422]
 
 
 def test_update_changes_what_is_given(server: Hookline) -> None:

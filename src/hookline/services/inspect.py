@@ -27,6 +27,7 @@ from hookline.domain.inspect import (
     Captured,
     OutboundResult,
     OverrideError,
+    Overrides,
     Reply,
     Signature,
     configured_reply,
@@ -293,10 +294,15 @@ async def _rate_limited(conn: Conn, bin_: Bin) -> Reply | None:
 async def capture(ctx: Context, hub: LiveHub, token: str, request: CapturedRequest) -> Reply:
     """Record a request sent to ``/i/{token}`` and decide what its sender gets: the connected
     listener's answer if it comes within ``PASSTHROUGH_SECONDS``, else the bin's response."""
+    refusal: Reply | None = None
     try:
         overrides = parse_overrides(request.query)
     except OverrideError as exc:
-        raise Invalid(["query", exc.name], str(exc)) from None
+        # Still recorded, as every request is: the bin's owner sees what came and why it got a 422.
+        overrides = Overrides()
+        item = {"loc": ["query", exc.name], "msg": str(exc), "type": "value_error"}
+        problem = {"code": "validation", "detail": [item]}
+        refusal = Reply(422, (("Content-Type", "application/json"),), json.dumps(problem).encode())
     async with ctx.db.read() as conn:
         bin_ = await store.by_token(conn, token, now_ms())
     if bin_ is None:
@@ -304,8 +310,8 @@ async def capture(ctx: Context, hub: LiveHub, token: str, request: CapturedReque
     signature = _signature(ctx, bin_, request)
     # With no listener here the answer is the bin's, known now: stored with the request, in
     # one write. A listener's answer is stored once it comes (or the bin's, after the wait).
-    configured = configured_reply(bin_.response, request, overrides)
-    listened = hub.has_listener(bin_.id)
+    configured = refusal or configured_reply(bin_.response, request, overrides)
+    listened = refusal is None and hub.has_listener(bin_.id)
     async with ctx.db.write() as conn:
         limited = await _rate_limited(conn, bin_)
         if limited is not None:
