@@ -137,12 +137,13 @@ def test_import_refuses_the_custom_headers_the_endpoint_api_refuses(hookline: Ho
         assert resp.status_code == 422, resp.text
 
 
-def test_imported_headers_are_kept_once_per_name_as_the_endpoint_api_keeps_them(hookline: Hookline) -> None:
+def test_imported_headers_named_twice_are_refused_as_the_endpoint_api_refuses_them(hookline: Hookline) -> None:
     with hookline.client() as c:
         endpoint = _endpoint(headers={"X-Team": "a", "x-team": "b", "X-Other": "c"})
-        assert c.post(IMPORT, json={"applications": [_app(endpoint)]}).status_code == 204
-        got = c.get(f"/api/v1/app/{APP}/endpoint/{EP}/headers").json()["headers"]
-        assert got == {"x-team": "b", "X-Other": "c"}
+        loc = _refused(c, {"applications": [_app(endpoint)]})
+        assert loc[:-1] == ["body", "applications", APP, "endpoints", EP, "headers"], loc
+        assert loc[-1].lower() == "x-team", loc
+        _nothing_imported(c)
 
 
 def test_import_holds_endpoint_urls_to_https_only_as_the_endpoint_api_does(hookline_factory: Any) -> None:
