@@ -88,4 +88,6 @@ def test_an_outcome_refused_even_without_its_answer_holds_up_nothing(hookline_fa
         assert attempts(c, "acme", odd) == []
     # Each of the three went out again after its lease ran out: late, but not lost.
     assert sum(r.path == "/odd" for r in receiver.requests) >= 6
-    assert sum(r.path == "/fine" for r in receiver.requests) == 3
+    # Three messages reached the other endpoint (a loaded machine may time one out at 1 s and send it
+    # again: an honest at-least-once duplicate, so distinct messages are counted).
+    assert len({r.headers["webhook-id"] for r in receiver.requests if r.path == "/fine"}) == 3
