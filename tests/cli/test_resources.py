@@ -1,5 +1,7 @@
 """``hookline app``, ``endpoint`` and ``event-type``."""
 
+import re
+
 from tests.cli.conftest import Cli, assert_one_line_error
 from tests.support.servers import Receiver
 
@@ -123,3 +125,23 @@ def test_endpoint_update_disable_enable_delete(cli: Cli, receiver: Receiver) -> 
     assert cli("endpoint", "delete", "acme", "main", input="n\n").exit_code == 1
     assert cli.json("endpoint", "delete", "acme", "main", "--yes") == {"deleted": True, "id": "main"}
     assert cli.json("endpoint", "list", "acme") == []
+
+
+def test_endpoint_list_says_what_each_endpoint_is_subscribed_to(cli: Cli, receiver: Receiver) -> None:
+    """An endpoint on one channel was listed as EVENT TYPES all, with no channels column."""
+    cli.ok("app", "create", "Acme", "--uid", "acme")
+    cli.ok("endpoint", "create", "acme", receiver.url("/every"), "--uid", "every")
+    cli.ok("endpoint", "create", "acme", receiver.url("/types"), "--uid", "types", "--event-type", "a.b")
+    cli.ok("endpoint", "create", "acme", receiver.url("/eu"), "--uid", "eu", "--channel", "eu", "--channel", "us")
+    cli.ok(
+        "endpoint", "create", "acme", receiver.url("/both"), "--uid", "both", "--event-type", "a.b", "--channel", "eu"
+    )
+    header, *rows = cli.ok("endpoint", "list", "acme").stdout.splitlines()
+    assert header.split()[3:7] == ["EVENT", "TYPES", "CHANNELS", "DISABLED"]
+    subscribed = {row.split()[1]: re.split(r"\s{2,}", row)[3:5] for row in rows}
+    assert subscribed == {
+        "every": ["all", "all"],
+        "types": ["a.b", "any"],
+        "eu": ["any", "eu, us"],
+        "both": ["a.b", "eu"],
+    }

@@ -10,7 +10,7 @@ from hookline.cli.output import show
 from hookline.client import Application, Endpoint, EventType
 
 APP_COLUMNS = ("id", "uid", "name", "created")
-ENDPOINT_COLUMNS = ("id", "uid", "url", "event types", "disabled", "created")
+ENDPOINT_COLUMNS = ("id", "uid", "url", "event types", "channels", "disabled", "created")
 EVENT_TYPE_COLUMNS = ("name", "description", "archived", "created")
 
 
@@ -19,7 +19,9 @@ def app_row(a: Application) -> tuple[Any, ...]:
 
 
 def endpoint_row(e: Endpoint) -> tuple[Any, ...]:
-    return (e.id, e.uid, e.url, e.event_types or "all", e.disabled, e.created_at)
+    # "all" in both cells: every message; "any" in one: that one does not narrow what the other does.
+    unrestricted = "any" if e.event_types or e.channels else "all"
+    return (e.id, e.uid, e.url, e.event_types or unrestricted, e.channels or unrestricted, e.disabled, e.created_at)
 
 
 def event_type_row(t: EventType) -> tuple[Any, ...]:
