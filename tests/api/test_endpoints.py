@@ -182,6 +182,25 @@ def test_header_names_that_differ_only_by_case_are_refused_not_reduced_to_one(ho
         assert c.get(path).json()["headers"] == {"X-Kept": "1"}
 
 
+def test_a_header_both_set_and_in_delete_headers_is_refused_not_made_a_delete(hookline) -> None:
+    with hookline.client() as c:
+        c.post("/api/v1/app", json={"name": "Acme", "uid": "acme"})
+        url = "https://hooks.example/in"
+        ep = c.post("/api/v1/app/acme/endpoint", json={"url": url, "headers": {"X-A": "0", "X-B": "0"}}).json()["id"]
+        path = f"/api/v1/app/acme/endpoint/{ep}/headers"
+        for deleted in ("X-A", "x-a"):
+            refused = c.patch(path, json={"headers": {"X-A": "1"}, "deleteHeaders": ["X-B", deleted]})
+            assert refused.status_code == 422, refused.text
+            (detail,) = refused.json()["detail"]
+            assert detail["loc"] == ["body", "deleteHeaders", deleted]
+            assert f"{deleted} is also set in headers" in detail["msg"]
+        assert c.get(path).json()["headers"] == {"X-A": "0", "X-B": "0"}
+        # A removal named twice (a null value, and in deleteHeaders) is no contradiction.
+        both = c.patch(path, json={"headers": {"X-A": None, "X-C": "1"}, "deleteHeaders": ["x-a", "X-B", "x-b"]})
+        assert both.status_code == 204, both.text
+        assert c.get(path).json()["headers"] == {"X-C": "1"}
+
+
 def test_send_example_goes_to_that_endpoint_only(hookline, receiver: Receiver) -> None:
     example = {"invoice": "inv_1", "amount": 42}
     schema = {"1": {"type": "object", "examples": [example]}}

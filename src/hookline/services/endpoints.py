@@ -6,7 +6,7 @@ Every change emits its operational event (``endpoint.created`` / ``updated`` /
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -289,9 +289,31 @@ async def replace_headers(
     await _change(ctx, endpoint, {"headers": merge_headers(kept, headers)})
 
 
+def header_changes(headers: Mapping[str, str | None], delete: Sequence[str]) -> dict[str, str | None]:
+    """``headers`` (None removes) with the ``delete`` names added as removals. A name both set in
+    ``headers`` and listed in ``delete`` (names ignore case) is refused: which was meant?"""
+    changes = dict(headers)
+    named = {name.lower(): name for name in changes}
+    for name in delete:
+        same = named.setdefault(name.lower(), name)
+        if same in changes and changes[same] is not None:
+            problem = f"{name} is also set in headers ({same}): set it or delete it, not both"
+            raise Invalid(["body", "deleteHeaders", name], problem)
+        changes.setdefault(same, None)
+    return changes
+
+
 async def patch_headers(
-    ctx: Context, app_key: str, endpoint_key: str, changes: Mapping[str, str | None], *, tenant: str | None
+    ctx: Context,
+    app_key: str,
+    endpoint_key: str,
+    headers: Mapping[str, str | None],
+    delete: Sequence[str] = (),
+    *,
+    tenant: str | None,
 ) -> None:
+    """Set the named ``headers`` (None removes) and remove the ``delete`` ones, keeping the rest."""
+    changes = header_changes(headers, delete)
     endpoint = await to_change(ctx, app_key, endpoint_key, tenant=tenant)
     await _change(ctx, endpoint, {"headers": merge_headers(endpoint.headers, changes)})
 

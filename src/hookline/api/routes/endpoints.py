@@ -181,8 +181,7 @@ async def update_endpoint_headers(
 async def patch_endpoint_headers(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointHeadersPatchIn, who: Auth, ctx: Ctx
 ) -> None:
-    changes: dict[str, str | None] = {**body.headers, **dict.fromkeys(body.delete_headers or [])}
-    await endpoints.patch_headers(ctx, app_id, endpoint_id, changes, tenant=who.app_id)
+    await endpoints.patch_headers(ctx, app_id, endpoint_id, body.headers, body.delete_headers or [], tenant=who.app_id)
 
 
 class EndpointAttemptStatsOut(Model):
