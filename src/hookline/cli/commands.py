@@ -2,10 +2,11 @@
 
 import click
 
+from hookline.cli.endpoints import endpoint
 from hookline.cli.inspect import inspect_group
 from hookline.cli.listen import listen
 from hookline.cli.messaging import attempts, messages, resend, send
-from hookline.cli.resources import app, endpoint, event_type
+from hookline.cli.resources import app, event_type
 from hookline.cli.sources import source
 from hookline.cli.tail import tail
 from hookline.cli.tasks import bulk_replay, recover, replay

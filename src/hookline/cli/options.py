@@ -226,3 +226,35 @@ def when(ctx: click.Context, param: click.Parameter, value: str | None) -> datet
         raise click.BadParameter(
             f"{value!r} is neither an ISO 8601 time nor a duration such as 30m, 2h or 7d", ctx, param
         ) from None
+
+
+def metadata_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Replace the metadata (repeat)"
+    )(func)
+
+
+def parse_metadata(items: tuple[str, ...]) -> dict[str, str] | None:
+    """``--metadata tier=gold --metadata region=eu`` as a dict; None when not given."""
+    if not items:
+        return None
+    pairs = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="'--metadata'")
+        pairs[key] = value
+    return pairs
+
+
+def changes_or_refuse(changes: dict[str, Any], options: str) -> dict[str, Any]:
+    """The options given; none at all is a usage error rather than a request that changes nothing."""
+    given = {name: value for name, value in changes.items() if value is not None}
+    if not given:
+        raise click.UsageError(f"nothing to change: pass at least one of {options}")
+    return given
+
+
+def confirm_deletion(what: str, yes: bool) -> None:
+    if not yes:
+        click.confirm(f"Delete {what}?", abort=True, err=True)
