@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from slack_sdk.signature import SignatureVerifier
 from tests.support.servers import Receiver, wait_until
 
 SECRET = "gh-secret"
@@ -93,3 +94,36 @@ def test_a_form_encoded_github_push_is_routed_by_its_json_and_forwarded_as_sent(
         (main,) = [r for r in receiver.requests if r.path == "/gh-main"]
         assert main.headers["content-type"] == "application/x-www-form-urlencoded"
         assert main.body == urlencode({"payload": json.dumps({"ref": "refs/heads/main"})}).encode()
+
+
+def test_a_slack_interactivity_request_is_routed_by_its_json_and_forwarded_as_sent(hookline, receiver) -> None:
+    """Slack's interactivity requests (a button clicked, a modal submitted) post ``payload=<the JSON>``."""
+    with hookline.client() as admin:
+        made = admin.post("/ingest/api/v1/source", json={"name": "sl", "type": "slack", "config": {"secret": SECRET}})
+        assert made.status_code == 201, made.text
+        source = made.json()
+        ingest_url = str(admin.base_url).rstrip("/") + "/in/" + source["ingestUrl"].rsplit("/in/", 1)[1]
+        for destination in [
+            {"url": receiver.url("/slack")},
+            {"url": receiver.url("/slack-approve"), "filter": {"payload": {"actions": [{"action_id": "approve"}]}}},
+        ]:
+            assert admin.post(f"/ingest/api/v1/source/{source['id']}/endpoint", json=destination).status_code == 201
+        forms = [
+            urlencode({"payload": json.dumps({"type": "block_actions", "actions": [{"action_id": action}]})}).encode()
+            for action in ("approve", "deny")
+        ]
+        for form in forms:
+            ts = str(int(time.time()))
+            signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=form)
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": signature,
+            }
+            resp = httpx.post(ingest_url, content=form, headers=headers)
+            assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
+        expected = Counter({"/slack": 2, "/slack-approve": 1})
+        assert _received(receiver, expected) == expected
+        (approve,) = [r for r in receiver.requests if r.path == "/slack-approve"]
+        assert approve.headers["content-type"] == "application/x-www-form-urlencoded"
+        assert approve.body == forms[0]

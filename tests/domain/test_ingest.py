@@ -75,3 +75,14 @@ def test_a_form_encoded_github_webhook_is_filtered_as_its_json() -> None:
     assert ingest.filter_payload("generic-webhook", form) == {"payload": '{"ref": "refs/heads/main"}'}
     odd = _request(b"payload=not-json", Content_Type="application/x-www-form-urlencoded")
     assert ingest.filter_payload("github", odd) == {"payload": "not-json"}
+
+
+def test_a_slack_interactivity_request_is_filtered_as_its_json() -> None:
+    """Slack's buttons, modals and shortcuts post ``payload=<the JSON>``; slash commands are plain fields."""
+    body = b"payload=" + quote_plus('{"type": "block_actions", "user": {"id": "U1"}}').encode()
+    form = _request(body, Content_Type="application/x-www-form-urlencoded")
+    assert ingest.filter_payload("slack", form) == {"type": "block_actions", "user": {"id": "U1"}}
+    command = _request(b"command=%2Fdeploy&text=prod", Content_Type="application/x-www-form-urlencoded")
+    assert ingest.filter_payload("slack", command) == {"command": "/deploy", "text": "prod"}
+    odd = _request(b"payload=not-json", Content_Type="application/x-www-form-urlencoded")
+    assert ingest.filter_payload("slack", odd) == {"payload": "not-json"}

@@ -48,6 +48,10 @@ def _json(body: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+# Providers whose form-encoded requests carry the event's JSON in a ``payload`` field.
+_PAYLOAD_FORMS = frozenset({"github", "slack"})
+
+
 def _form(request: CapturedRequest) -> dict[str, str] | None:
     """A form-encoded body's fields (a repeated field's last value); None for any other body."""
     if (request.content_type or "").split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
@@ -58,14 +62,15 @@ def _form(request: CapturedRequest) -> dict[str, str] | None:
 def filter_payload(source_type: str, request: CapturedRequest) -> dict[str, Any]:
     """What a destination's payload filter sees of a received request: its JSON object, or its
     form fields (Twilio, Slack commands), else nothing. GitHub's form-encoded webhooks (content
-    type ``form`` in its settings) carry the event's JSON in the ``payload`` field: that JSON."""
+    type ``form`` in its settings) and Slack's interactivity requests (buttons, modals, shortcuts)
+    carry the event's JSON in the ``payload`` field: that JSON."""
     found = _json(request.body)
     if found is not None:
         return found
     form = _form(request)
     if form is None:
         return {}
-    if source_type == "github" and "payload" in form:
+    if source_type in _PAYLOAD_FORMS and "payload" in form:
         inner = _json(form["payload"].encode())
         if inner is not None:
             return inner
