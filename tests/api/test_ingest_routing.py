@@ -75,11 +75,35 @@ def test_replays_go_where_live_requests_go(hookline, receiver) -> None:
         # Every request of a time range again: each one where it went live.
         span = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
         out = admin.post(f"/ingest/api/v1/source/{source['id']}/replay", json=span)
-        assert out.status_code == 200 and out.json()["forwarded"] == 4, out.text
+        assert out.status_code == 200 and out.json()["forwarded"] == 4 and out.json()["unrouted"] == 0, out.text
         again = once + live
         assert _received(receiver, again) == again
         issues = [json.loads(r.body) for r in receiver.requests if r.path == "/gh-issues"]
         assert issues == [{"action": "opened"}] * 2
+
+
+def test_a_range_replay_counts_requests_no_destination_takes_as_unrouted(hookline, receiver) -> None:
+    with hookline.client() as admin:
+        made = admin.post("/ingest/api/v1/source", json={"name": "gh", "type": "github", "config": {"secret": SECRET}})
+        source = made.json()
+        source["ingestUrl"] = str(admin.base_url).rstrip("/") + "/in/" + source["ingestUrl"].rsplit("/in/", 1)[1]
+        issues_only = {"url": receiver.url("/gh-issues"), "eventTypes": ["issues"]}
+        assert admin.post(f"/ingest/api/v1/source/{source['id']}/endpoint", json=issues_only).status_code == 201
+        _push(source, "refs/heads/main", "d-push")
+        _send(source, "issues", "d-issue", b'{"action":"opened"}', "application/json")
+        forged = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-forged", "X-Hub-Signature-256": "sha256=00"}
+        assert httpx.post(source["ingestUrl"], content=b"{}", headers=forged).status_code == 401
+        assert _received(receiver, Counter({"/gh-issues": 1})) == Counter({"/gh-issues": 1})
+
+        span = {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
+        out = admin.post(f"/ingest/api/v1/source/{source['id']}/replay", json=span)
+        assert out.status_code == 200, out.text
+        assert {k: out.json()[k] for k in ("forwarded", "unrouted", "rejected")} == {
+            "forwarded": 1,
+            "unrouted": 1,
+            "rejected": 1,
+        }
+        assert _received(receiver, Counter({"/gh-issues": 2})) == Counter({"/gh-issues": 2})
 
 
 def test_a_form_encoded_github_push_is_routed_by_its_json_and_forwarded_as_sent(hookline, receiver) -> None:

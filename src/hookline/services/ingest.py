@@ -313,14 +313,17 @@ def _route(
     return [e for e in messages.matching_endpoints(endpoints, new) if payload_filters.accepts(e["filter"], doc)]
 
 
-async def _fan_out(conn: Conn, source: Source, request: CapturedRequest, check: ingest_config.Check) -> Message:
-    """The request's message, with a delivery for each destination that takes it (``_route``)."""
+async def _fan_out(
+    conn: Conn, source: Source, request: CapturedRequest, check: ingest_config.Check
+) -> tuple[Message, list[str]]:
+    """The request's message, with a delivery for each destination that takes it (``_route``),
+    and those destinations' ids."""
     new = _new_message(source, request, check)
     routed = _route(await messages.live_endpoints(conn, source.app_id), source, request, new)
     targets = [e["id"] for e in routed]
     fifo = {e["id"] for e in routed if e["fifo"]}
     message, _ = await messages.create(conn, new, endpoint_ids=targets, fifo_endpoints=fifo)
-    return message
+    return message, targets
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,7 +426,7 @@ async def _take(ctx: Context, token: str, request: CapturedRequest, url: str) ->
         if window_ms > 0 and await store.seen(conn, source.id, key, now) is not None:
             await store.add_request(conn, {**row, "status": rules.DUPLICATE}, request)
             return _Taken(_accepted_answer(source, request_id, duplicate=True), rules.DUPLICATE)
-        message = await _fan_out(conn, source, request, check)
+        message, _ = await _fan_out(conn, source, request, check)
         await store.add_request(conn, {**row, "status": rules.ACCEPTED, "msg_id": message.id}, request)
         if window_ms > 0:
             await store.remember(conn, source.id, key, request_id, now, now + window_ms)
@@ -590,7 +593,8 @@ async def request(ctx: Context, key: str, request_id: str) -> Received:
 
 @dataclass(frozen=True, slots=True)
 class Replayed:
-    forwarded: int = 0  # requests sent (again) to the destinations
+    forwarded: int = 0  # requests sent (again) to at least one destination
+    unrouted: int = 0  # requests that pass, but that no destination takes now
     rejected: int = 0  # requests that still fail verification
     causes: tuple[str, ...] = ()
 
@@ -600,19 +604,21 @@ def _signed_url(ctx: Context, source: Source, request: CapturedRequest) -> str:
     return f"{ingest_url(ctx, source)}{request.path}{query}"
 
 
-async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) -> str | None:
-    """Forward one stored request again; returns why not when it still fails verification.
-    Either way it goes to the destinations that take it now, as a request arriving now would
-    (``_route``). An accepted request goes again as its message; another is verified again
-    with the source's current config (at the time it was received) and forwarded if it passes."""
+async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) -> int | str:
+    """Forward one stored request again: the number of destinations it went to, or why not
+    when it still fails verification. Either way it goes to the destinations that take it now,
+    as a request arriving now would (``_route``). An accepted request goes again as its message;
+    another is verified again with the source's current config (at the time it was received)
+    and forwarded if it passes."""
     now = now_ms()
     req = received.request
     check = ingest_config.verifier(source.type, config_of(ctx, source))
     if received.msg_id is not None:
         new = _new_message(source, req, check)
-        for endpoint in _route(await messages.live_endpoints(conn, source.app_id), source, req, new):
+        routed = _route(await messages.live_endpoints(conn, source.app_id), source, req, new)
+        for endpoint in routed:
             await queue.enqueue_manual(conn, received.msg_id, endpoint["id"], source.app_id, now)
-        return None
+        return len(routed)
     if received.cause in _REFUSED_AT_DOOR:
         return f"{received.cause}: refused at the door, it is never forwarded"
     try:
@@ -621,9 +627,9 @@ async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) 
         return f"{rules.VERIFICATION_FAILED}: {exc}"
     if req.method not in rules.ACCEPTED_METHODS:
         return rules.UNSUPPORTED_METHOD
-    message = await _fan_out(conn, source, req, check)
+    message, targets = await _fan_out(conn, source, req, check)
     await store.mark_accepted(conn, received.id, message.id)
-    return None
+    return len(targets)
 
 
 async def replay(ctx: Context, key: str, request_id: str) -> None:
@@ -631,9 +637,9 @@ async def replay(ctx: Context, key: str, request_id: str) -> None:
     source = await get(ctx, key)
     async with ctx.db.write() as conn:
         received = await store.get_request(conn, source.id, request_id)
-        why = await _replay(ctx, conn, source, received)
-    if why is not None:
-        raise Conflict(f"the request still fails: {why}")
+        done = await _replay(ctx, conn, source, received)
+    if isinstance(done, str):
+        raise Conflict(f"the request still fails: {done}")
     ctx.wake()
 
 
@@ -648,6 +654,9 @@ async def replay_range(ctx: Context, key: str, since: int, until: int) -> Replay
         found = [r for r in found if r.status != rules.DUPLICATE and r.cause not in _REFUSED_AT_DOOR]
         if len(found) > MAX_RANGE:
             raise Invalid(["body", "since"], f"more than {MAX_RANGE} requests in this range: replay a shorter one")
-        causes = [why for received in found if (why := await _replay(ctx, conn, source, received)) is not None]
+        outcomes = [await _replay(ctx, conn, source, received) for received in found]
     ctx.wake()
-    return Replayed(forwarded=len(found) - len(causes), rejected=len(causes), causes=tuple(causes))
+    causes = tuple(o for o in outcomes if isinstance(o, str))
+    forwarded = sum(1 for o in outcomes if isinstance(o, int) and o > 0)
+    unrouted = len(outcomes) - len(causes) - forwarded
+    return Replayed(forwarded=forwarded, unrouted=unrouted, rejected=len(causes), causes=causes)

@@ -159,9 +159,10 @@ class ReplayRangeIn(Model):
 
 
 class ReplayRangeOut(Model):
-    forwarded: int
-    rejected: int
-    causes: list[str]
+    forwarded: int = Field(description="Requests sent again to at least one destination")
+    unrouted: int = Field(description="Requests that pass verification but that no destination takes now")
+    rejected: int = Field(description="Requests that still fail verification")
+    causes: list[str] = Field(description="Why each rejected one fails")
 
 
 def _source_out(ctx: Context, source: Source) -> IngestSourceOut:
@@ -457,4 +458,6 @@ async def replay_range(source_id: SourceId, body: ReplayRangeIn, ctx: Ctx) -> Re
     since, until = to_ms(body.since), to_ms(body.until)
     assert since is not None and until is not None
     done = await ingest.replay_range(ctx, source_id, since, until)
-    return ReplayRangeOut(forwarded=done.forwarded, rejected=done.rejected, causes=list(done.causes))
+    return ReplayRangeOut(
+        forwarded=done.forwarded, unrouted=done.unrouted, rejected=done.rejected, causes=list(done.causes)
+    )
