@@ -1,5 +1,8 @@
 """``hookline source``: create, list, show, rotate-token, requests, replay."""
 
+import hashlib
+import hmac
+import json
 import re
 import shlex
 from pathlib import Path
@@ -79,3 +82,48 @@ def test_the_documented_source_commands_work_as_written(cli: Cli) -> None:
     assert len(commands) >= 7
     for command in commands:
         cli.ok(*command)
+
+
+def test_source_update_changes_any_field_a_person_would(cli: Cli) -> None:
+    """source update changed only the allow-list and the rate limit."""
+    created = cli.json("source", "create", "hooks", "--uid", "gh", "--type", "github", "--secret", "old")
+    url = _local(cli, created["ingestUrl"])
+    updated = cli.json(
+        "source", "update", "gh", "--name", "GitHub", "--uid", "github", "--metadata", "team=ci",
+        "--response-status", "202", "--response-body", "thanks",
+    )  # fmt: skip
+    assert (updated["id"], updated["name"], updated["uid"], updated["metadata"]) == (
+        created["id"], "GitHub", "github", {"team": "ci"}
+    )  # fmt: skip
+    assert updated["response"] == {"statusCode": 202, "contentType": "text/plain", "body": "thanks"}
+    # One response option keeps the others as they were.
+    kept = cli.json("source", "update", "github", "--response-content-type", "text/xml")["response"]
+    assert kept == {"statusCode": 202, "contentType": "text/xml", "body": "thanks"}
+    assert "response: 202 text/xml thanks" in cli.ok("source", "show", "github").stdout.splitlines()
+
+    body = b'{"zen": "hi"}'
+    signed = {"X-Hub-Signature-256": "sha256=" + hmac.new(b"new", body, hashlib.sha256).hexdigest()}
+    assert httpx.post(url, content=body, headers=signed).status_code == 401  # still the old secret
+    cli.ok("source", "update", "github", "--secret", "new")
+    answer = httpx.post(url, content=body, headers={**signed, "X-GitHub-Event": "ping"})
+    assert (answer.status_code, answer.text) == (202, "thanks")
+
+    assert cli.json("source", "update", "github", "--default-response")["response"] is None
+    moved = cli.json("source", "update", "github", "--type", "stripe", "--secret", "whsec_x")
+    assert moved["type"] == "stripe"
+
+
+def test_source_secret_is_for_provider_types(cli: Cli) -> None:
+    """source create NAME --secret X failed with a 422 about config.secret for the default type."""
+    line = assert_one_line_error(cli("source", "create", "hooks", "--secret", "x"), exit_code=2)
+    assert "--secret is for provider types" in line and "generic-webhook" in line and "--config" in line
+    assert cli.json("source", "list") == []
+    hmac_config = json.dumps({"hmac": {"secret": "s", "header": "X-Signature"}})
+    cli.ok("source", "create", "hooks", "--uid", "hooks", "--config", hmac_config)
+    line = assert_one_line_error(cli("source", "update", "hooks", "--secret", "x"), exit_code=2)
+    assert "--secret is for provider types" in line
+    assert cli.json("source", "update", "hooks", "--type", "stripe", "--secret", "whsec_x")["type"] == "stripe"
+    both = assert_one_line_error(cli("source", "update", "hooks", "--response-body", "x", "--default-response"), 2)
+    assert "not both" in both
+    nothing = assert_one_line_error(cli("source", "update", "hooks"), exit_code=2)
+    assert nothing.startswith("Error: nothing to change: pass at least one of --name")

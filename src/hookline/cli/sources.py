@@ -5,8 +5,16 @@ from typing import Any
 
 import click
 
-from hookline.cli.options import Session, api_command, json_document, limit_option, when
-from hookline.cli.output import show
+from hookline.cli.options import (
+    Session,
+    api_command,
+    json_document,
+    limit_option,
+    metadata_option,
+    parse_metadata,
+    when,
+)
+from hookline.cli.output import cell, show
 from hookline.client import Call, Page
 from hookline.client._calls import body, creating, query, segment
 from hookline.client._models import fields, page_of
@@ -38,17 +46,61 @@ def source() -> None:
     """Ingest URLs that providers (GitHub, Stripe, Slack...) post to, verified and forwarded."""
 
 
+GENERIC = "generic-webhook"
+PROVIDER_KEY_HELP = "The provider's signing secret (config.secret); not for generic-webhook, which takes --config"
+CONFIG_HELP = "The whole config as JSON (generic-webhook: hmac, basicAuth or apiKey)"
+
+
+def _config(source_type: str | None, secret: str | None, config_json: str | None) -> dict[str, Any] | None:
+    """The config ``--secret`` or ``--config`` give (None: neither), for a source of ``source_type``."""
+    if secret is not None and config_json is not None:
+        raise click.UsageError("pass --secret or --config, not both")
+    if config_json is not None:
+        try:
+            config = json_document(config_json)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--config'") from None
+        if not isinstance(config, dict):
+            raise click.BadParameter("is not a JSON object", param_hint="'--config'")
+        return config
+    if secret is None:
+        return None
+    if source_type == GENERIC:
+        raise click.UsageError(
+            "--secret is for provider types (github, stripe...): a generic-webhook source takes "
+            """--config '{"hmac": {"secret": ..., "header": ...}}' (or basicAuth, apiKey)"""
+        )
+    return {"secret": secret}
+
+
+def _response(status: int | None, content_type: str | None, text: str | None) -> dict[str, Any]:
+    return body(statusCode=status, contentType=content_type, body=text)
+
+
+def response_options(func: Any) -> Any:
+    options = [
+        click.option("--response-status", type=click.IntRange(200, 299), help="The status accepted requests get [200]"),
+        click.option("--response-content-type", metavar="TYPE", help="...with this Content-Type [text/plain]"),
+        click.option("--response-body", metavar="TEXT", help="...and this body (1000 characters at most) [empty]"),
+        metadata_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @source.command("create")
 @click.argument("name")
-@click.option("--type", "source_type", default="generic-webhook", show_default=True, help="The provider")
-@click.option("--secret", help="The provider's signing secret (config.secret)")
-@click.option("--config", "config_json", help="The whole config as JSON (generic-webhook: hmac, basicAuth, apiKey)")
+@click.option("--type", "source_type", default=GENERIC, show_default=True, help="The provider")
+@click.option("--secret", help=PROVIDER_KEY_HELP)
+@click.option("--config", "config_json", help=CONFIG_HELP)
 @click.option("--uid", help="Your own id for it")
 @click.option("--destination", "destinations", multiple=True, metavar="URL", help="Forward to this URL (repeat)")
 @click.option(
     "--allowed-ips", "allowed_ips", multiple=True, metavar="CIDR", help="Accept requests only from here (repeat)"
 )
 @click.option("--rate-limit", type=click.IntRange(min=1), help="At most this many requests per second (429 past it)")
+@response_options
 @api_command
 def source_create(
     session: Session,
@@ -60,15 +112,16 @@ def source_create(
     destinations: tuple[str, ...],
     allowed_ips: tuple[str, ...],
     rate_limit: int | None,
+    response_status: int | None,
+    response_content_type: str | None,
+    response_body: str | None,
+    metadata: tuple[str, ...],
 ) -> None:
     """Create a source and print its ingest URL (the URL to paste into the provider)."""
-    if secret and config_json:
-        raise click.UsageError("pass --secret or --config, not both")
-    try:
-        config = json_document(config_json) if config_json else ({"secret": secret} if secret else {})
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--config'") from None
-    data = body(name=name, type=source_type, config=config, uid=uid, rateLimit=rate_limit)
+    config = _config(source_type, secret, config_json)
+    data = body(name=name, type=source_type, config=config or {}, uid=uid, rateLimit=rate_limit)
+    data.update(body(response=_response(response_status, response_content_type, response_body) or None))
+    data.update(body(metadata=parse_metadata(metadata)))
     if allowed_ips:
         data["allowedIps"] = list(allowed_ips)
     if destinations:
@@ -108,40 +161,74 @@ def source_show(session: Session, source_id: str) -> None:
     click.echo(f"allowed ips: {', '.join(allowed) if allowed else 'any'}")
     rate = found.get("rateLimit")
     click.echo(f"rate limit: {f'{rate} requests/s' if rate else 'none'}")
+    answer = found.get("response")
+    said = f"{answer['statusCode']} {answer['contentType']} {cell(answer['body'] or '-')}" if answer else "default"
+    click.echo(f"response: {said}")
     click.echo("destinations:")
     show(False, dests.data, ("id", "url", "disabled"), [(d["id"], d["url"], d["disabled"]) for d in dests.data])
 
 
 @source.command("update")
-@click.argument("source_id")
+@click.argument("source_id", metavar="SOURCE")
+@click.option("--name", help="The new name")
+@click.option("--uid", help="The new uid")
+@click.option("--type", "source_type", help="The new provider (with --secret or --config unless the config fits)")
+@click.option("--secret", help=PROVIDER_KEY_HELP)
+@click.option("--config", "config_json", help=CONFIG_HELP + "; replaces the config")
 @click.option(
     "--allowed-ips", "allowed_ips", multiple=True, metavar="CIDR", help="Accept requests only from here (repeat)"
 )
 @click.option("--any-ip", is_flag=True, help="Remove the allow-list: accept requests from anywhere")
 @click.option("--rate-limit", type=click.IntRange(min=1), help="At most this many requests per second (429 past it)")
 @click.option("--no-rate-limit", is_flag=True, help="Remove the rate limit")
+@response_options
+@click.option("--default-response", is_flag=True, help="Answer accepted requests 200 with no body again")
 @api_command
 def source_update(
     session: Session,
     source_id: str,
+    name: str | None,
+    uid: str | None,
+    source_type: str | None,
+    secret: str | None,
+    config_json: str | None,
     allowed_ips: tuple[str, ...],
     any_ip: bool,
     rate_limit: int | None,
     no_rate_limit: bool,
+    response_status: int | None,
+    response_content_type: str | None,
+    response_body: str | None,
+    metadata: tuple[str, ...],
+    default_response: bool,
 ) -> None:
-    """Change a source's allow-list or rate limit; what is not given stays as it is."""
+    """Change SOURCE: only the options given; what is not given stays as it is."""
     if allowed_ips and any_ip:
         raise click.UsageError("pass --allowed-ips or --any-ip, not both")
     if rate_limit is not None and no_rate_limit:
         raise click.UsageError("pass --rate-limit or --no-rate-limit, not both")
-    data: dict[str, Any] = {}
+    response = _response(response_status, response_content_type, response_body)
+    if response and default_response:
+        raise click.UsageError("pass --response-... or --default-response, not both")
+    path = f"{_ROOT}/{segment(source_id)}"
+    current: dict[str, Any] = {}
+    if response or (secret is not None and source_type is None):
+        current = session.client.request(Call("GET", path, _source))  # to keep the rest of the answer, to know the type
+    data = body(name=name, uid=uid, type=source_type, metadata=parse_metadata(metadata))
+    data.update(body(config=_config(source_type or current.get("type"), secret, config_json)))
+    if response or default_response:
+        data["response"] = {**(current.get("response") or {}), **response} if response else None
     if allowed_ips or any_ip:
         data["allowedIps"] = list(allowed_ips) or None
     if rate_limit is not None or no_rate_limit:
         data["rateLimit"] = rate_limit
     if not data:
-        raise click.UsageError("nothing to change: pass --allowed-ips, --any-ip, --rate-limit or --no-rate-limit")
-    updated = session.client.request(Call("PATCH", f"{_ROOT}/{segment(source_id)}", _source, {}, data))
+        raise click.UsageError(
+            "nothing to change: pass at least one of --name, --uid, --type, --secret, --config, --metadata, "
+            "--response-status, --response-content-type, --response-body, --default-response, --allowed-ips, "
+            "--any-ip, --rate-limit, --no-rate-limit"
+        )
+    updated = session.client.request(Call("PATCH", path, _source, {}, data))
     show(session.as_json, updated, SOURCE_COLUMNS, [_source_row(updated)])
 
 
