@@ -43,6 +43,8 @@ def test_an_in_memory_sqlite_database_is_refused(url: str) -> None:
         "application_name=hl-wakeup&connect_timeout=5",
         # servicefile reached the listener's DSN as a server setting; options goes there as one too
         "sslrootcert=%2Fnowhere%2Fca.pem&servicefile=%2Fnowhere%2Fpg_service.conf&options=-c%20work_mem%3D8MB",
+        # the engine's (SQLAlchemy's), not a server setting
+        "prepared_statement_cache_size=0",
     ],
 )
 def test_the_wakeup_listener_connects_with_an_ssl_setting_in_the_url(query: str) -> None:
@@ -124,6 +126,14 @@ def test_options_settings_reach_the_connection() -> None:
     ]
 
 
+def test_prepared_statement_cache_size_reaches_the_engine() -> None:
+    """SQLAlchemy's own parameter (``=0`` behind pgbouncer in transaction mode) was refused at start
+    as not a PostgreSQL connection parameter. At 0 the engine keeps no statement prepared."""
+    kept = "SELECT count(*) FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'"
+    assert int(_scalars(PG_URL, "SELECT 1", "SELECT 2", kept)[2]) >= 2  # by default, the engine keeps them
+    assert _scalars(f"{PG_URL}?prepared_statement_cache_size=0", "SELECT 1", "SELECT 2", kept) == ["1", "2", "0"]
+
+
 def test_libpq_parameters_as_hosted_services_and_libpq_write_them_connect(tmp_path: Path) -> None:
     """sslrootcert, sslcert and sslkey (asyncpg reads them only from a DSN), dbname, and
     parameters at values that ask nothing asyncpg lacks: each stopped the first connection."""
@@ -172,6 +182,8 @@ def test_ssl_files_are_read_by_the_driver(tmp_path: Path) -> None:
         ("sslrootcert=a&sslrootcert=b", "sslrootcert is given more than once"),
         ("sslmode=true", "sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full"),
         ("dbname=other", "dbname: the URL names another database in its path"),
+        ("prepared_statement_cache_size=-1", "prepared_statement_cache_size must be a whole number, 0 or more"),
+        ("prepared_statement_cache_size=off", "prepared_statement_cache_size must be a whole number, 0 or more"),
     ],
 )
 def test_parameters_asyncpg_cannot_honour_are_refused_at_start_by_name(query: str, said: str) -> None:

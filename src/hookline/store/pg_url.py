@@ -4,7 +4,7 @@ SQLAlchemy hands every query parameter of the URL to ``asyncpg.connect`` as a ke
 and asyncpg takes only some of libpq's names that way (others only inside a DSN, others not at
 all): the rest stopped the server at its first connection with "unexpected keyword argument".
 Here each libpq parameter is either honoured, in the form asyncpg takes it, or refused at start
-with the reason; any other name is refused too.
+with the reason; so is any other name but SQLAlchemy's own ``prepared_statement_cache_size``.
 """
 
 import math
@@ -61,6 +61,8 @@ _REFUSED = {
     "oauth_client_secret": "asyncpg cannot authenticate with OAuth",
     "oauth_scope": "asyncpg cannot authenticate with OAuth",
 }
+# SQLAlchemy's asyncpg dialect reads it from the URL (``=0`` behind pgbouncer): the engine's, not asyncpg's.
+_CACHE_SIZE = "prepared_statement_cache_size"
 _SETTINGS_HINT = "only -c name=value (or --name=value) settings can be passed, as asyncpg's server settings"
 
 
@@ -79,8 +81,10 @@ def pg_connect_args(url: str) -> tuple[str, dict[str, Any]]:
     """``url`` keeping the parameters asyncpg reads from a DSN as libpq does, and the arguments
     ``asyncpg.connect`` takes for the others: ``connect_timeout`` as ``timeout``;
     ``application_name``, ``fallback_application_name`` and ``options``' ``-c`` settings as
-    ``server_settings``; ``servicefile``. ValueError, naming the parameter, for one asyncpg
-    cannot honour, a name neither libpq nor asyncpg knows, or a parameter given twice."""
+    ``server_settings``; ``servicefile``. SQLAlchemy's ``prepared_statement_cache_size`` is
+    checked and left out (``engine_args`` gives it to the engine). ValueError, naming the
+    parameter, for one asyncpg cannot honour, a name neither libpq nor asyncpg knows, or a
+    parameter given twice."""
     parsed = make_url(url)
     query = ssl_named(dict(parsed.query))
     for name, value in query.items():
@@ -105,6 +109,8 @@ def pg_connect_args(url: str) -> tuple[str, dict[str, Any]]:
             database = str(value)
         elif name == "servicefile":
             args["servicefile"] = str(value)
+        elif name == _CACHE_SIZE:
+            _cache_size(str(value))
         elif name in _ONLY_AT:
             allowed, reason = _ONLY_AT[name]
             if str(value).lower() not in allowed:
@@ -128,8 +134,12 @@ def pg_connect_args(url: str) -> tuple[str, dict[str, Any]]:
 def engine_args(url: str) -> tuple[str, dict[str, Any]]:
     """``pg_connect_args`` for SQLAlchemy's engine, which passes the URL's parameters to asyncpg as
     keywords: those asyncpg reads only from a DSN (``sslrootcert``...) go in a ``dsn`` argument
-    of their own; the URL's host, user and database, passed as keywords, take precedence over it."""
+    of their own; the URL's host, user and database, passed as keywords, take precedence over it.
+    SQLAlchemy's ``prepared_statement_cache_size`` goes to the engine's connections as it reads it."""
     kept, args = pg_connect_args(url)
+    size = make_url(url).query.get(_CACHE_SIZE)
+    if size is not None:
+        args[_CACHE_SIZE] = _cache_size(str(size))
     parsed = make_url(kept)
     query = dict(parsed.query)
     dsn = {name: str(query.pop(name)) for name in list(query) if name in _DSN_ONLY}
@@ -146,6 +156,12 @@ def _seconds(name: str, text: str) -> float:
     if not 0 < seconds < math.inf:
         raise ValueError(f"{name} must be a number of seconds, more than 0 (got {text!r})")
     return seconds
+
+
+def _cache_size(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"{_CACHE_SIZE} must be a whole number, 0 or more (got {text!r})")
+    return int(text)
 
 
 def _words(options: str) -> Iterator[str]:
