@@ -127,3 +127,15 @@ def test_source_secret_is_for_provider_types(cli: Cli) -> None:
     assert "not both" in both
     nothing = assert_one_line_error(cli("source", "update", "hooks"), exit_code=2)
     assert nothing.startswith("Error: nothing to change: pass at least one of --name")
+
+
+def test_a_source_not_found_by_name_says_source_is_its_id_or_uid(cli: Cli) -> None:
+    """source show <name> answered only 'source not found'."""
+    cli.ok("source", "create", "github-main", "--type", "github", "--secret", "s")
+    for command in (["show"], ["update", "--name", "x"], ["rotate-token"], ["requests"], ["replay", "--since", "1h"]):
+        line = assert_one_line_error(cli("source", command[0], "github-main", *command[1:]))
+        assert line == (
+            "Error: 404 not_found: source not found: SOURCE is the source's id (src_...) or its uid, "
+            "not its name ('hookline source list' shows both)"
+        ), command
+    assert assert_one_line_error(cli("source", "show", "src_nope")) == "Error: 404 not_found: source not found"

@@ -1,5 +1,7 @@
 """``hookline source``: the inbound gateway's sources (ingest URLs), what they received, replays."""
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +17,7 @@ from hookline.cli.options import (
     when,
 )
 from hookline.cli.output import cell, show
-from hookline.client import Call, Page
+from hookline.client import Call, HooklineError, Page
 from hookline.client._calls import body, creating, query, segment
 from hookline.client._models import fields, page_of
 
@@ -39,6 +41,24 @@ def _request_row(r: dict[str, Any]) -> tuple[Any, ...]:
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _names_source(func: Callable[..., None]) -> Callable[..., None]:
+    """A source that is not found by a SOURCE that is no id: say it is not the name people try."""
+
+    @functools.wraps(func)
+    def command(session: Session, *args: Any, source_id: str, **kwargs: Any) -> None:
+        try:
+            func(session, *args, source_id=source_id, **kwargs)
+        except HooklineError as exc:
+            if exc.status != 404 or exc.detail != "source not found" or source_id.startswith("src_"):
+                raise
+            raise click.ClickException(
+                f"{exc.message}: SOURCE is the source's id (src_...) or its uid, not its name "
+                "('hookline source list' shows both)"
+            ) from None
+
+    return command
 
 
 @click.group("source")
@@ -145,8 +165,9 @@ def source_list(session: Session, limit: int) -> None:
 
 
 @source.command("show")
-@click.argument("source_id")
+@click.argument("source_id", metavar="SOURCE")
 @api_command
+@_names_source
 def source_show(session: Session, source_id: str) -> None:
     """Show a source and its destinations."""
     found = session.client.request(Call("GET", f"{_ROOT}/{segment(source_id)}", _source))
@@ -184,6 +205,7 @@ def source_show(session: Session, source_id: str) -> None:
 @response_options
 @click.option("--default-response", is_flag=True, help="Answer accepted requests 200 with no body again")
 @api_command
+@_names_source
 def source_update(
     session: Session,
     source_id: str,
@@ -233,8 +255,9 @@ def source_update(
 
 
 @source.command("rotate-token")
-@click.argument("source_id")
+@click.argument("source_id", metavar="SOURCE")
 @api_command
+@_names_source
 def source_rotate_token(session: Session, source_id: str) -> None:
     """Give the source a new ingest URL; the old one keeps working for 24 hours."""
     rotated = session.client.request(
@@ -244,12 +267,13 @@ def source_rotate_token(session: Session, source_id: str) -> None:
 
 
 @source.command("requests")
-@click.argument("source_id")
+@click.argument("source_id", metavar="SOURCE")
 @click.option("--status", type=click.Choice(["accepted", "rejected", "duplicate"]))
 @click.option("--since", callback=when, help="ISO 8601 time or a duration ago (2h)")
 @click.option("--until", callback=when, help="ISO 8601 time or a duration ago")
 @limit_option()
 @api_command
+@_names_source
 def source_requests(
     session: Session,
     source_id: str,
@@ -270,11 +294,12 @@ def source_requests(
 
 
 @source.command("replay")
-@click.argument("source_id")
+@click.argument("source_id", metavar="SOURCE")
 @click.argument("request_id", required=False)
 @click.option("--since", callback=when, help="Replay every request received since (ISO 8601 or 2h)")
 @click.option("--until", callback=when, help="... and before this (default: now)")
 @api_command
+@_names_source
 def source_replay(
     session: Session, source_id: str, request_id: str | None, since: datetime | None, until: datetime | None
 ) -> None:
