@@ -1,6 +1,7 @@
 """Bearer tokens: the admin token reaches everything, an app-scoped token its own application only."""
 
 import asyncio
+import typing
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from tests.support.api import make_endpoint, publish
 from tests.support.servers import ADMIN_TOKEN, Receiver
 
 from hookline.api.errors import ApiError
+from hookline.api.routes.auth import ApiTokenOut
 from hookline.store import tokens
 from hookline.store.database import Database
 
@@ -262,3 +264,9 @@ def test_manage_transformations_reaches_the_transformation_routes_over_http(hook
     for token in (read_only, manager, transformer):
         with hookline.client(token) as c:
             _refused(c.get(f"/api/v1/app/acme/integration/{integration}/key"), 403, "forbidden")
+
+
+def test_the_token_origin_description_names_every_origin_stored() -> None:
+    """It left out dashboard (the tokens of dashboard sign-in sessions, listed with the others)."""
+    description = ApiTokenOut.model_fields["origin"].description or ""
+    assert [o for o in typing.get_args(tokens.Origin) if o not in description] == []

@@ -70,7 +70,11 @@ class ApiTokenOut(Model):
     id: str
     name: str
     app_id: str | None = Field(description="None: an admin token")
-    origin: str = Field(description="generated (first start), cli, api or portal")
+    origin: str = Field(
+        description="How it was made: generated (the admin token made at first start), cli (hookline token"
+        " create, and an integration's key), api (POST /api/v1/auth/token), portal (app portal access) or"
+        " dashboard (a dashboard sign-in session)"
+    )
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
