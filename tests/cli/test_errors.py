@@ -185,8 +185,8 @@ def test_an_id_cannot_climb_to_another_resource(hookline) -> None:
         assert admin.post("/api/v1/app", json={"name": "Victim", "uid": "victim"}).status_code == 201
     env = {"HOOKLINE_URL": hookline.url, "HOOKLINE_TOKEN": ADMIN_TOKEN}
     for args in (
-        ["inspect", "delete", "../app/victim"],
-        ["inspect", "delete", ".."],
+        ["inspect", "delete", "../app/victim", "--yes"],
+        ["inspect", "delete", "..", "--yes"],
         ["endpoint", "delete", "victim", "..", "--yes"],
         ["source", "show", "../../../api/v1/app/victim"],
     ):

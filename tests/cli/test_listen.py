@@ -294,7 +294,7 @@ def _inspect_commands(cli: Cli) -> None:
     checked = cli.json("inspect", "new", "--secret", "s3cr3t", "--provider", "github", "--status", "202")
     assert checked["verifyProvider"] == "github" and checked["response"]["status"] == 202
     assert cli("inspect", "new", "--provider", "github").exit_code == 2
-    assert cli.ok("inspect", "delete", created["id"]).exit_code == 0
+    assert cli.ok("inspect", "delete", created["id"], "--yes").exit_code == 0
     assert httpx.post(created["url"], content=b"hi").status_code == 404
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from hookline.cli.options import Seconds, Session, api_command
+from hookline.cli.options import Seconds, Session, api_command, confirm_deletion
 from hookline.cli.output import table
 from hookline.client._calls import Call, query, segment
 from hookline.client._models import fields, page_of
@@ -146,8 +146,10 @@ def inspect_replay(session: Session, bin_id: str, request_id: str, target: str) 
 
 @inspect_group.command("delete")
 @click.argument("bin_id", metavar="BIN")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation")
 @api_command
-def inspect_delete(session: Session, bin_id: str) -> None:
+def inspect_delete(session: Session, bin_id: str, yes: bool) -> None:
     """Delete BIN and everything it captured."""
+    confirm_deletion(f"capture URL {bin_id} and everything it captured", yes)
     call(session, "DELETE", f"/api/v1/inspect/{segment(bin_id)}")
     click.echo(json.dumps({"deleted": bin_id}) if session.as_json else f"deleted {bin_id}")
