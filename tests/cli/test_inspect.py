@@ -1,5 +1,7 @@
 """``hookline inspect``: capture URLs as the CLI shows them."""
 
+import re
+
 import httpx
 from tests.cli.conftest import Cli
 
@@ -17,3 +19,19 @@ def test_inspect_delete_asks_first_as_app_delete_does(cli: Cli) -> None:
     again = cli.json("inspect", "new")
     assert cli.json("inspect", "delete", again["id"], "--yes") == {"deleted": again["id"]}
     assert cli.json("inspect", "list") == []
+
+
+TIME = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b")
+ISO = re.compile(r"\d{4}-\d\d-\d\dT|:\d\d\.\d|\+00:00")
+
+
+def test_inspect_tables_print_times_as_the_other_tables_do(cli: Cli) -> None:
+    """inspect list and inspect requests printed raw ISO times with microseconds."""
+    created = cli.json("inspect", "new", "--name", "n" * 200)
+    assert httpx.post(created["url"], content=b"hi").status_code == 200
+    for args in (["list"], ["requests", created["id"]]):
+        row = cli.ok("inspect", *args).stdout.splitlines()[1]
+        assert TIME.search(row) and not ISO.search(row), row
+    listed = cli.ok("inspect", "list").stdout.splitlines()[1]
+    assert "n" * 99 + "…" in listed and "n" * 100 not in listed
+    assert cli.json("inspect", "list")[0]["name"] == "n" * 200

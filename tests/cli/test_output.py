@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from hookline.cli.output import cell, table
+from hookline.cli.output import CELL_WIDTH, cell, table
 from hookline.cli.tasks import Progress
 from hookline.client import BackgroundTask
 
@@ -35,3 +35,9 @@ def test_progress_draws_a_bar_once_the_total_is_known(monkeypatch: pytest.Monkey
     progress.close()
     assert progress.shown == 4
     assert "endpoint.recover qtask_1" in stderr.getvalue()
+
+
+def test_table_cuts_long_cells() -> None:
+    """A 5,000-character application name made app list unreadable."""
+    lines = table(("id", "name", "created"), [("app_1", "n" * 5000, "2024-05-01 12:00:00")]).splitlines()
+    assert lines[1] == "app_1  " + "n" * (CELL_WIDTH - 1) + "…  2024-05-01 12:00:00"

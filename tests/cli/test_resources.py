@@ -145,3 +145,11 @@ def test_endpoint_list_says_what_each_endpoint_is_subscribed_to(cli: Cli, receiv
         "eu": ["any", "eu, us"],
         "both": ["a.b", "eu"],
     }
+
+
+def test_app_list_cuts_a_long_name_but_json_has_it_whole(cli: Cli) -> None:
+    """A 5,000-character name, which the API accepts, made app list unreadable."""
+    cli.ok("app", "create", "n" * 5000, "--uid", "long")
+    _header, row = cli.ok("app", "list").stdout.splitlines()
+    assert "n" * 99 + "…" in row and "n" * 100 not in row and len(row) < 200
+    assert cli.json("app", "list")[0]["name"] == "n" * 5000

@@ -139,3 +139,11 @@ def test_a_source_not_found_by_name_says_source_is_its_id_or_uid(cli: Cli) -> No
             "not its name ('hookline source list' shows both)"
         ), command
     assert assert_one_line_error(cli("source", "show", "src_nope")) == "Error: 404 not_found: source not found"
+
+
+def test_source_requests_prints_times_as_the_other_tables_do(cli: Cli) -> None:
+    """source requests printed raw ISO times with microseconds."""
+    created = cli.json("source", "create", "hooks", "--uid", "hooks")
+    assert httpx.post(_local(cli, created["ingestUrl"]), content=b"hi").status_code == 200
+    row = cli.ok("source", "requests", "hooks").stdout.splitlines()[1]
+    assert re.search(r"  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  accepted  POST", row), row

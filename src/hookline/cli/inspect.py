@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from hookline.cli.options import Seconds, Session, api_command, confirm_deletion
-from hookline.cli.output import table
+from hookline.cli.output import moment, table
 from hookline.client._calls import Call, query, segment
 from hookline.client._models import fields, page_of
 
@@ -83,7 +83,7 @@ def inspect_new(
     if secret:
         body["verify"] = {"secret": secret, **({"provider": provider} if provider else {})}
     created = call(session, "POST", "/api/v1/inspect", body, parse=fields(*BIN_FIELDS))
-    _print(session, created, ["id", "url", "expires"], [[created["id"], created["url"], created["expiresAt"]]])
+    _print(session, created, ["id", "url", "expires"], [[created["id"], created["url"], moment(created["expiresAt"])]])
 
 
 @inspect_group.command("list")
@@ -91,7 +91,7 @@ def inspect_new(
 def inspect_list(session: Session) -> None:
     """Your capture URLs."""
     page = call(session, "GET", "/api/v1/inspect", params={"limit": 250}, parse=page_of(fields(*BIN_FIELDS)))
-    rows = [[b["id"], b["name"], b["url"], b["expiresAt"]] for b in page.data]
+    rows = [[b["id"], b["name"], b["url"], moment(b["expiresAt"])] for b in page.data]
     _print(session, page.data, ["id", "name", "url", "expires"], rows)
 
 
@@ -104,7 +104,13 @@ def inspect_requests(session: Session, bin_id: str, limit: int) -> None:
     path = f"/api/v1/inspect/{segment(bin_id)}/request"
     page = call(session, "GET", path, params={"limit": limit}, parse=page_of(fields(*CAPTURED_FIELDS)))
     rows = [
-        [r["id"], r["receivedAt"], r["method"], f"{r['path']}?{r['query']}" if r["query"] else r["path"], r["size"]]
+        [
+            r["id"],
+            moment(r["receivedAt"]),
+            r["method"],
+            f"{r['path']}?{r['query']}" if r["query"] else r["path"],
+            r["size"],
+        ]
         for r in page.data
     ]
     _print(session, page.data, ["id", "time", "method", "path", "bytes"], rows)

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+CELL_WIDTH = 100  # an ingest URL fits; a 5,000-character name does not
+
 
 def cell(value: Any) -> str:
     """One value as table text: times in UTC to the second, None as ``-``."""
@@ -30,9 +32,19 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def moment(value: Any) -> Any:
+    """An ISO 8601 time from an answer as a time, which ``cell`` prints as every table does
+    (anything else as it is)."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """Left-aligned columns under an upper-case header; the last column is not padded."""
-    text = [[c.upper() for c in columns], *([cell(v) for v in row] for row in rows)]
+    """Left-aligned columns under an upper-case header; the last column is not padded. A cell
+    longer than ``CELL_WIDTH`` is cut (``--json`` has it whole)."""
+    text = [[c.upper() for c in columns], *([clip(cell(v), CELL_WIDTH) for v in row] for row in rows)]
     widths = [max(len(line[i]) for line in text) for i in range(len(columns))]
     lines = []
     for line in text:

@@ -16,7 +16,7 @@ from hookline.cli.options import (
     parse_metadata,
     when,
 )
-from hookline.cli.output import cell, show
+from hookline.cli.output import cell, moment, show
 from hookline.client import Call, HooklineError, Page
 from hookline.client._calls import body, creating, query, segment
 from hookline.client._models import fields, page_of
@@ -36,7 +36,7 @@ def _source_row(s: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _request_row(r: dict[str, Any]) -> tuple[Any, ...]:
-    return (r["id"], r["receivedAt"], r["status"], r["method"], r["size"], r.get("cause") or "")
+    return (r["id"], moment(r["receivedAt"]), r["status"], r["method"], r["size"], r.get("cause") or "")
 
 
 def _iso(value: datetime | None) -> str | None:
