@@ -231,8 +231,8 @@ def test_each_portal_capability_grants_its_routes_and_nothing_more() -> None:
         assert routes <= own, routes - own  # a renamed route would pass unnoticed
         principal = Principal(app_id="app_1", capabilities=frozenset({Capability.VIEW_BASE, Capability(capability)}))
         assert allowed(principal) - base == routes, capability
-    read_only = allowed(Principal(app_id="app_1", read_only=True))
-    assert read_only == reads - {integration_key}
+    # Read-only is ViewBase alone: a read-only portal link cannot read the signing secret either.
+    assert allowed(Principal(app_id="app_1", read_only=True)) == base
 
 
 def test_manage_transformations_reaches_the_transformation_routes_over_http(hookline, receiver: Receiver) -> None:
@@ -264,6 +264,10 @@ def test_manage_transformations_reaches_the_transformation_routes_over_http(hook
     for token in (read_only, manager, transformer):
         with hookline.client(token) as c:
             _refused(c.get(f"/api/v1/app/acme/integration/{integration}/key"), 403, "forbidden")
+    # Nor can a read-only one read the endpoint's signing secret (Svix's ViewBase does not).
+    with hookline.client(read_only) as c:
+        _refused(c.get(f"/api/v1/app/acme/endpoint/{ep}/secret"), 403, "forbidden")
+        assert c.get(f"/api/v1/app/acme/endpoint/{ep}").status_code == 200
 
 
 def test_the_token_origin_description_names_every_origin_stored() -> None:

@@ -110,7 +110,9 @@ class Principal:
         needed = need(method, route)
         if needed == "any":
             return
-        if self.read_only and (method not in _READS or needed == "full"):
+        # Read-only is Svix's ViewBase alone: reads, but not the endpoints' signing secrets (a
+        # secret would let its holder sign webhooks the tenant's receivers accept as ours).
+        if self.read_only and (method not in _READS or needed == "full" or Capability.VIEW_BASE not in needed):
             raise ApiError(403, "forbidden", "this token is read-only")
         if self.capabilities is None:
             return
