@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hookline.domain import json_text
-from hookline.domain.model import BackgroundTask, Message, MessageFilter
+from hookline.domain.model import BackgroundTask, DeliveryStatus, Message, MessageFilter
 from hookline.services import applications
 from hookline.services.context import Context
 from hookline.store import messages, task_results, tasks
@@ -13,11 +13,20 @@ from hookline.store.pagination import Page
 
 
 async def page(
-    ctx: Context, app_key: str, f: MessageFilter, *, tenant: str | None, limit: int, iterator: str | None
+    ctx: Context,
+    app_key: str,
+    f: MessageFilter,
+    *,
+    tenant: str | None,
+    limit: int,
+    iterator: str | None,
+    status: DeliveryStatus | None = None,
 ) -> Page[Message]:
+    """The application's messages matching ``f``, newest first; with ``status``, those with a
+    delivery in that status."""
     app = await applications.get(ctx, app_key, tenant=tenant)
     async with ctx.db.read() as conn:
-        return await messages.page(conn, app.id, f, limit=limit, iterator=iterator)
+        return await messages.page(conn, app.id, f, limit=limit, iterator=iterator, status=status)
 
 
 async def get(ctx: Context, app_key: str, msg_key: str, *, tenant: str | None) -> Message:
@@ -43,10 +52,19 @@ class Found:
 
 
 async def search(
-    ctx: Context, app_key: str, f: MessageFilter, text: str, *, tenant: str | None, limit: int, scan: int
+    ctx: Context,
+    app_key: str,
+    f: MessageFilter,
+    text: str,
+    *,
+    tenant: str | None,
+    limit: int,
+    scan: int,
+    status: DeliveryStatus | None = None,
 ) -> Found:
-    """Messages matching ``f`` whose payload contains ``text`` (case-insensitive), looking at no
-    more than the ``scan`` newest matching messages: a bounded scan, not an index."""
+    """Messages matching ``f`` (and ``status``, as ``page``) whose payload contains ``text``
+    (case-insensitive), looking at no more than the ``scan`` newest matching messages: a bounded
+    scan, not an index."""
     app = await applications.get(ctx, app_key, tenant=tenant)
     wanted = text.casefold()
     rows: list[Message] = []
@@ -54,7 +72,7 @@ async def search(
     iterator: str | None = None
     async with ctx.db.read() as conn:
         while seen < scan and len(rows) < limit:
-            found = await messages.page(conn, app.id, f, limit=min(250, scan - seen), iterator=iterator)
+            found = await messages.page(conn, app.id, f, limit=min(250, scan - seen), iterator=iterator, status=status)
             seen += len(found.rows)
             rows.extend(
                 m

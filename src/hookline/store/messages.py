@@ -365,9 +365,21 @@ async def by_ids(conn: Conn, app_id: str, ids: Sequence[str]) -> dict[str, Messa
     return {row["id"]: records.message(row) for row in rows}
 
 
-async def page(conn: Conn, app_id: str, f: MessageFilter, *, limit: int, iterator: str | None) -> Page[Message]:
-    """The application's messages matching ``f``, newest first."""
+async def page(
+    conn: Conn,
+    app_id: str,
+    f: MessageFilter,
+    *,
+    limit: int,
+    iterator: str | None,
+    status: DeliveryStatus | None = None,
+) -> Page[Message]:
+    """The application's messages matching ``f``, newest first; with ``status``, only those
+    with a delivery (to any endpoint) in that status."""
     query = select(msg).where(msg.c.app_id == app_id, *message_conditions(f, ids=msg.c.id, prefix="msg"))
+    if status is not None:
+        d = t.delivery
+        query = query.where(exists().where(d.c.msg_id == msg.c.id, d.c.status == int(status)))
     return await paginate(
         conn, query, msg.c.id, limit=limit, iterator=iterator, descending=True, record=records.message
     )

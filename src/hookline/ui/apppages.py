@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter
 from pydantic import ValidationError
@@ -34,6 +34,7 @@ Finish = Callable[[Request, Viewer | None, Response], Response]
 _LIST = 50
 # A page's cursor: an endpoint id or uid, as the API's iterator takes it (docs: api/deps.py).
 _AFTER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]{0,63}")
+_MSG_ID = re.compile(r"msg_[0-9A-Za-z]{22}")  # a message page's cursor (domain/ids.py)
 _HOUR_MS = 3_600_000
 _SCAN = 5000  # messages a payload search reads at most
 STATUS_NAMES = {
@@ -236,12 +237,23 @@ async def messages_page(request: Request, viewer: Viewer) -> Response:
     filters = {k: q.get(k, "") for k in ("event_type", "channel", "since", "until", "event_id", "status", "search")}
     if filters["status"] and filters["status"] not in {"0", "1", "2", "3"}:
         return refused(viewer, 400, "Unknown status", "status must be one of: succeeded, pending, failed, sending.")
+    status = DeliveryStatus(int(filters["status"])) if filters["status"] else None
+    # ``after``: the oldest message of the page before (older ones follow); ``before``: the
+    # newest message of the page after (newer ones follow).
+    after, before = q.get("after", "").strip() or None, q.get("before", "").strip() or None
+    for name, value in (("after", after), ("before", before)):
+        if value is not None and not _MSG_ID.fullmatch(value):
+            return refused(viewer, 400, "No such page", f"The link's '{name}' value is not a message id.")
+    if after and before:
+        return refused(viewer, 400, "No such page", "A link names 'after' or 'before', not both.")
+    if (after or before) and (filters["search"].strip() or filters["event_id"].strip()):
+        return refused(viewer, 400, "No such page", "Older and newer pages list messages without a payload search.")
     try:
         since, until = _ms(filters["since"], "since"), _ms(filters["until"], "until")
     except BadForm as exc:
         return refused(viewer, 400, "That filter cannot be used", str(exc))
     rows: list[Any]
-    done = True
+    older: str | None = None
     scanned = False  # a payload search that stopped before the oldest message
     if filters["event_id"]:
         try:
@@ -257,21 +269,35 @@ async def messages_page(request: Request, viewer: Viewer) -> Response:
         )
         if filters["search"].strip():
             hits = await messages.search(
-                ctx, viewer.app.id, f, filters["search"].strip(), tenant=viewer.tenant, limit=_LIST, scan=_SCAN
+                ctx,
+                viewer.app.id,
+                f,
+                filters["search"].strip(),
+                tenant=viewer.tenant,
+                limit=_LIST,
+                scan=_SCAN,
+                status=status,
             )
-            rows, done, scanned = hits.rows, hits.complete, not hits.complete
+            rows, scanned = hits.rows, not hits.complete
         else:
-            found = await messages.page(ctx, viewer.app.id, f, tenant=viewer.tenant, limit=_LIST, iterator=None)
-            rows, done = list(found.rows), found.done
+            iterator = after or (f"-{before}" if before else None)
+            found = await messages.page(
+                ctx, viewer.app.id, f, tenant=viewer.tenant, limit=_LIST, iterator=iterator, status=status
+            )
+            rows = list(found.rows)
+            # Walking back to newer ones, the messages older than the page are there still.
+            older = found.iterator if rows and (before or not found.done) else None
     statuses: dict[str, list[DeliveryStatus]] = {}
     for message in rows:
         dests = await listings.destinations(
             ctx, viewer.app.id, message.id, tenant=viewer.tenant, limit=50, iterator=None
         )
         statuses[message.id] = [d.state.status for d in dests.rows]
-    if filters["status"]:
-        wanted = DeliveryStatus(int(filters["status"]))
-        rows = [m for m in rows if wanted in statuses[m.id]]
+    if status is not None and filters["event_id"]:
+        rows = [m for m in rows if status in statuses[m.id]]
+    # A walk back that filled the page may have newer ones beyond it; one that did not reached the newest.
+    newer = rows[0].id if rows and (after or (before and len(rows) == _LIST)) else None
+    kept = {k: v for k, v in filters.items() if v}
     types = await event_types.page(ctx, include_archived=False, limit=250, iterator=None, descending=False)
     return page(
         "messages.html",
@@ -281,7 +307,10 @@ async def messages_page(request: Request, viewer: Viewer) -> Response:
         statuses=statuses,
         filters=filters,
         filtered=any(filters.values()),
-        more=not done,
+        paged=bool(after or before),
+        older=None if older is None else urlencode({**kept, "after": older}),
+        newer=None if newer is None else urlencode({**kept, "before": newer}),
+        first=urlencode(kept),
         scanned=scanned,
         scan=_SCAN,
         event_types=types.rows,
