@@ -335,6 +335,28 @@ def test_a_listeners_odd_answer_and_frames_break_nothing(hookline) -> None:
     assert code == 1003
 
 
+def test_a_uid_shaped_like_an_id_is_refused(hookline) -> None:
+    """Ids are looked up first: an application whose uid was another one's id could not be
+    reached by its uid (the other came back)."""
+    with hookline.client() as c:
+        acme = c.post("/api/v1/app", json={"name": "Acme", "uid": "acme"}).json()["id"]
+        endpoint = c.post("/api/v1/app/acme/endpoint", json={"url": "https://example.com/h"}).json()["id"]
+        cases = [
+            ("post", "/api/v1/app", {"name": "x", "uid": acme}),
+            ("patch", "/api/v1/app/acme", {"uid": "app_" + "A" * 22}),
+            ("post", "/api/v1/app/acme/endpoint", {"url": "https://example.com/h", "uid": endpoint}),
+            ("post", "/ingest/api/v1/source", {"name": "s", "type": "generic-webhook", "uid": "src_" + "0" * 22}),
+        ]
+        for method, path, body in cases:
+            made = c.request(method.upper(), path, json=body)
+            assert made.status_code == 422, (path, made.text)
+            assert made.json()["detail"][0]["loc"] == ["body", "uid"] and "shape of a hookline id" in made.text
+        assert c.get(f"/api/v1/app/{acme}").json()["uid"] == "acme"
+        # Near misses stay valid uids.
+        for uid in ("app_" + "A" * 21, "App_" + "A" * 22, "app-" + "A" * 22, "app_" + "A" * 23):
+            assert c.post("/api/v1/app", json={"name": "ok", "uid": uid}).status_code == 201, uid
+
+
 def test_uids_and_names_of_only_dots_are_refused(hookline) -> None:
     """A URL resolves "." and ".." away: an application, endpoint, source or event type called so
     could never be read, changed or deleted again."""

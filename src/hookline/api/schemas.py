@@ -28,12 +28,18 @@ Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_lengt
 UID_PATTERN = r"^[a-zA-Z0-9\-_.]*[a-zA-Z0-9\-_][a-zA-Z0-9\-_.]*$"
 UID_RULE = "a uid is 1 to 256 of a-z A-Z 0-9 - _ . (not only dots)"
 _UID = re.compile(UID_PATTERN)
+# What hookline's own ids look like (domain/ids.py): a uid of that shape could be another
+# resource's id, and whatever it names is looked up by id first, so it could never be reached.
+_ID_SHAPED = re.compile(r"[a-z]+_[0-9A-Za-z]{22}")
+ID_SHAPED_RULE = "a uid cannot have the shape of a hookline id (a prefix, _ and 22 letters or digits)"
 
 
 def _check_uid(value: str) -> str:
     # Said in words: the pattern alone made every form show a regular expression.
     if len(value) > 256 or not _UID.fullmatch(value):
         raise ValueError(UID_RULE)
+    if _ID_SHAPED.fullmatch(value):
+        raise ValueError(ID_SHAPED_RULE)
     return value
 
 
