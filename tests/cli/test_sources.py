@@ -40,6 +40,9 @@ def test_source_lifecycle(cli: Cli, receiver: Receiver) -> None:
     done = cli.json("source", "replay", listed[1]["id"], "--since", "1h")
     assert done["forwarded"] == 1
     receiver.wait_for(3)
+    table = cli.ok("source", "replay", listed[1]["id"], "--since", "1h").stdout.splitlines()
+    assert table[0].split() == ["FORWARDED", "UNROUTED", "REJECTED"] and table[1].split() == ["1", "0", "0"]
+    receiver.wait_for(4)
     assert cli.json("source", "requests", listed[1]["id"], "--status", "rejected") == []
 
 

@@ -315,5 +315,7 @@ def source_replay(
     end = until or datetime.now().astimezone()
     data = {"since": _iso(since), "until": _iso(end)}
     path = f"{_ROOT}/{segment(source_id)}/replay"
-    done = session.client.request(Call("POST", path, fields("forwarded", "rejected"), {}, data, creating(None)))
-    show(session.as_json, done, ("forwarded", "rejected"), [(done["forwarded"], done["rejected"])])
+    parse = fields("forwarded", "unrouted", "rejected")
+    done = session.client.request(Call("POST", path, parse, {}, data, creating(None)))
+    row = (done["forwarded"], done["unrouted"], done["rejected"])
+    show(session.as_json, done, ("forwarded", "unrouted", "rejected"), [row])
