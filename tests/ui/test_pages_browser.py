@@ -161,3 +161,32 @@ def test_a_long_unbroken_description_wraps_instead_of_widening_the_page(
         for url in (f"/ui/apps/{app_id}/", f"/ui/apps/{app_id}/endpoints/{ep}"):
             watched.page.goto(hookline.url + url)
             assert scroll_width(watched) <= width, (width, url)
+
+
+def test_a_long_application_name_wraps_or_is_cut_instead_of_widening_the_page(
+    hookline: Hookline, open_page: Callable[..., Watched]
+) -> None:
+    with hookline.client() as api:
+        app = api.post("/api/v1/app", json={"name": "N" * 2000, "uid": "long-name"})
+        assert app.status_code == 201, app.text
+        app_id = app.json()["id"]
+        _, ep = make_endpoint(api, "https://long-name.example/hook", app_uid="long-name")
+        msg = publish(api, "long-name", event_type="long.name")
+        links = {width: portal_link(api, "long-name") for width in (1280, PHONE)}
+    pages = ("/", "/messages", f"/messages/{msg}", f"/endpoints/{ep}", "/event-types")
+    for width in (1280, PHONE):
+        watched = open_page(width=width, height=844)
+        sign_in(watched, hookline)
+        for url in ("/ui/apps", *(f"/ui/apps/{app_id}{p}" for p in pages)):
+            watched.page.goto(hookline.url + url)
+            assert scroll_width(watched) <= width, (width, url)
+        tenant = open_page(width=width, height=844)
+        tenant.page.goto(links[width])
+        tenant.page.wait_for_url("**/portal/**")
+        for url in (f"/portal{p}" for p in pages):
+            tenant.page.goto(hookline.url + url)
+            assert scroll_width(tenant) <= width, (width, url)
+            # The navigation stays on screen beside (or below) the name.
+            right = tenant.page.evaluate("document.querySelector('.topbar .nav').getBoundingClientRect().right")
+            assert right <= width, (width, url)
+        assert watched.errors == [] and tenant.errors == []
