@@ -35,6 +35,7 @@ def test_a_link_opens_the_portal_once_and_holds_the_tenant_to_its_application(ho
         assert home.status_code == 200
         assert "https://own.example/hook" in home.text
         assert "foreign.example" not in home.text and "globex" not in home.text
+        assert "<title>Endpoints · acme</title>" in home.text  # the page, then the name: once
         # Framing is denied unless HOOKLINE_PORTAL_FRAME_ANCESTORS names origins.
         assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
         assert home.headers["x-frame-options"] == "DENY"
