@@ -35,3 +35,22 @@ def test_given_whsk_key_and_hmac_endpoints_have_no_public_key(hookline, receiver
         rotated = c.post(f"/api/v1/app/acme/endpoint/{hmac_ep}/secret/rotate", json={"keyType": "ed25519"})
         assert rotated.json()["key"].startswith("whsk_")
         assert c.get(f"/api/v1/app/acme/endpoint/{hmac_ep}/public-key").status_code == 200
+
+
+def test_a_key_type_beside_a_key_of_the_other_kind_is_refused(hookline, receiver: Receiver) -> None:
+    """keyType says which kind to generate: beside a given key of the other kind it was ignored."""
+    hmac_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    with hookline.client() as c:
+        _, ep = make_endpoint(c, receiver.url())
+        for body in ({"secret": VECTOR_SECRET, "keyType": "hmac"}, {"secret": hmac_secret, "keyType": "ed25519"}):
+            made = c.post("/api/v1/app/acme/endpoint", json={"url": receiver.url("/x"), **body})
+            assert made.status_code == 422, made.text
+            detail = made.json()["detail"][0]
+            assert detail["loc"] == ["body", "keyType"] and "give one or the other" in detail["msg"]
+        rotate = f"/api/v1/app/acme/endpoint/{ep}/secret/rotate"
+        refused = c.post(rotate, json={"key": hmac_secret, "keyType": "ed25519"})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "keyType"]
+        # The same kind, or no keyType, is fine.
+        both = {"url": receiver.url("/y"), "secret": VECTOR_SECRET, "keyType": "ed25519"}
+        assert c.post("/api/v1/app/acme/endpoint", json=both).status_code == 201
+        assert c.post(rotate, json={"key": hmac_secret}).status_code == 200

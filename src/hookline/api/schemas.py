@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from hookline.domain.model import ANSWER_HEADER_CHARS, DeliveryStatus, body_refused
-from hookline.domain.signing import InvalidSecretError, validate_secret
+from hookline.domain.signing import InvalidSecretError, is_asymmetric, validate_secret
 from hookline.domain.urls import MAX_URL_LENGTH, InvalidUrlError, check_endpoint_url
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
@@ -355,6 +355,16 @@ class EndpointUpdate(Model):
 KeyType = Literal["hmac", "ed25519"]
 
 
+def _key_type_matches(key_type: str, info: ValidationInfo, key_field: str) -> str:
+    """A keyType given beside a key says which kind to generate when none is given: beside one of
+    the other kind it would be silently ignored."""
+    key = info.data.get(key_field)
+    if key and (key_type == "ed25519") != is_asymmetric(key):
+        kind = "an Ed25519 signing key (whsk_)" if is_asymmetric(key) else "an HMAC secret (whsec_)"
+        raise ValueError(f"{key_type} does not match the {key_field} given, {kind}: give one or the other")
+    return key_type
+
+
 class EndpointIn(EndpointUpdate):
     secret: Secret = None
     key_type: KeyType = Field(
@@ -362,6 +372,11 @@ class EndpointIn(EndpointUpdate):
         description="When no secret is given: generate an HMAC secret (v1) or an Ed25519 signing key (v1a)",
     )
     headers: Headers | None = None
+
+    @field_validator("key_type")
+    @classmethod
+    def _key_type(cls, value: str, info: ValidationInfo) -> str:
+        return _key_type_matches(value, info, "secret")
 
 
 class EndpointPatch(Model):
@@ -419,6 +434,11 @@ class EndpointSecretRotateIn(Model):
     key: Secret = None
     key_type: KeyType = Field(default="hmac", description="When no key is given: the kind of key to generate")
     grace_period_seconds: Annotated[int, Field(ge=0, le=604800)] | None = 86400
+
+    @field_validator("key_type")
+    @classmethod
+    def _key_type(cls, value: str, info: ValidationInfo) -> str:
+        return _key_type_matches(value, info, "key")
 
 
 class EndpointPublicKeyOut(Model):
