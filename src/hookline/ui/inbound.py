@@ -2,6 +2,7 @@
 took (accepted, rejected, duplicate), and the inspector's capture URLs with a live view."""
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from starlette.requests import Request
@@ -80,7 +81,7 @@ async def source_replay(request: Request, key: str, request_id: str) -> Response
     except NotFound:
         return error_page(404, "Not found", "There is no such request.", session)
     except HooklineError as exc:
-        return error_page(409, "Not replayed", str(exc), session)
+        return error_page(409, "Not replayed", str(exc), session, back=f"/ui/sources/{quote(key, safe='')}")
     return redirect(f"/ui/sources/{key}")
 
 
