@@ -43,8 +43,11 @@ def test_fifo_holds_publish_order_through_a_retry(hookline, receiver: Receiver) 
         except AssertionError:
             raise AssertionError(f"the other endpoint got only {sorted(_numbers(receiver, '/plain'))}") from None
         order = _numbers(receiver, "/fifo")
-        # 3 failed once and came again before anything after it.
-        assert order == [1, 2, 3, 3, *range(4, 51)], order
+        # 3 failed once and came again before anything after it. An attempt that timed out on a
+        # loaded machine (a CI run saw one take 8 s) comes again too, straight after itself:
+        # at least once, still in publish order.
+        in_order = [n for i, n in enumerate(order) if i == 0 or order[i - 1] != n]
+        assert in_order == list(range(1, 51)) and order.count(3) >= 2, order
         # Each exactly once, unless an attempt failed (a receiver slower than the request
         # timeout on a loaded machine): then it came again, as at least once allows.
         got = _numbers(receiver, "/plain")
