@@ -17,7 +17,7 @@ from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import applications, payload_filters
 from hookline.services.context import Context
 from hookline.store import attempts, client_certs, endpoints, event_types, operational, queue
-from hookline.store.database import now_ms
+from hookline.store.database import Conn, now_ms
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
 
@@ -145,14 +145,28 @@ async def create(
     tenant: str | None,
 ) -> Endpoint:
     """Create an endpoint; without a ``secret``, one of ``key_type`` is generated."""
+    values = new_values(ctx, fields, secret=secret, key_type=key_type, headers=headers)
+    app = await applications.writable(ctx, app_key, tenant=tenant)
+    async with ctx.db.write() as conn:
+        return await insert(conn, app.id, values)
+
+
+def new_values(
+    ctx: Context, fields: dict[str, Any], *, secret: str | None, key_type: str, headers: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """A new endpoint's row, checked (URL, filter, headers; Invalid names the field), its secret
+    sealed: ``secret``, or a new one of ``key_type``."""
     check_url(ctx, fields.get("url"))
     fields = check_filter(fields)
-    app = await applications.writable(ctx, app_key, tenant=tenant)
+    headers = merge_headers({}, headers or {})
     box = SecretBox.from_settings(ctx.settings)
-    values = {**fields, "secret": box.seal(secret or new_key(key_type)), "headers": merge_headers({}, headers or {})}
-    async with ctx.db.write() as conn:
-        endpoint = await endpoints.create(conn, app.id, values)
-        await operational.endpoint_event(conn, "endpoint.created", endpoint)
+    return {**fields, "secret": box.seal(secret or new_key(key_type)), "headers": headers}
+
+
+async def insert(conn: Conn, app_id: str, values: dict[str, Any]) -> Endpoint:
+    """Write a new endpoint (``new_values``) and its ``endpoint.created`` event, in ``conn``'s transaction."""
+    endpoint = await endpoints.create(conn, app_id, values)
+    await operational.endpoint_event(conn, "endpoint.created", endpoint)
     return endpoint
 
 

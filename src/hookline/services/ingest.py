@@ -30,9 +30,8 @@ from hookline.services import endpoints as endpoint_service
 from hookline.services.batches import Coalesced
 from hookline.services.context import Context, now_ms
 from hookline.store import applications as app_store
-from hookline.store import endpoints as endpoint_store
 from hookline.store import ingest as store
-from hookline.store import messages, operational, queue, ratelimits
+from hookline.store import messages, queue, ratelimits
 from hookline.store.database import Conn, Database
 from hookline.store.pagination import Page
 from hookline.store.secrets import SecretBox
@@ -181,13 +180,15 @@ def _destination_values(ctx: Context, destination: Destination, index: int) -> d
     """The endpoint row's values, checked as ``endpoint_service.create`` checks them; Invalid names
     ``destinations[index]``'s field."""
     try:
-        endpoint_service.check_url(ctx, destination.fields.get("url"))
-        fields = endpoint_service.check_filter(destination.fields)
-        headers = endpoint_service.merge_headers({}, destination.headers or {})
+        return endpoint_service.new_values(
+            ctx,
+            destination.fields,
+            secret=destination.secret,
+            key_type=destination.key_type,
+            headers=destination.headers,
+        )
     except Invalid as exc:
         raise Invalid(["body", "destinations", str(index), *exc.field[1:]], str(exc)) from None
-    secret = destination.secret or endpoint_service.new_key(destination.key_type)
-    return {**fields, "secret": _box(ctx).seal(secret), "headers": headers}
 
 
 async def create(ctx: Context, fields: SourceFields, destinations: Sequence[Destination] = ()) -> Source:
@@ -197,8 +198,7 @@ async def create(ctx: Context, fields: SourceFields, destinations: Sequence[Dest
     async with ctx.db.write() as conn:
         source = await _create(ctx, conn, fields)
         for values in prepared:
-            endpoint = await endpoint_store.create(conn, source.app_id, values)
-            await operational.endpoint_event(conn, "endpoint.created", endpoint)
+            await endpoint_service.insert(conn, source.app_id, values)
     return source
 
 
@@ -314,12 +314,18 @@ def _route(
 
 
 async def _fan_out(
-    conn: Conn, source: Source, request: CapturedRequest, check: ingest_config.Check
+    conn: Conn,
+    source: Source,
+    request: CapturedRequest,
+    check: ingest_config.Check,
+    live: Sequence[Mapping[str, Any]] | None = None,
 ) -> tuple[Message, list[str]]:
-    """The request's message, with a delivery for each destination that takes it (``_route``),
-    and those destinations' ids."""
+    """The request's message, with a delivery for each destination that takes it (``_route``; of
+    ``live``, the source's enabled destinations, read here when not given), and their ids."""
     new = _new_message(source, request, check)
-    routed = _route(await messages.live_endpoints(conn, source.app_id), source, request, new)
+    if live is None:
+        live = await messages.live_endpoints(conn, source.app_id)
+    routed = _route(live, source, request, new)
     targets = [e["id"] for e in routed]
     fifo = {e["id"] for e in routed if e["fifo"]}
     message, _ = await messages.create(conn, new, endpoint_ids=targets, fifo_endpoints=fifo)
@@ -604,7 +610,9 @@ def _signed_url(ctx: Context, source: Source, request: CapturedRequest) -> str:
     return f"{ingest_url(ctx, source)}{request.path}{query}"
 
 
-async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) -> int | str:
+async def _replay(
+    ctx: Context, conn: Conn, source: Source, received: Received, live: Sequence[Mapping[str, Any]]
+) -> int | str:
     """Forward one stored request again: the number of destinations it went to, or why not
     when it still fails verification. Either way it goes to the destinations that take it now,
     as a request arriving now would (``_route``). An accepted request goes again as its message;
@@ -615,7 +623,7 @@ async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) 
     check = ingest_config.verifier(source.type, config_of(ctx, source))
     if received.msg_id is not None:
         new = _new_message(source, req, check)
-        routed = _route(await messages.live_endpoints(conn, source.app_id), source, req, new)
+        routed = _route(live, source, req, new)
         for endpoint in routed:
             await queue.enqueue_manual(conn, received.msg_id, endpoint["id"], source.app_id, now)
         return len(routed)
@@ -627,7 +635,7 @@ async def _replay(ctx: Context, conn: Conn, source: Source, received: Received) 
         return f"{rules.VERIFICATION_FAILED}: {exc}"
     if req.method not in rules.ACCEPTED_METHODS:
         return rules.UNSUPPORTED_METHOD
-    message, targets = await _fan_out(conn, source, req, check)
+    message, targets = await _fan_out(conn, source, req, check, live)
     await store.mark_accepted(conn, received.id, message.id)
     return len(targets)
 
@@ -637,7 +645,7 @@ async def replay(ctx: Context, key: str, request_id: str) -> None:
     source = await get(ctx, key)
     async with ctx.db.write() as conn:
         received = await store.get_request(conn, source.id, request_id)
-        done = await _replay(ctx, conn, source, received)
+        done = await _replay(ctx, conn, source, received, await messages.live_endpoints(conn, source.app_id))
     if isinstance(done, str):
         raise Conflict(f"the request still fails: {done}")
     ctx.wake()
@@ -654,7 +662,8 @@ async def replay_range(ctx: Context, key: str, since: int, until: int) -> Replay
         found = [r for r in found if r.status != rules.DUPLICATE and r.cause not in _REFUSED_AT_DOOR]
         if len(found) > MAX_RANGE:
             raise Invalid(["body", "since"], f"more than {MAX_RANGE} requests in this range: replay a shorter one")
-        outcomes = [await _replay(ctx, conn, source, received) for received in found]
+        live = await messages.live_endpoints(conn, source.app_id)  # once: the range is one transaction
+        outcomes = [await _replay(ctx, conn, source, received, live) for received in found]
     ctx.wake()
     causes = tuple(o for o in outcomes if isinstance(o, str))
     forwarded = sum(1 for o in outcomes if isinstance(o, int) and o > 0)
