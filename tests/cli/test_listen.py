@@ -201,6 +201,27 @@ def test_the_relay_adds_no_cookie_the_local_app_set(database_url: str) -> None:
     assert [[v for k, v in got.headers if k.lower() == "cookie"] for got in local.got] == [[], []]
 
 
+def test_the_sender_gets_no_cookie_of_the_local_app_and_a_sandboxed_page(database_url: str) -> None:
+    # The capture URL is on hookline's own origin, beside the dashboard: a local app's cookie
+    # would land there, and its page would run script as the dashboard.
+    port = free_port()
+    with server_on(database_url, port) as hl, local_receiver() as local:
+        local.answer_headers = {
+            "X-Local": "yes",
+            "Set-Cookie": "hookline_session=local; Path=/",
+            "Clear-Site-Data": '"cookies"',
+        }
+        with listening(hl.url, local.url()) as listen:
+            bin_ = listen.ready
+            connected(hl, bin_["bin"])
+            resp = httpx.post(bin_["url"], content=b"{}", timeout=60)
+    assert resp.status_code == 201 and resp.content == b"local answer"
+    assert resp.headers["x-local"] == "yes"  # the rest of the local answer is relayed
+    assert "set-cookie" not in resp.headers and "clear-site-data" not in resp.headers
+    assert resp.headers["content-security-policy"] == "sandbox"
+    assert resp.headers["x-content-type-options"] == "nosniff"
+
+
 def test_backlog_reconnect_and_server_restart_lose_nothing(database_url: str) -> None:
     port = free_port()
     with local_receiver() as local:

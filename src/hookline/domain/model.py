@@ -60,6 +60,25 @@ def body_refused(status: object, body: str) -> str | None:
     return None
 
 
+# Capture and ingest URLs answer on hookline's own origin, the dashboard's and the portal's,
+# with content others chose: a tenant's capture URL page, a page relayed by ``hookline listen``,
+# a source's configured answer. Opened in a browser, such a page would run its script as the
+# dashboard (with an operator's session). Every such answer is sandboxed (an origin of its own,
+# no script) and may not touch the origin's cookies, storage or service workers.
+SANDBOXED_ANSWER_HEADERS = (("content-security-policy", "sandbox"), ("x-content-type-options", "nosniff"))
+_ORIGIN_HEADERS = frozenset({"set-cookie", "set-cookie2", "clear-site-data", "service-worker-allowed"})
+
+
+def origin_header_refused(name: str) -> str | None:
+    """Why an answer on hookline's origin may not carry the header ``name``, or None if it may."""
+    if name.lower() in _ORIGIN_HEADERS:
+        return (
+            f"{name} would act on hookline's own site (its cookies, storage or service workers), "
+            "where the dashboard runs; answers from capture and ingest URLs cannot carry it"
+        )
+    return None
+
+
 def reserved_header(name: str) -> str | None:
     """Why an endpoint's custom header may not be named ``name``, or None if it may."""
     lowered = name.lower()

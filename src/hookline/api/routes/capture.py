@@ -7,7 +7,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from hookline.api.capture import read_captured
-from hookline.domain.model import answerable_header
+from hookline.domain.model import SANDBOXED_ANSWER_HEADERS, answerable_header, origin_header_refused
 from hookline.services import inspect
 from hookline.services.context import Context
 
@@ -36,8 +36,11 @@ async def capture(request: Request) -> Response:
     for name, value in reply.headers:
         # A listener's answer is relayed as its local server gave it: a header HTTP cannot
         # carry (a non-Latin-1 or control character) is left out, or the sender got a 500.
-        if name.lower() not in _NOT_PASSED and answerable_header(name, value):
+        # (A cookie from a listener's local server, or from a bin made before such headers
+        # were refused, is left out too: origin_header_refused.)
+        if name.lower() not in _NOT_PASSED and answerable_header(name, value) and not origin_header_refused(name):
             response.raw_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    response.raw_headers.extend((name.encode(), value.encode()) for name, value in SANDBOXED_ANSWER_HEADERS)
     return response
 
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request, Response
 
 from hookline.api.capture import read_captured
 from hookline.api.deps import context
+from hookline.domain.model import SANDBOXED_ANSWER_HEADERS
 from hookline.services import ingest
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +26,7 @@ async def _receive(request: Request, token: str, path: str) -> Response:
     captured = await read_captured(request, path.replace("\x00", "%00"))
     answer = await ingest.receive(await context(request), token, captured, _signed_url(request, token, path))
     response = Response(answer.body, status_code=answer.status_code, media_type=answer.content_type)
-    for name, value in answer.headers:
+    for name, value in (*answer.headers, *SANDBOXED_ANSWER_HEADERS):
         response.headers[name] = value
     return response
 

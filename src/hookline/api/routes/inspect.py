@@ -26,7 +26,7 @@ from hookline.domain.inspect import (
     BinResponse,
     Captured,
 )
-from hookline.domain.model import ANSWER_HEADER_CHARS
+from hookline.domain.model import ANSWER_HEADER_CHARS, origin_header_refused
 from hookline.services import inspect
 from hookline.services.context import Context
 from hookline.services.inspect import LiveHub
@@ -62,6 +62,9 @@ class BinResponseIn(Model):
         for name, _ in value:
             if name.lower() in _RESERVED_HEADERS:
                 raise ValueError(f"{name} is set by the server (content type: use contentType)")
+            refused = origin_header_refused(name)
+            if refused:
+                raise ValueError(refused)
         return value
 
     def record(self) -> BinResponse:

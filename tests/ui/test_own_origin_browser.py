@@ -1,0 +1,44 @@
+"""A tenant's capture URL page, opened in a real Chromium by an operator signed in to the
+dashboard: it is served on the dashboard's origin, so a script in it would act with the
+operator's session (read the pages, their CSRF tokens, and post the forms)."""
+
+from collections.abc import Callable
+
+import pytest
+from tests.support.servers import Hookline
+from tests.ui.conftest import Watched, needs_chromium
+from tests.ui.test_browser import sign_in
+
+pytestmark = needs_chromium
+
+PAGE = (
+    "<h1 id=thanks>Thanks</h1>"
+    "<script>document.title = 'ran'; fetch('/ui/').then(r => { document.title = 'read ' + r.status })</script>"
+)
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path}/hookline.db"
+
+
+def test_a_tenants_page_runs_no_script_in_the_operators_browser(
+    hookline: Hookline, open_page: Callable[..., Watched]
+) -> None:
+    with hookline.client() as admin:
+        app = admin.post("/api/v1/app", json={"name": "tenant"}).json()
+        tenant = admin.post(f"/api/v1/auth/app-portal-access/{app['id']}", json={}).json()["token"]
+    with hookline.client(tenant) as api:
+        made = api.post("/api/v1/inspect", json={"response": {"contentType": "text/html", "body": PAGE}})
+        assert made.status_code == 201, made.text
+    token = made.json()["url"].rsplit("/i/", 1)[1]
+    watched = open_page()
+    sign_in(watched, hookline)
+    page = watched.page
+    assert page.url.endswith("/ui/")
+    page.goto(f"{hookline.url}/i/{token}")
+    page.wait_for_load_state("load")
+    assert page.locator("#thanks").inner_text() == "Thanks"  # the page itself is shown
+    # The script's first statement runs as the page is parsed, if the page may run scripts.
+    assert page.title() == ""
+    assert watched.dialogs == []
