@@ -48,3 +48,14 @@ async def test_async_errors(hookline) -> None:
             await client.messages.list("missing")
         assert (caught.value.status, caught.value.code) == (404, "not_found")
         assert str(caught.value) == "404 not_found: application not found"
+
+
+async def test_async_patch_clears_and_rotate_takes_a_key_type(hookline) -> None:
+    async with AsyncClient(hookline.url, ADMIN_TOKEN) as client:
+        app = await client.applications.create("Acme", uid="acme", throttle_rate=5)
+        assert (await client.applications.patch(app.id, throttle_rate=None)).throttle_rate is None
+        endpoint = await client.endpoints.create("acme", "https://example.com/hook", event_types=["a.b"])
+        cleared = await client.endpoints.patch("acme", endpoint.id, event_types=None, description=None)
+        assert (cleared.event_types, cleared.description) == (None, "")
+        rotated = await client.endpoints.rotate_secret("acme", endpoint.id, key_type="ed25519")
+        assert rotated.key.startswith("whsk_") and (await client.endpoints.get_secret("acme", endpoint.id)) == rotated

@@ -14,6 +14,7 @@ from hookline import AsyncClient, Client, HooklineError
 from hookline.client import BackgroundTask, Call, Page
 from hookline.client._calls import creating, describe, error_of, finish, query, retry_delay, segment, settings
 from hookline.client._models import next_iterator
+from hookline.client._operations import patch_application, patch_endpoint
 
 GET = Call("GET", "/api/v1/app", dict)
 POST_WITH_KEY = Call("POST", "/api/v1/app", dict, headers={"idempotency-key": "k"})
@@ -93,6 +94,19 @@ def test_an_id_becomes_exactly_one_path_segment() -> None:
 def test_an_idempotency_key_a_header_cannot_carry_is_refused(key: str) -> None:
     with pytest.raises(HooklineError, match="idempotency key"):
         creating(key)
+
+
+def test_a_patch_sends_what_is_given_and_none_as_what_clears() -> None:
+    assert patch_endpoint("a", "e").body == {}
+    cleared = patch_endpoint("a", "e", throttle_rate=None, event_types=None, description=None, metadata=None)
+    assert cleared.body == {"throttleRate": None, "eventTypes": None, "description": "", "metadata": {}}
+    assert patch_endpoint("a", "e", disabled=False, fifo_on_exhausted="skip").body == {
+        "disabled": False,
+        "fifoOnExhausted": "skip",
+    }
+    assert patch_application("a", uid=None, name="x").body == {"uid": None, "name": "x"}
+    with pytest.raises(HooklineError, match=r"^invalid_argument: fifo cannot be cleared"):
+        patch_endpoint("a", "e", fifo=None)  # type: ignore[typeddict-item]
 
 
 def test_idempotency_keys_given_or_generated() -> None:

@@ -1,6 +1,7 @@
 """``hookline.Client`` against a real server, on SQLite and PostgreSQL."""
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -88,6 +89,63 @@ def test_endpoint_secrets(client: Client, receiver: Receiver) -> None:
     assert client.endpoints.rotate_secret("acme", endpoint.id, key=chosen).key == chosen
     client.endpoints.delete("acme", endpoint.id)
     assert client.endpoints.list("acme").data == []
+
+
+def test_rotate_secret_to_an_ed25519_key_signs_with_it(client: Client, receiver: Receiver) -> None:
+    """rotate_secret had no key_type: an endpoint could not move to an Ed25519 key."""
+    client.applications.create("Acme", uid="acme")
+    endpoint = client.endpoints.create("acme", receiver.url())
+    rotated = client.endpoints.rotate_secret("acme", endpoint.id, key_type="ed25519", grace_period_seconds=0)
+    assert rotated.key.startswith("whsk_") and client.endpoints.get_secret("acme", endpoint.id) == rotated
+    client.messages.create("acme", "a.b", {"n": 1})
+    assert receiver.wait_for(1)[0].headers["webhook-signature"].startswith("v1a,")
+    assert client.endpoints.rotate_secret("acme", endpoint.id, key_type="hmac").key.startswith("whsec_")
+    with pytest.raises(HooklineError) as caught:
+        client.endpoints.rotate_secret("acme", endpoint.id, key="whsec_" + "A" * 32, key_type="ed25519")
+    assert caught.value.status == 422 and str(caught.value).startswith("422 validation: keyType:")
+    created = client.endpoints.create("acme", receiver.url("/2"), key_type="ed25519")
+    assert client.endpoints.get_secret("acme", created.id).key.startswith("whsk_")
+
+
+def test_patch_with_none_clears_a_field(client: Client) -> None:
+    """patch dropped None, so nothing could remove a throttle rate, a uid, the event types,
+    channels or filter of an endpoint, or empty its description."""
+    app = client.applications.create("Acme", uid="acme", metadata={"tier": "gold"}, throttle_rate=5)
+    cleared_app = client.applications.patch(app.id, uid=None, throttle_rate=None, metadata=None)
+    assert (cleared_app.uid, cleared_app.throttle_rate, cleared_app.metadata) == (None, None, {})
+    assert cleared_app.name == "Acme"  # left out: unchanged
+    endpoint = client.endpoints.create(
+        app.id, "https://example.com/hook", uid="main", description="billing", event_types=["a.b"],
+        channels=["eu"], throttle_rate=7, metadata={"team": "x"}, filter={"payload": {"n": 1}}, fifo=True,
+    )  # fmt: skip
+    assert endpoint.raw["filter"] == {"payload": {"n": 1}} and endpoint.raw["fifo"] is True
+    kept = client.endpoints.patch(app.id, "main", fifo_on_exhausted="block")
+    assert (kept.event_types, kept.throttle_rate, kept.raw["fifoOnExhausted"]) == (["a.b"], 7, "block")
+    cleared = client.endpoints.patch(
+        app.id, "main", description=None, event_types=None, channels=None, throttle_rate=None,
+        metadata=None, filter=None, uid=None, fifo=False,
+    )  # fmt: skip
+    assert (cleared.description, cleared.event_types, cleared.channels) == ("", None, None)
+    assert (cleared.throttle_rate, cleared.metadata, cleared.uid) == (None, {}, None)
+    assert cleared.raw["filter"] is None and cleared.raw["fifo"] is False
+    assert client.endpoints.get(app.id, endpoint.id) == cleared
+
+
+def test_patch_refuses_none_for_a_field_that_cannot_be_empty(client: Client) -> None:
+    app = client.applications.create("Acme")
+    endpoint = client.endpoints.create(app.id, "https://example.com/hook")
+    refusals: dict[str, Callable[[], object]] = {
+        "name": lambda: client.applications.patch(app.id, name=None),  # type: ignore[typeddict-item]
+        "url": lambda: client.endpoints.patch(app.id, endpoint.id, url=None),  # type: ignore[typeddict-item]
+        "disabled": lambda: client.endpoints.patch(app.id, endpoint.id, disabled=None),  # type: ignore[typeddict-item]
+    }
+    for field, call in refusals.items():
+        with pytest.raises(HooklineError) as caught:
+            call()
+        assert caught.value.code == "invalid_argument" and str(caught.value).startswith(f"invalid_argument: {field}")
+    with pytest.raises(TypeError, match="'event_type'"):
+        client.endpoints.patch(app.id, endpoint.id, event_type=["a.b"])  # type: ignore[call-arg]
+    assert client.endpoints.get(app.id, endpoint.id) == endpoint
 
 
 def test_creating_posts_are_idempotent(client: Client) -> None:

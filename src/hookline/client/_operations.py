@@ -2,13 +2,15 @@
 
 The keyword options are TypedDicts, so the sync and async resources declare
 them once (``**options: Unpack[...]``) and stay one line each. An option that
-is None is not sent.
+is None is not sent, except in a patch, where None clears the field (see
+:func:`changes`).
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, TypedDict, Unpack
 
-from hookline.client._calls import Call, body, creating, query, segment
+from hookline.client._calls import Call, HooklineError, body, creating, query, segment
 from hookline.client._models import (
     Application,
     Attempt,
@@ -25,10 +27,51 @@ from hookline.client._models import (
 )
 
 Order = Literal["ascending", "descending"]
+KeyType = Literal["hmac", "ed25519"]
+FifoOnExhausted = Literal["skip", "block"]
 
 
 def _path(*parts: str) -> str:
     return "/api/v1/" + "/".join(segment(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+# What None means in a patch, per field: null (the API clears it), an empty value the API
+# stores instead (a description or metadata cleared), or nothing (the field cannot be empty).
+_NULL = object()
+_APPLICATION_FIELDS: dict[str, tuple[str, object]] = {
+    "name": ("name", None),
+    "uid": ("uid", _NULL),
+    "metadata": ("metadata", {}),
+    "throttle_rate": ("throttleRate", _NULL),
+}
+_ENDPOINT_FIELDS: dict[str, tuple[str, object]] = {
+    "url": ("url", None),
+    "description": ("description", ""),
+    "uid": ("uid", _NULL),
+    "event_types": ("eventTypes", _NULL),
+    "channels": ("channels", _NULL),
+    "disabled": ("disabled", None),
+    "metadata": ("metadata", {}),
+    "throttle_rate": ("throttleRate", _NULL),
+    "filter": ("filter", _NULL),
+    "fifo": ("fifo", None),
+    "fifo_on_exhausted": ("fifoOnExhausted", None),
+}
+
+
+def changes(given: Mapping[str, Any], fields: Mapping[str, tuple[str, object]]) -> dict[str, Any]:
+    """A PATCH body: each keyword given under its API name, None as what clears that field
+    (null, ``""`` or ``{}``). None for a field that cannot be empty, or a keyword that is no
+    field, fails here rather than being dropped without a word."""
+    data: dict[str, Any] = {}
+    for name, value in given.items():
+        if name not in fields:
+            raise TypeError(f"patch() got an unexpected keyword argument {name!r}")
+        wire, cleared = fields[name]
+        if value is None and cleared is None:
+            raise HooklineError(0, "invalid_argument", f"{name} cannot be cleared: give a value, or leave it out")
+        data[wire] = value if value is not None else (None if cleared is _NULL else cleared)
+    return data
 
 
 class Paging(TypedDict, total=False):
@@ -86,27 +129,37 @@ class EndpointOptions(TypedDict, total=False):
     disabled: bool | None
     metadata: dict[str, str] | None
     throttle_rate: int | None
+    filter: dict[str, Any] | None
+    fifo: bool | None
+    fifo_on_exhausted: FifoOnExhausted | None
     secret: str | None
+    key_type: KeyType | None
     headers: dict[str, str] | None
     idempotency_key: str | None
 
 
+# A patch sends the keywords given and only those: None clears the field (JSON null), a
+# keyword left out leaves it as it is, as the svix SDK's patch models do. A field that
+# cannot be empty is typed without None, and None for it is refused before any request.
 class ApplicationChanges(TypedDict, total=False):
-    name: str | None
+    name: str
     uid: str | None
     metadata: dict[str, str] | None
     throttle_rate: int | None
 
 
 class EndpointChanges(TypedDict, total=False):
-    url: str | None
+    url: str
     description: str | None
     uid: str | None
     event_types: list[str] | None
     channels: list[str] | None
-    disabled: bool | None
+    disabled: bool
     metadata: dict[str, str] | None
     throttle_rate: int | None
+    filter: dict[str, Any] | None
+    fifo: bool
+    fifo_on_exhausted: FifoOnExhausted
 
 
 class BulkReplayOptions(TypedDict, total=False):
@@ -147,9 +200,8 @@ def get_application(app_id: str) -> Call[Application]:
 
 
 def patch_application(app_id: str, **o: Unpack[ApplicationChanges]) -> Call[Application]:
-    """Change only the given fields (``PATCH``)."""
-    data = body(name=o.get("name"), uid=o.get("uid"), metadata=o.get("metadata"), throttleRate=o.get("throttle_rate"))
-    return Call("PATCH", _path("app", app_id), Application.from_json, body=data)
+    """Change only the given fields (``PATCH``); None clears one (``throttle_rate=None``: no limit)."""
+    return Call("PATCH", _path("app", app_id), Application.from_json, body=changes(o, _APPLICATION_FIELDS))
 
 
 def delete_application(app_id: str) -> Call[None]:
@@ -175,7 +227,11 @@ def create_endpoint(app_id: str, url: str, **o: Unpack[EndpointOptions]) -> Call
         disabled=o.get("disabled"),
         metadata=o.get("metadata"),
         throttleRate=o.get("throttle_rate"),
+        filter=o.get("filter"),
+        fifo=o.get("fifo"),
+        fifoOnExhausted=o.get("fifo_on_exhausted"),
         secret=o.get("secret"),
+        keyType=o.get("key_type"),
         headers=o.get("headers"),
     )
     path = _path("app", app_id, "endpoint")
@@ -187,17 +243,9 @@ def get_endpoint(app_id: str, endpoint_id: str) -> Call[Endpoint]:
 
 
 def patch_endpoint(app_id: str, endpoint_id: str, **o: Unpack[EndpointChanges]) -> Call[Endpoint]:
-    """Change only the given fields (``PATCH``); ``disabled=`` turns delivery off or on."""
-    data = body(
-        url=o.get("url"),
-        description=o.get("description"),
-        uid=o.get("uid"),
-        eventTypes=o.get("event_types"),
-        channels=o.get("channels"),
-        disabled=o.get("disabled"),
-        metadata=o.get("metadata"),
-        throttleRate=o.get("throttle_rate"),
-    )
+    """Change only the given fields (``PATCH``); None clears one (``event_types=None``: every
+    event type); ``disabled=`` turns delivery off or on."""
+    data = changes(o, _ENDPOINT_FIELDS)
     return Call("PATCH", _path("app", app_id, "endpoint", endpoint_id), Endpoint.from_json, body=data)
 
 
@@ -210,10 +258,15 @@ def get_endpoint_secret(app_id: str, endpoint_id: str) -> Call[EndpointSecret]:
 
 
 def rotate_endpoint_secret(
-    app_id: str, endpoint_id: str, key: str | None = None, grace_period_seconds: int | None = None
+    app_id: str,
+    endpoint_id: str,
+    key: str | None = None,
+    grace_period_seconds: int | None = None,
+    *,
+    key_type: KeyType | None = None,
 ) -> Call[EndpointSecret]:
     path = _path("app", app_id, "endpoint", endpoint_id) + "/secret/rotate"
-    data = body(key=key, gracePeriodSeconds=grace_period_seconds)
+    data = body(key=key, gracePeriodSeconds=grace_period_seconds, keyType=key_type)
     return Call("POST", path, EndpointSecret.from_json, body=data, headers=creating(None))
 
 

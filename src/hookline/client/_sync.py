@@ -121,7 +121,7 @@ class Applications(_Resource):
         return self._client.request(ops.get_application(app_id))
 
     def patch(self, app_id: str, **changes: Unpack[ops.ApplicationChanges]) -> Application:
-        """Change only the given fields."""
+        """Change only the given fields; None clears one (``throttle_rate=None``: no limit)."""
         return self._client.request(ops.patch_application(app_id, **changes))
 
     def delete(self, app_id: str) -> None:
@@ -143,7 +143,9 @@ class Endpoints(_Resource):
         return self._client.request(ops.get_endpoint(app_id, endpoint_id))
 
     def patch(self, app_id: str, endpoint_id: str, **changes: Unpack[ops.EndpointChanges]) -> Endpoint:
-        """Change only the given fields; ``disabled=True`` stops deliveries, ``False`` resumes them."""
+        """Change only the given fields; None clears one (``throttle_rate=None``: no limit,
+        ``event_types=None``: every event type). ``disabled=True`` stops deliveries, ``False``
+        resumes them."""
         return self._client.request(ops.patch_endpoint(app_id, endpoint_id, **changes))
 
     def delete(self, app_id: str, endpoint_id: str) -> None:
@@ -159,9 +161,18 @@ class Endpoints(_Resource):
         return self._client.request(ops.get_endpoint_secret(app_id, endpoint_id))
 
     def rotate_secret(
-        self, app_id: str, endpoint_id: str, *, key: str | None = None, grace_period_seconds: int | None = None
+        self,
+        app_id: str,
+        endpoint_id: str,
+        *,
+        key: str | None = None,
+        grace_period_seconds: int | None = None,
+        key_type: ops.KeyType | None = None,
     ) -> EndpointSecret:
-        return self._client.request(ops.rotate_endpoint_secret(app_id, endpoint_id, key, grace_period_seconds))
+        """A new current secret: ``key``, or one generated of ``key_type`` (``hmac``, the
+        default, or ``ed25519``); the old one keeps signing for ``grace_period_seconds``."""
+        call = ops.rotate_endpoint_secret(app_id, endpoint_id, key, grace_period_seconds, key_type=key_type)
+        return self._client.request(call)
 
     def recover(self, app_id: str, endpoint_id: str, since: datetime, until: datetime | None = None) -> BackgroundTask:
         """Resend every failed message since ``since``: returns the background task doing it."""
