@@ -39,6 +39,26 @@ def test_endpoint_create_list_secret_rotate(cli: Cli, receiver: Receiver) -> Non
     assert cli.json("endpoint", "secret", "acme", "main")["key"] == rotated[1]
 
 
+def test_endpoint_rotate_secret_to_another_key_type(cli: Cli, receiver: Receiver) -> None:
+    """rotate-secret had no --key-type: an endpoint could not move to an Ed25519 key, or back."""
+    cli.ok("app", "create", "Acme", "--uid", "acme")
+    cli.ok("endpoint", "create", "acme", receiver.url(), "--uid", "main")
+    signing_key = cli.json("endpoint", "rotate-secret", "acme", "main", "--key-type", "ed25519")
+    assert signing_key["key"].startswith("whsk_")
+    assert cli.json("endpoint", "secret", "acme", "main") == signing_key
+    cli.ok("send", "acme", "--event-type", "a.b", input='{"n": 1}')
+    # The old HMAC secret keeps signing through the grace period, beside the new key.
+    signatures = receiver.wait_for(1)[0].headers["webhook-signature"].split(" ")
+    assert sorted(s.split(",")[0] for s in signatures) == ["v1", "v1a"]
+    assert cli.json("endpoint", "rotate-secret", "acme", "main", "--key-type", "hmac")["key"].startswith("whsec_")
+    line = assert_one_line_error(
+        cli("endpoint", "rotate-secret", "acme", "main", "--key", "whsec_" + "A" * 32, "--key-type", "hmac"), 2
+    )
+    assert "pass --key or --key-type, not both" in line
+    bad = assert_one_line_error(cli("endpoint", "rotate-secret", "acme", "main", "--key-type", "rsa"), 2)
+    assert "'--key-type'" in bad and "'rsa' is not one of 'hmac', 'ed25519'" in bad
+
+
 def test_endpoint_create_rejected_by_the_server(cli: Cli) -> None:
     cli.ok("app", "create", "Acme", "--uid", "acme")
     line = assert_one_line_error(cli("endpoint", "create", "acme", "ftp://nope"))
@@ -62,6 +82,18 @@ def test_app_update_changes_only_what_is_given(cli: Cli) -> None:
     table = cli.ok("app", "update", "acme", "--uid", "acme-inc").stdout.splitlines()
     assert table[1].split()[:2] == [created["id"], "acme-inc"]
     assert cli.json("app", "list")[0]["name"] == "Acme Inc"
+
+
+def test_app_update_removes_the_throttle_rate(cli: Cli) -> None:
+    """app update could set a throttle rate but never remove one."""
+    cli.ok("app", "create", "Acme", "--uid", "acme")
+    assert cli.json("app", "update", "acme", "--throttle-rate", "5")["throttleRate"] == 5
+    removed = cli.json("app", "update", "acme", "--no-throttle-rate")
+    assert removed["throttleRate"] is None and removed["name"] == "Acme"
+    assert cli.json("app", "list")[0]["throttleRate"] is None
+    both = assert_one_line_error(cli("app", "update", "acme", "--throttle-rate", "5", "--no-throttle-rate"), 2)
+    assert "pass --throttle-rate or --no-throttle-rate, not both" in both
+    assert "--no-throttle-rate" in cli.ok("app", "update", "--help").stdout
 
 
 def test_app_update_usage_errors(cli: Cli) -> None:

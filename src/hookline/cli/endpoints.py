@@ -16,6 +16,7 @@ from hookline.cli.options import (
 from hookline.cli.output import show
 from hookline.client import Call, Endpoint
 from hookline.client._calls import body, creating, segment
+from hookline.client._operations import KeyType
 
 ENDPOINT_COLUMNS = ("id", "uid", "url", "event types", "channels", "disabled", "created")
 
@@ -86,6 +87,7 @@ def one_of(given: bool, clear: bool, options: str) -> bool:
 
 
 FIFO_EXHAUSTED = click.Choice(["skip", "block"])
+KEY_TYPE = click.Choice(["hmac", "ed25519"])
 FILTER_HELP = "Only messages matching this JSON payload filter (docs/policies.md)"
 FIFO_EXHAUSTED_HELP = "With --fifo: after a message exhausts its retries, skip it or block the order [skip]"
 
@@ -104,7 +106,7 @@ FIFO_EXHAUSTED_HELP = "With --fifo: after a message exhausts its retries, skip i
 @click.option("--fifo-on-exhausted", type=FIFO_EXHAUSTED, help=FIFO_EXHAUSTED_HELP)
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="Send this header too (repeat)")
 @click.option("--secret", help="A whsec_ signing secret (default: generated)")
-@click.option("--key-type", type=click.Choice(["hmac", "ed25519"]), help="The kind of secret to generate [hmac]")
+@click.option("--key-type", type=KEY_TYPE, help="The kind of secret to generate [hmac]")
 @click.option("--disabled", is_flag=True, help="Create it disabled: nothing is sent until `endpoint enable`")
 @api_command
 def endpoint_create(
@@ -161,7 +163,8 @@ def endpoint_secret(session: Session, app_id: str, endpoint_id: str) -> None:
 @endpoint.command("rotate-secret")
 @click.argument("app_id", metavar="APP")
 @click.argument("endpoint_id", metavar="ENDPOINT")
-@click.option("--key", help="The new whsec_ secret (default: generated)")
+@click.option("--key", help="The new whsec_ secret or whsk_ signing key (default: generated)")
+@click.option("--key-type", type=KEY_TYPE, help="The kind of secret to generate [hmac]")
 @click.option(
     "--grace-period",
     type=click.IntRange(0, 604800),
@@ -169,10 +172,19 @@ def endpoint_secret(session: Session, app_id: str, endpoint_id: str) -> None:
 )
 @api_command
 def endpoint_rotate_secret(
-    session: Session, app_id: str, endpoint_id: str, key: str | None, grace_period: int | None
+    session: Session,
+    app_id: str,
+    endpoint_id: str,
+    key: str | None,
+    key_type: KeyType | None,  # KEY_TYPE's choices
+    grace_period: int | None,
 ) -> None:
-    """Give ENDPOINT a new signing secret and print it."""
-    secret = session.client.endpoints.rotate_secret(app_id, endpoint_id, key=key, grace_period_seconds=grace_period)
+    """Give ENDPOINT a new signing secret and print it: --key, or one generated of --key-type
+    (hmac: a whsec_ secret, v1 signatures; ed25519: a whsk_ signing key, v1a signatures)."""
+    one_of(key is not None, key_type is not None, "--key or --key-type")
+    secret = session.client.endpoints.rotate_secret(
+        app_id, endpoint_id, key=key, key_type=key_type, grace_period_seconds=grace_period
+    )
     show(session.as_json, {"key": secret.key}, ("key",), [(secret.key,)])
 
 

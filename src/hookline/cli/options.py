@@ -247,14 +247,6 @@ def parse_metadata(items: tuple[str, ...]) -> dict[str, str] | None:
     return pairs
 
 
-def changes_or_refuse(changes: dict[str, Any], options: str) -> dict[str, Any]:
-    """The options given; none at all is a usage error rather than a request that changes nothing."""
-    given = {name: value for name, value in changes.items() if value is not None}
-    if not given:
-        raise click.UsageError(f"nothing to change: pass at least one of {options}")
-    return given
-
-
 def confirm_deletion(what: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete {what}?", abort=True, err=True)

@@ -4,11 +4,10 @@ from typing import Any
 
 import click
 
-from hookline.cli.endpoints import ENDPOINT_COLUMNS, endpoint_row
+from hookline.cli.endpoints import ENDPOINT_COLUMNS, endpoint_row, one_of
 from hookline.cli.options import (
     Session,
     api_command,
-    changes_or_refuse,
     confirm_deletion,
     limit_option,
     metadata_option,
@@ -64,6 +63,7 @@ def app_create(session: Session, name: str, uid: str | None, get_if_exists: bool
 @click.option("--uid", help="The new uid (admin tokens only)")
 @metadata_option
 @click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second, across its endpoints")
+@click.option("--no-throttle-rate", is_flag=True, help="Remove the throttle rate")
 @api_command
 def app_update(
     session: Session,
@@ -72,10 +72,17 @@ def app_update(
     uid: str | None,
     metadata: tuple[str, ...],
     throttle_rate: int | None,
+    no_throttle_rate: bool,
 ) -> None:
-    """Change APP: only the options given."""
-    given = {"name": name, "uid": uid, "metadata": parse_metadata(metadata), "throttle_rate": throttle_rate}
-    changes = changes_or_refuse(given, "--name, --uid, --metadata, --throttle-rate")
+    """Change APP: only the options given. --no-throttle-rate removes its throttle rate."""
+    given = {"name": name, "uid": uid, "metadata": parse_metadata(metadata)}
+    changes: dict[str, Any] = {option: value for option, value in given.items() if value is not None}
+    if one_of(throttle_rate is not None, no_throttle_rate, "--throttle-rate or --no-throttle-rate"):
+        changes["throttle_rate"] = throttle_rate  # None: the client sends null, which removes it
+    if not changes:
+        raise click.UsageError(
+            "nothing to change: pass at least one of --name, --uid, --metadata, --throttle-rate, --no-throttle-rate"
+        )
     updated = session.client.applications.patch(app_id, **changes)
     show(session.as_json, updated.raw, APP_COLUMNS, [app_row(updated)])
 
