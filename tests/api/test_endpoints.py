@@ -106,7 +106,7 @@ def test_secret_get_and_rotate(hookline, receiver: Receiver) -> None:
 
         # The first rotation left ``chosen`` signing for a day; the second, without a
         # grace period, retired ``new_key`` at once.
-        c.post(f"/api/v1/app/acme/endpoint/{given}/send-example", json={"eventType": "test.ping"})
+        c.post(f"/api/v1/app/acme/endpoint/{given}/send-example", json={"eventType": "svix.ping"})
         delivered = receiver.wait_for(1)[0]
         assert len(delivered.headers["webhook-signature"].split(" ")) == 2
         standardwebhooks.Webhook(mine).verify(delivered.body, delivered.headers)
@@ -138,7 +138,7 @@ def test_custom_headers_are_sent_and_sensitive_ones_redacted(hookline, receiver:
         assert c.patch(headers_path, json={"headers": {"x-region": "us"}}).status_code == 204
         assert c.get(headers_path).json()["headers"] == {"x-region": "us"}
 
-        c.post(f"/api/v1/app/acme/endpoint/{ep}/send-example", json={"eventType": "test.ping"})
+        c.post(f"/api/v1/app/acme/endpoint/{ep}/send-example", json={"eventType": "svix.ping"})
         delivered = receiver.wait_for(1)[0]
     assert delivered.headers["authorization"] == "Bearer s3cret"
     assert delivered.headers["x-region"] == "us"
@@ -201,6 +201,28 @@ def test_a_header_both_set_and_in_delete_headers_is_refused_not_made_a_delete(ho
         assert c.get(path).json()["headers"] == {"X-C": "1"}
 
 
+def test_send_example_refuses_an_event_type_the_catalogue_does_not_have(hookline, receiver: Receiver) -> None:
+    """A typo in eventType sent a generic example of an event type that does not exist."""
+    with hookline.client() as c:
+        c.post("/api/v1/event-type", json={"name": "invoice.paid", "description": "Paid"})
+        c.post("/api/v1/app", json={"name": "Acme", "uid": "acme"})
+        ep = c.post("/api/v1/app/acme/endpoint", json={"url": receiver.url()}).json()["id"]
+        path = f"/api/v1/app/acme/endpoint/{ep}/send-example"
+        for body in ({"eventType": "invoice.piad"}, {"eventType": "invoice.piad", "payload": {"n": 1}}):
+            refused = c.post(path, json=body)
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["code"] == "validation"
+            [problem] = refused.json()["detail"]
+            assert problem["loc"] == ["body", "eventType"] and "'invoice.piad'" in problem["msg"]
+        assert c.get("/api/v1/app/acme/msg").json()["data"] == []
+        # Svix's built-in test event needs no event type of its own.
+        ping = c.post(path, json={"eventType": "svix.ping"})
+        assert ping.status_code == 200, ping.text
+        assert ping.json()["payload"] == {"success": True}
+        assert json.loads(receiver.wait_for(1)[0].body) == {"success": True}
+        assert c.post(path, json={"eventType": "invoice.paid"}).status_code == 200
+
+
 def test_send_example_goes_to_that_endpoint_only(hookline, receiver: Receiver) -> None:
     example = {"invoice": "inv_1", "amount": 42}
     schema = {"1": {"type": "object", "examples": [example]}}
@@ -215,6 +237,7 @@ def test_send_example_goes_to_that_endpoint_only(hookline, receiver: Receiver) -
         assert sent.status_code == 200, sent.text
         assert sent.json()["eventType"] == "invoice.paid" and sent.json()["payload"] == example
         # An event type without a schema example gets a generic body.
+        c.post("/api/v1/event-type", json={"name": "no.schema", "description": "No schema"})
         generic = c.post(f"/api/v1/app/acme/endpoint/{target}/send-example", json={"eventType": "no.schema"})
         assert generic.status_code == 200 and generic.json()["payload"]["type"] == "no.schema"
         missing = c.post("/api/v1/app/acme/endpoint/ep_missing/send-example", json={"eventType": "invoice.paid"})

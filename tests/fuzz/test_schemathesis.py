@@ -26,7 +26,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/event-type": "featureFlag and featureFlags must agree",
     "PUT /api/v1/event-type/{event_type_name}": "featureFlag and featureFlags must agree",
     "PATCH /api/v1/event-type/{event_type_name}": "featureFlag and featureFlags must agree",
-    "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example": "exampleIndex names one of its examples",
+    "POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example": "eventType known, exampleIndex in range",
     "POST /api/v1/app/{app_id}/msg": "deliverAt at most 30 days ahead",
     "POST /api/v1/environment/import": "filters, schemas and code follow their own grammars",
     "POST /api/v1/event-type/import/openapi": "exactly one of spec and specRaw, holding OpenAPI 3.1",

@@ -542,7 +542,10 @@ class EndpointTransformationSimulateOut(Model):
 
 
 class EventExampleIn(Model):
-    event_type: Name
+    event_type: Name = Field(
+        description="An event type of the catalogue (422 naming eventType otherwise), or svix.ping, "
+        'the built-in test event ({"success": true})'
+    )
     example_index: Annotated[int, Field(ge=0)] | None = Field(
         default=None, description="Which of the event type's schema examples to send (default: the first)"
     )

@@ -342,11 +342,18 @@ def schema_examples(schemas: dict[str, Any] | None) -> list[dict[str, Any]]:
     return []
 
 
+# Svix's built-in test event: send-example takes it without an event type of that name.
+PING_EVENT_TYPE = "svix.ping"
+PING_PAYLOAD: Mapping[str, Any] = {"success": True}
+
+
 def example_payload(event_type: str, schemas: dict[str, Any] | None) -> dict[str, Any]:
     """An example body for ``send-example``: the schema's own example when it has one."""
     examples = schema_examples(schemas)
     if examples:
         return examples[0]
+    if event_type == PING_EVENT_TYPE:
+        return dict(PING_PAYLOAD)
     at = datetime.fromtimestamp(now_ms() / 1000, tz=UTC).isoformat()
     return {"type": event_type, "timestamp": at, "data": {"example": True}}
 
@@ -360,9 +367,15 @@ async def send_example(
     example_index: int | None = None,
     payload: dict[str, Any] | None = None,
     tenant: str | None,
+    known_type: bool = False,
 ) -> Message:
     """Send the endpoint (only it) ``payload``, or the event type's example number
-    ``example_index`` (422 naming it when there is no such example), or a generated one."""
+    ``example_index`` (422 naming it when there is no such example), or a generated one.
+
+    With ``known_type`` (the API, as Svix does), an event type the catalogue does not have is
+    refused, 422 naming eventType, except Svix's built-in ``svix.ping``. Without it (the
+    dashboard's free-text form, which offers ``test.event`` on an empty catalogue), such a
+    type gets a generated example."""
     if not EVENT_TYPE_NAME.fullmatch(event_type):  # the API's schema says so too; the dashboard's form does not
         raise Invalid(["body", "eventType"], NAME_RULE)
     endpoint = await endpoint_service.to_change(ctx, app_key, endpoint_key, tenant=tenant)
@@ -371,6 +384,11 @@ async def send_example(
         raise Invalid(["body", "exampleIndex"], "give exampleIndex or payload, not both")
     async with ctx.db.write() as conn:
         known = await event_types.find(conn, event_type)
+        if known is None and known_type and event_type != PING_EVENT_TYPE:
+            raise Invalid(
+                ["body", "eventType"],
+                f"there is no event type {event_type!r}: create it first, or send {PING_EVENT_TYPE}",
+            )
         if payload is None and example_index is not None:
             examples = schema_examples(known.schemas if known else None)
             if example_index >= len(examples):
