@@ -1,5 +1,6 @@
 """The endpoint page's forms over HTTP, as the operator posts them: each change reaches the API's
-view of the endpoint, and bad input is a 400 naming the field."""
+view of the endpoint, and bad input is a 400 naming the field (tests/ui/test_refused_forms.py
+shows the refused forms themselves)."""
 
 import re
 
@@ -32,7 +33,7 @@ def test_endpoint_forms_edit_headers_throttle_state_secret_and_delete(hookline: 
         assert got["throttleRate"] == 5 and got["eventTypes"] == ["a.b", "c.d"]
         assert "&lt;b&gt;CRM&lt;/b&gt;" in client.get(page_url).text
         bad = client.post(f"{page_url}/edit", data={"csrf_token": token, **edit, "throttle_rate": "fast"})
-        assert bad.status_code == 400 and "throttle_rate" in bad.text
+        assert bad.status_code == 400 and "The throttle must be a whole number" in bad.text
         assert post("headers", headers="X-Team: donations\nX-Env: prod") == 303
         assert api.get(f"/api/v1/app/acme/endpoint/{ep}/headers").json()["headers"] == {
             "X-Team": "donations",
@@ -41,21 +42,7 @@ def test_endpoint_forms_edit_headers_throttle_state_secret_and_delete(hookline: 
         assert post("headers", headers="no colon here") == 400
         refused = client.post(f"{page_url}/headers", data={"csrf_token": token, "headers": "Host: internal.example"})
         assert refused.status_code == 400 and "Host cannot be a custom header" in refused.text
-        assert 'data-testid="error-back"' not in refused.text  # no Referer: nowhere to name
-        # The browser names the form's page (Referrer-Policy: same-origin): the error links back to it.
-        for referer, back in [
-            (f"{hookline.url}{page_url}?tab=headers", f'href="{page_url}?tab=headers"'),
-            (f"https://elsewhere.example{page_url}", None),
-            (f"{hookline.url}/api/v1/app", None),
-        ]:
-            again = client.post(
-                f"{page_url}/headers",
-                data={"csrf_token": token, "headers": "Host: internal.example"},
-                headers={"Referer": referer},
-            )
-            assert again.status_code == 400
-            assert (back is not None) == ('data-testid="error-back"' in again.text), referer
-            assert back is None or back in again.text
+        assert ">Host: internal.example</textarea>" in refused.text  # the form, as typed
         assert post("state", disabled="true") == 303
         assert api.get(f"/api/v1/app/acme/endpoint/{ep}").json()["disabled"] is True
         assert post("state", disabled="false") == 303
@@ -100,7 +87,7 @@ def test_saving_the_headers_form_replaces_the_set_and_keeps_hidden_credentials(h
         for text, line in [("X-A: 1\nX-A: 2", "line 2"), ("X-B: 1\n\nx-b: 2", "line 3")]:
             twice = save(text)
             assert twice.status_code == 400, text
-            assert f"headers, {line}:" in twice.text and "already on line 1" in twice.text
+            assert f"{line.capitalize()} names" in twice.text and "already on line 1" in twice.text
         assert stored() == {"headers": {}, "sensitive": ["authorization"]}
 
 
@@ -118,11 +105,11 @@ def test_odd_form_values_get_a_400_not_a_500(hookline: Hookline) -> None:
         assert client.post(f"{page_url}/state", data={"csrf_token": "\u00e9", "disabled": "true"}).status_code == 403
         edit = {"csrf_token": token, "url": "https://one.example/hook", "throttle_rate": "\u00b2"}
         squared = client.post(f"{page_url}/edit", data=edit)  # "²".isdigit(), but int() refuses it
-        assert squared.status_code == 400 and "throttle_rate" in squared.text
+        assert squared.status_code == 400 and "The throttle must be a whole number" in squared.text
         huge = client.post(f"{page_url}/edit", data={**edit, "throttle_rate": "9" * 5000})
         assert huge.status_code == 400
         example = client.post(f"{page_url}/test", data={"csrf_token": token, "event_type": "a" * 300})
-        assert example.status_code == 400 and "event type name" in example.text
+        assert example.status_code == 400 and "Event type names may use letters" in example.text
         odd_referer = client.post(
             f"{page_url}/state", data={"csrf_token": token, "disabled": "maybe"}, headers={"Referer": "http://[::1"}
         )

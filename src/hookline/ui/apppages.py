@@ -3,7 +3,8 @@
 Both routers register the same handlers; a ``Viewer`` says whose eyes they are and what they
 may do. Every read and every change goes through the use-case layer (``hookline.services``)
 with ``tenant`` set for the portal, so an id outside the tenant's application is a 404 there,
-exactly as in the API. Forms are validated with the API's own schemas.
+exactly as in the API. Forms are validated with the API's own schemas; a refused one comes back
+as it was typed, with what to change (``forms``; the forms themselves: ``appforms``).
 """
 
 import json
@@ -12,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from pydantic import ValidationError
@@ -26,11 +27,14 @@ from hookline.domain.model import Attempt, AttemptFilter, DeliveryStatus, Messag
 from hookline.errors import HooklineError, NotFound
 from hookline.services import endpoints, event_types, listings, messages, publishing, recovery, stats
 from hookline.services.context import Context
+from hookline.ui import appforms
+from hookline.ui.forms import NOTHING, BadForm, Form, Refusal, refuse
 from hookline.ui.scope import CREATE_ATTEMPTS, MANAGE_ENDPOINT, MANAGE_SECRET, Viewer
 from hookline.ui.web import csrf_given, read_form, redirect, render, tokens_match
 
 Resolve = Callable[[Request], Awaitable[Viewer | Response]]
 Finish = Callable[[Request, Viewer | None, Response], Response]
+Again = Callable[[Refusal], Awaitable[Response]]  # the form's page again, showing a refusal
 _LIST = 50
 # A page's cursor: an endpoint id or uid, as the API's iterator takes it (docs: api/deps.py).
 _AFTER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]{0,63}")
@@ -71,10 +75,10 @@ def pretty(raw: bytes | str | None) -> str:
     return printable(shown) if has_lone_surrogate(shown) else shown
 
 
-def page(template: str, viewer: Viewer, code: int = 200, **context: Any) -> Response:
+def page(template: str, viewer: Viewer, code: int = 200, refusal: Refusal = NOTHING, **context: Any) -> Response:
     response = render(
         template,
-        code,
+        400 if refusal.form else code,
         None,
         viewer=viewer,
         session=viewer.session,
@@ -82,6 +86,7 @@ def page(template: str, viewer: Viewer, code: int = 200, **context: Any) -> Resp
         when=when,
         pretty=pretty,
         status_names=STATUS_NAMES,
+        refusal=refusal,
         **context,
     )
     return response
@@ -101,69 +106,10 @@ def refused(viewer: Viewer, code: int, title: str, detail: str, back: str | None
     )
 
 
-def form_page(request: Request) -> str | None:
-    """The page a form was posted from (its path and query), when the browser said so and it
-    is one of this server's pages: where to go back to put the field right."""
-    try:
-        referer = urlsplit(request.headers.get("referer", ""))
-    except ValueError:  # not a URL (an unclosed "[" reads as half an IPv6 address)
-        return None
-    if referer.netloc != request.url.netloc or not referer.path.startswith(("/ui/", "/portal/")):
-        return None
-    return referer.path + (f"?{referer.query}" if referer.query else "")
-
-
-def _field_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "form"
-    return f"{where}: {first['msg']}"
-
-
-def _ms(value: str, name: str) -> int | None:
-    """A datetime-local (or ISO) form value as Unix ms, UTC; None when empty."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise BadForm(f"{name}: not a date and time ({value!r})") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    # As the API's to_ms: never below 0, which ids cannot encode (an earlier time wrapped round).
-    return max(0, int(parsed.timestamp() * 1000))
-
-
-class BadForm(Exception):
-    """A form value the page cannot use; the message names the field."""
-
-
-def _lines(text: str) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    lines: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise BadForm(f"headers, line {number}: write Name: value")
-        name = name.strip()
-        first = lines.setdefault(name.lower(), number)
-        if first != number:
-            raise BadForm(f"headers, line {number}: {name} is already on line {first} (names ignore case)")
-        headers[name] = value.strip()
-    return headers
-
-
-def _csv(text: str) -> list[str] | None:
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    return items or None
-
-
 # -- reads ------------------------------------------------------------------------------
 
 
-async def home(request: Request, viewer: Viewer) -> Response:
+async def home(request: Request, viewer: Viewer, refusal: Refusal = NOTHING) -> Response:
     ctx = ctx_of(request)
     # ``after``: the last endpoint of the previous page (an application may have hundreds).
     after = request.query_params.get("after", "").strip() or None
@@ -181,10 +127,11 @@ async def home(request: Request, viewer: Viewer) -> Response:
         recent=recent.rows,
         later=found.iterator if not found.done else None,
         paged=after is not None,
+        refusal=refusal,
     )
 
 
-async def endpoint_page(request: Request, viewer: Viewer, endpoint_id: str) -> Response:
+async def endpoint_page(request: Request, viewer: Viewer, endpoint_id: str, refusal: Refusal = NOTHING) -> Response:
     ctx = ctx_of(request)
     endpoint = await endpoints.get(ctx, viewer.app.id, endpoint_id, tenant=viewer.tenant)
     until = int(time.time() * 1000)
@@ -215,6 +162,7 @@ async def endpoint_page(request: Request, viewer: Viewer, endpoint_id: str) -> R
         headers_text="\n".join(f"{k}: {v}" for k, v in visible.items()),
         sensitive=sensitive,
         now_ms=until,
+        refusal=refusal,
     )
 
 
@@ -248,21 +196,24 @@ async def messages_page(request: Request, viewer: Viewer) -> Response:
         return refused(viewer, 400, "No such page", "A link names 'after' or 'before', not both.")
     if (after or before) and (filters["search"].strip() or filters["event_id"].strip()):
         return refused(viewer, 400, "No such page", "Older and newer pages list messages without a payload search.")
+    refusal = NOTHING
     try:
-        since, until = _ms(filters["since"], "since"), _ms(filters["until"], "until")
-    except BadForm as exc:
-        return refused(viewer, 400, "That filter cannot be used", str(exc))
-    rows: list[Any]
+        since, until = appforms.ms(filters["since"], "since", "From"), appforms.ms(filters["until"], "until", "To")
+    except BadForm as exc:  # the page again, the filters as typed and nothing listed
+        refusal, since, until = refuse(appforms.FILTERS, filters, exc), None, None
+    rows: list[Any] = []
     older: str | None = None
     scanned = False  # a payload search that stopped before the oldest message
-    if filters["event_id"]:
+    if refusal.form:
+        pass
+    elif filters["event_id"]:
         try:
             rows = [await messages.get(ctx, viewer.app.id, filters["event_id"].strip(), tenant=viewer.tenant)]
         except NotFound:
             rows = []
     else:
         f = MessageFilter(
-            event_types=tuple(_csv(filters["event_type"]) or ()) or None,
+            event_types=tuple(appforms.csv(filters["event_type"]) or ()) or None,
             channel=filters["channel"].strip() or None,
             after_ms=since,
             before_ms=until,
@@ -314,10 +265,11 @@ async def messages_page(request: Request, viewer: Viewer) -> Response:
         scanned=scanned,
         scan=_SCAN,
         event_types=types.rows,
+        refusal=refusal,
     )
 
 
-async def message_page(request: Request, viewer: Viewer, msg_id: str) -> Response:
+async def message_page(request: Request, viewer: Viewer, msg_id: str, refusal: Refusal = NOTHING) -> Response:
     ctx = ctx_of(request)
     message = await messages.get(ctx, viewer.app.id, msg_id, tenant=viewer.tenant)
     dests = await listings.destinations(ctx, viewer.app.id, message.id, tenant=viewer.tenant, limit=50, iterator=None)
@@ -334,7 +286,15 @@ async def message_page(request: Request, viewer: Viewer, msg_id: str) -> Respons
     by_endpoint: dict[str, list[Attempt]] = {}
     for attempt in sorted(found.rows, key=lambda a: a.id):
         by_endpoint.setdefault(attempt.endpoint_id, []).append(attempt)
-    return page("message.html", viewer, nav="messages", message=message, destinations=dests.rows, attempts=by_endpoint)
+    return page(
+        "message.html",
+        viewer,
+        nav="messages",
+        message=message,
+        destinations=dests.rows,
+        attempts=by_endpoint,
+        refusal=refusal,
+    )
 
 
 async def event_types_page(request: Request, viewer: Viewer) -> Response:
@@ -354,13 +314,17 @@ async def job_page(request: Request, viewer: Viewer, task_id: str) -> Response:
 
 
 Change = Callable[[Context, dict[str, str]], Awaitable[str]]
+Act = Callable[[Viewer, Context, dict[str, str]], Awaitable[str]]  # a change, for the viewer
 
 
-async def change(request: Request, viewer: Viewer, right: str | None, act: Change) -> Response:
-    """Run one change posted by a form: the CSRF token first, then the right, then the use-case;
-    the answer is a redirect (303) to the page the change returns."""
-    form = await read_form(request)
-    if form is None or not tokens_match(viewer.csrf_token, csrf_given(request, form)):
+async def change(
+    request: Request, viewer: Viewer, right: str | None, form: Form, act: Change, again: Again
+) -> Response:
+    """Run one change posted by ``form``: the CSRF token first, then the right, then the use-case;
+    the answer is a redirect (303) to the page the change returns, or, when the schemas or the
+    use-case refuse it, the form's page ``again`` (400) with the values as typed and what to change."""
+    typed = await read_form(request)
+    if typed is None or not tokens_match(viewer.csrf_token, csrf_given(request, typed)):
         return refused(
             viewer,
             403,
@@ -370,28 +334,11 @@ async def change(request: Request, viewer: Viewer, right: str | None, act: Chang
     if right is not None and not viewer.can(right):
         return refused(viewer, 403, "Not allowed", "This access link does not allow that change.")
     try:
-        return redirect(await act(ctx_of(request), form))
-    except ValidationError as exc:
-        return refused(viewer, 400, "That cannot be saved", _field_error(exc), form_page(request))
-    except BadForm as exc:
-        return refused(viewer, 400, "That cannot be saved", str(exc), form_page(request))
+        return redirect(await act(ctx_of(request), typed))
     except NotFound:
         raise
-    except HooklineError as exc:
-        return refused(viewer, 400, "That cannot be done", str(exc), form_page(request))
-
-
-def _endpoint_fields(form: dict[str, str]) -> dict[str, Any]:
-    raw: dict[str, Any] = {"url": form.get("url", "").strip(), "description": form.get("description", "")}
-    raw["event_types"] = _csv(form.get("event_types", ""))
-    raw["channels"] = _csv(form.get("channels", ""))
-    throttle = form.get("throttle_rate", "").strip()
-    if throttle:
-        # Not isdigit(): it takes "²", which int() refuses.
-        if not re.fullmatch(r"[0-9]{1,9}", throttle):
-            raise BadForm("throttle_rate: a whole number of messages per second, or empty")
-        raw["throttle_rate"] = int(throttle)
-    return raw
+    except (ValidationError, BadForm, HooklineError) as exc:
+        return await again(refuse(form, typed, exc))
 
 
 def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish | None = None) -> None:
@@ -432,41 +379,55 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
     async def job_view(request: Request, task_id: str) -> Response:
         return await run(request, lambda v: job_page(request, v, task_id))
 
+    def post(
+        request: Request, right: str, form: Form, act: Act, again: Callable[[Viewer], Again]
+    ) -> Awaitable[Response]:
+        return run(request, lambda v: change(request, v, right, form, lambda c, f: act(v, c, f), again(v)))
+
+    def on_endpoint(request: Request, endpoint_id: str) -> Callable[[Viewer], Again]:
+        """The endpoint's page again: where its forms are."""
+        return lambda v: lambda refusal: endpoint_page(request, v, endpoint_id, refusal)
+
     @router.post(prefix + "/endpoints")
     async def endpoint_create(request: Request) -> Response:
         async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            body = EndpointIn.model_validate(_endpoint_fields(form))
+            body = EndpointIn.model_validate(appforms.endpoint_fields(form))
             fields = body.model_dump(exclude={"secret", "headers", "key_type"})
             created = await endpoints.create(
                 ctx, v.app.id, fields, secret=None, key_type=body.key_type, headers=None, tenant=v.tenant
             )
             return f"{v.base}/endpoints/{created.id}"
 
-        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+        def again(v: Viewer) -> Again:
+            return lambda refusal: home(request, v, refusal)
+
+        return await post(request, MANAGE_ENDPOINT, appforms.NEW_ENDPOINT, act, again)
 
     @router.post(prefix + "/endpoints/{endpoint_id}/edit")
     async def endpoint_edit(request: Request, endpoint_id: str) -> Response:
         async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            raw = _endpoint_fields(form)
+            raw = appforms.endpoint_fields(form)
             raw.setdefault("throttle_rate", None)
             body = EndpointPatch.model_validate(raw)
             fields = body.model_dump(exclude_unset=True)
             await endpoints.update(ctx, v.app.id, endpoint_id, fields, tenant=v.tenant)
             return f"{v.base}/endpoints/{endpoint_id}"
 
-        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+        return await post(request, MANAGE_ENDPOINT, appforms.SETTINGS, act, on_endpoint(request, endpoint_id))
 
     @router.post(prefix + "/endpoints/{endpoint_id}/state")
     async def endpoint_state(request: Request, endpoint_id: str) -> Response:
         async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
             if form.get("disabled") not in ("true", "false"):
-                raise BadForm("disabled: true or false")
+                raise BadForm(
+                    "disabled", "The form said neither to disable nor to enable the endpoint: reload the page."
+                )
             await endpoints.update(
                 ctx, v.app.id, endpoint_id, {"disabled": form["disabled"] == "true"}, tenant=v.tenant
             )
             return f"{v.base}/endpoints/{endpoint_id}"
 
-        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+        return await post(request, MANAGE_ENDPOINT, appforms.STATE, act, on_endpoint(request, endpoint_id))
 
     @router.post(prefix + "/endpoints/{endpoint_id}/delete")
     async def endpoint_delete(request: Request, endpoint_id: str) -> Response:
@@ -474,17 +435,17 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
             await endpoints.delete(ctx, v.app.id, endpoint_id, tenant=v.tenant)
             return f"{v.base}/"
 
-        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+        return await post(request, MANAGE_ENDPOINT, appforms.DELETE, act, on_endpoint(request, endpoint_id))
 
     @router.post(prefix + "/endpoints/{endpoint_id}/headers")
     async def endpoint_headers(request: Request, endpoint_id: str) -> Response:
         async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            body = EndpointHeadersIn.model_validate({"headers": _lines(form.get("headers", ""))})
+            body = EndpointHeadersIn.model_validate({"headers": appforms.header_lines(form.get("headers", ""))})
             # The textarea holds the whole set: saving replaces it (credentials, never shown, stay).
             await endpoints.replace_headers(ctx, v.app.id, endpoint_id, body.headers, tenant=v.tenant, keep_hidden=True)
             return f"{v.base}/endpoints/{endpoint_id}"
 
-        return await run(request, lambda v: change(request, v, MANAGE_ENDPOINT, lambda c, f: act(v, c, f)))
+        return await post(request, MANAGE_ENDPOINT, appforms.HEADERS, act, on_endpoint(request, endpoint_id))
 
     @router.post(prefix + "/endpoints/{endpoint_id}/rotate-secret")
     async def endpoint_rotate(request: Request, endpoint_id: str) -> Response:
@@ -492,31 +453,31 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
             endpoint = await endpoints.get(ctx, v.app.id, endpoint_id, tenant=v.tenant)
             key_type = form.get("key_type") or "hmac"
             if key_type not in ("hmac", "ed25519"):
-                raise BadForm("key_type: hmac or ed25519")
+                raise BadForm("key_type", "The key type must be hmac or ed25519.")
             await endpoints.rotate_secret(
                 ctx, v.app.id, endpoint.id, key=None, key_type=key_type, grace_seconds=None, tenant=v.tenant
             )
             return f"{v.base}/endpoints/{endpoint.id}?secret=show#secret"
 
-        return await run(request, lambda v: change(request, v, MANAGE_SECRET, lambda c, f: act(v, c, f)))
+        return await post(request, MANAGE_SECRET, appforms.ROTATE, act, on_endpoint(request, endpoint_id))
 
     @router.post(prefix + "/endpoints/{endpoint_id}/test")
     async def endpoint_test(request: Request, endpoint_id: str) -> Response:
         async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
             event_type = form.get("event_type", "").strip()
             if not event_type:
-                raise BadForm("event_type: choose or type an event type")
+                raise BadForm("event_type", "Event type is required: choose one from the list or type its name.")
             message = await publishing.send_example(ctx, v.app.id, endpoint_id, event_type, tenant=v.tenant)
             return f"{v.base}/messages/{message.id}"
 
-        return await run(request, lambda v: change(request, v, CREATE_ATTEMPTS, lambda c, f: act(v, c, f)))
+        return await post(request, CREATE_ATTEMPTS, appforms.TEST_EVENT, act, on_endpoint(request, endpoint_id))
 
     @router.post(prefix + "/endpoints/{endpoint_id}/recover")
     async def endpoint_recover(request: Request, endpoint_id: str) -> Response:
         async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            since = _ms(form.get("since", ""), "since")
+            since = appforms.ms(form.get("since", ""), "since", "Since")
             if since is None:
-                raise BadForm("since: give the time to start from")
+                raise BadForm("since", "Since is required: give the time to start from.")
             kind = form.get("kind", "recover")
             endpoint = await endpoints.get(ctx, v.app.id, endpoint_id, tenant=v.tenant)
             if kind == "recover":
@@ -526,18 +487,21 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
             elif kind == "bulk-replay":
                 task = await recovery.start_bulk_replay(ctx.db, v.app.id, endpoint.id, recovery.ReplayFilter(since))
             else:
-                raise BadForm("kind: recover, replay-missing or bulk-replay")
+                raise BadForm("kind", "Choose what to send: recover, replay missing or bulk replay.")
             return f"{v.base}/jobs/{task.id}"
 
-        return await run(request, lambda v: change(request, v, CREATE_ATTEMPTS, lambda c, f: act(v, c, f)))
+        return await post(request, CREATE_ATTEMPTS, appforms.SEND_AGAIN, act, on_endpoint(request, endpoint_id))
 
     @router.post(prefix + "/messages/{msg_id}/resend")
     async def message_resend(request: Request, msg_id: str) -> Response:
         async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
             endpoint_id = form.get("endpoint_id", "")
             if not endpoint_id:
-                raise BadForm("endpoint_id: which endpoint to send it to")
+                raise BadForm(None, "The form did not say which endpoint to send it to: reload the page.")
             await publishing.resend(ctx, v.app.id, msg_id, endpoint_id, tenant=v.tenant)
             return f"{v.base}/messages/{msg_id}#endpoint-{endpoint_id}"
 
-        return await run(request, lambda v: change(request, v, CREATE_ATTEMPTS, lambda c, f: act(v, c, f)))
+        def again(v: Viewer) -> Again:
+            return lambda refusal: message_page(request, v, msg_id, refusal)
+
+        return await post(request, CREATE_ATTEMPTS, appforms.RESEND, act, again)

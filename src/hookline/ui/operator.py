@@ -12,11 +12,24 @@ from hookline.api.schemas import ApplicationIn
 from hookline.errors import HooklineError, NotFound
 from hookline.services import applications, event_types, publishing
 from hookline.ui import apppages
+from hookline.ui.forms import NOTHING, Field, Form, Refusal, refuse
 from hookline.ui.pages import csrf_refused, session_of, signed_out
 from hookline.ui.scope import Viewer
+from hookline.ui.sessions import Session
 from hookline.ui.web import csrf_given, error_page, read_form, redirect, render, tokens_match
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+NEW_APPLICATION = Form(
+    "new-application",
+    {
+        "name": Field("Name", "The name"),
+        "uid": Field(
+            "Your own id for it",
+            "Your own id",
+            taken="Another application already has this id: choose another, or leave it empty.",
+        ),
+    },
+)
 
 
 async def _viewer(request: Request) -> Viewer | Response:
@@ -36,9 +49,23 @@ async def apps_page(request: Request) -> Response:
     session = await session_of(request)
     if session is None:
         return signed_out(request)
+    return await _apps(request, session)
+
+
+async def _apps(request: Request, session: Session, refusal: Refusal = NOTHING) -> Response:
+    """The applications and the form that creates one (400 with a refused one, as it was typed)."""
     found = await applications.page(apppages.ctx_of(request), tenant=None, limit=100, iterator=None, descending=True)
     apps = [app for app in found.rows if not app.internal]
-    return render("apps.html", session=session, nav="apps", apps=apps, more=not found.done, when=apppages.when)
+    return render(
+        "apps.html",
+        400 if refusal.form else 200,
+        session=session,
+        nav="apps",
+        apps=apps,
+        more=not found.done,
+        when=apppages.when,
+        refusal=refusal,
+    )
 
 
 @router.post("/apps")
@@ -46,19 +73,14 @@ async def app_create(request: Request) -> Response:
     session = await session_of(request)
     if session is None:
         return signed_out(request)
-    form = await read_form(request)
-    if form is None or not tokens_match(session.csrf_token, csrf_given(request, form)):
+    typed = await read_form(request)
+    if typed is None or not tokens_match(session.csrf_token, csrf_given(request, typed)):
         return csrf_refused(session)
     try:
-        body = ApplicationIn.model_validate({"name": form.get("name", "").strip(), "uid": form.get("uid") or None})
+        body = ApplicationIn.model_validate({"name": typed.get("name", "").strip(), "uid": typed.get("uid") or None})
         app, _ = await applications.create(apppages.ctx_of(request), body.model_dump())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        back = apppages.form_page(request)
-        return error_page(400, "That cannot be saved", f"{where}: {first['msg']}", session, back=back)
-    except HooklineError as exc:
-        return error_page(400, "That cannot be saved", str(exc), session, back=apppages.form_page(request))
+    except (ValidationError, HooklineError) as exc:
+        return await _apps(request, session, refuse(NEW_APPLICATION, typed, exc))
     return redirect(f"/ui/apps/{app.id}/")
 
 

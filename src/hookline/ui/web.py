@@ -79,7 +79,7 @@ def error_page(
     headers: dict[str, str] | None = None,
     back: str | None = None,
 ) -> Response:
-    """``back``: the form's page, for a "Back to the form" link (see apppages.form_page)."""
+    """``back``: a page to go back to, for a "Back to the form" link."""
     return render("error.html", status, headers, title=title, detail=detail, status=status, session=session, back=back)
 
 
