@@ -150,3 +150,29 @@ def test_source_requests_prints_times_as_the_other_tables_do(cli: Cli) -> None:
     assert httpx.post(_local(cli, created["ingestUrl"]), content=b"hi").status_code == 200
     row = cli.ok("source", "requests", "hooks").stdout.splitlines()[1]
     assert re.search(r"  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  accepted  POST", row), row
+
+
+def test_source_create_no_path_forwarding_sends_to_the_destination_urls_as_they_are(
+    cli: Cli, receiver: Receiver
+) -> None:
+    created = cli.json(
+        "source", "create", "plain", "--no-path-forwarding", "--destination", receiver.url("/a"),
+        "--destination", receiver.url("/b"),
+    )  # fmt: skip
+    shown = cli.json("source", "show", created["id"])
+    assert [(d["url"], d["pathForwardingDisabled"]) for d in shown["destinations"]] == [
+        (receiver.url("/a"), True),
+        (receiver.url("/b"), True),
+    ]
+    table = cli.ok("source", "show", created["id"]).stdout.splitlines()
+    assert table[-3].split()[-2:] == ["PATH", "FORWARDING"] and table[-1].split()[-1] == "no"
+    forwarding = cli.json("source", "create", "forwarding", "--destination", receiver.url("/c"))
+    assert [d["pathForwardingDisabled"] for d in cli.json("source", "show", forwarding["id"])["destinations"]] == [
+        False
+    ]
+    for source in (created, forwarding):
+        assert httpx.post(_local(cli, source["ingestUrl"]) + "/orders?x=1", content=b"{}").status_code == 200
+    receiver.wait_for(3)
+    assert sorted(r.path for r in receiver.requests) == ["/a", "/b", "/c/orders?x=1"]
+    refused = cli("source", "create", "nothing", "--no-path-forwarding")
+    assert refused.exit_code == 2 and "--destination" in refused.stderr

@@ -32,6 +32,15 @@ def test_event_type() -> None:
     assert ingest.event_type("generic-webhook", _request(b"\xff")) == "webhook"
 
 
+def test_a_slack_interactivity_request_has_its_payloads_type() -> None:
+    for kind in ("block_actions", "view_submission", "shortcut"):
+        body = b"payload=" + quote_plus(json.dumps({"type": kind, "user": {"id": "U1"}})).encode()
+        form = _request(body, Content_Type="application/x-www-form-urlencoded")
+        assert ingest.event_type("slack", form) == kind
+    command = _request(b"command=%2Fdeploy&text=prod", Content_Type="application/x-www-form-urlencoded")
+    assert ingest.event_type("slack", command) == "webhook"
+
+
 def test_forwarded_headers_keep_order_and_drop_transport_and_credentials() -> None:
     request = _request(
         b"",
@@ -39,12 +48,48 @@ def test_forwarded_headers_keep_order_and_drop_transport_and_credentials() -> No
         X_B="2",
         Authorization="Basic x",
         Content_Length="0",
+        User_Agent="Stripe/1.0",
         X_A="1",
         webhook_id="w",
         Proxy_Foo="p",
+        Connection="keep-alive, X-Hop",
+        X_Hop="gone",
+        Accept_Encoding="gzip",
     )
-    assert ingest.forwarded_headers(request) == [("X-B", "2"), ("X-A", "1")]
-    assert ingest.forwarded_headers(request, drop=frozenset({"x-a"})) == [("X-B", "2")]
+    # The provider's own Standard Webhooks headers travel renamed: hookline signs under those names.
+    kept = [("X-B", "2"), ("User-Agent", "Stripe/1.0"), ("X-A", "1"), ("X-Original-webhook-id", "w")]
+    assert ingest.forwarded_headers(request) == kept
+    assert ingest.forwarded_headers(request, drop=frozenset({"x-a"})) == [p for p in kept if p[0] != "X-A"]
+
+
+def _at(path: str, query: str = "") -> CapturedRequest:
+    return CapturedRequest("POST", path, query, (), b"", "127.0.0.1", 0)
+
+
+def test_the_forwarded_path_is_encoded_again_and_never_climbs_out() -> None:
+    assert ingest.forward_path(_at("")) is None
+    assert ingest.forward_path(_at("/")) is None
+    assert ingest.forward_path(_at("/orders/paid", "shop=x")) == "/orders/paid?shop=x"
+    assert ingest.forward_path(_at("", "a=1&b=%20")) == "?a=1&b=%20"
+    assert ingest.forward_path(_at("/orders/")) == "/orders/"
+    assert ingest.forward_path(_at("/../../etc/passwd")) == "/etc/passwd"
+    assert ingest.forward_path(_at("/a/./b/../c/..")) == "/a/"
+    assert ingest.forward_path(_at("//evil.example/x")) == "/evil.example/x"
+    assert ingest.forward_path(_at("/caf\u00e9/a b/100%/q?r#s\\t")) == "/caf%C3%A9/a%20b/100%25/q%3Fr%23s%5Ct"
+    assert ingest.forward_path(_at("/%2E%2E")) == "/%252E%252E"  # was %252E: stays text, not a dot segment
+    assert ingest.forward_path(_at("", "x=\u00e9 #")) == "?x=%E9%20%23"  # raw bytes, as sent
+
+
+def test_the_forwarded_path_goes_after_the_destinations_path_and_query() -> None:
+    assert ingest.forward_url("https://app.example/hooks", "/orders?x=1") == "https://app.example/hooks/orders?x=1"
+    assert ingest.forward_url("https://app.example/hooks/", "/orders") == "https://app.example/hooks/orders"
+    assert ingest.forward_url("https://app.example", "/orders") == "https://app.example/orders"
+    assert ingest.forward_url("https://app.example/h?k=1", "?x=1") == "https://app.example/h?k=1&x=1"
+    assert (
+        ingest.forward_url("https://u:p@app.example:8443/h/?k=1#f", "/o/?x")
+        == "https://u:p@app.example:8443/h/o/?k=1&x#f"
+    )
+    assert ingest.forward_url("https://app.example", "/evil.example/x") == "https://app.example/evil.example/x"
 
 
 def test_handshakes() -> None:

@@ -10,12 +10,13 @@ import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy import Connection, func, insert, inspect, select
 from tests.support.store import endpoint_fields
 
-from hookline.store import applications, endpoints, messages
+from hookline.domain.ids import new_id
+from hookline.store import applications
 from hookline.store.database import Database
-from hookline.store.messages import NewMessage
+from hookline.store.messages import new_delivery
 from hookline.store.migrate import downgrade, migrate
 from hookline.store.tables import metadata
 
@@ -55,14 +56,20 @@ async def _schema_differences(db: Database) -> list[Any]:
 
 
 async def _queue(db: Database, count: int) -> str:
-    """An application with one endpoint and ``count`` deliveries due for it; its id."""
+    """An application with one endpoint and ``count`` deliveries due for it; its id. Written
+    with the columns of revision BEFORE_PARTIAL_INDEXES only (the store's own statements name
+    columns added since)."""
+    tables = metadata.tables
     async with db.write() as conn:
         app = await applications.create(conn, {"name": "migrations", "metadata": {}})
-        endpoint = await endpoints.create(conn, app.id, endpoint_fields(0))
+        endpoint_id = new_id("ep")
+        endpoint = {"id": endpoint_id, "app_id": app.id, "old_secrets": [], "created_at": 0, "updated_at": 0}
+        await conn.execute(insert(tables["endpoint"]).values(**endpoint, **endpoint_fields(0)))
         for _ in range(count):
-            await messages.create(
-                conn, NewMessage(app_id=app.id, event_type="e", payload=b"{}"), endpoint_ids=[endpoint.id]
-            )
+            msg_id = new_id("msg")
+            message = {"id": msg_id, "app_id": app.id, "event_type": "e", "payload": b"{}", "created_at": 0}
+            await conn.execute(insert(tables["message"]).values(**message, payload_expires_at=0))
+            await conn.execute(insert(tables["delivery"]).values(new_delivery(msg_id, endpoint_id, app.id, 0)))
     return app.id
 
 

@@ -117,6 +117,11 @@ def response_options(func: Any) -> Any:
 @click.option("--uid", help="Your own id for it")
 @click.option("--destination", "destinations", multiple=True, metavar="URL", help="Forward to this URL (repeat)")
 @click.option(
+    "--no-path-forwarding",
+    is_flag=True,
+    help="Send to each --destination URL as it is, without the path below the ingest URL and the query",
+)
+@click.option(
     "--allowed-ips", "allowed_ips", multiple=True, metavar="CIDR", help="Accept requests only from here (repeat)"
 )
 @click.option("--rate-limit", type=click.IntRange(min=1), help="At most this many requests per second (429 past it)")
@@ -130,6 +135,7 @@ def source_create(
     config_json: str | None,
     uid: str | None,
     destinations: tuple[str, ...],
+    no_path_forwarding: bool,
     allowed_ips: tuple[str, ...],
     rate_limit: int | None,
     response_status: int | None,
@@ -137,7 +143,11 @@ def source_create(
     response_body: str | None,
     metadata: tuple[str, ...],
 ) -> None:
-    """Create a source and print its ingest URL (the URL to paste into the provider)."""
+    """Create a source and print its ingest URL (the URL to paste into the provider). A request
+    to the ingest URL with a path below it and a query goes to each destination with that path
+    after its URL's path and that query after its query, unless --no-path-forwarding."""
+    if no_path_forwarding and not destinations:
+        raise click.UsageError("--no-path-forwarding is about the --destination URLs: pass at least one")
     config = _config(source_type, secret, config_json)
     data = body(name=name, type=source_type, config=config or {}, uid=uid, rateLimit=rate_limit)
     data.update(body(response=_response(response_status, response_content_type, response_body) or None))
@@ -146,7 +156,8 @@ def source_create(
         data["allowedIps"] = list(allowed_ips)
     if destinations:
         # Made with the source in one request: a refused destination leaves nothing behind.
-        data["destinations"] = [{"url": url} for url in destinations]
+        extra = {"pathForwardingDisabled": True} if no_path_forwarding else {}
+        data["destinations"] = [{"url": url, **extra} for url in destinations]
     created = session.client.request(Call("POST", _ROOT, _source, {}, data, creating(None)))
     show(session.as_json, created, SOURCE_COLUMNS, [_source_row(created)])
 
@@ -186,7 +197,8 @@ def source_show(session: Session, source_id: str) -> None:
     said = f"{answer['statusCode']} {answer['contentType']} {cell(answer['body'] or '-')}" if answer else "default"
     click.echo(f"response: {said}")
     click.echo("destinations:")
-    show(False, dests.data, ("id", "url", "disabled"), [(d["id"], d["url"], d["disabled"]) for d in dests.data])
+    rows = [(d["id"], d["url"], d["disabled"], not d.get("pathForwardingDisabled")) for d in dests.data]
+    show(False, dests.data, ("id", "url", "disabled", "path forwarding"), rows)
 
 
 @source.command("update")

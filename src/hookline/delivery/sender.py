@@ -36,16 +36,25 @@ def request_headers(
     content_type: str | None = None,
     forwarded: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """``content_type`` and ``forwarded``: a received request passed on as is (inbound gateway);
-    the endpoint's custom headers win over forwarded ones, and the signature over both."""
-    headers = {k: v for k, v in (forwarded or {}).items() if k.lower() not in SET_BY_HOOKLINE}
+    """``content_type`` and ``forwarded``: a received request passed on as is (inbound gateway),
+    with its sender's User-Agent; the endpoint's custom headers win over forwarded ones, and the
+    signature over both."""
+    headers: dict[str, str] = {}
+    agent = USER_AGENT
+    if forwarded:
+        for name, value in forwarded.items():
+            lowered = name.lower()
+            if lowered == "user-agent":
+                agent = value
+            elif lowered not in SET_BY_HOOKLINE:
+                headers[name] = value
     for name, value in custom.items():
         if name.lower() not in SET_BY_HOOKLINE:
             for same in [k for k in headers if k.lower() == name.lower()]:
                 del headers[same]
             headers[name] = value
     headers["Content-Type"] = content_type or "application/json"
-    headers["User-Agent"] = USER_AGENT
+    headers["User-Agent"] = agent
     # The answer is recorded as text: a body compressed for us would be stored as bytes no
     # one can read (and left compressed, nothing can inflate into a bomb here).
     headers["Accept-Encoding"] = "identity"

@@ -1,11 +1,12 @@
 """The inbound gateway's pure rules: what a received request's event id and type are, which
-of its headers travel on to destinations, and the providers' URL handshakes."""
+of its headers travel on to destinations, where below a destination's URL it goes, and the
+providers' URL handshakes."""
 
 import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import orjson
 
@@ -26,18 +27,72 @@ RATE_LIMITED = "rate_limited"
 ACCEPTED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ALLOW = "POST, PUT, PATCH"  # the Allow header of a 405 (RFC 9110 section 15.5.6)
 
-# Never passed on: hop-by-hop and transport headers, credentials meant for hookline, and the
-# names hookline's own signature uses.
-_NOT_FORWARDED = SET_BY_HOOKLINE | CONNECTION_HEADERS | SENSITIVE_HEADERS
+# Never passed on: hop-by-hop and transport headers, credentials meant for hookline, and what
+# hookline sets itself (Host, Content-Length, Accept-Encoding; Content-Type travels as the
+# message's). The provider's User-Agent is passed on (the engine sends it instead of its own).
+_NOT_FORWARDED = (SET_BY_HOOKLINE - {"user-agent"}) | CONNECTION_HEADERS | SENSITIVE_HEADERS
+# The names of hookline's own signature: a provider that signs as Standard Webhooks (Svix,
+# Clerk, Resend...) sends them too, and they reach destinations under this prefix, so that
+# its signature can still be checked there beside hookline's.
+RENAMED = frozenset(
+    {"webhook-id", "webhook-timestamp", "webhook-signature", "svix-id", "svix-timestamp", "svix-signature"}
+)
+RENAMED_PREFIX = "X-Original-"
 
 
 def forwarded_headers(request: CapturedRequest, *, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
-    """The sender's headers that destinations get, in order (``drop``: more lower-case names)."""
-    return [
-        (name, value)
-        for name, value in request.headers
-        if name.lower() not in _NOT_FORWARDED and name.lower() not in drop and not name.lower().startswith("proxy-")
-    ]
+    """The sender's headers that destinations get, in order (``drop``: more lower-case names);
+    also dropped: those the request's ``Connection`` header names (hop-by-hop, RFC 9110 7.6.1)."""
+    hop = {name.strip().lower() for value in request.header_values("connection") for name in value.split(",")}
+    out = []
+    for name, value in request.headers:
+        lowered = name.lower()
+        if lowered in RENAMED:
+            out.append((RENAMED_PREFIX + name, value))
+        elif not (lowered in _NOT_FORWARDED or lowered in drop or lowered in hop or lowered.startswith("proxy-")):
+            out.append((name, value))
+    return out
+
+
+# What stays as it is in a forwarded path segment (RFC 3986 pchar less the unreserved
+# characters, which ``quote`` keeps anyway); anything else is percent-encoded.
+_SEGMENT_SAFE = "!$&'()*+,;=:@"
+# And in a forwarded query: the query's own percent-escapes and separators stay.
+_QUERY_SAFE = "!$&'()*+,;=:@/?%"
+
+
+def forward_path(request: CapturedRequest) -> str | None:
+    """What goes after a destination's URL: the path below the ingest token and the query, or
+    None when there is neither. The path is stored decoded; it is encoded again one segment at
+    a time, its empty, ``.`` and ``..`` segments resolved within itself, so that it can never
+    reach above the destination's path (a ``%2E%2E`` would, once the client decodes it)."""
+    segments: list[str] = []
+    parts = request.path.split("/")
+    for segment in parts:
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(quote(segment, safe=_SEGMENT_SAFE))
+    path = "/" + "/".join(segments) if segments else ""
+    if path and parts[-1] in ("", ".", ".."):
+        path += "/"  # a trailing slash is part of the path
+    query = quote(request.query.encode("latin-1"), safe=_QUERY_SAFE) if request.query else ""
+    if not path and not query:
+        return None
+    return f"{path}?{query}" if query else path
+
+
+def forward_url(url: str, suffix: str) -> str:
+    """A destination's ``url`` with a request's ``forward_path`` after it: the path appended to
+    the URL's path (one slash between them), the query after the URL's own query."""
+    path, _, query = suffix.partition("?")
+    parts = urlsplit(url)
+    if path:
+        parts = parts._replace(path=parts.path.rstrip("/") + path)
+    if query:
+        parts = parts._replace(query=f"{parts.query}&{query}" if parts.query else query)
+    return urlunsplit(parts)
 
 
 def _json(body: bytes) -> dict[str, Any] | None:
@@ -59,6 +114,14 @@ def _form(request: CapturedRequest) -> dict[str, str] | None:
     return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
+def _form_json(request: CapturedRequest) -> dict[str, Any] | None:
+    """The JSON object in a form-encoded body's ``payload`` field, if there is one."""
+    form = _form(request)
+    if form is None or "payload" not in form:
+        return None
+    return _json(form["payload"].encode())
+
+
 def filter_payload(source_type: str, request: CapturedRequest) -> dict[str, Any]:
     """What a destination's payload filter sees of a received request: its JSON object, or its
     form fields (Twilio, Slack commands), else nothing. GitHub's form-encoded webhooks (content
@@ -67,14 +130,11 @@ def filter_payload(source_type: str, request: CapturedRequest) -> dict[str, Any]
     found = _json(request.body)
     if found is not None:
         return found
-    form = _form(request)
-    if form is None:
-        return {}
-    if source_type in _PAYLOAD_FORMS and "payload" in form:
-        inner = _json(form["payload"].encode())
+    if source_type in _PAYLOAD_FORMS:
+        inner = _form_json(request)
         if inner is not None:
             return inner
-    return form
+    return _form(request) or {}
 
 
 def event_id(source_type: str, request: CapturedRequest) -> str | None:
@@ -103,11 +163,16 @@ def dedup_key(source_type: str, request: CapturedRequest) -> str:
 
 
 def event_type(source_type: str, request: CapturedRequest) -> str:
-    """The event type destinations can filter on (endpoint ``eventTypes``)."""
+    """The event type destinations can filter on (endpoint ``eventTypes``). Slack's interactivity
+    requests (``payload=<JSON>``, form-encoded) give their JSON's ``type``: ``block_actions``,
+    ``view_submission``, ``shortcut``..."""
     header = {"github": "x-github-event", "shopify": "x-shopify-topic"}.get(source_type)
     if header and request.header(header):
         return str(request.header(header))[:256]
-    body = _json(request.body) or {}
+    body = _json(request.body)
+    if body is None and source_type == "slack":
+        body = _form_json(request)
+    body = body or {}
     for key in ("type", "event"):
         value = body.get(key)
         if isinstance(value, str) and value:

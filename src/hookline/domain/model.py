@@ -165,6 +165,9 @@ class Endpoint:
     fifo: bool = False
     fifo_on_exhausted: str = "skip"  # skip | block
     fifo_next: int = 0
+    # A source's destination: a request goes to ``url`` as it is, without the path below the
+    # ingest URL and the query.
+    path_forwarding_disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -3,8 +3,9 @@
 A source is backed by an internal application: its destinations are that application's
 endpoints, so a received request becomes an ordinary message with one delivery per enabled
 destination, stored in the transaction that answers the sender 2xx. The engine sends the
-original body bytes and Content-Type with the sender's headers, signed as Standard Webhooks
-with each destination's secret.
+original body bytes and Content-Type with the sender's headers (its User-Agent too), signed
+as Standard Webhooks with each destination's secret, to the destination's URL with the path
+below the ingest URL and the query after it (unless the destination turns that off).
 """
 
 import hashlib
@@ -300,6 +301,7 @@ def _new_message(source: Source, request: CapturedRequest, check: ingest_config.
         payload=request.body,
         content_type=request.content_type or "application/octet-stream",
         headers=rules.forwarded_headers(request, drop=check.private_headers),
+        forward_path=rules.forward_path(request),
     )
 
 

@@ -37,6 +37,7 @@ class NewMessage:
     # headers to forward, as [name, value] pairs.
     content_type: str | None = None
     headers: Sequence[Sequence[str]] | None = None
+    forward_path: str | None = None  # what goes after each destination's URL (domain/ingest.py)
     retention_hours: int | None = None  # overrides retention_days
     tags: Sequence[str] | None = None
     deliver_at: int | None = None  # hold the deliveries until then (ms)
@@ -67,7 +68,7 @@ _LIVE_ENDPOINTS = raw.Statement(
 )
 _MESSAGE_COLUMNS = (
     "id", "app_id", "event_type", "event_id", "payload", "channels", "created_at", "content_type", "headers",
-    "payload_expires_at", "tags", "deliver_at", "schema_version", "schema_warning", "ordering_key",
+    "payload_expires_at", "tags", "deliver_at", "schema_version", "schema_warning", "ordering_key", "forward_path",
 )  # fmt: skip
 _MESSAGE_JSON = ("channels", "headers", "tags")
 _INSERT_MESSAGE = raw.Statement.insert("message", _MESSAGE_COLUMNS)
@@ -301,6 +302,7 @@ def _message_row(new: NewMessage, now: int) -> dict[str, Any]:
         "schema_version": new.schema_version,
         "schema_warning": new.schema_warning,
         "ordering_key": new.ordering_key,
+        "forward_path": new.forward_path,
     }
     for name in _MESSAGE_JSON:
         row[name] = raw.json_text(row[name])

@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 from hookline.domain.claim import FIFO, Candidate, ClaimPolicy, Exclusions, Load, Throttle, leaves_queue
 from hookline.domain.ids import new_id
+from hookline.domain.ingest import forward_url
 from hookline.domain.json_text import printable
 from hookline.domain.model import DeliveryStatus, Trigger
 from hookline.store import operational, raw, records
@@ -121,6 +122,7 @@ class _Endpoint:
     in_flight: int
     throttle: Throttle | None
     app_throttled: bool = False  # its application has a throttle (read again, locked, by the claim)
+    path_forwarding: bool = True  # a forwarded request's path and query go after its URL
 
 
 def _in(column: str, param: str) -> tuple[str, str]:
@@ -165,13 +167,13 @@ _FACTS = _per_database(
     " e.transformation_enabled, e.fifo_on_exhausted, e.throttle_rate, e.throttle_tat, c.cert, c.key,"
     " (SELECT count(*) FROM delivery d WHERE d.status = :sending AND d.endpoint_id = e.id"
     " AND d.next_attempt_at > :now AND {1}),"
-    " (SELECT a.throttle_rate FROM application a WHERE a.id = e.app_id)"
+    " (SELECT a.throttle_rate FROM application a WHERE a.id = e.app_id), e.path_forwarding_disabled"
     " FROM endpoint e LEFT OUTER JOIN endpoint_client_cert c ON c.endpoint_id = e.id WHERE {0}",
     _in("e.id", "ids"),
     _unfinished("d"),
 )
 _MESSAGES = _per_database(
-    "SELECT id, payload, event_type, content_type, headers FROM message WHERE {0}", _in("id", "ids")
+    "SELECT id, payload, event_type, content_type, headers, forward_path FROM message WHERE {0}", _in("id", "ids")
 )
 _LEASE = _per_database(
     "UPDATE delivery SET status = :sending, locked_until = :lease_end, next_attempt_at = :lease_end,"
@@ -187,7 +189,7 @@ _LEASE = _per_database(
 # makes it durable with itself. That wait was a quarter of a claim under load.
 _LEASE_WITH_MESSAGES = raw.Statement(
     f"WITH l AS ({_LEASE.postgresql_named}) SELECT l.id, l.msg_id, l.endpoint_id, l.app_id, l.attempts,"  # noqa: S608
-    " l.trigger, l.fifo_key, m.payload, m.event_type, m.content_type, m.headers"
+    " l.trigger, l.fifo_key, m.payload, m.event_type, m.content_type, m.headers, m.forward_path"
     " FROM l LEFT JOIN message m ON m.id = l.msg_id"
     " CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS no_wait"
 )
@@ -312,7 +314,7 @@ async def _facts(conn: Conn, endpoint_ids: set[str], now: int, finished: Any) ->
     params = {"ids": raw.id_list(conn, sorted(endpoint_ids)), "now": now, "sending": _SENDING, "finished": finished}
     for row in await raw.rows(conn, _FACTS, params, json=(3, 4)):
         id_, url, secret, old_secrets, headers, disabled, code, enabled, on_exhausted, rate, tat, cert, key = row[:13]
-        leased, app_rate = row[13:]
+        leased, app_rate, no_path = row[13:]
         out[id_] = _Endpoint(
             url=url,
             secret=secret,
@@ -325,6 +327,7 @@ async def _facts(conn: Conn, endpoint_ids: set[str], now: int, finished: Any) ->
             in_flight=int(leased),
             throttle=Throttle(int(rate), tat) if rate is not None else None,
             app_throttled=app_rate is not None,
+            path_forwarding=not no_path,
         )
     return out
 
@@ -465,6 +468,9 @@ async def claim(
     return ClaimResult(_hydrate(claimed, messages, endpoints, lease_end, now), more_due, wake_at, full)
 
 
+# A delivery whose message is gone: nothing to send.
+_NO_MESSAGE = (None, "", None, None, None)
+
 # An endpoint another process is claiming for is free again when that claim commits.
 LOCKED_OUT_RETRY_MS = 50
 
@@ -477,7 +483,7 @@ def _look_again(wake_at: int | None, now: int) -> int:
 
 def _hydrate(
     claimed: Sequence[Any],
-    messages: Mapping[str, Sequence[Any]],  # id -> (payload, event type, content type, headers)
+    messages: Mapping[str, Sequence[Any]],  # id -> (payload, event type, content type, headers, forward path)
     endpoints: Mapping[str, _Endpoint],
     locked_until: int,
     now: int,
@@ -485,10 +491,14 @@ def _hydrate(
     out = []
     for id_, msg_id, endpoint_id, app_id, attempts, trigger, fifo_key in claimed:
         endpoint = endpoints.get(endpoint_id)
-        payload, event_type, content_type, headers = messages.get(msg_id, (None, "", None, None))
+        payload, event_type, content_type, headers, forward = messages.get(msg_id, _NO_MESSAGE)
         secrets = []
+        url = None
         if endpoint is not None:
             secrets = [endpoint.secret] + [s["key"] for s in endpoint.old_secrets if s["expires_at"] > now]
+            url = endpoint.url
+            if forward is not None and endpoint.path_forwarding:  # a request received (inbound gateway)
+                url = forward_url(url, forward)
         out.append(
             Claimed(
                 id=id_,
@@ -499,7 +509,7 @@ def _hydrate(
                 trigger=trigger,
                 locked_until=locked_until,
                 payload=payload,
-                url=endpoint.url if endpoint else None,
+                url=url,
                 secrets=secrets,
                 headers=dict(endpoint.headers) if endpoint else {},
                 disabled=endpoint.disabled if endpoint else True,

@@ -90,6 +90,9 @@ endpoint = Table(
     Column("fifo", Boolean, nullable=False, server_default=false()),
     Column("fifo_on_exhausted", String(8), nullable=False, server_default="skip"),
     Column("fifo_next", BigInteger, nullable=False, server_default="0"),
+    # A source's destination (inbound gateway) that gets a request at its own URL as it is,
+    # without the path below the ingest URL and the query (Hookdeck's path_forwarding_disabled).
+    Column("path_forwarding_disabled", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("app_id", "uid", name="uq_endpoint_app_uid"),
     Index("ix_endpoint_app", "app_id", "id"),
     Index("ix_endpoint_throttle", "throttle_tat"),
@@ -111,6 +114,9 @@ message = Table(
     # Content-Type, and the sender's headers to pass on ([name, value] pairs). NULL: JSON.
     Column("content_type", Text, nullable=True),
     Column("headers", JSON, nullable=True),
+    # And what goes after its destinations' URLs: the path below the ingest URL and the query,
+    # encoded ("/orders/paid?shop=x"; domain/ingest.py forward_path). NULL: nothing.
+    Column("forward_path", Text, nullable=True),
     # Svix's message tags (a JSON list, filtered like channels), and when a scheduled
     # message's deliveries become due (NULL: at once).
     Column("tags", JSON, nullable=True),

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
 from hookline.api.deps import Auth, Ctx, EndpointId, IdempotencyKey, Iterator, Limit, Order, When, to_ms
 from hookline.api.routes.endpoints import endpoint_out
@@ -30,6 +30,7 @@ from hookline.api.schemas import (
     ms_to_datetime,
 )
 from hookline.domain.ingest import Received, Source
+from hookline.domain.model import Endpoint
 from hookline.errors import NotFound
 from hookline.services import endpoints, ingest, ingest_config
 from hookline.services.context import Context
@@ -85,8 +86,32 @@ class IngestSourceIn(Model):
     )
 
 
+PATH_FORWARDING_DOC = (
+    "hookline's addition (Hookdeck's `path_forwarding_disabled`): false (the default), a request to"
+    " `/in/{token}/orders/paid?shop=x` goes to this URL with `/orders/paid` after its path and `shop=x`"
+    " after its query; true, to this URL as it is. Left as it is when a PUT does not give it"
+)
+
+
+class DestinationUpdate(EndpointUpdate):
+    path_forwarding_disabled: StrictBool = Field(default=False, description=PATH_FORWARDING_DOC)
+
+
+class DestinationIn(EndpointIn):
+    path_forwarding_disabled: StrictBool = Field(default=False, description=PATH_FORWARDING_DOC)
+
+
+class DestinationOut(EndpointOut):
+    path_forwarding_disabled: bool = Field(default=False, description=PATH_FORWARDING_DOC)
+
+
+def _destination_out(endpoint: Endpoint) -> DestinationOut:
+    out = endpoint_out(endpoint).model_dump()
+    return DestinationOut(**out, path_forwarding_disabled=endpoint.path_forwarding_disabled)
+
+
 class IngestSourceCreateIn(IngestSourceIn):
-    destinations: list[EndpointIn] | None = Field(
+    destinations: list[DestinationIn] | None = Field(
         default=None,
         max_length=100,
         description="hookline's addition: destinations made with the source, in the same transaction:"
@@ -272,16 +297,18 @@ async def rotate_token(source_id: SourceId, ctx: Ctx, idempotency_key: Idempoten
 
 
 # -- destinations (Svix's ingest endpoints) -------------------------------------
-@router.get("/{source_id}/endpoint", response_model=ListResponse[EndpointOut], operation_id="v1.ingest.endpoint.list")
+@router.get(
+    "/{source_id}/endpoint", response_model=ListResponse[DestinationOut], operation_id="v1.ingest.endpoint.list"
+)
 async def list_destinations(
     source_id: SourceId, ctx: Ctx, limit: Limit = 50, iterator: Iterator = None, order: Order = "ascending"
-) -> ListResponse[EndpointOut]:
+) -> ListResponse[DestinationOut]:
     app_id = await ingest.app_of(ctx, source_id)
     page = await endpoints.page(
         ctx, app_id, tenant=None, limit=limit, iterator=iterator, descending=order == "descending"
     )
     return ListResponse(
-        data=[endpoint_out(e) for e in page.rows],
+        data=[_destination_out(e) for e in page.rows],
         iterator=page.iterator,
         prev_iterator=page.prev_iterator,
         done=page.done,
@@ -289,29 +316,31 @@ async def list_destinations(
 
 
 @router.post(
-    "/{source_id}/endpoint", status_code=201, response_model=EndpointOut, operation_id="v1.ingest.endpoint.create"
+    "/{source_id}/endpoint", status_code=201, response_model=DestinationOut, operation_id="v1.ingest.endpoint.create"
 )
 async def create_destination(
-    source_id: SourceId, body: EndpointIn, ctx: Ctx, idempotency_key: IdempotencyKey = None
-) -> EndpointOut:
+    source_id: SourceId, body: DestinationIn, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> DestinationOut:
     app_id = await ingest.app_of(ctx, source_id)
     fields = body.model_dump(exclude={"secret", "headers", "key_type"})
     created = await endpoints.create(
         ctx, app_id, fields, secret=body.secret, key_type=body.key_type, headers=body.headers, tenant=None
     )
-    return endpoint_out(created)
+    return _destination_out(created)
 
 
-@router.get("/{source_id}/endpoint/{endpoint_id}", response_model=EndpointOut, operation_id="v1.ingest.endpoint.get")
-async def get_destination(source_id: SourceId, endpoint_id: EndpointId, ctx: Ctx) -> EndpointOut:
+@router.get("/{source_id}/endpoint/{endpoint_id}", response_model=DestinationOut, operation_id="v1.ingest.endpoint.get")
+async def get_destination(source_id: SourceId, endpoint_id: EndpointId, ctx: Ctx) -> DestinationOut:
     app_id = await ingest.app_of(ctx, source_id)
-    return endpoint_out(await endpoints.get(ctx, app_id, endpoint_id, tenant=None))
+    return _destination_out(await endpoints.get(ctx, app_id, endpoint_id, tenant=None))
 
 
-@router.put("/{source_id}/endpoint/{endpoint_id}", response_model=EndpointOut, operation_id="v1.ingest.endpoint.update")
+@router.put(
+    "/{source_id}/endpoint/{endpoint_id}", response_model=DestinationOut, operation_id="v1.ingest.endpoint.update"
+)
 async def upsert_destination(
-    source_id: SourceId, endpoint_id: EndpointId, body: EndpointUpdate, ctx: Ctx, response: Response
-) -> EndpointOut:
+    source_id: SourceId, endpoint_id: EndpointId, body: DestinationUpdate, ctx: Ctx, response: Response
+) -> DestinationOut:
     app_id = await ingest.app_of(ctx, source_id)
     fields = body.model_dump()
     try:
@@ -320,10 +349,11 @@ async def upsert_destination(
         fields["uid"] = fields.get("uid") or endpoint_id
         response.status_code = 201
         created = await endpoints.create(ctx, app_id, fields, secret=None, key_type="hmac", headers=None, tenant=None)
-        return endpoint_out(created)
-    if "uid" not in body.model_fields_set:
-        fields.pop("uid")
-    return endpoint_out(await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=None))
+        return _destination_out(created)
+    # Not given, they stay: the svix SDK's upsert knows neither.
+    for name in {"uid", "path_forwarding_disabled"} - body.model_fields_set:
+        fields.pop(name)
+    return _destination_out(await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=None))
 
 
 @router.delete(
