@@ -106,7 +106,7 @@ def test_refused_endpoint_settings_keep_what_was_typed_not_what_is_stored(hookli
         }
         assert api.get(f"/api/v1/app/acme/endpoint/{ep}").json()["url"] == "https://stored.example/hook"
         # The other forms of the page show what is stored, untouched by the refusal.
-        assert shown.values["test-type"] == "test.event"
+        assert shown.values["test-type"] == "svix.ping"
         too_fast = refused(
             client.post(
                 f"{page_url}/edit", data={"csrf_token": token, **edit, "channels": "", "throttle_rate": "70000"}
@@ -163,6 +163,24 @@ def test_a_refused_test_event_and_replay_keep_the_typed_values(hookline: Hooklin
         )
         assert replay.values["recover-since"] == "last week" and replay.values["recover-kind"] == "bulk-replay"
         assert replay.errors == {"recover-since": "Since must be a date and time, such as 2025-01-31 09:30 (UTC)."}
+
+
+def test_a_test_event_of_a_type_that_does_not_exist_is_refused_and_the_ping_is_sent(hookline: Hookline) -> None:
+    # A typo ("invoice.piad") used to send the endpoint a made-up event of that type.
+    with hookline.client() as api:
+        app_id, ep = make_endpoint(api, "https://one.example/hook", app_uid="acme")
+        assert api.post("/api/v1/event-type", json={"name": "invoice.paid", "description": "d"}).status_code == 201
+    page_url = f"/ui/apps/{app_id}/endpoints/{ep}"
+    with signed_in(hookline) as (client, token):
+        shown = refused(client.post(f"{page_url}/test", data={"csrf_token": token, "event_type": "invoice.piad"}))
+        assert shown.values["test-type"] == "invoice.piad"
+        assert list(shown.errors) == ["test-type"] and "invoice.piad" in shown.errors["test-type"]
+        for name in ("invoice.paid", "svix.ping"):
+            sent = client.post(f"{page_url}/test", data={"csrf_token": token, "event_type": name})
+            assert sent.status_code == 303, sent.text
+    with hookline.client() as api:
+        listed = api.get("/api/v1/app/acme/msg").json()["data"]
+    assert sorted(m["eventType"] for m in listed) == ["invoice.paid", "svix.ping"]
 
 
 def test_a_refused_change_of_the_whole_form_says_why_above_it(hookline: Hookline) -> None:

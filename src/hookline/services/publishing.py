@@ -367,15 +367,12 @@ async def send_example(
     example_index: int | None = None,
     payload: dict[str, Any] | None = None,
     tenant: str | None,
-    known_type: bool = False,
 ) -> Message:
     """Send the endpoint (only it) ``payload``, or the event type's example number
     ``example_index`` (422 naming it when there is no such example), or a generated one.
 
-    With ``known_type`` (the API, as Svix does), an event type the catalogue does not have is
-    refused, 422 naming eventType, except Svix's built-in ``svix.ping``. Without it (the
-    dashboard's free-text form, which offers ``test.event`` on an empty catalogue), such a
-    type gets a generated example."""
+    An event type the catalogue does not have is refused, 422 naming eventType (as Svix
+    refuses it), except Svix's built-in ``svix.ping``: a typo must not send a made-up event."""
     if not EVENT_TYPE_NAME.fullmatch(event_type):  # the API's schema says so too; the dashboard's form does not
         raise Invalid(["body", "eventType"], NAME_RULE)
     endpoint = await endpoint_service.to_change(ctx, app_key, endpoint_key, tenant=tenant)
@@ -384,7 +381,7 @@ async def send_example(
         raise Invalid(["body", "exampleIndex"], "give exampleIndex or payload, not both")
     async with ctx.db.write() as conn:
         known = await event_types.find(conn, event_type)
-        if known is None and known_type and event_type != PING_EVENT_TYPE:
+        if known is None and event_type != PING_EVENT_TYPE:
             raise Invalid(
                 ["body", "eventType"],
                 f"there is no event type {event_type!r}: create it first, or send {PING_EVENT_TYPE}",

@@ -222,7 +222,6 @@ async def send_example(
         example_index=body.example_index,
         payload=body.payload,
         tenant=who.app_id,
-        known_type=True,
     )
     return message_out(message)
 
