@@ -271,3 +271,23 @@ def test_slack_interactivity_requests_have_their_payloads_type_as_event_type(hoo
         # A range replay routes them by the same event types.
         assert admin.post(f"{ROOT}/{source['id']}/replay", json=EVERYTHING).json()["forwarded"] == 4
         assert _paths(receiver, expected + expected) == expected + expected
+
+
+def test_slack_events_api_requests_have_their_events_type_as_event_type(hookline, receiver) -> None:
+    """Every Events API request is an ``event_callback``: only the inner event's type routes them."""
+    with hookline.client() as admin:
+        source = _source(admin, "slack", {"secret": "slack-secret"})
+        for kind in ("app_mention", "team_join"):
+            _destination(admin, source["id"], url=receiver.url(f"/{kind}"), eventTypes=[kind])
+        for n, kind in enumerate(("app_mention", "team_join", "app_mention")):
+            body = json.dumps({"type": "event_callback", "event_id": f"Ev{n}", "event": {"type": kind}}).encode()
+            ts = str(int(time.time()))
+            headers = {
+                "Content-Type": "application/json",
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": SignatureVerifier("slack-secret").generate_signature(timestamp=ts, body=body),
+            }
+            resp = httpx.post(source["ingestUrl"], content=body, headers=headers)
+            assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
+        expected = Counter({"/app_mention": 2, "/team_join": 1})
+        assert _paths(receiver, expected) == expected

@@ -38,6 +38,11 @@ def test_a_slack_interactivity_request_has_its_payloads_type() -> None:
         form = _request(body, Content_Type="application/x-www-form-urlencoded")
         assert ingest.event_type("slack", form) == kind
     command = _request(b"command=%2Fdeploy&text=prod", Content_Type="application/x-www-form-urlencoded")
+    # The Events API: every event comes as an event_callback; its own type tells them apart.
+    mention = {"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_mention", "text": "hi"}}
+    assert ingest.event_type("slack", _request(json.dumps(mention).encode())) == "app_mention"
+    assert ingest.event_type("slack", _request(b'{"type": "event_callback", "event": {}}')) == "event_callback"
+    assert ingest.event_type("slack", _request(b'{"type": "app_rate_limited"}')) == "app_rate_limited"
     assert ingest.event_type("slack", command) == "webhook"
 
 
@@ -128,6 +133,11 @@ def test_a_slack_interactivity_request_is_filtered_as_its_json() -> None:
     form = _request(body, Content_Type="application/x-www-form-urlencoded")
     assert ingest.filter_payload("slack", form) == {"type": "block_actions", "user": {"id": "U1"}}
     command = _request(b"command=%2Fdeploy&text=prod", Content_Type="application/x-www-form-urlencoded")
+    # The Events API: every event comes as an event_callback; its own type tells them apart.
+    mention = {"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_mention", "text": "hi"}}
+    assert ingest.event_type("slack", _request(json.dumps(mention).encode())) == "app_mention"
+    assert ingest.event_type("slack", _request(b'{"type": "event_callback", "event": {}}')) == "event_callback"
+    assert ingest.event_type("slack", _request(b'{"type": "app_rate_limited"}')) == "app_rate_limited"
     assert ingest.filter_payload("slack", command) == {"command": "/deploy", "text": "prod"}
     odd = _request(b"payload=not-json", Content_Type="application/x-www-form-urlencoded")
     assert ingest.filter_payload("slack", odd) == {"payload": "not-json"}

@@ -163,9 +163,11 @@ def dedup_key(source_type: str, request: CapturedRequest) -> str:
 
 
 def event_type(source_type: str, request: CapturedRequest) -> str:
-    """The event type destinations can filter on (endpoint ``eventTypes``). Slack's interactivity
-    requests (``payload=<JSON>``, form-encoded) give their JSON's ``type``: ``block_actions``,
-    ``view_submission``, ``shortcut``..."""
+    """The event type destinations can filter on (endpoint ``eventTypes``). Slack's Events API
+    wraps every event in ``{"type": "event_callback", "event": {"type": "app_mention", ...}}``:
+    the event's own type is what tells them apart, as Slack's SDKs route them. Its
+    interactivity requests (``payload=<JSON>``, form-encoded) give their JSON's ``type``:
+    ``block_actions``, ``view_submission``, ``shortcut``..."""
     header = {"github": "x-github-event", "shopify": "x-shopify-topic"}.get(source_type)
     if header and request.header(header):
         return str(request.header(header))[:256]
@@ -173,14 +175,14 @@ def event_type(source_type: str, request: CapturedRequest) -> str:
     if body is None and source_type == "slack":
         body = _form_json(request)
     body = body or {}
+    if source_type == "slack" and body.get("type") == "event_callback" and isinstance(body.get("event"), dict):
+        inner = body["event"].get("type")
+        if isinstance(inner, str) and inner:
+            return inner[:256]
     for key in ("type", "event"):
         value = body.get(key)
         if isinstance(value, str) and value:
             return value[:256]
-    if source_type == "slack" and isinstance(body.get("event"), dict):
-        inner = body["event"].get("type")
-        if isinstance(inner, str) and inner:
-            return inner[:256]
     return "webhook"
 
 
