@@ -148,6 +148,24 @@ def test_patch_refuses_none_for_a_field_that_cannot_be_empty(client: Client) -> 
     assert client.endpoints.get(app.id, endpoint.id) == endpoint
 
 
+def test_a_misspelt_option_fails_before_anything_is_sent(client: Client) -> None:
+    # It used to be left out of the request without a word: an endpoint for every event type.
+    app = client.applications.create("Acme")
+    misspelt: list[Callable[[], object]] = [
+        lambda: client.endpoints.create(app.id, "https://example.com/hook", event_type=["a.b"]),  # type: ignore[call-arg]
+        lambda: client.applications.create("Other", throttle=5),  # type: ignore[call-arg]
+        lambda: client.messages.create(app.id, "a.b", {}, channel=["eu"]),  # type: ignore[call-arg]
+        lambda: client.event_types.create("a.b", archive=True),  # type: ignore[call-arg]
+        lambda: client.endpoints.list(app.id, limt=1),  # type: ignore[call-arg]
+    ]
+    for call in misspelt:
+        with pytest.raises(TypeError, match="unexpected keyword argument"):
+            call()
+    assert client.endpoints.list(app.id).data == []
+    assert [a.id for a in client.applications.list().data] == [app.id]
+    assert client.messages.list(app.id).data == [] and client.event_types.list().data == []
+
+
 def test_creating_posts_are_idempotent(client: Client) -> None:
     first = client.applications.create("Acme", idempotency_key="same-key")
     second = client.applications.create("Acme", idempotency_key="same-key")

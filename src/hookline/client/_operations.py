@@ -6,9 +6,11 @@ is None is not sent, except in a patch, where None clears the field (see
 :func:`changes`).
 """
 
-from collections.abc import Mapping
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal, TypedDict, Unpack
+from typing import Any, Literal, ParamSpec, TypedDict, TypeVar, Unpack, get_args, get_type_hints
 
 from hookline.client._calls import Call, HooklineError, body, creating, query, segment
 from hookline.client._models import (
@@ -29,6 +31,27 @@ from hookline.client._models import (
 Order = Literal["ascending", "descending"]
 KeyType = Literal["hmac", "ed25519"]
 FifoOnExhausted = Literal["skip", "block"]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def options_checked(operation: Callable[P, R]) -> Callable[P, R]:
+    """``operation``, refusing a keyword option its TypedDict does not name: a misspelt one
+    (``evnt_types=``) would otherwise be left out of the request without a word."""
+    (options,) = (p.name for p in inspect.signature(operation).parameters.values() if p.kind is p.VAR_KEYWORD)
+    (named,) = get_args(get_type_hints(operation)[options])
+    allowed = named.__required_keys__ | named.__optional_keys__
+
+    @functools.wraps(operation)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        unknown = sorted(set(kwargs) - allowed)
+        if unknown:
+            raise TypeError(f"got an unexpected keyword argument {unknown[0]!r}; known: {', '.join(sorted(allowed))}")
+        return operation(*args, **kwargs)
+
+    return checked
 
 
 def _path(*parts: str) -> str:
@@ -185,10 +208,12 @@ class MessageOptions(TypedDict, total=False):
 
 
 # -- applications ------------------------------------------------------------
+@options_checked
 def list_applications(**o: Unpack[OrderedPaging]) -> Call[Page[Application]]:
     return Call("GET", _path("app"), page_of(Application.from_json), query(**o))
 
 
+@options_checked
 def create_application(name: str, **o: Unpack[ApplicationOptions]) -> Call[Application]:
     params = query(get_if_exists=o.get("get_if_exists"))
     data = body(name=name, uid=o.get("uid"), metadata=o.get("metadata"), throttleRate=o.get("throttle_rate"))
@@ -199,6 +224,7 @@ def get_application(app_id: str) -> Call[Application]:
     return Call("GET", _path("app", app_id), Application.from_json)
 
 
+@options_checked
 def patch_application(app_id: str, **o: Unpack[ApplicationChanges]) -> Call[Application]:
     """Change only the given fields (``PATCH``); None clears one (``throttle_rate=None``: no limit)."""
     return Call("PATCH", _path("app", app_id), Application.from_json, body=changes(o, _APPLICATION_FIELDS))
@@ -208,15 +234,18 @@ def delete_application(app_id: str) -> Call[None]:
     return Call("DELETE", _path("app", app_id), empty)
 
 
+@options_checked
 def bulk_replay_application(app_id: str, since: datetime, **o: Unpack[BulkReplayOptions]) -> Call[BackgroundTask]:
     return _bulk_replay(_path("app", app_id) + "/bulk-replay", since, o)
 
 
 # -- endpoints ---------------------------------------------------------------
+@options_checked
 def list_endpoints(app_id: str, **o: Unpack[OrderedPaging]) -> Call[Page[Endpoint]]:
     return Call("GET", _path("app", app_id, "endpoint"), page_of(Endpoint.from_json), query(**o))
 
 
+@options_checked
 def create_endpoint(app_id: str, url: str, **o: Unpack[EndpointOptions]) -> Call[Endpoint]:
     data = body(
         url=url,
@@ -242,6 +271,7 @@ def get_endpoint(app_id: str, endpoint_id: str) -> Call[Endpoint]:
     return Call("GET", _path("app", app_id, "endpoint", endpoint_id), Endpoint.from_json)
 
 
+@options_checked
 def patch_endpoint(app_id: str, endpoint_id: str, **o: Unpack[EndpointChanges]) -> Call[Endpoint]:
     """Change only the given fields (``PATCH``); None clears one (``event_types=None``: every
     event type); ``disabled=`` turns delivery off or on."""
@@ -288,6 +318,7 @@ def replay_missing(
     return _task_call(app_id, endpoint_id, "replay-missing", since, until)
 
 
+@options_checked
 def bulk_replay_endpoint(
     app_id: str, endpoint_id: str, since: datetime, **o: Unpack[BulkReplayOptions]
 ) -> Call[BackgroundTask]:
@@ -307,10 +338,12 @@ def _bulk_replay(path: str, since: datetime, o: BulkReplayOptions) -> Call[Backg
 
 
 # -- event types -------------------------------------------------------------
+@options_checked
 def list_event_types(**o: Unpack[EventTypeListOptions]) -> Call[Page[EventType]]:
     return Call("GET", _path("event-type"), page_of(EventType.from_json), query(**o))
 
 
+@options_checked
 def create_event_type(name: str, description: str = "", **o: Unpack[EventTypeOptions]) -> Call[EventType]:
     data = body(
         name=name,
@@ -335,10 +368,12 @@ def import_openapi(spec_raw: str, *, dry_run: bool = False, replace_all: bool = 
 
 
 # -- messages ----------------------------------------------------------------
+@options_checked
 def list_messages(app_id: str, **o: Unpack[MessageListOptions]) -> Call[Page[Message]]:
     return Call("GET", _path("app", app_id, "msg"), page_of(Message.from_json), query(**o))
 
 
+@options_checked
 def create_message(app_id: str, event_type: str, payload: dict[str, Any], **o: Unpack[MessageOptions]) -> Call[Message]:
     data = body(
         eventType=event_type,
@@ -355,6 +390,7 @@ def get_message(app_id: str, msg_id: str) -> Call[Message]:
     return Call("GET", _path("app", app_id, "msg", msg_id), Message.from_json)
 
 
+@options_checked
 def list_endpoint_messages(
     app_id: str, endpoint_id: str, **o: Unpack[EndpointMessageListOptions]
 ) -> Call[Page[EndpointMessage]]:
@@ -362,17 +398,20 @@ def list_endpoint_messages(
     return Call("GET", path, page_of(EndpointMessage.from_json), query(**o))
 
 
+@options_checked
 def list_message_endpoints(app_id: str, msg_id: str, **o: Unpack[Paging]) -> Call[Page[MessageEndpoint]]:
     path = _path("app", app_id, "msg", msg_id) + "/endpoint"
     return Call("GET", path, page_of(MessageEndpoint.from_json), query(**o))
 
 
 # -- attempts ----------------------------------------------------------------
+@options_checked
 def list_attempts_by_endpoint(app_id: str, endpoint_id: str, **o: Unpack[AttemptListOptions]) -> Call[Page[Attempt]]:
     path = _path("app", app_id, "attempt") + "/endpoint/" + segment(endpoint_id)
     return Call("GET", path, page_of(Attempt.from_json), query(**o))
 
 
+@options_checked
 def list_attempts_by_msg(app_id: str, msg_id: str, **o: Unpack[MsgAttemptListOptions]) -> Call[Page[Attempt]]:
     path = _path("app", app_id, "attempt") + "/msg/" + segment(msg_id)
     return Call("GET", path, page_of(Attempt.from_json), query(**o))
