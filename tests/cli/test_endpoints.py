@@ -48,6 +48,18 @@ def test_endpoint_update_sets_and_removes_restrictions(cli: Cli, receiver: Recei
     assert row[3:5] == ["all", "all"]
 
 
+def test_endpoint_update_removes_the_uid_and_the_metadata(cli: Cli, receiver: Receiver) -> None:
+    """--uid and --metadata could be replaced, never removed."""
+    cli.ok("app", "create", "Acme", "--uid", "acme")
+    cli.ok("endpoint", "create", "acme", receiver.url(), "--uid", "main", "--metadata", "team=ops")
+    cleared = cli.json("endpoint", "update", "acme", "main", "--no-uid", "--no-metadata")
+    assert cleared["uid"] is None and cleared["metadata"] == {} and cleared["url"] == receiver.url()
+    for given, clear in (("--uid", "--no-uid"), ("--metadata", "--no-metadata")):
+        value = "x" if given == "--uid" else "a=b"
+        line = assert_one_line_error(cli("endpoint", "update", "acme", cleared["id"], given, value, clear), 2)
+        assert f"pass {given} or {clear}, not both" in line
+
+
 def test_endpoint_options_that_cannot_be_honoured_are_refused(cli: Cli, receiver: Receiver) -> None:
     cli.ok("app", "create", "Acme", "--uid", "acme")
     cli.ok("endpoint", "create", "acme", receiver.url(), "--uid", "main")

@@ -96,6 +96,19 @@ def test_app_update_removes_the_throttle_rate(cli: Cli) -> None:
     assert "--no-throttle-rate" in cli.ok("app", "update", "--help").stdout
 
 
+def test_app_update_removes_the_uid_and_the_metadata(cli: Cli) -> None:
+    """--uid and --metadata could be replaced, never removed."""
+    made = cli.json("app", "create", "Acme", "--uid", "acme")
+    cli.ok("app", "update", "acme", "--metadata", "tier=gold")
+    cleared = cli.json("app", "update", "acme", "--no-uid", "--no-metadata")
+    assert cleared["uid"] is None and cleared["metadata"] == {} and cleared["name"] == "Acme"
+    assert cli.json("app", "list")[0]["id"] == made["id"]
+    both = assert_one_line_error(cli("app", "update", made["id"], "--uid", "x", "--no-uid"), 2)
+    assert "pass --uid or --no-uid, not both" in both
+    both = assert_one_line_error(cli("app", "update", made["id"], "--metadata", "a=b", "--no-metadata"), 2)
+    assert "pass --metadata or --no-metadata, not both" in both
+
+
 def test_app_update_usage_errors(cli: Cli) -> None:
     cli.ok("app", "create", "Acme", "--uid", "acme")
     nothing = assert_one_line_error(cli("app", "update", "acme"), exit_code=2)

@@ -200,7 +200,9 @@ def endpoint_rotate_secret(
 @click.option("--no-filter", is_flag=True, help="Remove the payload filter")
 @click.option("--description", help="A note for people")
 @click.option("--uid", help="Your own id for it")
+@click.option("--no-uid", is_flag=True, help="Remove its uid")
 @metadata_option
+@click.option("--no-metadata", is_flag=True, help="Remove all metadata")
 @click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second at most")
 @click.option("--no-throttle-rate", is_flag=True, help="Remove the throttle rate")
 @click.option("--fifo/--no-fifo", default=None, help="Deliver in publish order, one at a time, or not")
@@ -219,7 +221,9 @@ def endpoint_update(
     no_filter: bool,
     description: str | None,
     uid: str | None,
+    no_uid: bool,
     metadata: tuple[str, ...],
+    no_metadata: bool,
     throttle_rate: int | None,
     no_throttle_rate: bool,
     fifo: bool | None,
@@ -227,15 +231,12 @@ def endpoint_update(
 ) -> None:
     """Change ENDPOINT of APP: only the options given. The --any-... and --no-... options
     remove a restriction."""
-    data = body(
-        url=url,
-        description=description,
-        uid=uid,
-        metadata=parse_metadata(metadata),
-        fifo=fifo,
-        fifoOnExhausted=fifo_on_exhausted,
-    )
+    data = body(url=url, description=description, fifo=fifo, fifoOnExhausted=fifo_on_exhausted)
     # A null in a PATCH removes the field's restriction; body() would drop it, so these are set here.
+    if one_of(uid is not None, no_uid, "--uid or --no-uid"):
+        data["uid"] = uid
+    if one_of(bool(metadata), no_metadata, "--metadata or --no-metadata"):
+        data["metadata"] = parse_metadata(metadata) or {}
     if one_of(bool(event_types), any_event_type, "--event-type or --any-event-type"):
         data["eventTypes"] = list(event_types) or None
     if one_of(bool(channels), any_channel, "--channel or --any-channel"):
@@ -247,7 +248,8 @@ def endpoint_update(
     if not data:
         raise click.UsageError(
             "nothing to change: pass at least one of --endpoint-url, --event-type, --any-event-type, --channel, "
-            "--any-channel, --filter, --no-filter, --description, --uid, --metadata, --throttle-rate, "
+            "--any-channel, --filter, --no-filter, --description, --uid, --no-uid, --metadata, --no-metadata, "
+            "--throttle-rate, "
             "--no-throttle-rate, --fifo, --no-fifo, --fifo-on-exhausted"
         )
     updated = session.client.request(Call("PATCH", _path(app_id, endpoint_id), Endpoint.from_json, {}, data))

@@ -61,7 +61,9 @@ def app_create(session: Session, name: str, uid: str | None, get_if_exists: bool
 @click.argument("app_id", metavar="APP")
 @click.option("--name", help="The new name")
 @click.option("--uid", help="The new uid (admin tokens only)")
+@click.option("--no-uid", is_flag=True, help="Remove the uid (admin tokens only)")
 @metadata_option
+@click.option("--no-metadata", is_flag=True, help="Remove all metadata")
 @click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second, across its endpoints")
 @click.option("--no-throttle-rate", is_flag=True, help="Remove the throttle rate")
 @api_command
@@ -70,18 +72,26 @@ def app_update(
     app_id: str,
     name: str | None,
     uid: str | None,
+    no_uid: bool,
     metadata: tuple[str, ...],
+    no_metadata: bool,
     throttle_rate: int | None,
     no_throttle_rate: bool,
 ) -> None:
-    """Change APP: only the options given. --no-throttle-rate removes its throttle rate."""
-    given = {"name": name, "uid": uid, "metadata": parse_metadata(metadata)}
-    changes: dict[str, Any] = {option: value for option, value in given.items() if value is not None}
+    """Change APP: only the options given. The --no-... options remove its uid, metadata or
+    throttle rate."""
+    changes: dict[str, Any] = {} if name is None else {"name": name}
+    # None: the client sends what clears the field (null, or no metadata).
+    if one_of(uid is not None, no_uid, "--uid or --no-uid"):
+        changes["uid"] = uid
+    if one_of(bool(metadata), no_metadata, "--metadata or --no-metadata"):
+        changes["metadata"] = parse_metadata(metadata)
     if one_of(throttle_rate is not None, no_throttle_rate, "--throttle-rate or --no-throttle-rate"):
-        changes["throttle_rate"] = throttle_rate  # None: the client sends null, which removes it
+        changes["throttle_rate"] = throttle_rate
     if not changes:
         raise click.UsageError(
-            "nothing to change: pass at least one of --name, --uid, --metadata, --throttle-rate, --no-throttle-rate"
+            "nothing to change: pass at least one of --name, --uid, --no-uid, --metadata, --no-metadata, "
+            "--throttle-rate, --no-throttle-rate"
         )
     updated = session.client.applications.patch(app_id, **changes)
     show(session.as_json, updated.raw, APP_COLUMNS, [app_row(updated)])
