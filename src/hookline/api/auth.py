@@ -68,6 +68,9 @@ POLICY: dict[tuple[str, str], Need] = {
     # An integration's key is a token for the whole application: reading it is never a read-only
     # or limited token's to do (it would lift the limits).
     ("GET", _APP + "/integration/{integ_id}/key"): "full",
+    # A GET that writes: it moves the consumer's cursor past what it hands over, so that the
+    # consumer's own next poll never gets it. A plain poll (remembering nothing) is a read.
+    ("GET", _APP + "/poller/{sink_id}/consumer/{consumer_id}"): "full",
 }
 _READS = frozenset({"GET", "HEAD"})
 
