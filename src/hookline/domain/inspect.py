@@ -107,8 +107,12 @@ def parse_overrides(query: str) -> Overrides:
             status = int(values["force_status_code"])
         except ValueError:
             status = 0
-        if not 100 <= status <= 599:
-            raise OverrideError("force_status_code", "force_status_code must be an HTTP status code (100 to 599)")
+        # A final answer, as a bin's own status is: a 1xx is an interim one (101 switches the
+        # connection to another protocol), after which hookline would still send a body and more
+        # answers; a proxy in front would take the connection for a tunnel, or pair the answers
+        # that follow with the wrong requests.
+        if not 200 <= status <= 599:
+            raise OverrideError("force_status_code", "force_status_code must be a final HTTP status code (200 to 599)")
     if "random_failure_rate" in values:
         try:
             rate = float(values["random_failure_rate"])
