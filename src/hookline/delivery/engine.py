@@ -335,7 +335,12 @@ class DeliveryEngine:
         assert item.transformation is not None
         data = json_text.loads(payload)
         webhook = {"method": "POST", "url": url, "payload": data, "eventType": item.event_type, "headers": {}}
-        return await self._sandbox.run(item.transformation, webhook, timeout=self.settings.transform_timeout)
+        return await self._sandbox.run(
+            item.transformation,
+            webhook,
+            timeout=self.settings.transform_timeout,
+            https_only=self.settings.endpoint_https_only,
+        )
 
     def _failed_transform(self, item: queue.Claimed, error: TransformError) -> None:
         """The code failed (exception, time or memory limit...): this attempt fails, nothing

@@ -69,4 +69,6 @@ async def simulate(
     if ctx.sandbox is None:
         raise Unavailable("the transformation sandbox is not running in this process")
     webhook = {"method": "POST", "url": endpoint.url, "payload": payload, "eventType": event_type, "headers": {}}
-    return await ctx.sandbox.run(source, webhook, timeout=ctx.settings.transform_timeout)
+    return await ctx.sandbox.run(
+        source, webhook, timeout=ctx.settings.transform_timeout, https_only=ctx.settings.endpoint_https_only
+    )

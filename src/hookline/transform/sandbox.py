@@ -15,6 +15,8 @@ from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from hookline.domain.json_text import LONE_SURROGATE, lone_surrogate
+from hookline.domain.model import CONNECTION_HEADERS, reserved_header
+from hookline.domain.urls import InvalidUrlError, check_endpoint_url
 
 MAX_CODE_BYTES: Final = 50 * 1024
 DEFAULT_TIMEOUT: Final = 0.2
@@ -30,6 +32,12 @@ WATCHDOG_GRACE: Final = 2.0
 STARTUP_TIMEOUT: Final = 30.0
 METHODS: Final = ("POST", "PUT")
 MAX_RESULT_BYTES: Final = 8 * 1024 * 1024
+
+# Headers a transformation may not add: they say how the request is framed and carried (its
+# connection and transfer coding, a content coding it does not have, the outbound proxy's
+# credentials), which the HTTP client owns. An endpoint's custom headers may not be these either
+# (domain.model.reserved_header); hookline's own (signature, Content-Type...) are replaced, as said.
+_TRANSPORT_HEADERS: Final = CONNECTION_HEADERS | {"content-encoding", "proxy-authorization"}
 
 ErrorKind = Literal["too_large", "syntax", "exception", "timeout", "memory", "invalid", "crashed", "unavailable"]
 
@@ -51,8 +59,10 @@ class TransformError:
     message: str
 
 
-def interpret(result: object) -> TransformResult | TransformError:
-    """Check what the handler returned against Svix's contract."""
+def interpret(result: object, *, https_only: bool = False) -> TransformResult | TransformError:
+    """Check what the handler returned against Svix's contract, and its URL against the rules an
+    endpoint's URL is held to (``domain.urls``; ``https_only``: HOOKLINE_ENDPOINT_HTTPS_ONLY): a
+    tenant's code must not send where the tenant could not point an endpoint."""
     if not isinstance(result, dict):
         return TransformError("invalid", "the handler must return the webhook object")
     cancel = result.get("cancel", False)
@@ -64,6 +74,12 @@ def interpret(result: object) -> TransformResult | TransformError:
     url = result.get("url")
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         return TransformError("invalid", f"webhook.url must be an http(s) URL, not {url!r}")
+    try:
+        check_endpoint_url(url)
+    except InvalidUrlError as exc:
+        return TransformError("invalid", f"webhook.url {exc}")
+    if https_only and urlsplit(url).scheme.lower() != "https":
+        return TransformError("invalid", "webhook.url must use https: this server sends only to https URLs")
     headers = result.get("headers", {})
     if headers is None:
         headers = {}
@@ -72,6 +88,8 @@ def interpret(result: object) -> TransformResult | TransformError:
     for name in headers:
         if not name or not all(33 <= ord(c) <= 126 and c != ":" for c in name):
             return TransformError("invalid", f"webhook.headers has an invalid header name {name!r}")
+        if name.lower() in _TRANSPORT_HEADERS:
+            return TransformError("invalid", f"webhook.headers cannot set {name}: {reserved_header(name)}")
     if any("\r" in v or "\n" in v for v in headers.values()):
         return TransformError("invalid", "webhook.headers values cannot contain line breaks")
     if "payload" not in result:
@@ -162,8 +180,9 @@ class Sandbox:
         self._slots = asyncio.Semaphore(size)
 
     async def run(
-        self, code: str, webhook: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT
+        self, code: str, webhook: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT, https_only: bool = False
     ) -> TransformResult | TransformError:
+        """Run ``code`` on ``webhook``; ``https_only``: refuse a result whose URL is not https."""
         if not 0 < timeout <= MAX_TIMEOUT:
             raise ValueError(f"timeout must be in (0, {MAX_TIMEOUT}] seconds")
         if len(code.encode()) > MAX_CODE_BYTES:
@@ -193,7 +212,7 @@ class Sandbox:
             self._idle.append(worker)
         if "error" in answer:
             return TransformError(answer["error"]["kind"], answer["error"]["message"])
-        return interpret(answer["ok"])
+        return interpret(answer["ok"], https_only=https_only)
 
     async def _take(self) -> _Worker:
         while self._idle:
