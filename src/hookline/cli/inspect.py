@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from hookline.cli.options import Seconds, Session, api_command, confirm_deletion
-from hookline.cli.output import moment, table
+from hookline.cli.output import moment, printable, table
 from hookline.client._calls import Call, query, segment
 from hookline.client._models import fields, page_of
 
@@ -127,15 +127,17 @@ def inspect_show(session: Session, bin_id: str, request_id: str) -> None:
     if session.as_json:
         click.echo(json.dumps(r))
         return
-    click.echo(f"{r['method']} {r['path'] or '/'}{'?' + r['query'] if r['query'] else ''}")
+    # Whoever has the capture URL chose all of this: escape sequences in it are shown, not obeyed.
+    click.echo(printable(f"{r['method']} {r['path'] or '/'}{'?' + r['query'] if r['query'] else ''}"))
     for name, value in r["headers"]:
-        click.echo(f"{name}: {value}")
+        click.echo(printable(f"{name}: {value}"))
     click.echo()
-    body = r["body"] if r["body"] is not None else f"(binary, base64) {r['bodyBase64']}"
+    body = printable(r["body"], lines=True) if r["body"] is not None else f"(binary, base64) {r['bodyBase64']}"
     click.echo(body)
     if r["signature"]:
         sig = r["signature"]
-        click.echo(f"\nsignature ({sig['provider']}): {'valid' if sig['valid'] else 'INVALID: ' + sig['reason']}")
+        verdict = "valid" if sig["valid"] else "INVALID: " + printable(sig["reason"])
+        click.echo(f"\nsignature ({sig['provider']}): {verdict}")
 
 
 @inspect_group.command("replay")

@@ -24,7 +24,19 @@ def cell(value: Any) -> str:
         return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
     # Whitespace is folded to keep one row per line; any other control character is shown as its
     # escape, so a name set through the API cannot move the cursor or recolour the terminal.
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(str(value).split()))
+    return printable(" ".join(str(value).split()))
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` as a terminal may be given it: every control character (ESC and the sequences it
+    starts, C1 controls such as CSI, carriage returns, BEL) shown as its escape (``\\x1b``), so
+    text others chose, such as a captured request's headers and body, cannot move the cursor,
+    recolour or retitle the terminal, or write its clipboard. ``lines``: line breaks and tabs stay
+    (a CRLF is a line break)."""
+    if lines:
+        text = text.replace("\r\n", "\n")
+    keep = "\n\t" if lines else ""
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
 
 
 def clip(text: str, width: int) -> str:
