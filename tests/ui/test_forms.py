@@ -143,3 +143,34 @@ def test_a_field_the_form_does_not_list_is_named_as_the_schema_names_it_above_th
     with pytest.raises(ValidationError) as caught:
         EndpointIn.model_validate({"url": "https://ok.example", "keyType": "rsa"})
     assert refuse(FORM, {}, caught.value).summary == "The key type must be one of 'hmac' or 'ed25519'."
+
+
+def test_a_nested_config_field_goes_to_the_form_field_named_for_its_path() -> None:
+    # A source's config error names a path (config.hmac.header); the deepest name that starts it wins.
+    source = Form(
+        "source",
+        {
+            "secret": forms.Field("Signing secret", "The signing secret", api=("config.secret", "config.hmac.secret")),
+            "header": forms.Field("Signature header", "The signature header", api=("config.hmac.header",)),
+            "config": forms.Field("Config", "The config", api=("config",)),
+            "destination": forms.Field("Destination URL", "The destination URL", api=("destinations.0.url",)),
+        },
+    )
+
+    def field(path: list[str], message: str) -> dict[str, str]:
+        return dict(refuse(source, {}, Invalid(["body", *path], message)).errors)
+
+    assert field(["config", "hmac", "header"], "config.hmac.header must be a non-empty string") == {
+        "header": "Signature header is required."
+    }
+    assert field(["config", "hmac", "secret"], "config.hmac.secret must be a non-empty string") == {
+        "secret": "Signing secret is required."
+    }
+    assert field(["config", "hmac", "algorithm"], "config.hmac: no such algorithm") == {
+        "config": "Config.hmac: no such algorithm."
+    }
+    assert field(["destinations", "0", "url"], "endpoint URLs must use https") == {
+        "destination": "Endpoint URLs must use https."
+    }
+    assert field(["destinations", "1", "url"], "endpoint URLs must use https") == {}
+    assert source.field_for(["body", "configuration"]) is None  # a name starts a path only whole

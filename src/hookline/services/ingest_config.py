@@ -50,8 +50,9 @@ VERIFIERS: dict[str, str] = {
     "linear": "linear",
     "typeform": "typeform",
 }
-# Svix makes the secret optional for these: without one, requests are not verified.
-_SECRET_OPTIONAL = frozenset({"github", "hubspot"})
+# Svix makes the secret optional for these: without one, requests are not verified (the
+# dashboard's form says so beside the field).
+SECRET_OPTIONAL = frozenset({"github", "hubspot"})
 GENERIC = "generic-webhook"
 TYPES = (GENERIC, *VERIFIERS)
 
@@ -87,7 +88,7 @@ def check(source_type: str, config: Any) -> dict[str, Any]:
         raise Invalid(["body", "type"], f"type {source_type!r} is not supported; supported: {', '.join(TYPES)}")
     if source_type != GENERIC:
         config = _only(config, {"secret"})
-        _string(config, "secret", required=source_type not in _SECRET_OPTIONAL)
+        _string(config, "secret", required=source_type not in SECRET_OPTIONAL)
         return dict(config)
     config = _only(config, {"hmac", "basicAuth", "apiKey"})
     if len(config) > 1:
@@ -185,4 +186,14 @@ def _scheme_check(scheme: Callable[[SignedRequest], None], secret: str, private:
     return Check(run, secret, private)
 
 
-__all__ = ["GENERIC", "TYPES", "VERIFIERS", "Check", "WebhookVerificationError", "check", "public", "verifier"]
+__all__ = [
+    "GENERIC",
+    "SECRET_OPTIONAL",
+    "TYPES",
+    "VERIFIERS",
+    "Check",
+    "WebhookVerificationError",
+    "check",
+    "public",
+    "verifier",
+]

@@ -38,6 +38,8 @@ _RULES = {
     "change or add a character",
     "the URL must be an absolute http or https URL": "{subject} must start with https:// or http:// and a host name",
 }
+# A source's config field left empty (services.ingest_config): said as a missing field is.
+_REQUIRED = re.compile(r"config\.[A-Za-z.]+ must be a non-empty string")
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,17 @@ class Form:
     refused: str = "Not saved"  # the alert's first words
 
     def field_for(self, names: list[Any]) -> str | None:
-        """The form field that an error's location (``["body", "eventType", 0]``) points at."""
-        for part in names:
-            if part in ("body", "query"):
-                continue
-            for key, spec in self.fields.items():
-                if part == key or part in spec.api:
-                    return key
-            return None
-        return None
+        """The form field that an error's location (``["body", "eventType", 0]``) points at: the one
+        whose name, or one of its API names, starts it; an API name may go deeper, dotted
+        (``"config.hmac.header"``), and the longest that matches wins."""
+        parts = [str(part) for part in names if part not in ("body", "query")]
+        found, depth = None, 0
+        for key, spec in self.fields.items():
+            for name in (key, *spec.api):
+                path = name.split(".")
+                if len(path) > depth and parts[: len(path)] == path:
+                    found, depth = key, len(path)
+        return found
 
 
 class BadForm(Exception):
@@ -214,6 +218,8 @@ def _subject(spec: Field, error: ErrorDetails) -> tuple[str, str | None]:
 
 def _rule(spec: Field, message: str) -> str:
     """A validator's or use-case's message about ``spec``: known rules in words, others as they are."""
+    if _REQUIRED.fullmatch(message):
+        return _sentence(f"{spec.label} is required")
     rule = _RULES.get(message)
     text = rule.format(subject=spec.subject) if rule is not None else message
     return _sentence(f"{text} (write it like {spec.example})" if spec.example else text)

@@ -1,4 +1,5 @@
-// The dashboard's behaviour: the theme toggle (an Alpine component, CSP build) and the charts.
+// The dashboard's behaviour: the theme toggle, the source forms and the copy button (Alpine
+// components, CSP build), and the charts.
 "use strict";
 
 function effectiveTheme() {
@@ -21,6 +22,81 @@ document.addEventListener("alpine:init", function () {
         }
         this.label = "Switch to " + (next === "dark" ? "light" : "dark") + " theme";
         document.dispatchEvent(new CustomEvent("hookline:theme"));
+      },
+    };
+  });
+});
+
+// The new-source and verification forms: show the fields the chosen provider type and
+// verification scheme take (the server hides the others for the first paint, and reads only
+// those). Initial values come from the form's data-type and data-verification.
+document.addEventListener("alpine:init", function () {
+  window.Alpine.data("sourceForm", function () {
+    return {
+      type: "",
+      verification: "none",
+      optional: [],
+      init: function () {
+        this.type = this.$el.dataset.type || "";
+        this.verification = this.$el.dataset.verification || "none";
+        this.optional = (this.$el.dataset.secretOptional || "").split(" ");
+      },
+      pickType: function (event) {
+        this.type = event.target.value;
+      },
+      pickVerification: function (event) {
+        this.verification = event.target.value;
+      },
+      get generic() {
+        return this.type === "generic-webhook";
+      },
+      get notGeneric() {
+        return !this.generic;
+      },
+      get noSecret() {
+        return this.generic && this.verification !== "hmac";
+      },
+      get secretRequired() {
+        return this.optional.indexOf(this.type) < 0;
+      },
+      get notHmac() {
+        return !(this.generic && this.verification === "hmac");
+      },
+      get notBasic() {
+        return !(this.generic && this.verification === "basic-auth");
+      },
+      get notApiKey() {
+        return !(this.generic && this.verification === "api-key");
+      },
+    };
+  });
+
+  // A value to paste elsewhere (an ingest URL): its Copy button puts it on the clipboard, or,
+  // where the page may not (plain http on another host), selects it for Ctrl+C.
+  window.Alpine.data("copyText", function () {
+    return {
+      label: "Copy",
+      unavailable: false,
+      copy: function () {
+        var text = this.$refs.text.textContent.trim();
+        var self = this;
+        var done = function (label) {
+          self.label = label;
+          setTimeout(function () {
+            self.label = "Copy";
+          }, 2000);
+        };
+        var select = function () {
+          window.getSelection().selectAllChildren(self.$refs.text);
+          done("Selected: press Ctrl+C");
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(function () {
+            done("Copied");
+          }, select);
+        } else {
+          select();
+        }
       },
     };
   });
