@@ -118,16 +118,16 @@ def test_patch_with_none_clears_a_field(client: Client) -> None:
         app.id, "https://example.com/hook", uid="main", description="billing", event_types=["a.b"],
         channels=["eu"], throttle_rate=7, metadata={"team": "x"}, filter={"payload": {"n": 1}}, fifo=True,
     )  # fmt: skip
-    assert endpoint.raw["filter"] == {"payload": {"n": 1}} and endpoint.raw["fifo"] is True
+    assert endpoint.filter == {"payload": {"n": 1}} and endpoint.fifo is True
     kept = client.endpoints.patch(app.id, "main", fifo_on_exhausted="block")
-    assert (kept.event_types, kept.throttle_rate, kept.raw["fifoOnExhausted"]) == (["a.b"], 7, "block")
+    assert (kept.event_types, kept.throttle_rate, kept.fifo_on_exhausted) == (["a.b"], 7, "block")
     cleared = client.endpoints.patch(
         app.id, "main", description=None, event_types=None, channels=None, throttle_rate=None,
         metadata=None, filter=None, uid=None, fifo=False,
     )  # fmt: skip
     assert (cleared.description, cleared.event_types, cleared.channels) == ("", None, None)
     assert (cleared.throttle_rate, cleared.metadata, cleared.uid) == (None, {}, None)
-    assert cleared.raw["filter"] is None and cleared.raw["fifo"] is False
+    assert cleared.filter is None and cleared.fifo is False
     assert client.endpoints.get(app.id, endpoint.id) == cleared
 
 

@@ -132,6 +132,9 @@ def _endpoint_fields(data: JSON) -> dict[str, Any]:
         "disabled": bool(data.get("disabled", False)),
         "metadata": _dict(data.get("metadata")),
         "throttle_rate": data.get("throttleRate"),
+        "filter": _dict(data["filter"]) if isinstance(data.get("filter"), Mapping) else None,
+        "fifo": bool(data.get("fifo", False)),
+        "fifo_on_exhausted": str(data.get("fifoOnExhausted", "skip")),
         "created_at": _time(data["createdAt"]),
         "updated_at": _time(data["updatedAt"]),
         "raw": dict(data),
@@ -157,6 +160,9 @@ class Endpoint:
     disabled: bool
     metadata: dict[str, str]
     throttle_rate: int | None
+    filter: dict[str, Any] | None  # the payload filter (docs/policies.md)
+    fifo: bool  # delivered in publish order, one at a time
+    fifo_on_exhausted: str  # "skip" or "block": what a FIFO endpoint does after a message fails for good
     created_at: datetime
     updated_at: datetime
     raw: dict[str, Any] = field(repr=False, compare=False)
