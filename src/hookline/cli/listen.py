@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import click
 
@@ -26,6 +26,7 @@ from hookline.cli.inspect import BIN_FIELDS, call, server_url
 from hookline.cli.options import Session, api_command
 from hookline.client._calls import segment
 from hookline.client._models import fields
+from hookline.domain.urls import path_below
 
 _HOP_BY_HOP = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade"}
@@ -154,7 +155,11 @@ class Listener:
         import aiohttp
         from multidict import CIMultiDict
 
-        url = self.target + message["path"] + (f"?{message['query']}" if message["query"] else "")
+        # The sender chose the path: it stays below the target's own (``/../admin`` or ``/%2e%2e/admin``
+        # must not reach the rest of the developer's server), as ingest forwards stay below a
+        # destination's. Decoded and encoded again byte for byte (Latin-1).
+        below = path_below(unquote(message["path"], encoding="latin-1"), encoding="latin-1")
+        url = self.target + below + (f"?{message['query']}" if message["query"] else "")
         headers = CIMultiDict((k, v) for k, v in message["headers"] if k.lower() not in _HOP_BY_HOP)
         body = base64.b64decode(message["body"])
         started = time.monotonic()

@@ -4,6 +4,7 @@ providers' URL handshakes."""
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
@@ -11,7 +12,9 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 import orjson
 
 from hookline.domain.captured import CapturedRequest
+from hookline.domain.event_schemas import NAME as EVENT_TYPE_NAME
 from hookline.domain.model import CONNECTION_HEADERS, SENSITIVE_HEADERS, SET_BY_HOOKLINE
+from hookline.domain.urls import path_below
 
 # Request statuses, as stored and shown.
 ACCEPTED = "accepted"
@@ -54,29 +57,15 @@ def forwarded_headers(request: CapturedRequest, *, drop: frozenset[str] = frozen
     return out
 
 
-# What stays as it is in a forwarded path segment (RFC 3986 pchar less the unreserved
-# characters, which ``quote`` keeps anyway); anything else is percent-encoded.
-_SEGMENT_SAFE = "!$&'()*+,;=:@"
-# And in a forwarded query: the query's own percent-escapes and separators stay.
+# What stays as it is in a forwarded query: the query's own percent-escapes and separators.
 _QUERY_SAFE = "!$&'()*+,;=:@/?%"
 
 
 def forward_path(request: CapturedRequest) -> str | None:
     """What goes after a destination's URL: the path below the ingest token and the query, or
-    None when there is neither. The path is stored decoded; it is encoded again one segment at
-    a time, its empty, ``.`` and ``..`` segments resolved within itself, so that it can never
-    reach above the destination's path (a ``%2E%2E`` would, once the client decodes it)."""
-    segments: list[str] = []
-    parts = request.path.split("/")
-    for segment in parts:
-        if segment == "..":
-            if segments:
-                segments.pop()
-        elif segment not in ("", "."):
-            segments.append(quote(segment, safe=_SEGMENT_SAFE))
-    path = "/" + "/".join(segments) if segments else ""
-    if path and parts[-1] in ("", ".", ".."):
-        path += "/"  # a trailing slash is part of the path
+    None when there is neither. The path is stored decoded; ``urls.path_below`` keeps it below
+    the destination's path."""
+    path = path_below(request.path)
     query = quote(request.query.encode("latin-1"), safe=_QUERY_SAFE) if request.query else ""
     if not path and not query:
         return None
@@ -105,6 +94,7 @@ def _json(body: bytes) -> dict[str, Any] | None:
 
 # Providers whose form-encoded requests carry the event's JSON in a ``payload`` field.
 _PAYLOAD_FORMS = frozenset({"github", "slack"})
+_NOT_IN_NAMES = re.compile(r"[^a-zA-Z0-9\-_.]")
 
 
 def _form(request: CapturedRequest) -> dict[str, str] | None:
@@ -168,9 +158,13 @@ def event_type(source_type: str, request: CapturedRequest) -> str:
     the event's own type is what tells them apart, as Slack's SDKs route them. Its
     interactivity requests (``payload=<JSON>``, form-encoded) give their JSON's ``type``:
     ``block_actions``, ``view_submission``, ``shortcut``..."""
+    return _routable(_named_type(source_type, request))
+
+
+def _named_type(source_type: str, request: CapturedRequest) -> str | None:
     header = {"github": "x-github-event", "shopify": "x-shopify-topic"}.get(source_type)
     if header and request.header(header):
-        return str(request.header(header))[:256]
+        return str(request.header(header))
     body = _json(request.body)
     if body is None and source_type == "slack":
         body = _form_json(request)
@@ -178,12 +172,22 @@ def event_type(source_type: str, request: CapturedRequest) -> str:
     if source_type == "slack" and body.get("type") == "event_callback" and isinstance(body.get("event"), dict):
         inner = body["event"].get("type")
         if isinstance(inner, str) and inner:
-            return inner[:256]
+            return inner
     for key in ("type", "event"):
         value = body.get(key)
         if isinstance(value, str) and value:
-            return value[:256]
-    return "webhook"
+            return value
+    return None
+
+
+def _routable(name: str | None) -> str:
+    """``name`` as an event type a destination's ``eventTypes`` can list (event_schemas.NAME):
+    a Shopify topic's ``/`` as ``.`` (``orders/paid`` -> ``orders.paid``), any other character
+    a name cannot hold as ``_``; ``webhook`` when nothing usable is left."""
+    if not name:
+        return "webhook"
+    routable = _NOT_IN_NAMES.sub("_", name.replace("/", "."))[:256]
+    return routable if EVENT_TYPE_NAME.fullmatch(routable) else "webhook"
 
 
 @dataclass(frozen=True, slots=True)

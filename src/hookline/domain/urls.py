@@ -6,7 +6,7 @@ Whether the address is reachable or allowed (SSRF) is decided when connecting, n
 import ipaddress
 import re
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import idna
 
@@ -15,6 +15,30 @@ _MAX_HOST_LENGTH = 253
 _MAX_LABEL_LENGTH = 63
 # Letters, digits and hyphens, and the underscore some private networks use (Docker service names).
 _ASCII_LABEL = re.compile(r"^[a-z0-9_\-]+$")
+
+
+# What stays as it is in a path segment put below a URL (RFC 3986 pchar less the unreserved
+# characters, which ``quote`` keeps anyway); anything else is percent-encoded.
+_SEGMENT_SAFE = "!$&'()*+,;=:@"
+
+
+def path_below(path: str, encoding: str = "utf-8") -> str:
+    """A path someone else chose (decoded), as it may go below a URL's own path: encoded again one
+    segment at a time (as ``encoding``), its empty, ``.`` and ``..`` segments resolved within
+    itself, so that it can never reach above that path (a ``%2E%2E`` would, once the client
+    decodes it). ``""`` when nothing is left; a trailing slash is kept."""
+    segments: list[str] = []
+    parts = path.split("/")
+    for segment in parts:
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(quote(segment, safe=_SEGMENT_SAFE, encoding=encoding))
+    below = "/" + "/".join(segments) if segments else ""
+    if below and parts[-1] in ("", ".", ".."):
+        below += "/"  # a trailing slash is part of the path
+    return below
 
 
 class InvalidUrlError(ValueError):
