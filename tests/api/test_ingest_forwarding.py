@@ -3,6 +3,7 @@ after its own URL (unless it turns that off), the provider's User-Agent and head
 event type it filters on; live and on replay alike."""
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -291,3 +292,18 @@ def test_slack_events_api_requests_have_their_events_type_as_event_type(hookline
             assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
         expected = Counter({"/app_mention": 2, "/team_join": 1})
         assert _paths(receiver, expected) == expected
+
+
+def test_shopify_topics_route_to_destinations_by_event_type(hookline, receiver) -> None:
+    """A topic such as orders/paid was the event type, which no destination's eventTypes can list."""
+    with hookline.client() as admin:
+        source = _source(admin, "shopify", {"secret": "shop-secret"})
+        _destination(admin, source["id"], url=receiver.url("/paid"), eventTypes=["orders.paid"])
+        _destination(admin, source["id"], url=receiver.url("/any"))
+        for n, topic in enumerate(("orders/paid", "orders/create")):
+            body = json.dumps({"id": n}).encode()
+            digest = base64.b64encode(hmac.new(b"shop-secret", body, hashlib.sha256).digest()).decode()
+            headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": digest, "X-Shopify-Webhook-Id": f"w{n}"}
+            resp = httpx.post(source["ingestUrl"], content=body, headers=headers)
+            assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
+    assert _paths(receiver, Counter({"/paid": 1, "/any": 2})) == Counter({"/paid": 1, "/any": 2})

@@ -26,7 +26,11 @@ def test_dedup_key_uses_the_providers_event_id_else_the_body_hash() -> None:
 
 def test_event_type() -> None:
     assert ingest.event_type("github", _request(X_GitHub_Event="push")) == "push"
-    assert ingest.event_type("shopify", _request(X_Shopify_Topic="orders/create")) == "orders/create"
+    # A Shopify topic as an event type a destination's eventTypes can list ("/" cannot be in one).
+    assert ingest.event_type("shopify", _request(X_Shopify_Topic="orders/create")) == "orders.create"
+    assert ingest.event_type("generic-webhook", _request(b'{"type": "Order Created!"}')) == "Order_Created_"
+    assert ingest.event_type("generic-webhook", _request(b'{"type": "-x"}')) == "webhook"
+    assert ingest.event_type("generic-webhook", _request(b'{"type": "' + b"a" * 300 + b'"}')) == "a" * 256
     assert ingest.event_type("stripe", _request(b'{"type": "charge.succeeded"}')) == "charge.succeeded"
     assert ingest.event_type("zoom", _request(b'{"event": "meeting.started"}')) == "meeting.started"
     assert ingest.event_type("generic-webhook", _request(b"\xff")) == "webhook"
