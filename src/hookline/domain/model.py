@@ -64,17 +64,42 @@ def body_refused(status: object, body: str) -> str | None:
 # with content others chose: a tenant's capture URL page, a page relayed by ``hookline listen``,
 # a source's configured answer. Opened in a browser, such a page would run its script as the
 # dashboard (with an operator's session). Every such answer is sandboxed (an origin of its own,
-# no script) and may not touch the origin's cookies, storage or service workers.
+# no script) and may not touch the origin's cookies, storage or service workers, nor leave any
+# other policy the browser keeps for the whole origin once one answer states it (the sandbox does
+# not stop those): Strict-Transport-Security (max-age=0 made the browser forget hookline's HSTS,
+# so the dashboard could then be reached over plain http), Alt-Svc (where the origin's later
+# requests go), NEL and Report-To (the browser reports the origin's requests, the dashboard's
+# addresses among them, wherever the answer says), Accept-CH and Critical-CH (what it sends the
+# origin from then on), and the obsolete pinning headers.
 SANDBOXED_ANSWER_HEADERS = (("content-security-policy", "sandbox"), ("x-content-type-options", "nosniff"))
-_ORIGIN_HEADERS = frozenset({"set-cookie", "set-cookie2", "clear-site-data", "service-worker-allowed"})
+_STORAGE_HEADERS = frozenset({"set-cookie", "set-cookie2", "clear-site-data", "service-worker-allowed"})
+_ORIGIN_POLICY_HEADERS = frozenset(
+    {
+        "strict-transport-security",
+        "alt-svc",
+        "nel",
+        "report-to",
+        "accept-ch",
+        "critical-ch",
+        "public-key-pins",
+        "public-key-pins-report-only",
+        "expect-ct",
+    }
+)
 
 
 def origin_header_refused(name: str) -> str | None:
     """Why an answer on hookline's origin may not carry the header ``name``, or None if it may."""
-    if name.lower() in _ORIGIN_HEADERS:
+    lowered = name.lower()
+    if lowered in _STORAGE_HEADERS:
         return (
             f"{name} would act on hookline's own site (its cookies, storage or service workers), "
             "where the dashboard runs; answers from capture and ingest URLs cannot carry it"
+        )
+    if lowered in _ORIGIN_POLICY_HEADERS:
+        return (
+            f"{name} would set a policy browsers keep for hookline's whole site, where the dashboard "
+            "runs; answers from capture and ingest URLs cannot carry it"
         )
     return None
 
