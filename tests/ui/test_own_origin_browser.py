@@ -42,3 +42,33 @@ def test_a_tenants_page_runs_no_script_in_the_operators_browser(
     # The script's first statement runs as the page is parsed, if the page may run scripts.
     assert page.title() == ""
     assert watched.dialogs == []
+
+
+def test_a_dashboard_page_runs_no_script_a_capture_url_serves(
+    hookline: Hookline, open_page: Callable[..., Watched]
+) -> None:
+    # Capture URLs are on the dashboard's origin and may answer application/javascript: were
+    # some text ever to slip into a page unescaped, script-src 'self' would let it load one.
+    with hookline.client() as admin:
+        app = admin.post("/api/v1/app", json={"name": "tenant"}).json()
+        tenant = admin.post(f"/api/v1/auth/app-portal-access/{app['id']}", json={}).json()["token"]
+    with hookline.client(tenant) as api:
+        script = {"contentType": "application/javascript", "body": "document.title = 'ran'"}
+        made = api.post("/api/v1/inspect", json={"response": script})
+        assert made.status_code == 201, made.text
+    token = made.json()["url"].rsplit("/i/", 1)[1]
+    watched = open_page()
+    sign_in(watched, hookline)
+    page = watched.page
+    title = page.title()
+    outcome = page.evaluate(
+        """src => new Promise(done => {
+            const tag = document.createElement('script');
+            tag.src = src;
+            tag.onload = () => done('loaded');
+            tag.onerror = () => done('refused');
+            document.head.appendChild(tag);
+        })""",
+        f"/i/{token}",
+    )
+    assert outcome == "refused" and page.title() == title

@@ -30,6 +30,7 @@ from hookline.ui.web import (
     read_form,
     redirect,
     render,
+    script_sources,
     set_cookie,
     tokens_match,
 )
@@ -44,7 +45,7 @@ _THEME_PARAMS = ("primaryColor", "darkMode", "hideNav")
 def _csp(request: Request, nonce: str) -> str:
     ancestors = " ".join(request.app.state.settings.portal_frame_ancestors) or "'none'"
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+        f"default-src 'self'; {script_sources(nonce)}; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
         f"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
     )
 

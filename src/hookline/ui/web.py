@@ -22,11 +22,13 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
-# Scripts, styles and data only from this origin; no inline script or eval (Alpine's CSP build),
-# and no framing of the dashboard by any page.
+# Styles and data only from this origin; scripts only those base.html loads, each with the
+# page's nonce: not 'self', because capture URLs (/i/...) answer on this origin with content a
+# tenant chose, a script too. No inline script or eval (Alpine's CSP build), and no framing of
+# the dashboard by any page.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "X-Frame-Options": "DENY",
@@ -66,9 +68,21 @@ def secured(response: Response) -> Response:
     return response
 
 
+def script_sources(nonce: str) -> str:
+    """The ``script-src`` of a page whose scripts carry ``nonce``."""
+    return f"script-src 'nonce-{nonce}'"
+
+
 def render(template: str, code: int = 200, headers: dict[str, str] | None = None, /, **context: Any) -> Response:
-    html = templates.get_template(template).render(**context)
-    return secured(HTMLResponse(html, status_code=code, headers=headers))
+    """``context["nonce"]`` (or its viewer's): the page's nonce, which the portal's own policy
+    names too (portal.py); a new one when none is given."""
+    viewer = context.get("viewer")
+    nonce = context.get("nonce") or getattr(viewer, "nonce", "") or secrets.token_urlsafe(16)
+    html = templates.get_template(template).render(script_nonce=nonce, **context)
+    response = secured(HTMLResponse(html, status_code=code, headers=headers))
+    policy = response.headers["Content-Security-Policy"]
+    response.headers["Content-Security-Policy"] = policy.replace("script-src 'none'", script_sources(nonce))
+    return response
 
 
 def error_page(
