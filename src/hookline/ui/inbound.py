@@ -20,9 +20,9 @@ from hookline.services import endpoints, ingest, ingest_config, inspect
 from hookline.services.context import Context
 from hookline.ui import apppages, sourceforms
 from hookline.ui.forms import NOTHING, BadForm, Form, Refusal, refuse
-from hookline.ui.pages import csrf_refused, session_of, signed_out
+from hookline.ui.pages import posted_form, session_of, signed_out
 from hookline.ui.sessions import Session
-from hookline.ui.web import csrf_given, error_page, read_form, redirect, render, tokens_match
+from hookline.ui.web import error_page, redirect, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -85,12 +85,10 @@ async def _sources(request: Request, session: Session, refusal: Refusal = NOTHIN
 
 @router.post("/sources")
 async def source_create(request: Request) -> Response:
-    session = await session_of(request)
-    if session is None:
-        return signed_out(request)
-    typed = await read_form(request)
-    if typed is None or not tokens_match(session.csrf_token, csrf_given(request, typed)):
-        return csrf_refused(session)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    session, typed = posted
     ctx = apppages.ctx_of(request)
     try:
         source_type = typed.get("type", "")
@@ -176,12 +174,10 @@ async def _change(request: Request, key: str, form: Form, act: Act) -> Response:
     """Run one change posted on a source's page by ``form``: the CSRF token first, then the
     use-case; a redirect (303) to the page ``act`` returns, or the source's page again (400) with
     the form as typed and what to change."""
-    session = await session_of(request)
-    if session is None:
-        return signed_out(request)
-    typed = await read_form(request)
-    if typed is None or not tokens_match(session.csrf_token, csrf_given(request, typed)):
-        return csrf_refused(session)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    session, typed = posted
     try:
         return redirect(await act(apppages.ctx_of(request), typed))
     except NotFound as exc:
@@ -248,12 +244,10 @@ async def source_delete(request: Request, key: str) -> Response:
 
 @router.post("/sources/{key}/requests/{request_id}/replay")
 async def source_replay(request: Request, key: str, request_id: str) -> Response:
-    session = await session_of(request)
-    if session is None:
-        return signed_out(request)
-    form = await read_form(request)
-    if form is None or not tokens_match(session.csrf_token, csrf_given(request, form)):
-        return csrf_refused(session)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    session, _ = posted
     try:
         await ingest.replay(apppages.ctx_of(request), key, request_id)
     except NotFound:

@@ -13,10 +13,10 @@ from hookline.errors import HooklineError, NotFound
 from hookline.services import applications, event_types, publishing
 from hookline.ui import apppages
 from hookline.ui.forms import NOTHING, Field, Form, Refusal, refuse
-from hookline.ui.pages import csrf_refused, session_of, signed_out
+from hookline.ui.pages import posted_form, session_of, signed_out
 from hookline.ui.scope import Viewer
 from hookline.ui.sessions import Session
-from hookline.ui.web import csrf_given, error_page, read_form, redirect, render, tokens_match
+from hookline.ui.web import error_page, redirect, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 NEW_APPLICATION = Form(
@@ -70,12 +70,10 @@ async def _apps(request: Request, session: Session, refusal: Refusal = NOTHING) 
 
 @router.post("/apps")
 async def app_create(request: Request) -> Response:
-    session = await session_of(request)
-    if session is None:
-        return signed_out(request)
-    typed = await read_form(request)
-    if typed is None or not tokens_match(session.csrf_token, csrf_given(request, typed)):
-        return csrf_refused(session)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    session, typed = posted
     try:
         body = ApplicationIn.model_validate({"name": typed.get("name", "").strip(), "uid": typed.get("uid") or None})
         app, _ = await applications.create(apppages.ctx_of(request), body.model_dump())

@@ -64,6 +64,18 @@ def csrf_refused(session: Session | None = None) -> Response:
     return _csrf_refused(session)
 
 
+async def posted_form(request: Request) -> tuple[Session, dict[str, str]] | Response:
+    """A dashboard form's session and fields, once both the session and the form's CSRF token
+    are good; else the answer to give (sign in, or 403)."""
+    session = await session_of(request)
+    if session is None:
+        return signed_out(request)
+    typed = await read_form(request)
+    if typed is None or not tokens_match(session.csrf_token, csrf_given(request, typed)):
+        return csrf_refused(session)
+    return session, typed
+
+
 def _csrf_refused(session: Session | None = None) -> Response:
     return error_page(
         403,
