@@ -22,21 +22,26 @@ def database_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/hookline.db"
 
 
-def test_a_tenants_page_runs_no_script_in_the_operators_browser(
-    hookline: Hookline, open_page: Callable[..., Watched]
-) -> None:
+def tenant_capture_url(hookline: Hookline, content_type: str, body: str) -> str:
+    """The path of a capture URL a tenant (a portal link's token) made to answer ``body``."""
     with hookline.client() as admin:
         app = admin.post("/api/v1/app", json={"name": "tenant"}).json()
         tenant = admin.post(f"/api/v1/auth/app-portal-access/{app['id']}", json={}).json()["token"]
     with hookline.client(tenant) as api:
-        made = api.post("/api/v1/inspect", json={"response": {"contentType": "text/html", "body": PAGE}})
+        made = api.post("/api/v1/inspect", json={"response": {"contentType": content_type, "body": body}})
         assert made.status_code == 201, made.text
-    token = made.json()["url"].rsplit("/i/", 1)[1]
+    return "/i/" + made.json()["url"].rsplit("/i/", 1)[1]
+
+
+def test_a_tenants_page_runs_no_script_in_the_operators_browser(
+    hookline: Hookline, open_page: Callable[..., Watched]
+) -> None:
+    path = tenant_capture_url(hookline, "text/html", PAGE)
     watched = open_page()
     sign_in(watched, hookline)
     page = watched.page
     assert page.url.endswith("/ui/")
-    page.goto(f"{hookline.url}/i/{token}")
+    page.goto(hookline.url + path)
     page.wait_for_load_state("load")
     assert page.locator("#thanks").inner_text() == "Thanks"  # the page itself is shown
     # The script's first statement runs as the page is parsed, if the page may run scripts.
@@ -49,14 +54,7 @@ def test_a_dashboard_page_runs_no_script_a_capture_url_serves(
 ) -> None:
     # Capture URLs are on the dashboard's origin and may answer application/javascript: were
     # some text ever to slip into a page unescaped, script-src 'self' would let it load one.
-    with hookline.client() as admin:
-        app = admin.post("/api/v1/app", json={"name": "tenant"}).json()
-        tenant = admin.post(f"/api/v1/auth/app-portal-access/{app['id']}", json={}).json()["token"]
-    with hookline.client(tenant) as api:
-        script = {"contentType": "application/javascript", "body": "document.title = 'ran'"}
-        made = api.post("/api/v1/inspect", json={"response": script})
-        assert made.status_code == 201, made.text
-    token = made.json()["url"].rsplit("/i/", 1)[1]
+    path = tenant_capture_url(hookline, "application/javascript", "document.title = 'ran'")
     watched = open_page()
     sign_in(watched, hookline)
     page = watched.page
@@ -69,6 +67,6 @@ def test_a_dashboard_page_runs_no_script_a_capture_url_serves(
             tag.onerror = () => done('refused');
             document.head.appendChild(tag);
         })""",
-        f"/i/{token}",
+        path,
     )
     assert outcome == "refused" and page.title() == title

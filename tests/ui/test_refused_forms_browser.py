@@ -5,9 +5,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.servers import ADMIN_TOKEN, Hookline, run_hookline
+from tests.support.servers import Hookline, run_hookline
 from tests.support.servers import test_settings as settings_for
 from tests.ui.conftest import Watched, needs_chromium
+from tests.ui.test_pages_browser import sign_in
 
 pytestmark = needs_chromium
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -18,14 +19,6 @@ def hookline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookline]:
     path: Path = tmp_path_factory.mktemp("ui-forms") / "hookline.db"
     with run_hookline(settings_for(f"sqlite:///{path}")) as hl:
         yield hl
-
-
-def sign_in(watched: Watched, hookline: Hookline) -> None:
-    page = watched.page
-    page.goto(f"{hookline.url}/ui/login")
-    page.fill("#token", ADMIN_TOKEN)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/ui/")
 
 
 def message_under(watched: Watched, field_id: str) -> str:
