@@ -222,10 +222,12 @@ def test_each_portal_capability_grants_its_routes_and_nothing_more() -> None:
         return granted
 
     base = allowed(Principal(app_id="app_1", capabilities=frozenset({Capability.VIEW_BASE})))
-    # ViewBase: every read but the secret and the integration key (a token for the whole application).
+    # ViewBase: every read but the secret and the integration key (a token for the whole application),
+    # and a consumer's poll, a GET that moves the consumer's cursor (b55870d).
     reads = {(m, p) for m, p in own if m == "GET"}
     secret, integration_key = ("GET", _EP + "/secret"), ("GET", _APP + "/integration/{integ_id}/key")
-    assert base == reads - {secret, integration_key}
+    consumer_poll = ("GET", _APP + "/poller/{sink_id}/consumer/{consumer_id}")
+    assert base == reads - {secret, integration_key, consumer_poll}
     assert set(_GRANTS) == {c.value for c in Capability}
     for capability, routes in _GRANTS.items():
         assert routes <= own, routes - own  # a renamed route would pass unnoticed
