@@ -27,3 +27,16 @@ BASE = URL("http://127.0.0.1:8071")
 )
 def test_only_capture_urls_of_this_server(url: str, own: bool) -> None:
     assert is_own_capture_url(url, BASE) is own
+
+
+@pytest.mark.parametrize(
+    ("url", "own"),
+    [
+        ("https://example.com/hookline/i/abc", True),
+        ("https://example.com/i/abc", False),  # another application on the same host
+        ("https://example.com/hookline/api/v1/app", False),
+        ("https://example.com/hookline/i/../../i/abc", False),  # sent as /i/abc
+    ],
+)
+def test_a_public_url_with_a_path_keeps_its_capture_urls_below_it(url: str, own: bool) -> None:
+    assert is_own_capture_url(url, URL("https://example.com/hookline/")) is own

@@ -93,14 +93,16 @@ _ANY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
 def is_own_capture_url(url: str, base: URL) -> bool:
-    """Whether ``url`` (as aiohttp will send it: dot segments resolved) is a capture URL
-    (``/i/...``) of the server at ``base``: same scheme, host and port."""
+    """Whether ``url`` (as aiohttp will send it: dot segments resolved) is a capture URL of the
+    server at ``base``: same scheme, host and port, and below ``base``'s own path (a public URL
+    with a path, ``https://example.com/hookline``, has its capture URLs at ``/hookline/i/``; the
+    ``/i/`` of whatever else the host serves is not hookline's)."""
     try:
         target = URL(url)
     except ValueError:
         return False
     same_origin = (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
-    return same_origin and target.path.startswith("/i/")
+    return same_origin and target.path.startswith(base.path.rstrip("/") + "/i/")
 
 
 def sending_session(connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
