@@ -83,13 +83,11 @@ _ENDPOINT_FIELDS: dict[str, tuple[str, object]] = {
 
 
 def changes(given: Mapping[str, Any], fields: Mapping[str, tuple[str, object]]) -> dict[str, Any]:
-    """A PATCH body: each keyword given under its API name, None as what clears that field
-    (null, ``""`` or ``{}``). None for a field that cannot be empty, or a keyword that is no
-    field, fails here rather than being dropped without a word."""
+    """A PATCH body: each keyword given (``options_checked``: one of ``fields``) under its API
+    name, None as what clears that field (null, ``""`` or ``{}``). None for a field that cannot
+    be empty fails here rather than being dropped without a word."""
     data: dict[str, Any] = {}
     for name, value in given.items():
-        if name not in fields:
-            raise TypeError(f"patch() got an unexpected keyword argument {name!r}")
         wire, cleared = fields[name]
         if value is None and cleared is None:
             raise HooklineError(0, "invalid_argument", f"{name} cannot be cleared: give a value, or leave it out")

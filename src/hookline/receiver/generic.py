@@ -24,7 +24,9 @@ from hookline.receiver.parsing import parse_timestamp
 from hookline.receiver.request import SignedRequest, checked_tolerance
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_ALGORITHMS = ("sha1", "sha256", "sha512")
+# What an HmacScheme takes, the default first.
+ALGORITHMS = ("sha256", "sha1", "sha512")
+ENCODINGS = ("hex", "base64")
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,9 @@ class HmacScheme:
 
     def __post_init__(self) -> None:
         # Configuration mistakes are programming errors: fail loudly at construction.
-        if self.algorithm not in _ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {_ALGORITHMS}")
-        if self.encoding not in ("hex", "base64"):
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {tuple(sorted(ALGORITHMS))}")
+        if self.encoding not in ENCODINGS:
             raise ValueError("encoding must be 'hex' or 'base64'")
         checked_tolerance(self.tolerance)
         names = _PLACEHOLDER.findall(self.template)

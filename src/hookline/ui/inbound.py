@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from hookline.api.routes.ingest import DestinationIn, IngestSourceCreateIn
 from hookline.errors import HooklineError, NotFound
+from hookline.receiver.generic import ALGORITHMS, ENCODINGS
 from hookline.services import endpoints, ingest, ingest_config, inspect
 from hookline.services.context import Context
 from hookline.ui import apppages, sourceforms
@@ -51,8 +52,8 @@ def _form_context() -> dict[str, object]:
     return {
         "types": sourceforms.types(),
         "verifications": sourceforms.VERIFICATIONS,
-        "algorithms": sourceforms.ALGORITHMS,
-        "encodings": sourceforms.ENCODINGS,
+        "algorithms": ALGORITHMS,
+        "encodings": ENCODINGS,
         "secret_optional": sorted(ingest_config.SECRET_OPTIONAL),
     }
 

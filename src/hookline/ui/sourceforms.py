@@ -11,8 +11,6 @@ from hookline.ui.forms import BadForm, Field, Form
 
 GENERIC = ingest_config.GENERIC
 VERIFICATIONS = {"none": "None", "hmac": "HMAC signature", "basic-auth": "Basic auth", "api-key": "API key"}
-ALGORITHMS = ("sha256", "sha1", "sha512")
-ENCODINGS = ("hex", "base64")
 
 # How a config error's location (``config.hmac.header``) names the field of these forms.
 _VERIFY_FIELDS = {
