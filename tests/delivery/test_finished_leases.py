@@ -6,8 +6,10 @@ woken for work that must wait for a slot anyway."""
 import asyncio
 import dataclasses
 from collections.abc import Sequence
+from ipaddress import ip_network
 from pathlib import Path
 
+from tests.support.servers import Receiver
 from tests.support.store import endpoint_fields
 
 from hookline.config import Settings
@@ -22,11 +24,12 @@ LEASE = 60_000
 CAP = 2
 
 
-async def _setup(db: Database, count: int) -> str:
+async def _setup(db: Database, count: int, url: str | None = None) -> str:
     await migrate(db)
     async with db.write() as conn:
         app = await applications.create(conn, {"name": "finished", "metadata": {}})
-        endpoint_id = (await endpoints.create(conn, app.id, endpoint_fields(0))).id
+        fields = endpoint_fields(0) if url is None else {**endpoint_fields(0), "url": url}
+        endpoint_id = (await endpoints.create(conn, app.id, fields)).id
         for _ in range(count):
             message = NewMessage(app_id=app.id, event_type="e", payload=b"{}")
             await messages.create(conn, message, endpoint_ids=[endpoint_id])
@@ -62,6 +65,58 @@ def test_a_finished_lease_leaves_the_cap_of_its_own_process_only(database_url: s
             await db.close()
 
     asyncio.run(scenario())
+
+
+def test_outcomes_waiting_to_be_recorded_count_against_the_in_flight_limit(
+    database_url: str, receiver: Receiver
+) -> None:
+    """A crash sends again every delivery whose outcome was not recorded, so the in-flight limit
+    bounds duplicates only if those outcomes count against it. While the writer is held back
+    (a slow database), no more than ``max_in_flight`` deliveries go out; then all do."""
+    limit, count = 4, 20
+    settings = Settings(
+        database_url=database_url,
+        allowed_cidrs=(ip_network("127.0.0.0/8"),),
+        poll_interval=0.05,
+        max_in_flight=limit,
+        endpoint_concurrency=count,
+    )
+
+    async def scenario() -> tuple[int, int]:
+        db = Database(database_url)
+        engine = DeliveryEngine(db, settings)
+        writer_free = asyncio.Event()
+        record = engine._record
+
+        async def held_back(batch: list[queue.Outcome]) -> list[str]:
+            await writer_free.wait()
+            return await record(batch)
+
+        engine._record = held_back  # type: ignore[method-assign]
+        try:
+            await _setup(db, count, receiver.url())
+            await engine.start()
+            for _ in range(100):
+                if len(receiver.requests) >= limit:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.5)  # room for more to go out, if the engine would send them
+            while_held = len(receiver.requests)
+            writer_free.set()
+            for _ in range(200):
+                if len(receiver.requests) >= count:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
+            return while_held, len(receiver.requests)
+        finally:
+            await engine.stop()
+            await db.close()
+
+    while_held, sent = asyncio.run(scenario())
+    assert while_held == limit
+    assert sent == count  # each once
+    assert len({r.headers["webhook-id"] for r in receiver.requests}) == count
 
 
 def test_a_wake_up_for_endpoints_at_their_cap_waits_for_a_slot(tmp_path: Path) -> None:

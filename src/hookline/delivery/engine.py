@@ -82,6 +82,7 @@ class DeliveryEngine:
         self._leases_commit: tuple[asyncio.Future[None], frozenset[str]] | None = None
         self._confirm_leases = False
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._full = False  # the claimer waits for a slot: attempts and unrecorded outcomes fill them
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         # Built in start(): the aiohttp transport needs a running event loop.
@@ -151,10 +152,15 @@ class DeliveryEngine:
     async def _claim_loop(self) -> None:
         backoff = 0.1
         while not self._stopping:
-            free = self.settings.max_in_flight - len(self._in_flight)
+            # An attempt whose outcome waits for the writer still holds its lease: counting it
+            # keeps what a crash can send twice within the in-flight limit, and makes a slow
+            # database hold back claims instead of letting outcomes pile up in memory.
+            free = self.settings.max_in_flight - len(self._in_flight) - len(self._finished_leases)
             if free <= 0:
                 self._slot_freed.clear()
+                self._full = True
                 await self._slot_freed.wait()
+                self._full = False
                 continue
             want = min(free, _BATCH)
             # Cleared before the claim, not after: an attempt that ends while it runs wakes
@@ -382,6 +388,8 @@ class DeliveryEngine:
                 await self._leases_settled(batch)
             disabled = await self._record(batch)
             self._finished_leases.difference_update(queue.lease_key(o.delivery) for o in batch)
+            if self._full:  # the claimer waits for these leases; otherwise, no extra claim
+                self._slot_freed.set()
             for endpoint_id in disabled:
                 metrics.endpoint_disabled()
                 log.warning("endpoint disabled", endpoint_id=endpoint_id)
