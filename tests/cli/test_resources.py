@@ -198,3 +198,14 @@ def test_app_list_cuts_a_long_name_but_json_has_it_whole(cli: Cli) -> None:
     _header, row = cli.ok("app", "list").stdout.splitlines()
     assert "n" * 99 + "…" in row and "n" * 100 not in row and len(row) < 200
     assert cli.json("app", "list")[0]["name"] == "n" * 5000
+
+
+def test_json_output_escapes_what_a_terminal_would_act_on(cli: Cli) -> None:
+    """JSON escapes only C0 controls: a name with a C1 CSI (U+009B), which some terminals take as
+    ESC [, or a right-to-left override, reached the terminal raw with --json."""
+    name = "evil\x9b31m \u202eexe.txt \x7f"
+    cli.ok("app", "create", name, "--uid", "odd")
+    out = cli.ok("app", "list", "--json").stdout
+    assert not any(c in out for c in "\x9b\u202e\x7f")
+    assert "\\u009b31m" in out and "\\u202e" in out
+    assert cli.json("app", "list")[0]["name"] == name

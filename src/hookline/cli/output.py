@@ -66,7 +66,11 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    """``value`` as JSON, with every character a terminal could act on (C1 controls such as CSI,
+    DEL, bidirectional overrides) written as its ``\\u`` escape: JSON escapes only C0 controls,
+    and ``--json`` output is read in terminals too. The same text, as any JSON parser reads it."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return "".join(c if c.isprintable() or c == "\n" else json.dumps(c)[1:-1] for c in text)
 
 
 def show(as_json: bool, data: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
