@@ -121,7 +121,8 @@ def test_a_form_encoded_github_push_is_routed_by_its_json_and_forwarded_as_sent(
 
 
 def test_a_slack_interactivity_request_is_routed_by_its_json_and_forwarded_as_sent(hookline, receiver) -> None:
-    """Slack's interactivity requests (a button clicked, a modal submitted) post ``payload=<the JSON>``."""
+    """Slack's interactivity requests (a button clicked, a modal submitted) post ``payload=<the JSON>``;
+    its slash commands post their fields."""
     with hookline.client() as admin:
         made = admin.post("/ingest/api/v1/source", json={"name": "sl", "type": "slack", "config": {"secret": SECRET}})
         assert made.status_code == 201, made.text
@@ -130,12 +131,19 @@ def test_a_slack_interactivity_request_is_routed_by_its_json_and_forwarded_as_se
         for destination in [
             {"url": receiver.url("/slack")},
             {"url": receiver.url("/slack-approve"), "filter": {"payload": {"actions": [{"action_id": "approve"}]}}},
+            # Slash commands are form posts too; their event type is slash_command, the form picks one.
+            {
+                "url": receiver.url("/slack-deploy"),
+                "eventTypes": ["slash_command"],
+                "filter": {"payload": {"command": "/deploy"}},
+            },
         ]:
             assert admin.post(f"/ingest/api/v1/source/{source['id']}/endpoint", json=destination).status_code == 201
         forms = [
             urlencode({"payload": json.dumps({"type": "block_actions", "actions": [{"action_id": action}]})}).encode()
             for action in ("approve", "deny")
         ]
+        forms += [urlencode({"command": command, "text": "prod"}).encode() for command in ("/deploy", "/status")]
         for form in forms:
             ts = str(int(time.time()))
             signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=form)
@@ -146,8 +154,10 @@ def test_a_slack_interactivity_request_is_routed_by_its_json_and_forwarded_as_se
             }
             resp = httpx.post(ingest_url, content=form, headers=headers)
             assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
-        expected = Counter({"/slack": 2, "/slack-approve": 1})
+        expected = Counter({"/slack": 4, "/slack-approve": 1, "/slack-deploy": 1})
         assert _received(receiver, expected) == expected
         (approve,) = [r for r in receiver.requests if r.path == "/slack-approve"]
         assert approve.headers["content-type"] == "application/x-www-form-urlencoded"
         assert approve.body == forms[0]
+        (deploy,) = [r for r in receiver.requests if r.path == "/slack-deploy"]
+        assert deploy.body == forms[2]

@@ -47,7 +47,10 @@ def test_a_slack_interactivity_request_has_its_payloads_type() -> None:
     assert ingest.event_type("slack", _request(json.dumps(mention).encode())) == "app_mention"
     assert ingest.event_type("slack", _request(b'{"type": "event_callback", "event": {}}')) == "event_callback"
     assert ingest.event_type("slack", _request(b'{"type": "app_rate_limited"}')) == "app_rate_limited"
-    assert ingest.event_type("slack", command) == "webhook"
+    assert ingest.event_type("slack", command) == "slash_command"
+    other = _request(b"token=x&text=prod", Content_Type="application/x-www-form-urlencoded")
+    assert ingest.event_type("slack", other) == "webhook"
+    assert ingest.event_type("twilio", command) == "webhook"  # Slack's form field, not Twilio's
 
 
 def test_forwarded_headers_keep_order_and_drop_transport_and_credentials() -> None:

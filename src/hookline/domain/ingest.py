@@ -157,7 +157,8 @@ def event_type(source_type: str, request: CapturedRequest) -> str:
     wraps every event in ``{"type": "event_callback", "event": {"type": "app_mention", ...}}``:
     the event's own type is what tells them apart, as Slack's SDKs route them. Its
     interactivity requests (``payload=<JSON>``, form-encoded) give their JSON's ``type``:
-    ``block_actions``, ``view_submission``, ``shortcut``..."""
+    ``block_actions``, ``view_submission``, ``shortcut``...; its slash commands
+    ``slash_command``."""
     return _routable(_named_type(source_type, request))
 
 
@@ -168,6 +169,10 @@ def _named_type(source_type: str, request: CapturedRequest) -> str | None:
     body = _json(request.body)
     if body is None and source_type == "slack":
         body = _form_json(request)
+        # A slash command is a plain form post, its command a field: one event type for all
+        # of them, and a destination's payload filter (which sees the form) picks commands.
+        if body is None and (_form(request) or {}).get("command", "").startswith("/"):
+            return "slash_command"
     body = body or {}
     if source_type == "slack" and body.get("type") == "event_callback" and isinstance(body.get("event"), dict):
         inner = body["event"].get("type")
