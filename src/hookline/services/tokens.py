@@ -18,9 +18,11 @@ from hookline.store.errors import NotFoundError
 from hookline.store.tokens import GENERATED_NAME, NewToken, Origin, StoredToken, TokenPage, hash_token
 
 __all__ = [
+    "MADE_ORIGINS",
     "PORTAL_EXPIRY_DEFAULT",
     "PORTAL_EXPIRY_MAX",
     "PORTAL_EXPIRY_MIN",
+    "SIGN_IN_ORIGINS",
     "AdminTokens",
     "Capability",
     "PortalAccess",
@@ -32,6 +34,7 @@ __all__ = [
     "create_token",
     "expire_all",
     "hash_token",
+    "list_made",
     "list_page",
     "list_tokens",
     "open_portal_link",
@@ -250,6 +253,18 @@ async def create_token(
 async def list_tokens(db: Database) -> list[StoredToken]:
     async with db.read() as conn:
         return await store.list_all(conn)
+
+
+# Tokens made to call the API (printed at first start, hookline token create, an integration's
+# key, POST /api/v1/auth/token, the dashboard's tokens page), and those that stand for a sign-in.
+MADE_ORIGINS = ("generated", "cli", "api")
+SIGN_IN_ORIGINS = ("dashboard", "portal")
+
+
+async def list_made(db: Database, origins: Sequence[str]) -> list[StoredToken]:
+    """The tokens of these origins, newest first, whatever their state."""
+    found = [token for token in await list_tokens(db) if token.origin in origins]
+    return sorted(found, key=lambda token: (token.created_at, token.id), reverse=True)
 
 
 async def list_page(db: Database, *, limit: int, iterator: str | None) -> TokenPage:

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hookline.ui import inbound, operator, portal
+from hookline.ui import inbound, operator, portal, tokens
 from hookline.ui.pages import router
 from hookline.ui.sessions import LoginLimiter
 from hookline.ui.web import Static, redirect
@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     app.include_router(operator.router)
     app.include_router(inbound.router)
     app.include_router(portal.router)
+    app.include_router(tokens.router)
     app.include_router(router)  # last: its catch-all answers 404 for any other /ui/ address
 
 
