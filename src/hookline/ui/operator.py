@@ -1,6 +1,8 @@
-"""The operator's application pages: the list of applications, the event-type catalogue,
+"""The operator's application pages: the list of applications, the event-type catalogue (made,
+edited, archived and restored here, through the use-cases the API's event-type routes call),
 and every application's own pages (``apppages``) under /ui/apps/{app}."""
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter
@@ -8,17 +10,19 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hookline.api.schemas import ApplicationIn
+from hookline.api.schemas import ApplicationIn, EventTypeIn, EventTypePatch
 from hookline.errors import HooklineError, NotFound
 from hookline.services import applications, event_types, publishing
-from hookline.ui import apppages
-from hookline.ui.forms import NOTHING, Field, Form, Refusal, refuse
+from hookline.services.context import Context
+from hookline.ui import apppages, eventtypeforms
+from hookline.ui.forms import NOTHING, BadForm, Field, Form, Refusal, refuse
 from hookline.ui.pages import posted_form, session_of, signed_out
 from hookline.ui.scope import Viewer
 from hookline.ui.sessions import Session
 from hookline.ui.web import error_page, redirect, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+Act = Callable[[Context, dict[str, str]], Awaitable[str]]  # a change: the page to go to next
 NEW_APPLICATION = Form(
     "new-application",
     {
@@ -87,17 +91,109 @@ async def catalogue(request: Request) -> Response:
     session = await session_of(request)
     if session is None:
         return signed_out(request)
+    return await _catalogue(request, session, show_archived="archived" in request.query_params)
+
+
+async def _catalogue(
+    request: Request, session: Session, refusal: Refusal = NOTHING, *, show_archived: bool = False
+) -> Response:
+    """The catalogue with its forms (400 with a refused one, as it was typed); ``show_archived``:
+    the archived event types too, each with its restore button."""
     ctx = apppages.ctx_of(request)
-    types = await event_types.page(ctx, include_archived=False, limit=250, iterator=None, descending=False)
+    types = await event_types.page(ctx, include_archived=show_archived, limit=250, iterator=None, descending=False)
     examples = {t.name: publishing.example_payload(t.name, t.schemas) for t in types.rows}
     return render(
         "event_types.html",
+        400 if refusal.form else 200,
         session=session,
         nav="event-types",
         event_types=types.rows,
         examples=examples,
         pretty=apppages.pretty,
+        refusal=refusal,
+        show_archived=show_archived,
+        forms=eventtypeforms,
     )
+
+
+def _type_url(name: str, *, archived: bool = False) -> str:
+    return "/ui/event-types" + ("?archived" if archived else "") + f"#event-type-{quote(name, safe='')}"
+
+
+def _archived_shown(typed: dict[str, str]) -> bool:
+    """Whether the form was posted from the catalogue with its archived event types shown, to
+    which the answer goes back."""
+    return typed.get("archived_shown") == "on"
+
+
+@router.post("/event-types")
+async def event_type_create(request: Request) -> Response:
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    session, typed = posted
+    try:
+        body = EventTypeIn.model_validate(eventtypeforms.new_fields(typed))
+        # As the API's create: Svix's featureFlags and groupName are the API's, not the form's.
+        created = await event_types.create(
+            apppages.ctx_of(request), body.model_dump(exclude={"feature_flags", "group_name"})
+        )
+    except (ValidationError, BadForm, HooklineError) as exc:
+        refusal = refuse(eventtypeforms.NEW_EVENT_TYPE, typed, eventtypeforms.explained(exc))
+        return await _catalogue(request, session, refusal, show_archived=_archived_shown(typed))
+    return redirect(_type_url(created.name, archived=_archived_shown(typed)))
+
+
+async def _change(request: Request, form: Form, act: Act) -> Response:
+    """Run one change of an event type, posted by ``form``: the CSRF token first, then
+    the use-case; a redirect (303) to the page ``act`` returns, or the catalogue again (400) with
+    the form as typed and what to change."""
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    session, typed = posted
+    try:
+        return redirect(await act(apppages.ctx_of(request), typed))
+    except NotFound:
+        return error_page(404, "Not found", "There is no such event type.", session, back="/ui/event-types")
+    except (ValidationError, BadForm, HooklineError) as exc:
+        refusal = refuse(form, typed, exc)
+    return await _catalogue(request, session, refusal, show_archived=_archived_shown(typed))
+
+
+@router.post("/event-types/{name}/edit")
+async def event_type_edit(request: Request, name: str) -> Response:
+    async def act(ctx: Context, typed: dict[str, str]) -> str:
+        current = await event_types.get(ctx, name)
+        try:
+            body = EventTypePatch.model_validate(eventtypeforms.edit_fields(typed, current))
+            # As the API's PATCH: only what the form sets.
+            fields = body.model_dump(exclude_unset=True, exclude={"feature_flags", "group_name"})
+            await event_types.patch(ctx, name, fields)
+        except HooklineError as exc:
+            raise eventtypeforms.explained(exc, eventtypeforms.box_version(typed, current)) from None
+        return _type_url(name, archived=_archived_shown(typed))
+
+    return await _change(request, eventtypeforms.edit_form(name), act)
+
+
+@router.post("/event-types/{name}/archive")
+async def event_type_archive(request: Request, name: str) -> Response:
+    async def act(ctx: Context, typed: dict[str, str]) -> str:
+        # As the API's DELETE without expunge: kept, and left out of the catalogue and its choices.
+        await event_types.delete(ctx, name, expunge=False)
+        return _type_url(name, archived=True) if _archived_shown(typed) else "/ui/event-types"
+
+    return await _change(request, eventtypeforms.archive_form(name), act)
+
+
+@router.post("/event-types/{name}/restore")
+async def event_type_restore(request: Request, name: str) -> Response:
+    async def act(ctx: Context, typed: dict[str, str]) -> str:
+        await event_types.patch(ctx, name, {"archived": False})
+        return _type_url(name, archived=True)
+
+    return await _change(request, eventtypeforms.restore_form(name), act)
 
 
 @router.get("/apps/{app_key}")
