@@ -92,6 +92,9 @@ class Settings:
     # Where senders reach this server from outside (ingest and capture URLs are built on it);
     # by default the listen address.
     public_url: str | None = None
+    # Capture URLs (/i/) on a host of their own: what a bin answers (chosen by whoever made it)
+    # then never comes from the dashboard's origin. That host serves nothing else.
+    capture_url: str | None = None
     # Raw requests taken by ingest (/in/) and capture (/i/) URLs may be this large.
     capture_max_bytes: int = 10 * 1024 * 1024
     # Serve HTTPS directly (small installs without a reverse proxy): PEM files.
@@ -113,6 +116,14 @@ class Settings:
         host = f"[{self.host}]" if ":" in self.host else self.host
         scheme = "https" if self.tls_cert else "http"
         return f"{scheme}://{host}:{self.port}"
+
+    def capture_base(self) -> str:
+        """Where capture URLs are, without a trailing slash: HOOKLINE_CAPTURE_URL, else the public base."""
+        return self.capture_url.rstrip("/") if self.capture_url else self.public_base()
+
+    def capture_host(self) -> str | None:
+        """The host name capture URLs are served on, when they have one of their own."""
+        return (urlsplit(self.capture_url).hostname or "").lower() if self.capture_url else None
 
     def with_overrides(self, **changes: object) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -171,7 +182,7 @@ def _check(settings: Settings) -> Settings:
             raise ConfigError(f"HOOKLINE_{name.upper()} must be more than 0")
     if settings.response_body_limit < 0:
         raise ConfigError("HOOKLINE_RESPONSE_BODY_LIMIT must be 0 or more")
-    for name in ("delivery_proxy", "public_url"):
+    for name in ("delivery_proxy", "public_url", "capture_url"):
         url = getattr(settings, name)
         try:
             host = urlsplit(url).hostname if url is not None else "-"
@@ -208,8 +219,19 @@ def _check(settings: Settings) -> Settings:
         raise ConfigError("HOOKLINE_DELIVERY_PROXY must be an http:// or https:// URL")
     if settings.ingest_dedup_hours < 0:
         raise ConfigError("HOOKLINE_INGEST_DEDUP_HOURS must be 0 (off) or more")
-    if settings.public_url is not None and not settings.public_url.startswith(("http://", "https://")):
-        raise ConfigError("HOOKLINE_PUBLIC_URL must start with http:// or https://")
+    for name in ("public_url", "capture_url"):
+        url = getattr(settings, name)
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"HOOKLINE_{name.upper()} must start with http:// or https://")
+    if settings.capture_url is not None:
+        if urlsplit(settings.capture_url).query or urlsplit(settings.capture_url).fragment:
+            raise ConfigError("HOOKLINE_CAPTURE_URL cannot have a query or a fragment")
+        # Browsers share cookies between the ports of one host name: only another name is another site.
+        if settings.capture_host() == (urlsplit(settings.public_base()).hostname or "").lower():
+            raise ConfigError(
+                "HOOKLINE_CAPTURE_URL must be on another host name than the dashboard "
+                "(HOOKLINE_PUBLIC_URL, or the listen address): that is what keeps bins' answers off its origin"
+            )
     if not 0 < settings.transform_timeout <= 30:
         raise ConfigError("HOOKLINE_TRANSFORM_TIMEOUT must be more than 0 and at most 30 seconds")
     if not 16 <= settings.transform_memory_mb <= 4096:

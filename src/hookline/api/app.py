@@ -17,7 +17,12 @@ from hookline._version import __version__
 from hookline.api import errors
 from hookline.api.auth import TokenCache
 from hookline.api.docs import install_docs
-from hookline.api.edge import ClientAddressMiddleware, StrictTransportMiddleware, TokenRateLimitMiddleware
+from hookline.api.edge import (
+    CaptureHostMiddleware,
+    ClientAddressMiddleware,
+    StrictTransportMiddleware,
+    TokenRateLimitMiddleware,
+)
 from hookline.api.fastpath import FastRoute
 from hookline.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, JsonBodyMiddleware
 from hookline.api.openapi import ERROR_RESPONSES, include_models
@@ -161,6 +166,14 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         raw_max_bytes=settings.capture_max_bytes,
     )
     app.add_middleware(StrictTransportMiddleware)
+    capture_host = settings.capture_host()
+    if capture_host is not None:
+        app.add_middleware(
+            CaptureHostMiddleware,
+            capture_host=capture_host,
+            capture_base=settings.capture_base(),
+            public_base=settings.public_base(),
+        )
     # Outermost: everything inside sees the client behind the trusted proxies.
     if settings.trusted_proxies:
         app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies)

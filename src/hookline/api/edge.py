@@ -96,3 +96,45 @@ class StrictTransportMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_hsts)
+
+
+CAPTURE_PREFIX = "/i/"
+
+
+class CaptureHostMiddleware:
+    """With HOOKLINE_CAPTURE_URL, capture URLs (``/i/``) answer on its host only, and that host
+    answers nothing else: a bin's answer, which whoever made the bin chose, never comes from
+    the dashboard's origin, and the dashboard and API never from the capture host. Anything
+    asked of the wrong host gets 421 Misdirected Request, naming the right one. The host is the
+    request's ``Host`` (a reverse proxy must pass it on)."""
+
+    def __init__(self, app: ASGIApp, capture_host: str, capture_base: str, public_base: str) -> None:
+        self.app = app
+        self.capture_host = capture_host
+        self.capture_base = capture_base
+        self.public_base = public_base
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        capture = scope["path"].startswith(CAPTURE_PREFIX)
+        if capture == (_host_name(scope) == self.capture_host):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if capture:
+            detail = f"capture URLs are served at {self.capture_base}{CAPTURE_PREFIX}..., not on this host"
+        else:
+            detail = f"this host serves capture URLs only; the dashboard and the API are at {self.public_base}"
+        await send_json(send, 421, {"code": "misdirected", "detail": detail})
+
+
+def _host_name(scope: Scope) -> str:
+    """The request's host name, lower case, without its port or a trailing dot."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1").strip().lower()
+    if host.startswith("["):  # an IPv6 literal
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")

@@ -88,7 +88,7 @@ class DeliveryEngine:
         # Built in start(): the aiohttp transport needs a running event loop.
         self._make_transport = transport or (
             lambda: AiohttpTransport(
-                settings.allowed_cidrs, proxy=settings.delivery_proxy, own_capture_base=settings.public_base()
+                settings.allowed_cidrs, proxy=settings.delivery_proxy, own_capture_base=settings.capture_base()
             )
         )
         self._transport: Transport | None = None

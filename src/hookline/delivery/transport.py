@@ -126,7 +126,8 @@ class AiohttpTransport:
     is pinned to the judged address (the URL names the IP; ``Host`` and TLS keep the
     name), so the proxy cannot be steered elsewhere by a second DNS answer.
 
-    ``own_capture_base``: this server's public URL. Deliveries to its own capture URLs
+    ``own_capture_base``: where this server's capture URLs are (HOOKLINE_CAPTURE_URL, else its
+    public URL). Deliveries to its own capture URLs
     (``hookline listen --app`` relays an application's endpoint through one) may reach it
     even on a loopback or private address the guard refuses otherwise, and directly, not
     through the proxy; nothing else there.

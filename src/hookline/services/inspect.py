@@ -58,7 +58,7 @@ class Outbound(Protocol):
 
 
 def bin_url(ctx: Context, bin_: Bin) -> str:
-    return f"{ctx.settings.public_base()}/i/{bin_.token}"
+    return f"{ctx.settings.capture_base()}/i/{bin_.token}"
 
 
 def _check_rate_limit(rate_limit: int | None) -> None:
