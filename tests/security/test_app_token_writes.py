@@ -76,6 +76,7 @@ OPERATOR = {
     "v1.ingest.source.delete",
     "v1.ingest.source.rotate-token",
     "hookline.ingest.source.patch",  # its allow-list and rate limit
+    "hookline.ingest.endpoint.patch",
     "v1.ingest.endpoint.create",
     "v1.ingest.endpoint.update",
     "v1.ingest.endpoint.delete",

@@ -1,6 +1,6 @@
 """The operator's pages for the receiving side: inbound gateway sources (made, verified, given
-destinations, rotated and deleted here, with the requests they took: accepted, rejected,
-duplicate), and the inspector's capture URLs with a live view.
+destinations that are changed in place, rotated and deleted here, with the requests they took:
+accepted, rejected, duplicate), and the inspector's capture URLs with a live view.
 
 Sources are the operator's, as in the ingest API: every page needs a dashboard session (an admin
 token's), and each change calls the use-cases that API calls, the way it calls them."""
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hookline.api.routes.ingest import DestinationIn, IngestSourceCreateIn
+from hookline.api.routes.ingest import DestinationIn, DestinationPatch, IngestSourceCreateIn, patched_fields
 from hookline.errors import HooklineError, NotFound
 from hookline.receiver.generic import ALGORITHMS, ENCODINGS
 from hookline.services import endpoints, ingest, ingest_config, inspect
@@ -214,6 +214,19 @@ async def destination_add(request: Request, key: str) -> Response:
         return f"{_source_url(key)}#destinations"
 
     return await _change(request, key, sourceforms.NEW_DESTINATION, act)
+
+
+@router.post("/sources/{key}/destinations/{endpoint_id}/edit")
+async def destination_edit(request: Request, key: str, endpoint_id: str) -> Response:
+    async def act(ctx: Context, typed: dict[str, str]) -> str:
+        # As the API's PATCH of a destination: the same endpoint, changed in place, so its id,
+        # secret, headers and attempts stay.
+        body = DestinationPatch.model_validate(sourceforms.destination_changes(typed))
+        app_id = await ingest.app_of(ctx, key)
+        changed = await endpoints.update(ctx, app_id, endpoint_id, patched_fields(body), tenant=None)
+        return f"{_source_url(key)}#destination-{changed.id}"
+
+    return await _change(request, key, sourceforms.edit_destination(endpoint_id), act)
 
 
 @router.post("/sources/{key}/destinations/{endpoint_id}/remove")

@@ -6,7 +6,7 @@ provider: what to paste where", has the long one)."""
 from typing import Any
 
 from hookline.services import ingest_config
-from hookline.ui.appforms import csv
+from hookline.ui.appforms import csv, endpoint_fields
 from hookline.ui.forms import BadForm, Field, Form
 
 GENERIC = ingest_config.GENERIC
@@ -43,17 +43,24 @@ NEW_SOURCE = Form(
     "Not created",
 )
 VERIFICATION = Form("verification", _VERIFY_FIELDS)
-NEW_DESTINATION = Form(
-    "new-destination",
-    {
-        "url": Field("URL", "The URL", example="https://crm.example.org/webhooks"),
-        "event_types": Field(
-            "Only these event types", "Event type names", api=("eventTypes", "filterTypes"), items="event types"
-        ),
-        "path_forwarding": Field("Path forwarding", "Path forwarding", api=("pathForwardingDisabled",)),
-    },
-    "Not added",
-)
+_DESTINATION_FIELDS = {
+    "url": Field("URL", "The URL", example="https://crm.example.org/webhooks"),
+    "event_types": Field(
+        "Only these event types", "Event type names", api=("eventTypes", "filterTypes"), items="event types"
+    ),
+    "path_forwarding": Field("Path forwarding", "Path forwarding", api=("pathForwardingDisabled",)),
+}
+NEW_DESTINATION = Form("new-destination", _DESTINATION_FIELDS, "Not added")
+_EDIT_FIELDS = {
+    "url": _DESTINATION_FIELDS["url"],
+    "description": Field("Description", "The description"),
+    "event_types": _DESTINATION_FIELDS["event_types"],
+    "throttle_rate": Field(
+        "Throttle", "The throttle", api=("throttleRate", "rateLimit"), empty="leave it empty for no limit"
+    ),
+    "path_forwarding": _DESTINATION_FIELDS["path_forwarding"],
+    "disabled": Field("Disabled", "Disabled"),
+}
 REMOVE_DESTINATION = Form("remove-destination", refused="Not removed")
 ROTATE_TOKEN = Form("rotate-token", refused="Not rotated")
 DELETE_SOURCE = Form("delete-source", refused="Not deleted")
@@ -105,6 +112,12 @@ HINTS = {
     "hubspot": "Developer account → your app → Webhooks: Target URL = this URL. The signing secret is the "
     "app's client secret.",
 }
+
+
+def edit_destination(endpoint_id: str) -> Form:
+    """The edit form of one destination: each destination on the page has its own, so that a
+    refused edit comes back under the destination it was about."""
+    return Form(f"edit-destination-{endpoint_id}", _EDIT_FIELDS)
 
 
 def name_of(source_type: str) -> str:
@@ -223,3 +236,15 @@ def destination_fields(form: dict[str, str]) -> dict[str, Any]:
         "event_types": csv(form.get("event_types", "")),
         "path_forwarding_disabled": form.get("path_forwarding", "on") == "off",
     }
+
+
+def destination_changes(form: dict[str, str]) -> dict[str, Any]:
+    """The edit-destination form as the ingest API's destination PATCH takes it. The form shows
+    every field it has, so each is given: an empty throttle or list of event types removes it.
+    Channels are not on the form and stay as they are. Checkboxes as ``destination_fields``."""
+    fields = endpoint_fields(form)
+    del fields["channels"]
+    fields.setdefault("throttle_rate", None)
+    fields["path_forwarding_disabled"] = form.get("path_forwarding", "on") == "off"
+    fields["disabled"] = form.get("disabled", "off") == "on"
+    return fields

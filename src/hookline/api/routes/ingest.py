@@ -19,6 +19,7 @@ from hookline.api.schemas import (
     EndpointHeadersOut,
     EndpointIn,
     EndpointOut,
+    EndpointPatch,
     EndpointSecretOut,
     EndpointSecretRotateIn,
     EndpointUpdate,
@@ -95,6 +96,31 @@ PATH_FORWARDING_DOC = (
 
 class DestinationUpdate(EndpointUpdate):
     path_forwarding_disabled: StrictBool = Field(default=False, description=PATH_FORWARDING_DOC)
+
+
+class DestinationPatch(EndpointPatch):
+    """hookline's addition: change only the fields given, as the app endpoint PATCH does."""
+
+    path_forwarding_disabled: StrictBool | None = Field(default=None, description=PATH_FORWARDING_DOC)
+
+
+# As the app endpoint PATCH: null leaves these as they are (no destination is without them);
+# null clears the others (uid, eventTypes, channels, throttleRate, filter).
+_KEPT_WHEN_NULL = (
+    "url",
+    "description",
+    "disabled",
+    "metadata",
+    "fifo",
+    "fifo_on_exhausted",
+    "path_forwarding_disabled",
+)
+
+
+def patched_fields(body: DestinationPatch) -> dict[str, Any]:
+    """The changes a destination PATCH (or the dashboard's edit form) gives, as ``endpoints.update`` takes them."""
+    fields = body.model_dump(exclude_unset=True)
+    return {name: value for name, value in fields.items() if value is not None or name not in _KEPT_WHEN_NULL}
 
 
 class DestinationIn(EndpointIn):
@@ -354,6 +380,19 @@ async def upsert_destination(
     for name in {"uid", "path_forwarding_disabled"} - body.model_fields_set:
         fields.pop(name)
     return _destination_out(await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=None))
+
+
+@router.patch(
+    "/{source_id}/endpoint/{endpoint_id}",
+    response_model=DestinationOut,
+    operation_id="hookline.ingest.endpoint.patch",
+)
+async def patch_destination(
+    source_id: SourceId, endpoint_id: EndpointId, body: DestinationPatch, ctx: Ctx
+) -> DestinationOut:
+    """Change the fields given, keeping the destination's id, secret, headers and attempts."""
+    app_id = await ingest.app_of(ctx, source_id)
+    return _destination_out(await endpoints.update(ctx, app_id, endpoint_id, patched_fields(body), tenant=None))
 
 
 @router.delete(
