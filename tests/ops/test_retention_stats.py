@@ -114,3 +114,49 @@ def test_only_one_process_cleans_at_a_time_on_postgresql(pg_database_url: str) -
             await second.close()
 
     assert asyncio.run(scenario()) == (True, True, True)
+
+
+def test_the_cleaner_drops_sign_ins_a_week_after_they_end(database_url: str) -> None:
+    """Every dashboard sign-in and portal opening is a token: kept while it works and for a week
+    after (the dashboard lists ended sessions), then deleted. Tokens made on purpose stay."""
+    from hookline.store import tokens
+    from hookline.store.migrate import migrate
+
+    async def scenario() -> set[str]:
+        db = Database(database_url)
+        try:
+            await migrate(db)
+            now = now_ms()
+            made = {}
+            async with db.write() as conn:
+                for name, origin, expires, revoked in [
+                    ("session-ended-long-ago", "dashboard", now - 8 * DAY, None),
+                    ("session-ended-yesterday", "dashboard", now - DAY, None),
+                    ("session-live", "dashboard", now + DAY, None),
+                    ("portal-revoked-long-ago", "portal", now + 30 * DAY, now - 8 * DAY),
+                    ("portal-revoked-today", "portal", None, now - 1000),
+                    ("api-expired-long-ago", "api", now - 8 * DAY, None),
+                    ("cli-revoked-long-ago", "cli", None, now - 8 * DAY),
+                ]:
+                    stored, _ = await tokens.insert_token(conn, tokens.NewToken(None, name, origin, expires))
+                    made[stored.id] = name
+                    if revoked is not None:
+                        await conn.execute(
+                            update(tables.api_token)
+                            .where(tables.api_token.c.id == stored.id)
+                            .values(revoked_at=revoked)
+                        )
+            assert await clean_once(db, Settings(database_url=database_url)) is not None
+            async with db.read() as conn:
+                kept = (await conn.execute(select(tables.api_token.c.id))).scalars()
+                return {made[i] for i in kept if i in made}
+        finally:
+            await db.close()
+
+    assert asyncio.run(scenario()) == {
+        "session-ended-yesterday",
+        "session-live",
+        "portal-revoked-today",
+        "api-expired-long-ago",
+        "cli-revoked-long-ago",
+    }

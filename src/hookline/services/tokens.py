@@ -258,13 +258,13 @@ async def list_tokens(db: Database) -> list[StoredToken]:
 # Tokens made to call the API (printed at first start, hookline token create, an integration's
 # key, POST /api/v1/auth/token, the dashboard's tokens page), and those that stand for a sign-in.
 MADE_ORIGINS = ("generated", "cli", "api")
-SIGN_IN_ORIGINS = ("dashboard", "portal")
+SIGN_IN_ORIGINS = store.SIGN_IN_ORIGINS
 
 
-async def list_made(db: Database, origins: Sequence[str]) -> list[StoredToken]:
-    """The tokens of these origins, newest first, whatever their state."""
-    found = [token for token in await list_tokens(db) if token.origin in origins]
-    return sorted(found, key=lambda token: (token.created_at, token.id), reverse=True)
+async def list_made(db: Database, origins: Sequence[str], *, limit: int) -> list[StoredToken]:
+    """The newest ``limit`` tokens of these origins, whatever their state."""
+    async with db.read() as conn:
+        return await store.list_newest(conn, origins, limit=limit)
 
 
 async def list_page(db: Database, *, limit: int, iterator: str | None) -> TokenPage:

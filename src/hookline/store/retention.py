@@ -4,10 +4,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, text, update
 
-from hookline.store import idempotency
+from hookline.store import idempotency, tokens
 from hookline.store import tables as t
 from hookline.store.database import Conn
 
+# An ended dashboard session or portal grant stays listed (the dashboard's sign-in sessions)
+# this long, then goes: every sign-in and portal opening makes one.
+SIGN_IN_KEPT_MS = 7 * 86_400_000
 # Any constant: on PostgreSQL only one process at a time runs the cleaner.
 CLEANER_LOCK = 7_461_003
 
@@ -43,6 +46,7 @@ async def clean(conn: Conn, now: int, attempt_retention_ms: int) -> Pruned:
     pruned = await prune_attempts(conn, now - attempt_retention_ms)
     await idempotency.prune(conn, now)
     await prune_ingest(conn, now, now - attempt_retention_ms)
+    await tokens.purge_ended_sign_ins(conn, now - SIGN_IN_KEPT_MS)
     return Pruned(expunged, pruned)
 
 

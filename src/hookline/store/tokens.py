@@ -159,6 +159,26 @@ async def list_all(conn: Conn, *, app_id: str | None = None, admin_only: bool = 
     return [StoredToken.from_row(row) for row in (await conn.execute(query)).mappings()]
 
 
+async def list_newest(conn: Conn, origins: Sequence[str], *, limit: int) -> list[StoredToken]:
+    """The newest ``limit`` tokens made these ways, whatever their state."""
+    c = t.api_token.c
+    query = select(t.api_token).where(c.origin.in_(origins)).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+    return [StoredToken.from_row(row) for row in (await conn.execute(query)).mappings()]
+
+
+# Tokens that stand for a sign-in (a dashboard session, a portal grant): one per sign-in or
+# portal opening, so, unlike tokens made on purpose, they are not kept once they have ended.
+SIGN_IN_ORIGINS = ("dashboard", "portal")
+
+
+async def purge_ended_sign_ins(conn: Conn, ended_before: int) -> int:
+    """Delete sign-in tokens that expired or were revoked before ``ended_before``."""
+    c = t.api_token.c
+    ended = (c.expires_at < ended_before) | (c.revoked_at < ended_before)
+    result = await conn.execute(delete(t.api_token).where(c.origin.in_(SIGN_IN_ORIGINS), ended))
+    return int(result.rowcount or 0)
+
+
 async def list_page(conn: Conn, *, limit: int, iterator: str | None) -> TokenPage:
     page = await paginate(conn, select(t.api_token), t.api_token.c.id, limit=limit, iterator=iterator, descending=False)
     tokens = [StoredToken.from_row(row) for row in page.rows]

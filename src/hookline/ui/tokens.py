@@ -52,6 +52,7 @@ LIFETIMES: dict[str, tuple[str, int | None]] = {
 }
 DEFAULT_LIFETIME = "90d"
 _APPS_OFFERED = 200  # newest applications in the access list; others by the CLI or the API
+_LISTED = 500  # newest tokens listed; all of them by `hookline token list` or the API
 ORIGINS = {
     "generated": "generated at first start",
     "cli": "made with the CLI",
@@ -106,7 +107,7 @@ async def _page(
     apps = [app for app in found.rows if not app.internal]
     by_id = {app.id: app for app in apps}
     origins = tokens.SIGN_IN_ORIGINS if show == "sessions" else tokens.MADE_ORIGINS
-    listed = await tokens.list_made(ctx.db, origins)
+    listed = await tokens.list_made(ctx.db, origins, limit=_LISTED)
     # The current session's own token, for the admin token it was opened with.
     mine = await tokens.check(ctx.db, request.cookies.get(SESSION_COOKIE, ""))
     now = int(time.time() * 1000)
@@ -128,6 +129,7 @@ async def _page(
         nav="tokens",
         show=show,
         rows=rows,
+        cut=len(listed) == _LISTED,
         apps=apps,
         more_apps=not found.done,
         lifetimes=LIFETIMES,
