@@ -25,6 +25,18 @@ _ENDPOINT_ID = re.compile(r"ep_[0-9A-Za-z]{22}")
 DEFAULT_GRACE_SECONDS = 86400
 
 
+# A PATCH's null leaves these as they are (no endpoint is without them); it clears the others
+# (uid, eventTypes, channels, throttleRate, filter).
+KEPT_WHEN_NULL = frozenset(
+    {"url", "description", "disabled", "metadata", "fifo", "fifo_on_exhausted", "path_forwarding_disabled"}
+)
+
+
+def patch_changes(fields: dict[str, Any]) -> dict[str, Any]:
+    """A PATCH body's fields (those given) as ``update`` takes them."""
+    return {name: value for name, value in fields.items() if value is not None or name not in KEPT_WHEN_NULL}
+
+
 def check_url(ctx: Context, url: str | None) -> None:
     if url is not None and ctx.settings.endpoint_https_only and urlsplit(url).scheme != "https":
         raise Invalid(["body", "url"], "endpoint URLs must use https")

@@ -113,10 +113,7 @@ async def update_endpoint(
 async def patch_endpoint(
     app_id: AppId, endpoint_id: EndpointId, body: EndpointPatch, who: Auth, ctx: Ctx
 ) -> EndpointDetailOut:
-    fields = body.model_dump(exclude_unset=True)
-    for key in ("url", "description", "disabled", "metadata", "fifo", "fifo_on_exhausted"):
-        if key in fields and fields[key] is None:
-            fields.pop(key)
+    fields = endpoints.patch_changes(body.model_dump(exclude_unset=True))
     return await _detail(ctx, await endpoints.update(ctx, app_id, endpoint_id, fields, tenant=who.app_id))
 
 

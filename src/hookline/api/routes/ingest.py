@@ -104,23 +104,9 @@ class DestinationPatch(EndpointPatch):
     path_forwarding_disabled: StrictBool | None = Field(default=None, description=PATH_FORWARDING_DOC)
 
 
-# As the app endpoint PATCH: null leaves these as they are (no destination is without them);
-# null clears the others (uid, eventTypes, channels, throttleRate, filter).
-_KEPT_WHEN_NULL = (
-    "url",
-    "description",
-    "disabled",
-    "metadata",
-    "fifo",
-    "fifo_on_exhausted",
-    "path_forwarding_disabled",
-)
-
-
 def patched_fields(body: DestinationPatch) -> dict[str, Any]:
     """The changes a destination PATCH (or the dashboard's edit form) gives, as ``endpoints.update`` takes them."""
-    fields = body.model_dump(exclude_unset=True)
-    return {name: value for name, value in fields.items() if value is not None or name not in _KEPT_WHEN_NULL}
+    return endpoints.patch_changes(body.model_dump(exclude_unset=True))
 
 
 class DestinationIn(EndpointIn):
