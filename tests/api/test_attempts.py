@@ -151,7 +151,8 @@ def test_attempts_show_the_headers_they_were_sent_with(hookline, receiver) -> No
     from tests.support.api import make_endpoint, publish, wait_attempts
 
     with hookline.client() as c:
-        app, ep = make_endpoint(c, receiver.url(), headers={"Authorization": "Bearer s3cret", "X-Team": "crm"})
+        headers = {"Authorization": "Bearer s3cret", "X-Team": "crm", "X-Auth-Token": "t0ken", "Api-Secret": "s"}
+        app, ep = make_endpoint(c, receiver.url(), headers=headers)
         msg = publish(c, app)
         [attempt] = wait_attempts(c, app, ep, 1)
         sent = attempt["requestHeaders"]
@@ -159,3 +160,9 @@ def test_attempts_show_the_headers_they_were_sent_with(hookline, receiver) -> No
         assert sent["webhook-signature"] == got.headers["webhook-signature"]
         assert sent["webhook-id"] == msg and sent["X-Team"] == "crm"
         assert sent["Authorization"] == "[redacted]" and got.headers["authorization"] == "Bearer s3cret"
+        # Names that say they carry a credential are hidden too, and sent as set.
+        assert sent["X-Auth-Token"] == sent["Api-Secret"] == "[redacted]"
+        assert got.headers["x-auth-token"] == "t0ken" and got.headers["api-secret"] == "s"
+        shown = c.get(f"/api/v1/app/{app}/endpoint/{ep}/headers").json()
+        assert shown["headers"] == {"X-Team": "crm"}
+        assert sorted(shown["sensitive"]) == ["Api-Secret", "Authorization", "X-Auth-Token"]

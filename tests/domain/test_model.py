@@ -34,6 +34,11 @@ def test_headers_merge_case_insensitively_and_hide_credentials() -> None:
     merged = merge_headers({"X-A": "1", "Authorization": "secret"}, {"x-a": "2", "X-Gone": None})
     assert merged == {"Authorization": "secret", "x-a": "2"}
     assert split_sensitive(merged) == ({"x-a": "2"}, ["Authorization"])
+    named = {"X-Auth-Token": "t", "X-API-Key": "k", "Api_Key": "k", "X-Client-Secret": "s", "X-Request-Id": "r"}
+    assert split_sensitive(named) == (
+        {"X-Request-Id": "r"},
+        ["Api_Key", "X-API-Key", "X-Auth-Token", "X-Client-Secret"],
+    )
 
 
 @pytest.mark.parametrize(

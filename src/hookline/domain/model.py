@@ -5,14 +5,28 @@ The integer values are the API's (Svix's ``MessageStatus`` and
 ``MessageAttemptTriggerType``) and the values stored in the database.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-# Header names whose values are credentials: stored, sent, never shown.
+# Header names whose values are credentials: stored, sent, never shown (and not forwarded by
+# the ingest gateway).
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+# Beyond those, names that say they carry a credential (X-Auth-Token, X-Api-Secret, Api-Key,
+# X-Session-Id...): never shown either, though still sent as set.
+_CREDENTIAL_NAME = re.compile(r"auth|token|secret|api[-_]?key|passw|session|cookie|credential|private")
 REDACTED = "[redacted]"
+
+
+@functools.lru_cache(maxsize=1024)
+def is_credential_header(name: str) -> bool:
+    """Whether a header named ``name`` may carry a credential, so its value is never shown."""
+    lowered = name.lower()
+    return lowered in SENSITIVE_HEADERS or _CREDENTIAL_NAME.search(lowered) is not None
+
+
 # Headers every delivery carries from hookline itself: the signature and what describes its body.
 SET_BY_HOOKLINE = frozenset(
     {
@@ -122,7 +136,7 @@ def reserved_header(name: str) -> str | None:
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
     """``headers`` as they may be shown: credentials replaced by ``REDACTED``."""
-    return {k: REDACTED if k.lower() in SENSITIVE_HEADERS else v for k, v in headers.items()}
+    return {k: REDACTED if is_credential_header(k) else v for k, v in headers.items()}
 
 
 class DeliveryStatus(IntEnum):

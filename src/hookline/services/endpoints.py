@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookline.domain.addresses import blocked_reason
-from hookline.domain.model import SENSITIVE_HEADERS, DeliveryStatus, Endpoint, reserved_header
+from hookline.domain.model import DeliveryStatus, Endpoint, is_credential_header, reserved_header
 from hookline.domain.signing import generate_secret, generate_signing_key, is_asymmetric, public_key_of
 from hookline.errors import Conflict, Invalid, NotFound
 from hookline.services import applications, payload_filters
@@ -82,8 +82,8 @@ def merge_headers(headers: Mapping[str, str], changes: Mapping[str, str | None])
 
 def split_sensitive(headers: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """The headers that may be shown, and the names of those that may not (credentials)."""
-    sensitive = sorted(k for k in headers if k.lower() in SENSITIVE_HEADERS)
-    visible = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
+    sensitive = sorted(k for k in headers if is_credential_header(k))
+    visible = {k: v for k, v in headers.items() if not is_credential_header(k)}
     return visible, sensitive
 
 
