@@ -5,17 +5,19 @@ from typing import Any
 import click
 
 from hookline.cli.options import (
+    ENDPOINT_CHANGES,
     Session,
     api_command,
     confirm_deletion,
-    json_document,
+    endpoint_changes,
+    endpoint_settings,
     limit_option,
-    metadata_option,
-    parse_metadata,
+    secret_rotation_options,
 )
+from hookline.cli.options import one_of as one_of  # resources.py's too
 from hookline.cli.output import show
 from hookline.client import Call, Endpoint
-from hookline.client._calls import body, creating, segment
+from hookline.client._calls import creating, segment
 from hookline.client._operations import KeyType
 
 ENDPOINT_COLUMNS = ("id", "uid", "url", "event types", "channels", "disabled", "created")
@@ -53,98 +55,15 @@ def _path(app_id: str, endpoint_id: str | None = None) -> str:
     return path if endpoint_id is None else f"{path}/{segment(endpoint_id)}"
 
 
-def parse_filter(text: str) -> dict[str, Any]:
-    """``--filter`` as the JSON object the API takes; the server checks the operators."""
-    try:
-        value = json_document(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--filter'") from None
-    if not isinstance(value, dict):
-        raise click.BadParameter(
-            'is not a JSON object, e.g. \'{"payload": {"amount": {"$gte": 100}}}\'', param_hint="'--filter'"
-        )
-    return value
-
-
-def parse_headers(items: tuple[str, ...]) -> dict[str, str] | None:
-    """``--header 'X-Team: billing'`` (repeat) as a dict; None when not given."""
-    if not items:
-        return None
-    headers = {}
-    for item in items:
-        name, colon, value = item.partition(":")
-        if not colon or not name.strip():
-            raise click.BadParameter(f"{item!r} is not NAME: VALUE", param_hint="'--header'")
-        headers[name.strip()] = value.strip()
-    return headers
-
-
-def one_of(given: bool, clear: bool, options: str) -> bool:
-    """Whether an option or its clearing twin was passed; both at once is a usage error."""
-    if given and clear:
-        raise click.UsageError(f"pass {options}, not both")
-    return given or clear
-
-
-FIFO_EXHAUSTED = click.Choice(["skip", "block"])
-KEY_TYPE = click.Choice(["hmac", "ed25519"])
-FILTER_HELP = "Only messages matching this JSON payload filter (docs/policies.md)"
-FIFO_EXHAUSTED_HELP = "With --fifo: after a message exhausts its retries, skip it or block the order [skip]"
-
-
 @endpoint.command("create")
 @click.argument("app_id", metavar="APP")
 @click.argument("url")
-@click.option("--event-type", "event_types", multiple=True, help="Only these event types (repeat; default: all)")
-@click.option("--channel", "channels", multiple=True, help="Only messages on these channels (repeat; default: all)")
-@click.option("--filter", "filter_json", metavar="JSON", help=FILTER_HELP)
-@click.option("--description", default="", help="A note for people")
-@click.option("--uid", help="Your own id for it")
-@click.option("--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Its metadata (repeat)")
-@click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second at most")
-@click.option("--fifo", is_flag=True, help="Deliver in publish order, one at a time")
-@click.option("--fifo-on-exhausted", type=FIFO_EXHAUSTED, help=FIFO_EXHAUSTED_HELP)
-@click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="Send this header too (repeat)")
-@click.option("--secret", help="A whsec_ signing secret (default: generated)")
-@click.option("--key-type", type=KEY_TYPE, help="The kind of secret to generate [hmac]")
+@endpoint_settings
 @click.option("--disabled", is_flag=True, help="Create it disabled: nothing is sent until `endpoint enable`")
 @api_command
-def endpoint_create(
-    session: Session,
-    app_id: str,
-    url: str,
-    event_types: tuple[str, ...],
-    channels: tuple[str, ...],
-    filter_json: str | None,
-    description: str,
-    uid: str | None,
-    metadata: tuple[str, ...],
-    throttle_rate: int | None,
-    fifo: bool,
-    fifo_on_exhausted: str | None,
-    headers: tuple[str, ...],
-    secret: str | None,
-    key_type: str | None,
-    disabled: bool,
-) -> None:
+def endpoint_create(session: Session, app_id: str, url: str, settings: dict[str, Any], disabled: bool) -> None:
     """Add an endpoint to APP that receives webhooks at URL."""
-    one_of(secret is not None, key_type is not None, "--secret or --key-type")
-    data = body(
-        url=url,
-        description=description,
-        uid=uid,
-        eventTypes=list(event_types) or None,
-        channels=list(channels) or None,
-        filter=None if filter_json is None else parse_filter(filter_json),
-        metadata=parse_metadata(metadata),
-        throttleRate=throttle_rate,
-        fifo=fifo or None,
-        fifoOnExhausted=fifo_on_exhausted,
-        headers=parse_headers(headers),
-        secret=secret,
-        keyType=key_type,
-        disabled=disabled or None,
-    )
+    data = {"url": url, **settings, **({"disabled": True} if disabled else {})}
     created = session.client.request(Call("POST", _path(app_id), Endpoint.from_json, {}, data, creating(None)))
     show(session.as_json, created.raw, ENDPOINT_COLUMNS, [endpoint_row(created)])
     warn_about(created)
@@ -163,13 +82,7 @@ def endpoint_secret(session: Session, app_id: str, endpoint_id: str) -> None:
 @endpoint.command("rotate-secret")
 @click.argument("app_id", metavar="APP")
 @click.argument("endpoint_id", metavar="ENDPOINT")
-@click.option("--key", help="The new whsec_ secret or whsk_ signing key (default: generated)")
-@click.option("--key-type", type=KEY_TYPE, help="The kind of secret to generate [hmac]")
-@click.option(
-    "--grace-period",
-    type=click.IntRange(0, 604800),
-    help="Seconds the old secret keeps signing too [86400]",
-)
+@secret_rotation_options
 @api_command
 def endpoint_rotate_secret(
     session: Session,
@@ -192,66 +105,14 @@ def endpoint_rotate_secret(
 @click.argument("app_id", metavar="APP")
 @click.argument("endpoint_id", metavar="ENDPOINT")
 @click.option("--endpoint-url", "url", help="Where to deliver (--url is the server's)")
-@click.option("--event-type", "event_types", multiple=True, help="Only these event types (repeat; replaces the list)")
-@click.option("--any-event-type", is_flag=True, help="Remove the event-type list: take every event type")
-@click.option("--channel", "channels", multiple=True, help="Only these channels (repeat; replaces the list)")
-@click.option("--any-channel", is_flag=True, help="Remove the channel list: take messages on any channel or none")
-@click.option("--filter", "filter_json", metavar="JSON", help=FILTER_HELP + " (replaces it)")
-@click.option("--no-filter", is_flag=True, help="Remove the payload filter")
-@click.option("--description", help="A note for people")
-@click.option("--uid", help="Your own id for it")
-@click.option("--no-uid", is_flag=True, help="Remove its uid")
-@metadata_option
-@click.option("--no-metadata", is_flag=True, help="Remove all metadata")
-@click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second at most")
-@click.option("--no-throttle-rate", is_flag=True, help="Remove the throttle rate")
-@click.option("--fifo/--no-fifo", default=None, help="Deliver in publish order, one at a time, or not")
-@click.option("--fifo-on-exhausted", type=FIFO_EXHAUSTED, help=FIFO_EXHAUSTED_HELP)
+@endpoint_changes
 @api_command
-def endpoint_update(
-    session: Session,
-    app_id: str,
-    endpoint_id: str,
-    url: str | None,
-    event_types: tuple[str, ...],
-    any_event_type: bool,
-    channels: tuple[str, ...],
-    any_channel: bool,
-    filter_json: str | None,
-    no_filter: bool,
-    description: str | None,
-    uid: str | None,
-    no_uid: bool,
-    metadata: tuple[str, ...],
-    no_metadata: bool,
-    throttle_rate: int | None,
-    no_throttle_rate: bool,
-    fifo: bool | None,
-    fifo_on_exhausted: str | None,
-) -> None:
+def endpoint_update(session: Session, app_id: str, endpoint_id: str, url: str | None, changes: dict[str, Any]) -> None:
     """Change ENDPOINT of APP: only the options given. The --any-... and --no-... options
     remove a restriction."""
-    data = body(url=url, description=description, fifo=fifo, fifoOnExhausted=fifo_on_exhausted)
-    # A null in a PATCH removes the field's restriction; body() would drop it, so these are set here.
-    if one_of(uid is not None, no_uid, "--uid or --no-uid"):
-        data["uid"] = uid
-    if one_of(bool(metadata), no_metadata, "--metadata or --no-metadata"):
-        data["metadata"] = parse_metadata(metadata) or {}
-    if one_of(bool(event_types), any_event_type, "--event-type or --any-event-type"):
-        data["eventTypes"] = list(event_types) or None
-    if one_of(bool(channels), any_channel, "--channel or --any-channel"):
-        data["channels"] = list(channels) or None
-    if one_of(filter_json is not None, no_filter, "--filter or --no-filter"):
-        data["filter"] = None if filter_json is None else parse_filter(filter_json)
-    if one_of(throttle_rate is not None, no_throttle_rate, "--throttle-rate or --no-throttle-rate"):
-        data["throttleRate"] = throttle_rate
+    data = {"url": url, **changes} if url is not None else changes
     if not data:
-        raise click.UsageError(
-            "nothing to change: pass at least one of --endpoint-url, --event-type, --any-event-type, --channel, "
-            "--any-channel, --filter, --no-filter, --description, --uid, --no-uid, --metadata, --no-metadata, "
-            "--throttle-rate, "
-            "--no-throttle-rate, --fifo, --no-fifo, --fifo-on-exhausted"
-        )
+        raise click.UsageError(f"nothing to change: pass at least one of --endpoint-url, {ENDPOINT_CHANGES}")
     updated = session.client.request(Call("PATCH", _path(app_id, endpoint_id), Endpoint.from_json, {}, data))
     show(session.as_json, updated.raw, ENDPOINT_COLUMNS, [endpoint_row(updated)])
     warn_about(updated)

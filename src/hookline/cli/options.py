@@ -15,6 +15,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from hookline.client import Client, HooklineError, Page
+from hookline.client._calls import body
 
 T = TypeVar("T")
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
@@ -250,3 +251,202 @@ def parse_metadata(items: tuple[str, ...]) -> dict[str, str] | None:
 def confirm_deletion(what: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete {what}?", abort=True, err=True)
+
+
+# -- an endpoint's settings: `endpoint create/update` and `source destination add/update` --------
+FIFO_EXHAUSTED = click.Choice(["skip", "block"])
+KEY_TYPE = click.Choice(["hmac", "ed25519"])
+FILTER_HELP = "Only messages matching this JSON payload filter (docs/policies.md)"
+FIFO_EXHAUSTED_HELP = "With --fifo: after a message exhausts its retries, skip it or block the order [skip]"
+ENDPOINT_CHANGES = (
+    "--event-type, --any-event-type, --channel, --any-channel, --filter, --no-filter, --description, --uid, "
+    "--no-uid, --metadata, --no-metadata, --throttle-rate, --no-throttle-rate, --fifo, --no-fifo, "
+    "--fifo-on-exhausted"
+)
+
+
+def one_of(given: bool, clear: bool, options: str) -> bool:
+    """Whether an option or its clearing twin was passed; both at once is a usage error."""
+    if given and clear:
+        raise click.UsageError(f"pass {options}, not both")
+    return given or clear
+
+
+def parse_filter(text: str) -> dict[str, Any]:
+    """``--filter`` as the JSON object the API takes; the server checks the operators."""
+    try:
+        value = json_document(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--filter'") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter(
+            'is not a JSON object, e.g. \'{"payload": {"amount": {"$gte": 100}}}\'', param_hint="'--filter'"
+        )
+    return value
+
+
+def parse_headers(items: tuple[str, ...]) -> dict[str, str] | None:
+    """``--header 'X-Team: billing'`` (repeat) as a dict; None when not given."""
+    if not items:
+        return None
+    headers = {}
+    for item in items:
+        name, colon, value = item.partition(":")
+        if not colon or not name.strip():
+            raise click.BadParameter(f"{item!r} is not NAME: VALUE", param_hint="'--header'")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _with(options: list[Callable[[Any], Any]], func: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def endpoint_settings(func: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the options a new endpoint takes (but --disabled, whose help names the way
+    back), and the JSON body they make as its ``settings`` argument."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        event_types: tuple[str, ...],
+        channels: tuple[str, ...],
+        filter_json: str | None,
+        description: str,
+        uid: str | None,
+        metadata: tuple[str, ...],
+        throttle_rate: int | None,
+        fifo: bool,
+        fifo_on_exhausted: str | None,
+        headers: tuple[str, ...],
+        secret: str | None,
+        key_type: str | None,
+        **kwargs: Any,
+    ) -> None:
+        one_of(secret is not None, key_type is not None, "--secret or --key-type")
+        settings = body(
+            description=description,
+            uid=uid,
+            eventTypes=list(event_types) or None,
+            channels=list(channels) or None,
+            filter=None if filter_json is None else parse_filter(filter_json),
+            metadata=parse_metadata(metadata),
+            throttleRate=throttle_rate,
+            fifo=fifo or None,
+            fifoOnExhausted=fifo_on_exhausted,
+            headers=parse_headers(headers),
+            secret=secret,
+            keyType=key_type,
+        )
+        func(*args, settings=settings, **kwargs)
+
+    return _with(
+        [
+            click.option(
+                "--event-type", "event_types", multiple=True, help="Only these event types (repeat; default: all)"
+            ),
+            click.option(
+                "--channel", "channels", multiple=True, help="Only messages on these channels (repeat; default: all)"
+            ),
+            click.option("--filter", "filter_json", metavar="JSON", help=FILTER_HELP),
+            click.option("--description", default="", help="A note for people"),
+            click.option("--uid", help="Your own id for it"),
+            click.option("--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Its metadata (repeat)"),
+            click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second at most"),
+            click.option("--fifo", is_flag=True, help="Deliver in publish order, one at a time"),
+            click.option("--fifo-on-exhausted", type=FIFO_EXHAUSTED, help=FIFO_EXHAUSTED_HELP),
+            click.option(
+                "--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="Send this header too (repeat)"
+            ),
+            click.option("--secret", help="A whsec_ signing secret (default: generated)"),
+            click.option("--key-type", type=KEY_TYPE, help="The kind of secret to generate [hmac]"),
+        ],
+        command,
+    )
+
+
+def endpoint_changes(func: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the options that change an endpoint (but its URL) and the ``--any-...`` and
+    ``--no-...`` ones that remove a restriction, and the PATCH body they make as its ``changes``
+    argument: only the options given (``ENDPOINT_CHANGES`` lists them)."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        event_types: tuple[str, ...],
+        any_event_type: bool,
+        channels: tuple[str, ...],
+        any_channel: bool,
+        filter_json: str | None,
+        no_filter: bool,
+        description: str | None,
+        uid: str | None,
+        no_uid: bool,
+        metadata: tuple[str, ...],
+        no_metadata: bool,
+        throttle_rate: int | None,
+        no_throttle_rate: bool,
+        fifo: bool | None,
+        fifo_on_exhausted: str | None,
+        **kwargs: Any,
+    ) -> None:
+        changes = body(description=description, fifo=fifo, fifoOnExhausted=fifo_on_exhausted)
+        # A null in a PATCH removes the field's restriction; body() would drop it, so these are set here.
+        if one_of(uid is not None, no_uid, "--uid or --no-uid"):
+            changes["uid"] = uid
+        if one_of(bool(metadata), no_metadata, "--metadata or --no-metadata"):
+            changes["metadata"] = parse_metadata(metadata) or {}
+        if one_of(bool(event_types), any_event_type, "--event-type or --any-event-type"):
+            changes["eventTypes"] = list(event_types) or None
+        if one_of(bool(channels), any_channel, "--channel or --any-channel"):
+            changes["channels"] = list(channels) or None
+        if one_of(filter_json is not None, no_filter, "--filter or --no-filter"):
+            changes["filter"] = None if filter_json is None else parse_filter(filter_json)
+        if one_of(throttle_rate is not None, no_throttle_rate, "--throttle-rate or --no-throttle-rate"):
+            changes["throttleRate"] = throttle_rate
+        func(*args, changes=changes, **kwargs)
+
+    return _with(
+        [
+            click.option(
+                "--event-type", "event_types", multiple=True, help="Only these event types (repeat; replaces the list)"
+            ),
+            click.option("--any-event-type", is_flag=True, help="Remove the event-type list: take every event type"),
+            click.option(
+                "--channel", "channels", multiple=True, help="Only these channels (repeat; replaces the list)"
+            ),
+            click.option(
+                "--any-channel", is_flag=True, help="Remove the channel list: take messages on any channel or none"
+            ),
+            click.option("--filter", "filter_json", metavar="JSON", help=FILTER_HELP + " (replaces it)"),
+            click.option("--no-filter", is_flag=True, help="Remove the payload filter"),
+            click.option("--description", help="A note for people"),
+            click.option("--uid", help="Your own id for it"),
+            click.option("--no-uid", is_flag=True, help="Remove its uid"),
+            metadata_option,
+            click.option("--no-metadata", is_flag=True, help="Remove all metadata"),
+            click.option("--throttle-rate", type=click.IntRange(1, 65535), help="Messages per second at most"),
+            click.option("--no-throttle-rate", is_flag=True, help="Remove the throttle rate"),
+            click.option("--fifo/--no-fifo", default=None, help="Deliver in publish order, one at a time, or not"),
+            click.option("--fifo-on-exhausted", type=FIFO_EXHAUSTED, help=FIFO_EXHAUSTED_HELP),
+        ],
+        command,
+    )
+
+
+def secret_rotation_options(func: Callable[..., None]) -> Callable[..., None]:
+    """``--key``, ``--key-type`` and ``--grace-period`` of a secret's rotation (check them with ``one_of``)."""
+    return _with(
+        [
+            click.option("--key", help="The new whsec_ secret or whsk_ signing key (default: generated)"),
+            click.option("--key-type", type=KEY_TYPE, help="The kind of secret to generate [hmac]"),
+            click.option(
+                "--grace-period",
+                type=click.IntRange(0, 604800),
+                help="Seconds the old secret keeps signing too [86400]",
+            ),
+        ],
+        func,
+    )
