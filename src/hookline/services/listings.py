@@ -22,6 +22,7 @@ __all__ = [
     "MAX_LIMIT",
     "Page",
     "attempt",
+    "attempts_of_app",
     "attempts_of_endpoint",
     "attempts_of_message",
     "destinations",
@@ -29,6 +30,23 @@ __all__ = [
     "messages_of",
     "messages_of_endpoint",
 ]
+
+
+async def attempts_of_app(
+    ctx: Context,
+    app_key: str,
+    f: AttemptFilter,
+    *,
+    endpoint_key: str | None,
+    tenant: str | None,
+    limit: int,
+    iterator: str | None,
+) -> Page[Attempt]:
+    """The application's attempts to any of its endpoints (or to one), newest first."""
+    app = await applications.get(ctx, app_key, tenant=tenant)
+    async with ctx.db.read() as conn:
+        endpoint_id = (await endpoints.get(conn, app.id, endpoint_key)).id if endpoint_key else None
+        return await attempts.page(conn, app.id, f, endpoint_id=endpoint_id, limit=limit, iterator=iterator)
 
 
 async def attempts_of_endpoint(

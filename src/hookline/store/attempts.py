@@ -1,4 +1,4 @@
-"""The attempt log: listings by endpoint or message, one attempt, expunging a response."""
+"""The attempt log: listings by application, endpoint or message, one attempt, expunging a response."""
 
 from sqlalchemy import ColumnElement, func, select, update
 
@@ -35,7 +35,7 @@ async def page(
     limit: int,
     iterator: str | None,
 ) -> Page[Attempt]:
-    """The application's attempts (to one endpoint, of one message, or both), newest first."""
+    """The application's attempts (to any endpoint, to one, of one message, or both), newest first."""
     scope = [a.c.app_id == app_id]
     if endpoint_id is not None:
         scope.append(a.c.endpoint_id == endpoint_id)

@@ -199,6 +199,8 @@ attempt = Table(
     Column("request_headers", JSON, nullable=True),
     Index("ix_attempt_endpoint", "endpoint_id", "id"),
     Index("ix_attempt_msg", "msg_id", "id"),
+    # The application's attempt log across its endpoints, newest first (the dashboard's Attempts page).
+    Index("ix_attempt_app", "app_id", "id"),
 )
 
 api_token = Table(

@@ -7,11 +7,13 @@ exactly as in the API. Forms are validated with the API's own schemas; a refused
 as it was typed, with what to change (``forms``; the forms themselves: ``appforms``).
 """
 
+import contextlib
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,7 +30,7 @@ from hookline.errors import HooklineError, NotFound
 from hookline.services import endpoints, event_types, listings, messages, publishing, recovery, stats
 from hookline.services.context import Context
 from hookline.ui import appforms
-from hookline.ui.forms import NOTHING, BadForm, Form, Refusal, refuse
+from hookline.ui.forms import NOTHING, BadForm, Field, Form, Refusal, refuse
 from hookline.ui.scope import CREATE_ATTEMPTS, MANAGE_ENDPOINT, MANAGE_SECRET, Viewer
 from hookline.ui.web import csrf_given, read_form, redirect, render, tokens_match
 
@@ -39,6 +41,7 @@ _LIST = 50
 # A page's cursor: an endpoint id or uid, as the API's iterator takes it (docs: api/deps.py).
 _AFTER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]{0,63}")
 _MSG_ID = re.compile(r"msg_[0-9A-Za-z]{22}")  # a message page's cursor (domain/ids.py)
+_ATTEMPT_ID = re.compile(r"atmpt_[0-9A-Za-z]{22}")  # an attempts page's cursor
 _HOUR_MS = 3_600_000
 _SCAN = 5000  # messages a payload search reads at most
 STATUS_NAMES = {
@@ -47,6 +50,22 @@ STATUS_NAMES = {
     DeliveryStatus.FAIL: "failed",
     DeliveryStatus.SENDING: "sending",
 }
+# An attempt either got a 2xx or did not: its status is one of these two.
+ATTEMPT_STATUSES = {"succeeded": DeliveryStatus.SUCCESS, "failed": DeliveryStatus.FAIL}
+ATTEMPT_FILTERS = Form(
+    "filters",
+    {
+        "endpoint": Field("Endpoint", "The endpoint"),
+        "since": Field("From (UTC)", "From"),
+        "until": Field("To (UTC)", "To"),
+    },
+    "Not filtered",
+)
+RETRY_FAILED = Form(
+    "retry-failed",
+    {"since": Field("Messages sent from (UTC)", "From"), "until": Field("Sent until (UTC)", "Until")},
+    "Not started",
+)
 
 
 def ctx_of(request: Request) -> Context:
@@ -297,6 +316,92 @@ async def message_page(request: Request, viewer: Viewer, msg_id: str, refusal: R
     )
 
 
+async def attempts_page(request: Request, viewer: Viewer, refusal: Refusal = NOTHING) -> Response:
+    """Every endpoint's attempts, newest first; a refused retry (``refusal``) comes back here."""
+    ctx = ctx_of(request)
+    q = request.query_params
+    filters = {k: q.get(k, "") for k in ("status", "endpoint", "event_type", "since", "until")}
+    if filters["status"] and filters["status"] not in ATTEMPT_STATUSES:
+        return refused(viewer, 400, "Unknown status", "status must be succeeded or failed, or empty for both.")
+    # As on the messages page: ``after`` pages to older attempts, ``before`` back to newer ones.
+    after, before = q.get("after", "").strip() or None, q.get("before", "").strip() or None
+    for name, value in (("after", after), ("before", before)):
+        if value is not None and not _ATTEMPT_ID.fullmatch(value):
+            return refused(viewer, 400, "No such page", f"The link's '{name}' value is not an attempt id.")
+    if after and before:
+        return refused(viewer, 400, "No such page", "A link names 'after' or 'before', not both.")
+    listed = await endpoints.page(
+        ctx, viewer.app.id, tenant=viewer.tenant, limit=listings.MAX_LIMIT, iterator=None, descending=False
+    )
+    rows: list[Attempt] = []
+    older: str | None = None
+    try:
+        since, until = appforms.ms(filters["since"], "since", "From"), appforms.ms(filters["until"], "until", "To")
+        f = AttemptFilter(
+            status=ATTEMPT_STATUSES.get(filters["status"]),
+            messages=MessageFilter(
+                event_types=tuple(appforms.csv(filters["event_type"]) or ()) or None, after_ms=since, before_ms=until
+            ),
+        )
+        try:
+            found = await listings.attempts_of_app(
+                ctx,
+                viewer.app.id,
+                f,
+                endpoint_key=filters["endpoint"].strip() or None,
+                tenant=viewer.tenant,
+                limit=_LIST,
+                iterator=after or (f"-{before}" if before else None),
+            )
+        except NotFound as exc:  # the endpoint filter: of another application, or deleted since
+            raise BadForm(
+                "endpoint", "There is no such endpoint in this application: choose one from the list."
+            ) from exc
+        rows = list(found.rows)
+        older = found.iterator if rows and (before or not found.done) else None
+    except BadForm as exc:  # the page again, the filters as typed and nothing listed
+        refusal = refusal if refusal.form else refuse(ATTEMPT_FILTERS, filters, exc)
+    newer = rows[0].id if rows and (after or (before and len(rows) == _LIST)) else None
+    kept = {k: v for k, v in filters.items() if v}
+    shown = {e.id for e in listed.rows}
+    types = await event_types.page(ctx, include_archived=False, limit=250, iterator=None, descending=False)
+    return page(
+        "attempts.html",
+        viewer,
+        nav="attempts",
+        attempts=rows,
+        messages=await listings.messages_of(ctx, viewer.app.id, rows, tenant=viewer.tenant),
+        endpoints=listed.rows,
+        live=shown | await _still_there(ctx, viewer, {a.endpoint_id for a in rows} - shown),
+        reason=reason,
+        filters=filters,
+        filtered=any(filters.values()),
+        paged=bool(after or before),
+        older=None if older is None else urlencode({**kept, "after": older}),
+        newer=None if newer is None else urlencode({**kept, "before": newer}),
+        first=urlencode(kept),
+        event_types=types.rows,
+        refusal=refusal,
+    )
+
+
+async def _still_there(ctx: Context, viewer: Viewer, endpoint_ids: Collection[str]) -> set[str]:
+    """Those of ``endpoint_ids`` that exist: a deleted endpoint's attempts stay listed, unlinked."""
+    found = set()
+    for endpoint_id in endpoint_ids:  # beyond the first page of endpoints: rare, and at most a page's worth
+        with contextlib.suppress(NotFound):
+            found.add((await endpoints.get(ctx, viewer.app.id, endpoint_id, tenant=viewer.tenant)).id)
+    return found
+
+
+def reason(code: int) -> str:
+    """An HTTP status code's reason phrase ("Internal Server Error"); empty for one without."""
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
 async def event_types_page(request: Request, viewer: Viewer) -> Response:
     ctx = ctx_of(request)
     types = await event_types.page(ctx, include_archived=False, limit=250, iterator=None, descending=False)
@@ -370,6 +475,10 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
     @router.get(prefix + "/messages/{msg_id}")
     async def message_view(request: Request, msg_id: str) -> Response:
         return await run(request, lambda v: message_page(request, v, msg_id))
+
+    @router.get(prefix + "/attempts")
+    async def attempts_view(request: Request) -> Response:
+        return await run(request, lambda v: attempts_page(request, v))
 
     @router.get(prefix + "/event-types")
     async def event_types_view(request: Request) -> Response:
@@ -505,3 +614,32 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
             return lambda refusal: message_page(request, v, msg_id, refusal)
 
         return await post(request, CREATE_ATTEMPTS, appforms.RESEND, act, again)
+
+    @router.post(prefix + "/attempts/retry-failed")
+    async def attempts_retry_failed(request: Request) -> Response:
+        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
+            since = appforms.ms(form.get("since", ""), "since", "Messages sent from")
+            if since is None:
+                raise BadForm("since", "Messages sent from is required: give the time to start from.")
+            until = appforms.ms(form.get("until", ""), "until", "Sent until")
+            if until is not None and until <= since:
+                raise BadForm("until", "Sent until must be later than Messages sent from.")
+            endpoint_key = form.get("endpoint", "").strip()
+            endpoint_id = (
+                (await endpoints.get(ctx, v.app.id, endpoint_key, tenant=v.tenant)).id if endpoint_key else None
+            )
+            # The application's bulk replay (POST .../bulk-replay), of the failed deliveries only:
+            # those whose retries ran out; a failed attempt with a retry still due is not one.
+            f = recovery.ReplayFilter(
+                since, until, event_types=appforms.csv(form.get("event_type", "")), status=int(DeliveryStatus.FAIL)
+            )
+            task = await recovery.start_bulk_replay(ctx.db, v.app.id, endpoint_id, f)
+            runner = request.app.state.jobs  # the job row is committed: start it now, not at the next poll
+            if runner is not None:
+                runner.wake()
+            return f"{v.base}/jobs/{task.id}"
+
+        def again(v: Viewer) -> Again:
+            return lambda refusal: attempts_page(request, v, refusal)
+
+        return await post(request, CREATE_ATTEMPTS, RETRY_FAILED, act, again)
