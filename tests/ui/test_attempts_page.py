@@ -211,6 +211,8 @@ def test_the_portal_lists_the_tenants_attempts_and_a_read_only_tenant_cannot_res
         assert open_portal(tenant, full).status_code == 303
         page = tenant.get("/portal/attempts")
         assert [m for _, m in _rows(page)] == [own]
+        # The portal's own navigation leads here (its pages have no application tabs).
+        assert 'href="/portal/attempts" aria-current="page"' in tenant.get("/portal/attempts").text
         assert foreign not in page.text and other_ep not in page.text
         assert _RESEND.findall(page.text) == [own] and 'data-testid="retry-failed"' in page.text
         assert tenant.get("/portal/attempts", params={"endpoint": other_ep}).status_code == 400
