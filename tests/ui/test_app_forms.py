@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 from tests.support.api import make_endpoint
-from tests.support.servers import Hookline
+from tests.support.servers import Hookline, wait_until
 from tests.ui.support import csrf_token, signed_in
 
 
@@ -148,3 +148,25 @@ def test_an_application_with_many_endpoints_lists_them_all_page_by_page(hookline
         for bad in ("%00", "x" * 65, "-ep_1", "a%20b"):
             refused = client.get(f"/ui/apps/{app_id}/?after={bad}")
             assert refused.status_code == 400 and "not an endpoint id" in refused.text, bad
+
+
+def test_a_job_started_on_the_endpoint_page_starts_at_once(hookline_factory) -> None:  # type: ignore[no-untyped-def]
+    """The recover and replay forms woke no job runner, as the API does: the job waited for the
+    runner's next poll (here 30 s; 1 s by default)."""
+    with hookline_factory(poll_interval=30.0) as hl, hl.client() as api:
+        app_id, ep = make_endpoint(api, "https://one.example/hook", app_uid="acme")
+        with signed_in(hl) as (client, token):
+            for kind in ("recover", "replay-missing", "bulk-replay"):
+                started = client.post(
+                    f"/ui/apps/{app_id}/endpoints/{ep}/recover",
+                    data={"csrf_token": token, "kind": kind, "since": "2026-01-01T00:00"},
+                )
+                assert started.status_code == 303, started.text
+                task_id = started.headers["location"].rsplit("/", 1)[1]
+                wait_until(
+                    lambda task_id=task_id: (
+                        api.get(f"/api/v1/background-task/{task_id}").json()["status"] == "finished"
+                    ),
+                    10,
+                    f"the {kind} job to finish",
+                )

@@ -446,6 +446,14 @@ async def change(
         return await again(refuse(form, typed, exc))
 
 
+def _wake_jobs(request: Request) -> None:
+    """The job row is committed: this process's job runner starts it now, not at its next poll
+    (others hear a NOTIFY on PostgreSQL)."""
+    runner = request.app.state.jobs
+    if runner is not None:
+        runner.wake()
+
+
 def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish | None = None) -> None:
     """Register the application pages under ``prefix`` of ``router``; ``finish`` may add
     headers to every page it answers for a viewer."""
@@ -597,6 +605,7 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
                 task = await recovery.start_bulk_replay(ctx.db, v.app.id, endpoint.id, recovery.ReplayFilter(since))
             else:
                 raise BadForm("kind", "Choose what to send: recover, replay missing or bulk replay.")
+            _wake_jobs(request)
             return f"{v.base}/jobs/{task.id}"
 
         return await post(request, CREATE_ATTEMPTS, appforms.SEND_AGAIN, act, on_endpoint(request, endpoint_id))
@@ -634,9 +643,7 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
                 since, until, event_types=appforms.csv(form.get("event_type", "")), status=int(DeliveryStatus.FAIL)
             )
             task = await recovery.start_bulk_replay(ctx.db, v.app.id, endpoint_id, f)
-            runner = request.app.state.jobs  # the job row is committed: start it now, not at the next poll
-            if runner is not None:
-                runner.wake()
+            _wake_jobs(request)
             return f"{v.base}/jobs/{task.id}"
 
         def again(v: Viewer) -> Again:
