@@ -2,6 +2,7 @@
 
 import click
 
+from hookline.cli.destinations import destination
 from hookline.cli.endpoints import endpoint
 from hookline.cli.inspect import inspect_group
 from hookline.cli.listen import listen
@@ -12,6 +13,7 @@ from hookline.cli.tail import tail
 from hookline.cli.tasks import bulk_replay, recover, replay
 from hookline.cli.verify import verify_command
 
+source.add_command(destination)
 CLIENT_COMMANDS: tuple[click.Command, ...] = (
     app,
     endpoint,

@@ -7,30 +7,23 @@ from typing import Any
 
 import click
 
-from hookline.cli.endpoints import ENDPOINT_COLUMNS, endpoint_row
 from hookline.cli.options import (
-    ENDPOINT_CHANGES,
     Session,
     api_command,
-    confirm_deletion,
-    endpoint_changes,
-    endpoint_settings,
     json_document,
     limit_option,
     metadata_option,
-    one_of,
     parse_metadata,
-    secret_rotation_options,
     when,
 )
 from hookline.cli.output import cell, moment, show
-from hookline.client import Call, Endpoint, HooklineError, Page
+from hookline.client import Call, HooklineError, Page
 from hookline.client._calls import body, creating, query, segment
 from hookline.client._models import fields, page_of
 
 SOURCE_COLUMNS = ("id", "uid", "name", "type", "ingest url")
 REQUEST_COLUMNS = ("id", "received", "status", "method", "size", "cause")
-_ROOT = "/ingest/api/v1/source"
+ROOT = "/ingest/api/v1/source"
 # What each answer must carry to be read (anything else is not hookline: one line, exit 1).
 _raw = fields()
 _source = fields("id", "name", "type", "ingestUrl")
@@ -50,7 +43,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _names_source(func: Callable[..., None]) -> Callable[..., None]:
+def names_source(func: Callable[..., None]) -> Callable[..., None]:
     """A source that is not found by a SOURCE that is no id: say it is not the name people try."""
 
     @functools.wraps(func)
@@ -165,7 +158,7 @@ def source_create(
         # Made with the source in one request: a refused destination leaves nothing behind.
         extra = {"pathForwardingDisabled": True} if no_path_forwarding else {}
         data["destinations"] = [{"url": url, **extra} for url in destinations]
-    created = session.client.request(Call("POST", _ROOT, _source, {}, data, creating(None)))
+    created = session.client.request(Call("POST", ROOT, _source, {}, data, creating(None)))
     show(session.as_json, created, SOURCE_COLUMNS, [_source_row(created)])
 
 
@@ -176,7 +169,7 @@ def source_list(session: Session, limit: int) -> None:
     """List sources, oldest first."""
 
     def page(**options: Any) -> Page[dict[str, Any]]:
-        return session.client.request(Call("GET", _ROOT, page_of(_source), query(**options)))
+        return session.client.request(Call("GET", ROOT, page_of(_source), query(**options)))
 
     sources = session.take(page, limit)
     show(session.as_json, sources, SOURCE_COLUMNS, map(_source_row, sources))
@@ -185,12 +178,12 @@ def source_list(session: Session, limit: int) -> None:
 @source.command("show")
 @click.argument("source_id", metavar="SOURCE")
 @api_command
-@_names_source
+@names_source
 def source_show(session: Session, source_id: str) -> None:
     """Show a source and its destinations."""
-    found = session.client.request(Call("GET", f"{_ROOT}/{segment(source_id)}", _source))
+    found = session.client.request(Call("GET", f"{ROOT}/{segment(source_id)}", _source))
     dests = session.client.request(
-        Call("GET", f"{_ROOT}/{segment(source_id)}/endpoint", page_of(_destination), {"limit": "250"})
+        Call("GET", f"{ROOT}/{segment(source_id)}/endpoint", page_of(_destination), {"limit": "250"})
     )
     if session.as_json:
         show(True, {**found, "destinations": dests.data}, (), [])
@@ -224,7 +217,7 @@ def source_show(session: Session, source_id: str) -> None:
 @response_options
 @click.option("--default-response", is_flag=True, help="Answer accepted requests 200 with no body again")
 @api_command
-@_names_source
+@names_source
 def source_update(
     session: Session,
     source_id: str,
@@ -251,7 +244,7 @@ def source_update(
     response = _response(response_status, response_content_type, response_body)
     if response and default_response:
         raise click.UsageError("pass --response-... or --default-response, not both")
-    path = f"{_ROOT}/{segment(source_id)}"
+    path = f"{ROOT}/{segment(source_id)}"
     current: dict[str, Any] = {}
     if response or (secret is not None and source_type is None):
         current = session.client.request(Call("GET", path, _source))  # to keep the rest of the answer, to know the type
@@ -276,11 +269,11 @@ def source_update(
 @source.command("rotate-token")
 @click.argument("source_id", metavar="SOURCE")
 @api_command
-@_names_source
+@names_source
 def source_rotate_token(session: Session, source_id: str) -> None:
     """Give the source a new ingest URL; the old one keeps working for 24 hours."""
     rotated = session.client.request(
-        Call("POST", f"{_ROOT}/{segment(source_id)}/token/rotate", fields("ingestUrl"), {}, None, creating(None))
+        Call("POST", f"{ROOT}/{segment(source_id)}/token/rotate", fields("ingestUrl"), {}, None, creating(None))
     )
     show(session.as_json, rotated, ("ingest url",), [(rotated["ingestUrl"],)])
 
@@ -292,7 +285,7 @@ def source_rotate_token(session: Session, source_id: str) -> None:
 @click.option("--until", callback=when, help="ISO 8601 time or a duration ago")
 @limit_option()
 @api_command
-@_names_source
+@names_source
 def source_requests(
     session: Session,
     source_id: str,
@@ -305,7 +298,7 @@ def source_requests(
 
     def page(**options: Any) -> Page[dict[str, Any]]:
         params = query(status=status, since=_iso(since), until=_iso(until), **options)
-        path = f"{_ROOT}/{segment(source_id)}/request"
+        path = f"{ROOT}/{segment(source_id)}/request"
         return session.client.request(Call("GET", path, page_of(_request), params))
 
     found = session.take(page, limit)
@@ -318,7 +311,7 @@ def source_requests(
 @click.option("--since", callback=when, help="Replay every request received since (ISO 8601 or 2h)")
 @click.option("--until", callback=when, help="... and before this (default: now)")
 @api_command
-@_names_source
+@names_source
 def source_replay(
     session: Session, source_id: str, request_id: str | None, since: datetime | None, until: datetime | None
 ) -> None:
@@ -327,164 +320,14 @@ def source_replay(
     if (request_id is None) == (since is None):
         raise click.UsageError("pass a REQUEST_ID or --since, not both")
     if request_id is not None:
-        path = f"{_ROOT}/{segment(source_id)}/request/{segment(request_id)}/replay"
+        path = f"{ROOT}/{segment(source_id)}/request/{segment(request_id)}/replay"
         session.client.request(Call("POST", path, _raw, {}, None, creating(None)))
         show(session.as_json, {"replayed": request_id}, ("replayed",), [(request_id,)])
         return
     end = until or datetime.now().astimezone()
     data = {"since": _iso(since), "until": _iso(end)}
-    path = f"{_ROOT}/{segment(source_id)}/replay"
+    path = f"{ROOT}/{segment(source_id)}/replay"
     parse = fields("forwarded", "unrouted", "rejected")
     done = session.client.request(Call("POST", path, parse, {}, data, creating(None)))
     row = (done["forwarded"], done["unrouted"], done["rejected"])
     show(session.as_json, done, ("forwarded", "unrouted", "rejected"), [row])
-
-
-# -- destinations (the source's endpoints) -----------------------------------------
-DESTINATION_COLUMNS = (*ENDPOINT_COLUMNS, "path forwarding")
-_secret = fields("key")
-
-
-def _destination_row(d: Endpoint) -> tuple[Any, ...]:
-    return (*endpoint_row(d), not d.raw.get("pathForwardingDisabled"))
-
-
-def _destinations(source_id: str, destination_id: str | None = None) -> str:
-    path = f"{_ROOT}/{segment(source_id)}/endpoint"
-    return path if destination_id is None else f"{path}/{segment(destination_id)}"
-
-
-def _show_destination(session: Session, destination: Endpoint) -> None:
-    show(session.as_json, destination.raw, DESTINATION_COLUMNS, [_destination_row(destination)])
-
-
-@source.group("destination")
-def destination() -> None:
-    """List, add, change and remove a source's destinations (the URLs its requests go to), and
-    read or rotate their signing secrets. DESTINATION is the destination's id or uid."""
-
-
-@destination.command("list")
-@click.argument("source_id", metavar="SOURCE")
-@limit_option()
-@api_command
-@_names_source
-def destination_list(session: Session, source_id: str, limit: int) -> None:
-    """List SOURCE's destinations, oldest first."""
-
-    def page(**options: Any) -> Page[Endpoint]:
-        return session.client.request(
-            Call("GET", _destinations(source_id), page_of(Endpoint.from_json), query(**options))
-        )
-
-    found = session.take(page, limit)
-    show(session.as_json, [d.raw for d in found], DESTINATION_COLUMNS, map(_destination_row, found))
-
-
-@destination.command("add")
-@click.argument("source_id", metavar="SOURCE")
-@click.argument("url")
-@endpoint_settings
-@click.option("--disabled", is_flag=True, help="Add it disabled: nothing is sent until `update --enabled`")
-@click.option(
-    "--no-path-forwarding",
-    is_flag=True,
-    help="Send to URL as it is, without the path below the ingest URL and the query",
-)
-@api_command
-@_names_source
-def destination_add(
-    session: Session, source_id: str, url: str, settings: dict[str, Any], disabled: bool, no_path_forwarding: bool
-) -> None:
-    """Forward SOURCE's requests to URL too (signed with the destination's own secret), with the
-    path below the ingest URL and the query after URL's, unless --no-path-forwarding."""
-    data = {"url": url, **settings, **({"disabled": True} if disabled else {})}
-    if no_path_forwarding:
-        data["pathForwardingDisabled"] = True
-    added = session.client.request(Call("POST", _destinations(source_id), Endpoint.from_json, {}, data, creating(None)))
-    _show_destination(session, added)
-
-
-@destination.command("update")
-@click.argument("source_id", metavar="SOURCE")
-@click.argument("destination_id", metavar="DESTINATION")
-@click.option("--destination-url", "url", help="Where to forward (--url is the server's)")
-@endpoint_changes
-@click.option("--disabled/--enabled", default=None, help="Stop forwarding to it, or forward again")
-@click.option(
-    "--path-forwarding/--no-path-forwarding",
-    default=None,
-    help="Send the path below the ingest URL and the query after its URL's, or send to its URL as it is",
-)
-@api_command
-@_names_source
-def destination_update(
-    session: Session,
-    source_id: str,
-    destination_id: str,
-    url: str | None,
-    changes: dict[str, Any],
-    disabled: bool | None,
-    path_forwarding: bool | None,
-) -> None:
-    """Change DESTINATION of SOURCE: only the options given; it keeps its id, secret, headers
-    and attempts. The --any-... and --no-... options remove a restriction."""
-    data = body(url=url, disabled=disabled) | changes
-    if path_forwarding is not None:
-        data["pathForwardingDisabled"] = not path_forwarding
-    if not data:
-        raise click.UsageError(
-            f"nothing to change: pass at least one of --destination-url, {ENDPOINT_CHANGES}, --disabled, "
-            "--enabled, --path-forwarding, --no-path-forwarding"
-        )
-    path = _destinations(source_id, destination_id)
-    _show_destination(session, session.client.request(Call("PATCH", path, Endpoint.from_json, {}, data)))
-
-
-@destination.command("remove")
-@click.argument("source_id", metavar="SOURCE")
-@click.argument("destination_id", metavar="DESTINATION")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation")
-@api_command
-@_names_source
-def destination_remove(session: Session, source_id: str, destination_id: str, yes: bool) -> None:
-    """Remove DESTINATION from SOURCE; its pending deliveries are dropped."""
-    confirm_deletion(f"destination {destination_id} of source {source_id}", yes)
-    session.client.request(Call("DELETE", _destinations(source_id, destination_id), _raw))
-    data = {"deleted": True, "id": destination_id}
-    show(session.as_json, data, ("destination", "deleted"), [(destination_id, True)])
-
-
-@destination.command("secret")
-@click.argument("source_id", metavar="SOURCE")
-@click.argument("destination_id", metavar="DESTINATION")
-@api_command
-@_names_source
-def destination_secret(session: Session, source_id: str, destination_id: str) -> None:
-    """Print DESTINATION's current signing secret, which its receiver verifies requests with."""
-    secret = session.client.request(Call("GET", _destinations(source_id, destination_id) + "/secret", _secret))
-    show(session.as_json, {"key": secret["key"]}, ("key",), [(secret["key"],)])
-
-
-@destination.command("rotate-secret")
-@click.argument("source_id", metavar="SOURCE")
-@click.argument("destination_id", metavar="DESTINATION")
-@secret_rotation_options
-@api_command
-@_names_source
-def destination_rotate_secret(
-    session: Session,
-    source_id: str,
-    destination_id: str,
-    key: str | None,
-    key_type: str | None,
-    grace_period: int | None,
-) -> None:
-    """Give DESTINATION a new signing secret and print it, as `endpoint rotate-secret` does."""
-    one_of(key is not None, key_type is not None, "--key or --key-type")
-    path = _destinations(source_id, destination_id) + "/secret"
-    data = body(key=key, keyType=key_type, gracePeriodSeconds=grace_period)
-    session.client.request(Call("POST", path + "/rotate", _raw, {}, data, creating(None)))
-    # The API answers 204: the new secret is read back.
-    secret = session.client.request(Call("GET", path, _secret))
-    show(session.as_json, {"key": secret["key"]}, ("key",), [(secret["key"],)])

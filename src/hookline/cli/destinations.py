@@ -1,0 +1,173 @@
+"""``hookline source destination``: a source's destinations (its endpoints: the URLs its
+requests go to), changed in place, and their signing secrets."""
+
+from typing import Any
+
+import click
+
+from hookline.cli.endpoints import ENDPOINT_COLUMNS, endpoint_row
+from hookline.cli.options import (
+    ENDPOINT_CHANGES,
+    Session,
+    api_command,
+    confirm_deletion,
+    endpoint_changes,
+    endpoint_settings,
+    limit_option,
+    one_of,
+    secret_rotation_options,
+)
+from hookline.cli.output import show
+from hookline.cli.sources import ROOT, names_source
+from hookline.client import Call, Endpoint, Page
+from hookline.client._calls import body, creating, query, segment
+from hookline.client._models import fields, page_of
+
+DESTINATION_COLUMNS = (*ENDPOINT_COLUMNS, "path forwarding")
+_raw = fields()
+_secret = fields("key")
+
+
+def _destination_row(d: Endpoint) -> tuple[Any, ...]:
+    return (*endpoint_row(d), not d.raw.get("pathForwardingDisabled"))
+
+
+def _destinations(source_id: str, destination_id: str | None = None) -> str:
+    path = f"{ROOT}/{segment(source_id)}/endpoint"
+    return path if destination_id is None else f"{path}/{segment(destination_id)}"
+
+
+def _show_destination(session: Session, destination: Endpoint) -> None:
+    show(session.as_json, destination.raw, DESTINATION_COLUMNS, [_destination_row(destination)])
+
+
+@click.group("destination")
+def destination() -> None:
+    """List, add, change and remove a source's destinations (the URLs its requests go to), and
+    read or rotate their signing secrets. DESTINATION is the destination's id or uid."""
+
+
+@destination.command("list")
+@click.argument("source_id", metavar="SOURCE")
+@limit_option()
+@api_command
+@names_source
+def destination_list(session: Session, source_id: str, limit: int) -> None:
+    """List SOURCE's destinations, oldest first."""
+
+    def page(**options: Any) -> Page[Endpoint]:
+        return session.client.request(
+            Call("GET", _destinations(source_id), page_of(Endpoint.from_json), query(**options))
+        )
+
+    found = session.take(page, limit)
+    show(session.as_json, [d.raw for d in found], DESTINATION_COLUMNS, map(_destination_row, found))
+
+
+@destination.command("add")
+@click.argument("source_id", metavar="SOURCE")
+@click.argument("url")
+@endpoint_settings
+@click.option("--disabled", is_flag=True, help="Add it disabled: nothing is sent until `update --enabled`")
+@click.option(
+    "--no-path-forwarding",
+    is_flag=True,
+    help="Send to URL as it is, without the path below the ingest URL and the query",
+)
+@api_command
+@names_source
+def destination_add(
+    session: Session, source_id: str, url: str, settings: dict[str, Any], disabled: bool, no_path_forwarding: bool
+) -> None:
+    """Forward SOURCE's requests to URL too (signed with the destination's own secret), with the
+    path below the ingest URL and the query after URL's, unless --no-path-forwarding."""
+    data = {"url": url, **settings, **({"disabled": True} if disabled else {})}
+    if no_path_forwarding:
+        data["pathForwardingDisabled"] = True
+    added = session.client.request(Call("POST", _destinations(source_id), Endpoint.from_json, {}, data, creating(None)))
+    _show_destination(session, added)
+
+
+@destination.command("update")
+@click.argument("source_id", metavar="SOURCE")
+@click.argument("destination_id", metavar="DESTINATION")
+@click.option("--destination-url", "url", help="Where to forward (--url is the server's)")
+@endpoint_changes
+@click.option("--disabled/--enabled", default=None, help="Stop forwarding to it, or forward again")
+@click.option(
+    "--path-forwarding/--no-path-forwarding",
+    default=None,
+    help="Send the path below the ingest URL and the query after its URL's, or send to its URL as it is",
+)
+@api_command
+@names_source
+def destination_update(
+    session: Session,
+    source_id: str,
+    destination_id: str,
+    url: str | None,
+    changes: dict[str, Any],
+    disabled: bool | None,
+    path_forwarding: bool | None,
+) -> None:
+    """Change DESTINATION of SOURCE: only the options given; it keeps its id, secret, headers
+    and attempts. The --any-... and --no-... options remove a restriction."""
+    data = body(url=url, disabled=disabled) | changes
+    if path_forwarding is not None:
+        data["pathForwardingDisabled"] = not path_forwarding
+    if not data:
+        raise click.UsageError(
+            f"nothing to change: pass at least one of --destination-url, {ENDPOINT_CHANGES}, --disabled, "
+            "--enabled, --path-forwarding, --no-path-forwarding"
+        )
+    path = _destinations(source_id, destination_id)
+    _show_destination(session, session.client.request(Call("PATCH", path, Endpoint.from_json, {}, data)))
+
+
+@destination.command("remove")
+@click.argument("source_id", metavar="SOURCE")
+@click.argument("destination_id", metavar="DESTINATION")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation")
+@api_command
+@names_source
+def destination_remove(session: Session, source_id: str, destination_id: str, yes: bool) -> None:
+    """Remove DESTINATION from SOURCE; its pending deliveries are dropped."""
+    confirm_deletion(f"destination {destination_id} of source {source_id}", yes)
+    session.client.request(Call("DELETE", _destinations(source_id, destination_id), _raw))
+    data = {"deleted": True, "id": destination_id}
+    show(session.as_json, data, ("destination", "deleted"), [(destination_id, True)])
+
+
+@destination.command("secret")
+@click.argument("source_id", metavar="SOURCE")
+@click.argument("destination_id", metavar="DESTINATION")
+@api_command
+@names_source
+def destination_secret(session: Session, source_id: str, destination_id: str) -> None:
+    """Print DESTINATION's current signing secret, which its receiver verifies requests with."""
+    secret = session.client.request(Call("GET", _destinations(source_id, destination_id) + "/secret", _secret))
+    show(session.as_json, {"key": secret["key"]}, ("key",), [(secret["key"],)])
+
+
+@destination.command("rotate-secret")
+@click.argument("source_id", metavar="SOURCE")
+@click.argument("destination_id", metavar="DESTINATION")
+@secret_rotation_options
+@api_command
+@names_source
+def destination_rotate_secret(
+    session: Session,
+    source_id: str,
+    destination_id: str,
+    key: str | None,
+    key_type: str | None,
+    grace_period: int | None,
+) -> None:
+    """Give DESTINATION a new signing secret and print it, as `endpoint rotate-secret` does."""
+    one_of(key is not None, key_type is not None, "--key or --key-type")
+    path = _destinations(source_id, destination_id) + "/secret"
+    data = body(key=key, keyType=key_type, gracePeriodSeconds=grace_period)
+    session.client.request(Call("POST", path + "/rotate", _raw, {}, data, creating(None)))
+    # The API answers 204: the new secret is read back.
+    secret = session.client.request(Call("GET", path, _secret))
+    show(session.as_json, {"key": secret["key"]}, ("key",), [(secret["key"],)])
