@@ -126,9 +126,17 @@ def test_a_refused_new_source_keeps_what_was_typed_and_makes_nothing(hookline: H
         def post(**fields: str) -> Shown:
             return refused(client.post("/ui/sources", data={"csrf_token": token, **fields}))
 
-        shown = post(name=f"Stripe {HOSTILE}", type="stripe", secret="", destination="https://crm.example.org/in")
+        # A provider's secret may wait (test_source_awaiting_secret.py); an HMAC scheme's is the user's choice.
+        shown = post(
+            name=f"Forms {HOSTILE}",
+            type="generic-webhook",
+            verification="hmac",
+            secret="",
+            hmac_header="X-Signature",
+            destination="https://crm.example.org/in",
+        )
         assert shown.errors == {"src-secret": "Signing secret is required."}
-        assert shown.values["src-name"] == f"Stripe {HOSTILE}" and shown.values["src-type"] == "stripe"
+        assert shown.values["src-name"] == f"Forms {HOSTILE}" and shown.values["src-type"] == "generic-webhook"
         assert shown.values["src-destination"] == "https://crm.example.org/in"
         assert shown.invalid == ["src-secret"] and shown.autofocus == ["src-secret"]
         assert shown.alerts == ["Not created. Check the field marked below: what you typed is kept."]

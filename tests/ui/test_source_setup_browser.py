@@ -32,19 +32,29 @@ def test_an_operator_sets_up_a_source_on_screen_and_sees_what_its_url_takes(
     page.get_by_role("link", name="Inbound").click()
     page.fill("#src-name", f"Donations {HOSTILE}")
 
-    # Stripe takes a signing secret; a generic webhook a scheme, whose fields show when chosen.
+    # Stripe takes a signing secret, which may wait (the hint says so; not for GitHub, whose
+    # secret is optional); a generic webhook a scheme, whose fields show when chosen.
+    assert not page.is_visible("#src-secret-later")
     page.select_option("#src-type", "stripe")
     assert page.is_visible("#src-secret") and not page.is_visible("#src-verification")
+    assert page.is_visible("#src-secret-later")
+    page.select_option("#src-type", "github")
+    assert page.is_visible("#src-secret") and not page.is_visible("#src-secret-later")
+    # An HMAC scheme's secret is the user's to choose: refused when left empty.
+    page.select_option("#src-type", "generic-webhook")
+    page.select_option("#src-verification", "hmac")
+    assert not page.is_visible("#src-secret-later")
+    page.fill("#src-hmac-header", "X-Signature")
     page.fill("#src-destination", receiver.url())
     page.get_by_role("button", name="Create source").click()
     page.wait_for_selector("[data-testid=form-alert]")
     assert page.inner_text("#src-secret-error") == "Signing secret is required."
     assert page.evaluate("document.activeElement.id") == "src-secret"
     assert page.input_value("#src-name") == f"Donations {HOSTILE}"  # kept, as text
-    assert page.input_value("#src-type") == "stripe" and page.input_value("#src-destination") == receiver.url()
+    assert page.input_value("#src-type") == "generic-webhook" and page.input_value("#src-destination") == receiver.url()
+    assert page.input_value("#src-hmac-header") == "X-Signature"
 
-    page.select_option("#src-type", "generic-webhook")
-    assert page.is_visible("#src-verification") and not page.is_visible("#src-secret")
+    assert page.is_visible("#src-verification") and page.is_visible("#src-secret")
     page.select_option("#src-verification", "api-key")
     assert page.is_visible("#src-api-key") and not page.is_visible("#src-hmac-header")
     page.fill("#src-api-key", "k-123")

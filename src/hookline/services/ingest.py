@@ -63,6 +63,12 @@ def config_of(ctx: Context, source: Source) -> dict[str, Any]:
     return value
 
 
+def awaiting_secret(ctx: Context, source: Source) -> bool:
+    """Whether the source waits for its signing secret (``ingest_config.WAITS_FOR_SECRET``): what
+    it receives meanwhile is stored as failing verification, to verify again once it is added."""
+    return ingest_config.awaiting_secret(source.type, config_of(ctx, source))
+
+
 # -- sources -------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SourceFields:
@@ -612,6 +618,10 @@ def _signed_url(ctx: Context, source: Source, request: CapturedRequest) -> str:
     return f"{ingest_url(ctx, source)}{request.path}{query}"
 
 
+# How a request that passes verification, but is not to be forwarded, says why.
+_NOT_AGAIN = "not forwarded: "
+
+
 async def _replay(
     ctx: Context, conn: Conn, source: Source, received: Received, live: Sequence[Mapping[str, Any]]
 ) -> int | str:
@@ -619,7 +629,8 @@ async def _replay(
     when it still fails verification. Either way it goes to the destinations that take it now,
     as a request arriving now would (``_route``). An accepted request goes again as its message;
     another is verified again with the source's current config (at the time it was received)
-    and forwarded if it passes."""
+    and forwarded if it passes, unless it is a provider's URL check or an event forwarded since
+    (``_NOT_AGAIN``)."""
     now = now_ms()
     req = received.request
     check = ingest_config.verifier(source.type, config_of(ctx, source))
@@ -637,19 +648,32 @@ async def _replay(
         return f"{rules.VERIFICATION_FAILED}: {exc}"
     if req.method not in rules.ACCEPTED_METHODS:
         return rules.UNSUPPORTED_METHOD
+    if rules.handshake(source.type, req, check.secret) is not None:
+        return f"{_NOT_AGAIN}a provider's URL check, answered to it and never forwarded"
+    # The provider retries what was refused (Stripe for three days): once this copy is forwarded,
+    # its next one is a duplicate. A copy of the same event (the provider's event id says so; a
+    # body's hash only that it looks the same) forwarded meanwhile makes this one the duplicate.
+    key = rules.dedup_key(source.type, req)
+    window_ms = int(ctx.settings.ingest_dedup_hours * 3_600_000)
+    first = await store.seen(conn, source.id, key, now) if window_ms > 0 else None
+    if first is not None and rules.event_id(source.type, req) is not None:
+        return f"{_NOT_AGAIN}{rules.DUPLICATE}: the provider sent this event again since, and {first} forwarded it"
     message, targets = await _fan_out(conn, source, req, check, live)
     await store.mark_accepted(conn, received.id, message.id)
+    if window_ms > 0 and first is None:
+        await store.remember(conn, source.id, key, received.id, now, now + window_ms)
     return len(targets)
 
 
 async def replay(ctx: Context, key: str, request_id: str) -> None:
-    """Forward one stored request again; Conflict when it still fails verification."""
+    """Forward one stored request again; Conflict when it still fails verification, or is not to
+    be forwarded (a URL check, an event forwarded since)."""
     source = await get(ctx, key)
     async with ctx.db.write() as conn:
         received = await store.get_request(conn, source.id, request_id)
         done = await _replay(ctx, conn, source, received, await messages.live_endpoints(conn, source.app_id))
     if isinstance(done, str):
-        raise Conflict(f"the request still fails: {done}")
+        raise Conflict(done if done.startswith(_NOT_AGAIN) else f"the request still fails: {done}")
     ctx.wake()
 
 

@@ -4,7 +4,7 @@ Types and config field names are Svix Ingest's (the svix SDK's ``IngestSourceIn`
 the providers its receiver library verifies that Svix lists under other names or not at all.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,13 @@ VERIFIERS: dict[str, str] = {
 # Svix makes the secret optional for these: without one, requests are not verified (the
 # dashboard's form says so beside the field).
 SECRET_OPTIONAL = frozenset({"github", "hubspot"})
+# The other providers may be made before their secret is known: Stripe shows it only once it has
+# the ingest URL, which exists only once the source does. Until it is added the source waits for
+# it: every request is stored as failing verification (the provider retries) and none is
+# forwarded. A generic webhook's secret is one the user chooses, so there is nothing to wait for.
+WAITS_FOR_SECRET = frozenset(VERIFIERS) - SECRET_OPTIONAL
+# Why a request to such a source was refused, as stored and answered.
+WAITING = "this source has no signing secret yet: add it, then verify again"
 GENERIC = "generic-webhook"
 TYPES = (GENERIC, *VERIFIERS)
 
@@ -88,7 +95,8 @@ def check(source_type: str, config: Any) -> dict[str, Any]:
         raise Invalid(["body", "type"], f"type {source_type!r} is not supported; supported: {', '.join(TYPES)}")
     if source_type != GENERIC:
         config = _only(config, {"secret"})
-        _string(config, "secret", required=source_type not in SECRET_OPTIONAL)
+        # Left out, it is optional (SECRET_OPTIONAL) or awaited (WAITS_FOR_SECRET); given, it must be one.
+        _string(config, "secret", required=False)
         return dict(config)
     config = _only(config, {"hmac", "basicAuth", "apiKey"})
     if len(config) > 1:
@@ -141,6 +149,11 @@ def public(source_type: str, config: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def awaiting_secret(source_type: str, config: Mapping[str, Any]) -> bool:
+    """Whether the source waits for its signing secret: nothing it receives is forwarded until then."""
+    return source_type in WAITS_FOR_SECRET and not config.get("secret")
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
     """How one source verifies: ``run`` raises WebhookVerificationError on a bad request."""
@@ -155,11 +168,17 @@ def _none(headers: list[tuple[str, str]], body: bytes, url: str, method: str, no
     return None
 
 
+def _awaiting(headers: list[tuple[str, str]], body: bytes, url: str, method: str, now: float | None) -> None:
+    raise WebhookVerificationError(WAITING)
+
+
 def verifier(source_type: str, config: dict[str, Any]) -> Check:
     if source_type in VERIFIERS:
         secret = config.get("secret")
         if not secret:
-            return Check(_none, None)
+            # No request passes a source that waits for its secret: each is refused as a failed
+            # verification, so it is stored to verify again, and no handshake is answered.
+            return Check(_awaiting if source_type in WAITS_FOR_SECRET else _none, None)
         name = VERIFIERS[source_type]
 
         def run(headers: list[tuple[str, str]], body: bytes, url: str, method: str, now: float | None) -> None:
@@ -191,8 +210,11 @@ __all__ = [
     "SECRET_OPTIONAL",
     "TYPES",
     "VERIFIERS",
+    "WAITING",
+    "WAITS_FOR_SECRET",
     "Check",
     "WebhookVerificationError",
+    "awaiting_secret",
     "check",
     "public",
     "verifier",

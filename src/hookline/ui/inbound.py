@@ -55,6 +55,7 @@ def _form_context() -> dict[str, object]:
         "algorithms": ALGORITHMS,
         "encodings": ENCODINGS,
         "secret_optional": sorted(ingest_config.SECRET_OPTIONAL),
+        "waits_for_secret": ingest_config.WAITS_FOR_SECRET,
     }
 
 
@@ -70,7 +71,7 @@ async def _sources(request: Request, session: Session, refusal: Refusal = NOTHIN
     """The sources and the form that creates one (400 with a refused one, as it was typed)."""
     ctx = apppages.ctx_of(request)
     found = await ingest.page(ctx, limit=100, iterator=None, descending=True)
-    rows = [(s, ingest.ingest_url(ctx, s)) for s in found.rows]
+    rows = [(s, ingest.ingest_url(ctx, s), ingest.awaiting_secret(ctx, s)) for s in found.rows]
     return render(
         "sources.html",
         400 if refusal.form else 200,
@@ -146,6 +147,7 @@ async def _source(
     )
     config = ingest.config_of(ctx, source)
     shown = ingest_config.public(source.type, config)
+    awaiting = ingest_config.awaiting_secret(source.type, config)
     return render(
         "source.html",
         400 if refusal.form else 200,
@@ -156,7 +158,8 @@ async def _source(
         provider=sourceforms.name_of(source.type),
         paste_into=sourceforms.paste_into(source.type),
         hint=sourceforms.hint(source.type),
-        verified_by=sourceforms.verified_by(source.type, shown, has_secret=bool(config)),
+        verified_by=sourceforms.verified_by(source.type, shown, has_secret=bool(config), awaiting=awaiting),
+        awaiting=awaiting,
         stored=sourceforms.verification_of(source.type, shown),
         destinations=destinations.rows,
         more_destinations=not destinations.done,
@@ -196,7 +199,7 @@ async def source_verification(request: Request, key: str) -> Response:
     async def act(ctx: Context, typed: dict[str, str]) -> str:
         source = await ingest.get(ctx, key)
         # As the API's PATCH with a config: the whole config of the source's type, checked.
-        await ingest.patch(ctx, source.id, {"config": sourceforms.config(source.type, typed)})
+        await ingest.patch(ctx, source.id, {"config": sourceforms.new_config(source.type, typed)})
         return f"{_source_url(source.id)}#verification"
 
     return await _change(request, key, sourceforms.VERIFICATION, act)

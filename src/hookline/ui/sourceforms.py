@@ -182,6 +182,16 @@ def config(source_type: str, form: dict[str, str]) -> dict[str, Any]:
     raise BadForm("verification", "Choose how requests are verified: none, HMAC signature, basic auth or API key.")
 
 
+def new_config(source_type: str, form: dict[str, str]) -> dict[str, Any]:
+    """A source page's verification form as the type's whole new ``config`` (``config``), which
+    must hold a secret where the source would otherwise wait for one: that form changes the
+    secret, so an empty field is a secret not typed yet, not one to remove."""
+    found = config(source_type, form)
+    if ingest_config.awaiting_secret(source_type, found):
+        raise BadForm("secret", f"Type the signing secret: {name_of(source_type)} shows it once it has the URL.")
+    return found
+
+
 def verification_of(source_type: str, shown: dict[str, Any]) -> dict[str, str]:
     """The verification form's values for a source's config as shown (``ingest_config.public``:
     no secret, password or key), so that changing the secret keeps the rest as it is."""
@@ -211,8 +221,14 @@ def verification_of(source_type: str, shown: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def verified_by(source_type: str, shown: dict[str, Any], *, has_secret: bool) -> str:
-    """How the source checks what it receives, in a sentence (``shown``: its config without secrets)."""
+def verified_by(source_type: str, shown: dict[str, Any], *, has_secret: bool, awaiting: bool = False) -> str:
+    """How the source checks what it receives, in a sentence (``shown``: its config without secrets;
+    ``awaiting``: it waits for its signing secret, ``ingest_config.awaiting_secret``)."""
+    if awaiting:
+        return (
+            f"No signing secret yet: each request is kept and {name_of(source_type)} is told it failed (401), "
+            "so it tries again later; nothing is forwarded until you add the secret."
+        )
     if source_type != GENERIC:
         if has_secret:
             return f"Each request must carry a valid {name_of(source_type)} signature, made with the signing secret."

@@ -70,7 +70,12 @@ class IngestSourceIn(Model):
     uid: Uid | None = None
     metadata: Metadata | None = None
     type: SourceType
-    config: dict[str, Any] = Field(default_factory=dict, description="The type's settings, with its secret")
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The type's settings, with its secret. A provider's `secret` may be left out until the"
+        " provider shows it (Stripe does once it has the ingest URL): the source then waits for it"
+        " (`awaitingSecret`); github and hubspot without one are not verified",
+    )
     response: SourceResponse | None = Field(default=None, description="The answer to an accepted request")
     allowed_ips: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
         default=None,
@@ -163,6 +168,13 @@ class IngestSourceOut(Model):
     response: SourceResponse | None = None
     allowed_ips: list[str] | None = Field(default=None, description="CIDRs requests may come from; null: anywhere")
     rate_limit: int | None = Field(default=None, description="Requests per second (burst the same); null: none")
+    awaiting_secret: bool = Field(
+        description="hookline's addition, read-only: true while a provider source (Stripe, Slack...; not github,"
+        " hubspot, generic-webhook) has no `config.secret`. Every request is then stored as rejected and"
+        " answered 401, so the provider retries, and none is forwarded: give the secret (PATCH `config`),"
+        " then replay what was rejected meanwhile",
+        json_schema_extra={"readOnly": True},
+    )
 
 
 class RotateTokenOut(Model):
@@ -203,6 +215,7 @@ class ReplayRangeOut(Model):
 
 
 def _source_out(ctx: Context, source: Source) -> IngestSourceOut:
+    config = ingest.config_of(ctx, source)
     return IngestSourceOut(
         id=source.id,
         uid=source.uid,
@@ -212,10 +225,11 @@ def _source_out(ctx: Context, source: Source) -> IngestSourceOut:
         updated_at=ms_to_datetime(source.updated_at),
         metadata=source.metadata,
         type=source.type,
-        config=ingest_config.public(source.type, ingest.config_of(ctx, source)),
+        config=ingest_config.public(source.type, config),
         response=SourceResponse(**source.response) if source.response else None,
         allowed_ips=None if source.allowed_ips is None else list(source.allowed_ips),
         rate_limit=source.rate_limit,
+        awaiting_secret=ingest_config.awaiting_secret(source.type, config),
     )
 
 
