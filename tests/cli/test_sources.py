@@ -176,3 +176,15 @@ def test_source_create_no_path_forwarding_sends_to_the_destination_urls_as_they_
     assert sorted(r.path for r in receiver.requests) == ["/a", "/b", "/c/orders?x=1"]
     refused = cli("source", "create", "nothing", "--no-path-forwarding")
     assert refused.exit_code == 2 and "--destination" in refused.stderr
+
+
+def test_a_stripe_source_made_without_its_secret_says_what_to_do(cli: Cli) -> None:
+    """Stripe shows the secret only once it has the URL: create says the source waits for it."""
+    out = cli.ok("source", "create", "donations", "--uid", "donations", "--type", "stripe").stdout
+    assert "waiting for its signing secret" in out
+    assert "'hookline source update src_" in out and "--secret ...'" in out
+    assert cli.json("source", "show", "donations")["awaitingSecret"] is True
+    assert "waiting for its signing secret" in cli.ok("source", "show", "donations").stdout
+    cli.ok("source", "update", "donations", "--secret", "whsec_" + "a" * 32)
+    assert "waiting" not in cli.ok("source", "show", "donations").stdout
+    assert cli.json("source", "show", "donations")["awaitingSecret"] is False

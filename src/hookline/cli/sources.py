@@ -39,6 +39,15 @@ def _request_row(r: dict[str, Any]) -> tuple[Any, ...]:
     return (r["id"], moment(r["receivedAt"]), r["status"], r["method"], r["size"], r.get("cause") or "")
 
 
+def _waiting(source_id: str) -> str:
+    """What to do for a source made without its signing secret (it keeps requests, forwards none)."""
+    return (
+        "waiting for its signing secret: requests are kept and answered 401, not forwarded. Paste the "
+        f"ingest URL into the provider, then 'hookline source update {source_id} --secret ...' and "
+        f"'hookline source replay {source_id} --since 1d' for what arrived meanwhile"
+    )
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -160,6 +169,8 @@ def source_create(
         data["destinations"] = [{"url": url, **extra} for url in destinations]
     created = session.client.request(Call("POST", ROOT, _source, {}, data, creating(None)))
     show(session.as_json, created, SOURCE_COLUMNS, [_source_row(created)])
+    if created.get("awaitingSecret") and not session.as_json:
+        click.echo(_waiting(created["id"]))
 
 
 @source.command("list")
@@ -189,6 +200,8 @@ def source_show(session: Session, source_id: str) -> None:
         show(True, {**found, "destinations": dests.data}, (), [])
         return
     show(False, found, SOURCE_COLUMNS, [_source_row(found)])
+    if found.get("awaitingSecret"):
+        click.echo(_waiting(found["id"]))
     allowed = found.get("allowedIps")
     click.echo(f"allowed ips: {', '.join(allowed) if allowed else 'any'}")
     rate = found.get("rateLimit")
