@@ -59,10 +59,9 @@ async def attempts_of_endpoint(
     limit: int,
     iterator: str | None,
 ) -> Page[Attempt]:
-    app = await applications.get(ctx, app_key, tenant=tenant)
-    async with ctx.db.read() as conn:
-        endpoint = await endpoints.get(conn, app.id, endpoint_key)
-        return await attempts.page(conn, app.id, f, endpoint_id=endpoint.id, limit=limit, iterator=iterator)
+    return await attempts_of_app(
+        ctx, app_key, f, endpoint_key=endpoint_key, tenant=tenant, limit=limit, iterator=iterator
+    )
 
 
 async def attempts_of_message(
