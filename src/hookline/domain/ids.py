@@ -4,9 +4,14 @@ An id is 48 bits of Unix milliseconds followed by 80 random bits, written in
 fixed-width base62 whose alphabet is in ASCII order, so ids sort by creation
 time as plain strings. That is what lets list pagination use the id as its
 cursor.
+
+Within one process ids also sort in the order they were made: several made in the
+same millisecond would otherwise sort by their random bits, and a tenant's messages,
+published one after another, would be listed out of order.
 """
 
 import secrets
+import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -25,16 +30,32 @@ def _encode(number: int) -> str:
     return "".join(pairs)
 
 
+_TIME_MASK = (1 << 48) - 1
+_RANDOM_BITS = 80
+_STEP_BITS = 32  # the random step past the previous id: ids made in one millisecond stay unguessable
+_lock = threading.Lock()
+_last = 0  # the last number made by the clock, in this process
+
+
 def new_id(prefix: str, now_ms: int | None = None) -> str:
-    """Return a fresh id with ``prefix``; ``now_ms`` pins its time part."""
-    millis = int(time.time() * 1000) if now_ms is None else now_ms
-    number = (millis & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
+    """Return a fresh id with ``prefix``; ``now_ms`` pins its time part. Unpinned, the id is
+    greater than every id this process made before, even in the same millisecond or when
+    the clock steps back."""
+    global _last
+    if now_ms is not None:
+        return f"{prefix}_{_encode((now_ms & _TIME_MASK) << _RANDOM_BITS | secrets.randbits(_RANDOM_BITS))}"
+    number = (int(time.time() * 1000) & _TIME_MASK) << _RANDOM_BITS | secrets.randbits(_RANDOM_BITS)
+    with _lock:
+        if number <= _last:
+            # Past the last id by a random step; its time part may move on by a millisecond.
+            number = _last + 1 + secrets.randbits(_STEP_BITS)
+        _last = number
     return f"{prefix}_{_encode(number)}"
 
 
 def id_floor(prefix: str, at_ms: int) -> str:
     """The smallest id that could have been made at ``at_ms``: a time cursor."""
-    return f"{prefix}_{_encode((at_ms & ((1 << 48) - 1)) << 80)}"
+    return f"{prefix}_{_encode((at_ms & _TIME_MASK) << _RANDOM_BITS)}"
 
 
 def has_prefix(value: str, prefix: str) -> bool:
