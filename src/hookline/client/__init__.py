@@ -9,6 +9,8 @@ Needs only the core dependencies (httpx)::
         client.messages.create("acme", "invoice.paid", {"amount": 42})
         for attempt in client.iterate(client.attempts.list_by_msg, "acme", msg_id):
             print(attempt.status_text, attempt.response_status_code)
+        source = client.ingest.sources.create("GitHub", "github", config={"secret": secret})
+        client.ingest.destinations.create(source.id, "https://ci.example.com/hooks")
 """
 
 from hookline.client._async import AsyncClient
@@ -21,6 +23,11 @@ from hookline.client._models import (
     EndpointMessage,
     EndpointSecret,
     EventType,
+    IngestDestination,
+    IngestReplay,
+    IngestRequest,
+    IngestRequestDetail,
+    IngestSource,
     Message,
     MessageEndpoint,
     Page,
@@ -39,6 +46,11 @@ __all__ = [
     "EndpointSecret",
     "EventType",
     "HooklineError",
+    "IngestDestination",
+    "IngestReplay",
+    "IngestRequest",
+    "IngestRequestDetail",
+    "IngestSource",
     "Message",
     "MessageEndpoint",
     "Page",
