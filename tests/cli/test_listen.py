@@ -237,7 +237,7 @@ def test_backlog_reconnect_and_server_restart_lose_nothing(database_url: str) ->
             connected(hl, bin_["id"])
             assert httpx.post(bin_["url"], content=b"live-1", timeout=60).status_code == 201
             # The server restarts under a connected listener, which reconnects with backoff.
-            hl.server.should_exit = True
+            hl.server.stop()
             hl.thread.join(30)
             with server_on(database_url, port) as again:
                 connected(again, bin_["id"])
