@@ -1,6 +1,7 @@
 """Ids sort as plain strings in the order one process made them."""
 
 import threading
+import time
 
 from hookline.domain.ids import has_prefix, id_floor, new_id
 
@@ -29,7 +30,16 @@ def test_ids_made_on_several_threads_are_distinct_and_each_threads_sort() -> Non
     assert len({i for ids in made.values() for i in ids}) == 20_000
 
 
-def test_a_pinned_time_is_kept_and_the_time_floor_sorts_below_it() -> None:
-    at = 1_700_000_000_123
-    pinned = new_id("msg", now_ms=at)
-    assert id_floor("msg", at) < pinned < id_floor("msg", at + 1)
+def test_ids_pinned_to_one_millisecond_sort_in_the_order_they_were_made() -> None:
+    # As the store makes them: a message's id carries its created_at.
+    at = int(time.time() * 1000) + 1
+    made = [new_id("msg", at) for _ in range(2_000)]
+    assert made == sorted(made)
+    assert all(id_floor("msg", at) < i < id_floor("msg", at + 1) for i in made)
+
+
+def test_a_pinned_time_in_the_past_is_kept() -> None:
+    new_id("msg")
+    at = 1_700_000_000_123  # a replay of a request received long ago
+    pinned = new_id("req", now_ms=at)
+    assert id_floor("req", at) < pinned < id_floor("req", at + 1)

@@ -5,9 +5,9 @@ fixed-width base62 whose alphabet is in ASCII order, so ids sort by creation
 time as plain strings. That is what lets list pagination use the id as its
 cursor.
 
-Within one process ids also sort in the order they were made: several made in the
-same millisecond would otherwise sort by their random bits, and a tenant's messages,
-published one after another, would be listed out of order.
+Within one process, ids made in the same millisecond also sort in the order they were
+made: they would otherwise sort by their random bits, and a tenant's messages, published
+one after another, would be listed out of order.
 """
 
 import secrets
@@ -34,22 +34,23 @@ _TIME_MASK = (1 << 48) - 1
 _RANDOM_BITS = 80
 _STEP_BITS = 32  # the random step past the previous id: ids made in one millisecond stay unguessable
 _lock = threading.Lock()
-_last = 0  # the last number made by the clock, in this process
+_greatest = 0  # the greatest id this process has made, as a number
 
 
 def new_id(prefix: str, now_ms: int | None = None) -> str:
-    """Return a fresh id with ``prefix``; ``now_ms`` pins its time part. Unpinned, the id is
-    greater than every id this process made before, even in the same millisecond or when
-    the clock steps back."""
-    global _last
-    if now_ms is not None:
-        return f"{prefix}_{_encode((now_ms & _TIME_MASK) << _RANDOM_BITS | secrets.randbits(_RANDOM_BITS))}"
-    number = (int(time.time() * 1000) & _TIME_MASK) << _RANDOM_BITS | secrets.randbits(_RANDOM_BITS)
+    """Return a fresh id with ``prefix``; ``now_ms`` pins its time part. An id made in the
+    millisecond of the greatest id this process has made is greater than that one."""
+    global _greatest
+    random = secrets.randbits(_RANDOM_BITS)
     with _lock:
-        if number <= _last:
-            # Past the last id by a random step; its time part may move on by a millisecond.
-            number = _last + 1 + secrets.randbits(_STEP_BITS)
-        _last = number
+        # The clock is read under the lock: one thread cannot make an id of an earlier
+        # millisecond after another has made one of a later.
+        millis = int(time.time() * 1000) if now_ms is None else now_ms
+        number = (millis & _TIME_MASK) << _RANDOM_BITS | random
+        if number >> _RANDOM_BITS == _greatest >> _RANDOM_BITS and number <= _greatest:
+            # Past it by a random step (its time part moves on only past 2**80 steps).
+            number = _greatest + 1 + secrets.randbits(_STEP_BITS)
+        _greatest = max(_greatest, number)
     return f"{prefix}_{_encode(number)}"
 
 
