@@ -5,7 +5,6 @@ accepted, rejected, duplicate), and the inspector's capture URLs with a live vie
 Sources are the operator's, as in the ingest API: every page needs a dashboard session (an admin
 token's), and each change calls the use-cases that API calls, the way it calls them."""
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -21,7 +20,7 @@ from hookline.services import endpoints, ingest, ingest_config, inspect
 from hookline.services.context import Context
 from hookline.ui import apppages, sourceforms
 from hookline.ui.forms import NOTHING, BadForm, Form, Refusal, refuse
-from hookline.ui.pages import posted_form, session_of, signed_out
+from hookline.ui.pages import Act, change, posted_form, session_of, signed_out
 from hookline.ui.sessions import Session
 from hookline.ui.web import error_page, redirect, render
 
@@ -32,7 +31,6 @@ _SHOWN = 100  # newest requests on a page
 _DESTINATIONS = 100  # destinations listed on a source's page
 # What a NotFound is about, as the pages name it.
 _MISSING = {"endpoint": "There is no such destination.", "request": "There is no such request."}
-Act = Callable[[Context, dict[str, str]], Awaitable[str]]  # a change: the page to go to next
 
 
 def _text(body: bytes) -> str:
@@ -175,23 +173,15 @@ async def _source(
 
 
 async def _change(request: Request, key: str, form: Form, act: Act) -> Response:
-    """Run one change posted on a source's page by ``form``: the CSRF token first, then the
-    use-case; a redirect (303) to the page ``act`` returns, or the source's page again (400) with
-    the form as typed and what to change."""
-    posted = await posted_form(request)
-    if isinstance(posted, Response):
-        return posted
-    session, typed = posted
-    try:
-        return redirect(await act(apppages.ctx_of(request), typed))
-    except NotFound as exc:
-        return error_page(404, "Not found", _MISSING.get(exc.what, "There is no such source."), session)
-    except (ValidationError, BadForm, HooklineError) as exc:
-        refusal = refuse(form, typed, exc)
-    try:
-        return await _source(request, session, key, refusal)
-    except NotFound:
-        return error_page(404, "Not found", "There is no such source.", session)
+    """One change posted on a source's page; refused, the source's page again."""
+
+    async def again(session: Session, refusal: Refusal) -> Response:
+        try:
+            return await _source(request, session, key, refusal)
+        except NotFound:
+            return error_page(404, "Not found", "There is no such source.", session)
+
+    return await change(request, form, act, again, lambda exc: _MISSING.get(exc.what, "There is no such source."))
 
 
 @router.post("/sources/{key}/verification")

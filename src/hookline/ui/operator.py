@@ -2,7 +2,7 @@
 edited, archived and restored here, through the use-cases the API's event-type routes call),
 and every application's own pages (``apppages``) under /ui/apps/{app}."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import APIRouter
@@ -16,13 +16,12 @@ from hookline.services import applications, event_types, publishing
 from hookline.services.context import Context
 from hookline.ui import apppages, eventtypeforms
 from hookline.ui.forms import NOTHING, BadForm, Field, Form, Refusal, refuse
-from hookline.ui.pages import posted_form, session_of, signed_out
+from hookline.ui.pages import Act, change, posted_form, session_of, signed_out
 from hookline.ui.scope import Viewer
 from hookline.ui.sessions import Session
 from hookline.ui.web import error_page, redirect, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-Act = Callable[[Context, dict[str, str]], Awaitable[str]]  # a change: the page to go to next
 NEW_APPLICATION = Form(
     "new-application",
     {
@@ -120,7 +119,7 @@ def _type_url(name: str, *, archived: bool = False) -> str:
     return "/ui/event-types" + ("?archived" if archived else "") + f"#event-type-{quote(name, safe='')}"
 
 
-def _archived_shown(typed: dict[str, str]) -> bool:
+def _archived_shown(typed: Mapping[str, str]) -> bool:
     """Whether the form was posted from the catalogue with its archived event types shown, to
     which the answer goes back."""
     return typed.get("archived_shown") == "on"
@@ -145,20 +144,12 @@ async def event_type_create(request: Request) -> Response:
 
 
 async def _change(request: Request, form: Form, act: Act) -> Response:
-    """Run one change of an event type, posted by ``form``: the CSRF token first, then
-    the use-case; a redirect (303) to the page ``act`` returns, or the catalogue again (400) with
-    the form as typed and what to change."""
-    posted = await posted_form(request)
-    if isinstance(posted, Response):
-        return posted
-    session, typed = posted
-    try:
-        return redirect(await act(apppages.ctx_of(request), typed))
-    except NotFound:
-        return error_page(404, "Not found", "There is no such event type.", session, back="/ui/event-types")
-    except (ValidationError, BadForm, HooklineError) as exc:
-        refusal = refuse(form, typed, exc)
-    return await _catalogue(request, session, refusal, show_archived=_archived_shown(typed))
+    """One change of an event type; refused, the catalogue again."""
+
+    async def again(session: Session, refusal: Refusal) -> Response:
+        return await _catalogue(request, session, refusal, show_archived=_archived_shown(refusal.values))
+
+    return await change(request, form, act, again, lambda _: "There is no such event type.", back="/ui/event-types")
 
 
 @router.post("/event-types/{name}/edit")

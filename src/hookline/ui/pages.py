@@ -2,16 +2,22 @@
 
 import math
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.api.auth import Principal, authenticate
 from hookline.api.errors import ApiError
+from hookline.errors import HooklineError, NotFound
 from hookline.services import dashboard, tokens
+from hookline.services.context import Context
+from hookline.ui.apppages import ctx_of
+from hookline.ui.forms import BadForm, Form, Refusal, refuse
 from hookline.ui.sessions import LoginLimiter, Session, csrf_for
 from hookline.ui.web import (
     CSRF_FIELD,
@@ -74,6 +80,28 @@ async def posted_form(request: Request) -> tuple[Session, dict[str, str]] | Resp
     if typed is None or not tokens_match(session.csrf_token, csrf_given(request, typed)):
         return csrf_refused(session)
     return session, typed
+
+
+Act = Callable[[Context, dict[str, str]], Awaitable[str]]  # a change: the page to go to next
+Again = Callable[[Session, Refusal], Awaitable[Response]]  # the form's page again, with its refusal
+
+
+async def change(
+    request: Request, form: Form, act: Act, again: Again, missing: Callable[[NotFound], str], back: str | None = None
+) -> Response:
+    """Run one change an operator posted with ``form``: the CSRF token first, then the use-case;
+    a redirect (303) to the page ``act`` returns, a 404 page saying what is ``missing``, or the
+    form's page ``again`` (400) with the form as typed and what to change."""
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    session, typed = posted
+    try:
+        return redirect(await act(ctx_of(request), typed))
+    except NotFound as exc:
+        return error_page(404, "Not found", missing(exc), session, back=back)
+    except (ValidationError, BadForm, HooklineError) as exc:
+        return await again(session, refuse(form, typed, exc))
 
 
 def _csrf_refused(session: Session | None = None) -> Response:
