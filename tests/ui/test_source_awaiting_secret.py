@@ -83,7 +83,12 @@ def test_a_stripe_source_made_without_its_secret_waits_for_it_then_forwards_what
         assert sent.status_code == 401, sent.text
         page = client.get(f"/ui/sources/{source_id}").text
         assert "verification_failed: this source has no signing secret yet: add it, then verify again" in page
-        [replay] = re.findall(r'action="(/ui/sources/[^"]+/replay)"', page)
+        # No button that can only fail: it comes with the secret. Posted anyway, it is refused.
+        assert not re.findall(r'action="(/ui/sources/[^"]+/replay)"', page)
+        assert 'data-testid="verify-after-secret"' in page
+        with hookline.client() as api:
+            [kept] = api.get(f"/ingest/api/v1/source/{source_id}/request").json()["data"]
+        replay = f"/ui/sources/{source_id}/requests/{kept['id']}/replay"
         still = client.post(replay, data={"csrf_token": token})
         assert still.status_code == 409 and "no signing secret yet" in still.text
 
@@ -104,6 +109,8 @@ def test_a_stripe_source_made_without_its_secret_waits_for_it_then_forwards_what
         assert WAITING not in page and 'data-testid="awaiting-secret"' not in page
         assert "Each request must carry a valid Stripe signature" in page
         assert re.search(r'<details class="change">\s*<summary>Change the signing secret</summary>', page)
+        assert re.findall(r'action="(/ui/sources/[^"]+/replay)"', page) == [replay]
+        assert 'data-testid="verify-after-secret"' not in page
         assert 'data-testid="awaiting-secret"' not in client.get("/ui/sources").text
 
         # Verify again and forward: the event kept reaches the destination, once.
