@@ -245,3 +245,11 @@ document.addEventListener("htmx:afterSwap", function () {
     if (Object.prototype.hasOwnProperty.call(kept, d.dataset.keep)) d.open = kept[d.dataset.keep];
   });
 });
+
+// A page shown once in answer to a form (a new token) names the page it belongs to: the browser's
+// entry becomes that page, fetched with GET, so a reload neither posts the form again (a second
+// token) nor shows the first one again.
+document.addEventListener("DOMContentLoaded", function () {
+  var once = document.querySelector("[data-history-url]");
+  if (once) history.replaceState(null, "", once.dataset.historyUrl);
+});
