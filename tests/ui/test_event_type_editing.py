@@ -5,6 +5,8 @@ catalogue, and a refused form (bad JSON in the schema box among them) comes back
 sentence under the field. The portal's and an application's event-type pages stay read-only."""
 
 import json
+import re
+import time
 from typing import Any
 
 import httpx
@@ -124,6 +126,36 @@ def test_editing_changes_the_fields_and_one_schema_version_keeping_the_others(ho
         assert edit(version="2", schema="").status_code == 303
         assert edit(version="1", schema="").status_code == 303
         assert event_type(hookline, "order.shipped")["schemas"] is None
+
+
+def test_an_edit_over_a_version_someone_changed_since_is_refused_and_keeps_both(hookline: Hookline) -> None:
+    with hookline.client() as api:
+        body = {"name": "refund.made", "description": "Made", "schemas": {"1": {"type": "object"}}}
+        assert api.post("/api/v1/event-type", json=body).status_code == 201
+    with signed_in(hookline) as (client, token):
+        [opened_at] = re.findall(r'name="updated_at" value="(\d+)"', client.get("/ui/event-types").text)
+        # Meanwhile someone else saves a second schema version.
+        time.sleep(0.01)
+        with hookline.client() as api:
+            changed = {"schemas": {"1": {"type": "object"}, "2": {"type": "string"}}}
+            assert api.patch("/api/v1/event-type/refund.made", json=changed).status_code == 200
+        form = {"csrf_token": token, "description": "Refunded", "version": "1", "schema": '{"type": "object"}'}
+        form.update({"schema_validation": "off", "feature_flag": "", "deprecated": "off", "new_version": "off"})
+        shown = refused(client.post("/ui/event-types/refund.made/edit", data={**form, "updated_at": opened_at}))
+        assert any("Someone changed this event type after this page was opened" in a for a in shown.alerts), shown
+        assert shown.values["edit-1-description"] == "Refunded"  # as typed
+        got = event_type(hookline, "refund.made")
+        assert (got["description"], set(got["schemas"])) == ("Made", {"1", "2"})  # nothing overwritten
+        # The refused form carries the latest version's stamp: saved again, it is taken.
+        page = client.post("/ui/event-types/refund.made/edit", data={**form, "updated_at": opened_at}).text
+        [latest] = re.findall(r'name="updated_at" value="(\d+)"', page)
+        assert latest != opened_at
+        assert client.post("/ui/event-types/refund.made/edit", data={**form, "updated_at": latest}).status_code == 303
+        got = event_type(hookline, "refund.made")
+        assert (got["description"], set(got["schemas"])) == ("Refunded", {"1", "2"})
+        # A damaged stamp is refused, not ignored.
+        damaged = refused(client.post("/ui/event-types/refund.made/edit", data={**form, "updated_at": "x"}))
+        assert any("reload the page" in a for a in damaged.alerts), damaged
 
 
 def test_bad_json_in_the_schema_box_comes_back_as_a_sentence_under_it(hookline: Hookline) -> None:

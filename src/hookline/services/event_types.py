@@ -17,7 +17,7 @@ from hookline.domain.event_schemas import (
 )
 from hookline.domain.json_text import LONE_SURROGATE, lone_surrogate
 from hookline.domain.model import EventType
-from hookline.errors import Invalid
+from hookline.errors import Conflict, Invalid
 from hookline.services.context import Context
 from hookline.store import event_types
 from hookline.store.pagination import Page
@@ -78,10 +78,14 @@ async def put(ctx: Context, name: str, fields: dict[str, Any]) -> tuple[EventTyp
         return await event_types.update_fields(conn, name, fields), False
 
 
-async def patch(ctx: Context, name: str, fields: dict[str, Any]) -> EventType:
+async def patch(ctx: Context, name: str, fields: dict[str, Any], *, unchanged_since: int | None = None) -> EventType:
+    """Change ``fields`` of the event type; with ``unchanged_since`` (the ``updated_at`` it was
+    read with), only if nobody changed it since: else Conflict, and nothing is written."""
     fields = check_fields(fields)
     async with ctx.db.write() as conn:
-        await event_types.get(conn, name)
+        current = await event_types.get(conn, name)
+        if unchanged_since is not None and current.updated_at != unchanged_since:
+            raise Conflict(f"event type {name} was changed since it was read")
         return await event_types.update_fields(conn, name, fields)
 
 

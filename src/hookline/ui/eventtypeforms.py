@@ -90,6 +90,22 @@ def box_version(form: dict[str, str], current: EventType) -> str:
     return form.get("version") or shown_version(current)
 
 
+CHANGED_SINCE = (
+    "Someone changed this event type after this page was opened, so nothing was saved. The form now "
+    "shows what you typed over the latest version: check it, then save again."
+)
+
+
+def read_at(form: dict[str, str]) -> int | None:
+    """The ``updated_at`` of the event type the edit form was filled over (None: not posted)."""
+    given = form.get("updated_at")
+    if given is None:
+        return None
+    if not (given.isascii() and given.isdigit()):
+        raise BadForm(None, "The form is damaged (its version stamp is not a number): reload the page.")
+    return int(given)
+
+
 def edit_fields(form: dict[str, str], current: EventType) -> dict[str, Any]:
     """An edit form as the API's ``EventTypePatch`` takes it: the schema box's text becomes its
     version (``box_version``), and emptied it removes that version; the other versions stay as

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hookline.api.schemas import ApplicationIn, EventTypeIn, EventTypePatch
-from hookline.errors import HooklineError, NotFound
+from hookline.errors import Conflict, HooklineError, NotFound
 from hookline.services import applications, event_types, publishing
 from hookline.services.context import Context
 from hookline.ui import apppages, eventtypeforms
@@ -158,9 +158,11 @@ async def event_type_edit(request: Request, name: str) -> Response:
         current = await event_types.get(ctx, name)
         try:
             body = EventTypePatch.model_validate(eventtypeforms.edit_fields(typed, current))
-            # As the API's PATCH: only what the form sets.
+            # As the API's PATCH: only what the form sets; and only over the version the page showed.
             fields = body.model_dump(exclude_unset=True, exclude={"feature_flags", "group_name"})
-            await event_types.patch(ctx, name, fields)
+            await event_types.patch(ctx, name, fields, unchanged_since=eventtypeforms.read_at(typed))
+        except Conflict:
+            raise BadForm(None, eventtypeforms.CHANGED_SINCE) from None
         except HooklineError as exc:
             raise eventtypeforms.explained(exc, eventtypeforms.box_version(typed, current)) from None
         return _type_url(name, archived=_archived_shown(typed))
