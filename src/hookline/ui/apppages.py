@@ -1,42 +1,37 @@
-"""One application's pages, for the operator (/ui/apps/{app}) and for its tenant (/portal).
+"""One application's pages, for the operator (/ui/apps/{app}) and for its tenant (/portal):
+its endpoints, an endpoint, its messages, a message, its attempts, the event types and a job,
+with the filters and cursors of their lists. The changes posted from these pages:
+``appchanges``; how both answer their viewer: ``appview``.
 
 Both routers register the same handlers; a ``Viewer`` says whose eyes they are and what they
-may do. Every read and every change goes through the use-case layer (``hookline.services``)
-with ``tenant`` set for the portal, so an id outside the tenant's application is a 404 there,
-exactly as in the API. Forms are validated with the API's own schemas; a refused one comes back
-as it was typed, with what to change (``forms``; the forms themselves: ``appforms``).
+may do. Every read goes through the use-case layer (``hookline.services``) with ``tenant`` set
+for the portal, so an id outside the tenant's application is a 404 there, exactly as in the
+API. A refused form or filter comes back as it was typed, with what to change (``forms``; the
+forms themselves: ``appforms``).
 """
 
 import contextlib
-import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Collection
-from datetime import UTC, datetime
+from collections.abc import Collection
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hookline.api.schemas import EndpointHeadersIn, EndpointIn, EndpointPatch
-from hookline.domain import json_text
-from hookline.domain.json_text import has_lone_surrogate, printable
 from hookline.domain.model import Attempt, AttemptFilter, DeliveryStatus, MessageFilter
-from hookline.errors import HooklineError, NotFound
+from hookline.errors import NotFound
 from hookline.services import endpoints, event_types, listings, messages, publishing, recovery, stats
 from hookline.services.context import Context
 from hookline.ui import appforms
+from hookline.ui.appview import Finish, Resolve, page, refused, runner
 from hookline.ui.forms import NOTHING, BadForm, Field, Form, Refusal, refuse
-from hookline.ui.scope import CREATE_ATTEMPTS, MANAGE_ENDPOINT, MANAGE_SECRET, Viewer
-from hookline.ui.web import csrf_given, read_form, redirect, render, tokens_match
+from hookline.ui.scope import Viewer
+from hookline.ui.web import ctx_of
 
-Resolve = Callable[[Request], Awaitable[Viewer | Response]]
-Finish = Callable[[Request, Viewer | None, Response], Response]
-Again = Callable[[Refusal], Awaitable[Response]]  # the form's page again, showing a refusal
 _LIST = 50
 # A page's cursor: an endpoint id or uid, as the API's iterator takes it (docs: api/deps.py).
 _AFTER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]{0,63}")
@@ -44,12 +39,6 @@ _MSG_ID = re.compile(r"msg_[0-9A-Za-z]{22}")  # a message page's cursor (domain/
 _ATTEMPT_ID = re.compile(r"atmpt_[0-9A-Za-z]{22}")  # an attempts page's cursor
 _HOUR_MS = 3_600_000
 _SCAN = 5000  # messages a payload search reads at most
-STATUS_NAMES = {
-    DeliveryStatus.SUCCESS: "succeeded",
-    DeliveryStatus.PENDING: "pending",
-    DeliveryStatus.FAIL: "failed",
-    DeliveryStatus.SENDING: "sending",
-}
 # An attempt either got a 2xx or did not: its status is one of these two.
 ATTEMPT_STATUSES = {"succeeded": DeliveryStatus.SUCCESS, "failed": DeliveryStatus.FAIL}
 ATTEMPT_FILTERS = Form(
@@ -61,71 +50,6 @@ ATTEMPT_FILTERS = Form(
     },
     "Not filtered",
 )
-RETRY_FAILED = Form(
-    "retry-failed",
-    {"since": Field("Messages sent from (UTC)", "From"), "until": Field("Sent until (UTC)", "Until")},
-    "Not started",
-)
-
-
-def ctx_of(request: Request) -> Context:
-    state = request.app.state
-    return Context(db=state.db, settings=state.settings, engine=state.engine)
-
-
-def when(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def pretty(raw: bytes | str | None) -> str:
-    """JSON shown indented (escaped by the template like any text); anything else as it is."""
-    if raw is None:
-        return ""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    try:
-        # json_text.loads: exact for integers of any length (Python's own limit is 4,300 digits).
-        shown = json.dumps(json_text.loads(text), indent=2, ensure_ascii=False)
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
-        return text
-    # A received body may escape half a surrogate pair (\ud800), which the page cannot encode:
-    # then it is shown escaped, as it came.
-    return printable(shown) if has_lone_surrogate(shown) else shown
-
-
-def page(template: str, viewer: Viewer, code: int = 200, refusal: Refusal = NOTHING, **context: Any) -> Response:
-    response = render(
-        template,
-        400 if refusal.form else code,
-        None,
-        viewer=viewer,
-        session=viewer.session,
-        base=viewer.base,
-        when=when,
-        pretty=pretty,
-        status_names=STATUS_NAMES,
-        refusal=refusal,
-        **context,
-    )
-    return response
-
-
-def refused(viewer: Viewer, code: int, title: str, detail: str, back: str | None = None) -> Response:
-    return render(
-        "error.html",
-        code,
-        None,
-        title=title,
-        detail=detail,
-        status=code,
-        session=viewer.session,
-        viewer=viewer,
-        back=back,
-    )
-
-
-# -- reads ------------------------------------------------------------------------------
 
 
 async def home(request: Request, viewer: Viewer, refusal: Refusal = NOTHING) -> Response:
@@ -415,58 +339,11 @@ async def job_page(request: Request, viewer: Viewer, task_id: str) -> Response:
     return page("job.html", viewer, nav="endpoints", task=task, percent=percent)
 
 
-# -- changes ----------------------------------------------------------------------------
-
-
-Change = Callable[[Context, dict[str, str]], Awaitable[str]]
-Act = Callable[[Viewer, Context, dict[str, str]], Awaitable[str]]  # a change, for the viewer
-
-
-async def change(
-    request: Request, viewer: Viewer, right: str | None, form: Form, act: Change, again: Again
-) -> Response:
-    """Run one change posted by ``form``: the CSRF token first, then the right, then the use-case;
-    the answer is a redirect (303) to the page the change returns, or, when the schemas or the
-    use-case refuse it, the form's page ``again`` (400) with the values as typed and what to change."""
-    typed = await read_form(request)
-    if typed is None or not tokens_match(viewer.csrf_token, csrf_given(request, typed)):
-        return refused(
-            viewer,
-            403,
-            "This form has expired",
-            "The request did not carry this page's security token, so it was refused. Reload the page and try again.",
-        )
-    if right is not None and not viewer.can(right):
-        return refused(viewer, 403, "Not allowed", "This access link does not allow that change.")
-    try:
-        return redirect(await act(ctx_of(request), typed))
-    except NotFound:
-        raise
-    except (ValidationError, BadForm, HooklineError) as exc:
-        return await again(refuse(form, typed, exc))
-
-
-def _wake_jobs(request: Request) -> None:
-    """The job row is committed: this process's job runner starts it now, not at its next poll
-    (others hear a NOTIFY on PostgreSQL)."""
-    runner = request.app.state.jobs
-    if runner is not None:
-        runner.wake()
-
-
 def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish | None = None) -> None:
     """Register the application pages under ``prefix`` of ``router``; ``finish`` may add
-    headers to every page it answers for a viewer."""
-
-    async def run(request: Request, handler: Callable[[Viewer], Awaitable[Response]]) -> Response:
-        viewer = await resolve(request)
-        if isinstance(viewer, Response):
-            return viewer
-        try:
-            response = await handler(viewer)
-        except NotFound as exc:
-            response = refused(viewer, 404, "Not found", f"There is no such {exc.what} here.")
-        return response if finish is None else finish(request, viewer, response)
+    headers to every page it answers for a viewer (``appchanges.add_routes`` registers the
+    changes posted from them)."""
+    run = runner(resolve, finish)
 
     @router.get(prefix + "/")
     async def app_home(request: Request) -> Response:
@@ -495,158 +372,3 @@ def add_routes(router: APIRouter, prefix: str, resolve: Resolve, finish: Finish 
     @router.get(prefix + "/jobs/{task_id}")
     async def job_view(request: Request, task_id: str) -> Response:
         return await run(request, lambda v: job_page(request, v, task_id))
-
-    def post(
-        request: Request, right: str, form: Form, act: Act, again: Callable[[Viewer], Again]
-    ) -> Awaitable[Response]:
-        return run(request, lambda v: change(request, v, right, form, lambda c, f: act(v, c, f), again(v)))
-
-    def on_endpoint(request: Request, endpoint_id: str) -> Callable[[Viewer], Again]:
-        """The endpoint's page again: where its forms are."""
-        return lambda v: lambda refusal: endpoint_page(request, v, endpoint_id, refusal)
-
-    @router.post(prefix + "/endpoints")
-    async def endpoint_create(request: Request) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            body = EndpointIn.model_validate(appforms.endpoint_fields(form))
-            fields = body.model_dump(exclude={"secret", "headers", "key_type"})
-            created = await endpoints.create(
-                ctx, v.app.id, fields, secret=None, key_type=body.key_type, headers=None, tenant=v.tenant
-            )
-            return f"{v.base}/endpoints/{created.id}"
-
-        def again(v: Viewer) -> Again:
-            return lambda refusal: home(request, v, refusal)
-
-        return await post(request, MANAGE_ENDPOINT, appforms.NEW_ENDPOINT, act, again)
-
-    @router.post(prefix + "/endpoints/{endpoint_id}/edit")
-    async def endpoint_edit(request: Request, endpoint_id: str) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            raw = appforms.endpoint_fields(form)
-            raw.setdefault("throttle_rate", None)
-            body = EndpointPatch.model_validate(raw)
-            fields = body.model_dump(exclude_unset=True)
-            await endpoints.update(ctx, v.app.id, endpoint_id, fields, tenant=v.tenant)
-            return f"{v.base}/endpoints/{endpoint_id}"
-
-        return await post(request, MANAGE_ENDPOINT, appforms.SETTINGS, act, on_endpoint(request, endpoint_id))
-
-    @router.post(prefix + "/endpoints/{endpoint_id}/state")
-    async def endpoint_state(request: Request, endpoint_id: str) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            if form.get("disabled") not in ("true", "false"):
-                raise BadForm(
-                    "disabled", "The form said neither to disable nor to enable the endpoint: reload the page."
-                )
-            await endpoints.update(
-                ctx, v.app.id, endpoint_id, {"disabled": form["disabled"] == "true"}, tenant=v.tenant
-            )
-            return f"{v.base}/endpoints/{endpoint_id}"
-
-        return await post(request, MANAGE_ENDPOINT, appforms.STATE, act, on_endpoint(request, endpoint_id))
-
-    @router.post(prefix + "/endpoints/{endpoint_id}/delete")
-    async def endpoint_delete(request: Request, endpoint_id: str) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            await endpoints.delete(ctx, v.app.id, endpoint_id, tenant=v.tenant)
-            return f"{v.base}/"
-
-        return await post(request, MANAGE_ENDPOINT, appforms.DELETE, act, on_endpoint(request, endpoint_id))
-
-    @router.post(prefix + "/endpoints/{endpoint_id}/headers")
-    async def endpoint_headers(request: Request, endpoint_id: str) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            body = EndpointHeadersIn.model_validate({"headers": appforms.header_lines(form.get("headers", ""))})
-            # The textarea holds the whole set: saving replaces it (credentials, never shown, stay).
-            await endpoints.replace_headers(ctx, v.app.id, endpoint_id, body.headers, tenant=v.tenant, keep_hidden=True)
-            return f"{v.base}/endpoints/{endpoint_id}"
-
-        return await post(request, MANAGE_ENDPOINT, appforms.HEADERS, act, on_endpoint(request, endpoint_id))
-
-    @router.post(prefix + "/endpoints/{endpoint_id}/rotate-secret")
-    async def endpoint_rotate(request: Request, endpoint_id: str) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            endpoint = await endpoints.get(ctx, v.app.id, endpoint_id, tenant=v.tenant)
-            key_type = form.get("key_type") or "hmac"
-            if key_type not in ("hmac", "ed25519"):
-                raise BadForm("key_type", "The key type must be hmac or ed25519.")
-            await endpoints.rotate_secret(
-                ctx, v.app.id, endpoint.id, key=None, key_type=key_type, grace_seconds=None, tenant=v.tenant
-            )
-            return f"{v.base}/endpoints/{endpoint.id}?secret=show#secret"
-
-        return await post(request, MANAGE_SECRET, appforms.ROTATE, act, on_endpoint(request, endpoint_id))
-
-    @router.post(prefix + "/endpoints/{endpoint_id}/test")
-    async def endpoint_test(request: Request, endpoint_id: str) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            event_type = form.get("event_type", "").strip()
-            if not event_type:
-                raise BadForm("event_type", "Event type is required: choose one from the list or type its name.")
-            message = await publishing.send_example(ctx, v.app.id, endpoint_id, event_type, tenant=v.tenant)
-            return f"{v.base}/messages/{message.id}"
-
-        return await post(request, CREATE_ATTEMPTS, appforms.TEST_EVENT, act, on_endpoint(request, endpoint_id))
-
-    @router.post(prefix + "/endpoints/{endpoint_id}/recover")
-    async def endpoint_recover(request: Request, endpoint_id: str) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            since = appforms.ms(form.get("since", ""), "since", "Since")
-            if since is None:
-                raise BadForm("since", "Since is required: give the time to start from.")
-            kind = form.get("kind", "recover")
-            endpoint = await endpoints.get(ctx, v.app.id, endpoint_id, tenant=v.tenant)
-            if kind == "recover":
-                task = await recovery.start_recover(ctx.db, v.app.id, endpoint.id, since, None)
-            elif kind == "replay-missing":
-                task = await recovery.start_replay_missing(ctx.db, v.app.id, endpoint.id, since, None)
-            elif kind == "bulk-replay":
-                task = await recovery.start_bulk_replay(ctx.db, v.app.id, endpoint.id, recovery.ReplayFilter(since))
-            else:
-                raise BadForm("kind", "Choose what to send: recover, replay missing or bulk replay.")
-            _wake_jobs(request)
-            return f"{v.base}/jobs/{task.id}"
-
-        return await post(request, CREATE_ATTEMPTS, appforms.SEND_AGAIN, act, on_endpoint(request, endpoint_id))
-
-    @router.post(prefix + "/messages/{msg_id}/resend")
-    async def message_resend(request: Request, msg_id: str) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            endpoint_id = form.get("endpoint_id", "")
-            if not endpoint_id:
-                raise BadForm(None, "The form did not say which endpoint to send it to: reload the page.")
-            await publishing.resend(ctx, v.app.id, msg_id, endpoint_id, tenant=v.tenant)
-            return f"{v.base}/messages/{msg_id}#endpoint-{endpoint_id}"
-
-        def again(v: Viewer) -> Again:
-            return lambda refusal: message_page(request, v, msg_id, refusal)
-
-        return await post(request, CREATE_ATTEMPTS, appforms.RESEND, act, again)
-
-    @router.post(prefix + "/attempts/retry-failed")
-    async def attempts_retry_failed(request: Request) -> Response:
-        async def act(v: Viewer, ctx: Context, form: dict[str, str]) -> str:
-            since = appforms.ms(form.get("since", ""), "since", "Messages sent from")
-            if since is None:
-                raise BadForm("since", "Messages sent from is required: give the time to start from.")
-            until = appforms.ms(form.get("until", ""), "until", "Sent until")
-            if until is not None and until <= since:
-                raise BadForm("until", "Sent until must be later than Messages sent from.")
-            endpoint_key = form.get("endpoint", "").strip()
-            endpoint_id = (
-                (await endpoints.get(ctx, v.app.id, endpoint_key, tenant=v.tenant)).id if endpoint_key else None
-            )
-            # The application's bulk replay (POST .../bulk-replay), of the failed deliveries only:
-            # those whose retries ran out; a failed attempt with a retry still due is not one.
-            f = recovery.ReplayFilter(
-                since, until, event_types=appforms.csv(form.get("event_type", "")), status=int(DeliveryStatus.FAIL)
-            )
-            task = await recovery.start_bulk_replay(ctx.db, v.app.id, endpoint_id, f)
-            _wake_jobs(request)
-            return f"{v.base}/jobs/{task.id}"
-
-        def again(v: Viewer) -> Again:
-            return lambda refusal: attempts_page(request, v, refusal)
-
-        return await post(request, CREATE_ATTEMPTS, RETRY_FAILED, act, again)

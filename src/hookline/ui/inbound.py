@@ -18,11 +18,11 @@ from hookline.errors import HooklineError, NotFound
 from hookline.receiver.generic import ALGORITHMS, ENCODINGS
 from hookline.services import endpoints, ingest, ingest_config, inspect
 from hookline.services.context import Context
-from hookline.ui import apppages, sourceforms
+from hookline.ui import sourceforms
 from hookline.ui.forms import NOTHING, BadForm, Form, Refusal, refuse
 from hookline.ui.pages import Act, change, posted_form, session_of, signed_out
 from hookline.ui.sessions import Session
-from hookline.ui.web import error_page, redirect, render
+from hookline.ui.web import ctx_of, error_page, pretty, redirect, render, when
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -36,7 +36,7 @@ _MISSING = {"endpoint": "There is no such destination.", "request": "There is no
 def _text(body: bytes) -> str:
     """A body as text to show (escaped by the template); binary bodies say what they are."""
     try:
-        return apppages.pretty(body.decode("utf-8"))
+        return pretty(body.decode("utf-8"))
     except UnicodeDecodeError:
         return f"({len(body)} bytes of binary data)"
 
@@ -67,7 +67,7 @@ async def sources_page(request: Request) -> Response:
 
 async def _sources(request: Request, session: Session, refusal: Refusal = NOTHING) -> Response:
     """The sources and the form that creates one (400 with a refused one, as it was typed)."""
-    ctx = apppages.ctx_of(request)
+    ctx = ctx_of(request)
     found = await ingest.page(ctx, limit=100, iterator=None, descending=True)
     rows = [(s, ingest.ingest_url(ctx, s), ingest.awaiting_secret(ctx, s)) for s in found.rows]
     return render(
@@ -76,7 +76,7 @@ async def _sources(request: Request, session: Session, refusal: Refusal = NOTHIN
         session=session,
         nav="sources",
         sources=rows,
-        when=apppages.when,
+        when=when,
         refusal=refusal,
         name_of=sourceforms.name_of,
         **_form_context(),
@@ -89,7 +89,7 @@ async def source_create(request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     session, typed = posted
-    ctx = apppages.ctx_of(request)
+    ctx = ctx_of(request)
     try:
         source_type = typed.get("type", "")
         destination = typed.get("destination", "").strip()
@@ -134,7 +134,7 @@ async def _source(
     request: Request, session: Session, key: str, refusal: Refusal = NOTHING, *, status: str = "", rotated: bool = False
 ) -> Response:
     """A source's page: its URL, verification and destinations with their forms, and what it took."""
-    ctx = apppages.ctx_of(request)
+    ctx = ctx_of(request)
     source = await ingest.get(ctx, key)
     taken = await ingest.requests(
         ctx, source.id, status=status or None, since=None, until=None, limit=_SHOWN, iterator=None
@@ -165,7 +165,7 @@ async def _source(
         received=taken.rows,
         status=status,
         statuses=_STATUSES,
-        when=apppages.when,
+        when=when,
         text=_text,
         refusal=refusal,
         **_form_context(),
@@ -256,7 +256,7 @@ async def source_replay(request: Request, key: str, request_id: str) -> Response
         return posted
     session, _ = posted
     try:
-        await ingest.replay(apppages.ctx_of(request), key, request_id)
+        await ingest.replay(ctx_of(request), key, request_id)
     except NotFound:
         return error_page(404, "Not found", "There is no such request.", session)
     except HooklineError as exc:
@@ -269,10 +269,10 @@ async def bins_page(request: Request) -> Response:
     session = await session_of(request)
     if session is None:
         return signed_out(request)
-    ctx = apppages.ctx_of(request)
+    ctx = ctx_of(request)
     found = await inspect.page(ctx, None, limit=100, iterator=None, descending=True)
     rows = [(b, inspect.bin_url(ctx, b)) for b in found.rows]
-    return render("bins.html", session=session, nav="bins", bins=rows, when=apppages.when)
+    return render("bins.html", session=session, nav="bins", bins=rows, when=when)
 
 
 @router.get("/bins/{bin_id}")
@@ -281,7 +281,7 @@ async def bin_page(request: Request, bin_id: str) -> Response:
     session = await session_of(request)
     if session is None:
         return signed_out(request)
-    ctx = apppages.ctx_of(request)
+    ctx = ctx_of(request)
     try:
         bin_ = await inspect.get(ctx, None, bin_id)
         caught = await inspect.requests_page(ctx, None, bin_id, limit=_SHOWN, iterator=None, descending=True)
@@ -294,6 +294,6 @@ async def bin_page(request: Request, bin_id: str) -> Response:
         bin=bin_,
         url=inspect.bin_url(ctx, bin_),
         caught=caught.rows,
-        when=apppages.when,
+        when=when,
         text=_text,
     )

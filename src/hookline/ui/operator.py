@@ -1,6 +1,6 @@
 """The operator's application pages: the list of applications, the event-type catalogue (made,
 edited, archived and restored here, through the use-cases the API's event-type routes call),
-and every application's own pages (``apppages``) under /ui/apps/{app}."""
+and every application's own pages (``apppages``) and changes (``appchanges``) under /ui/apps/{app}."""
 
 from collections.abc import Mapping
 from urllib.parse import quote
@@ -14,12 +14,12 @@ from hookline.api.schemas import ApplicationIn, EventTypeIn, EventTypePatch
 from hookline.errors import Conflict, HooklineError, NotFound
 from hookline.services import applications, event_types, publishing
 from hookline.services.context import Context
-from hookline.ui import apppages, eventtypeforms
+from hookline.ui import appchanges, apppages, eventtypeforms
 from hookline.ui.forms import NOTHING, BadForm, Field, Form, Refusal, refuse
 from hookline.ui.pages import Act, change, posted_form, session_of, signed_out
 from hookline.ui.scope import Viewer
 from hookline.ui.sessions import Session
-from hookline.ui.web import error_page, redirect, render
+from hookline.ui.web import ctx_of, error_page, pretty, redirect, render, when
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 NEW_APPLICATION = Form(
@@ -41,7 +41,7 @@ async def _viewer(request: Request) -> Viewer | Response:
         return signed_out(request)
     key = str(request.path_params["app_key"])
     try:
-        app = await applications.get(apppages.ctx_of(request), key, tenant=None)
+        app = await applications.get(ctx_of(request), key, tenant=None)
     except NotFound:
         return error_page(404, "Not found", "There is no such application.", session)
     return Viewer(base=f"/ui/apps/{app.id}", app=app, tenant=None, csrf_token=session.csrf_token, session=session)
@@ -57,7 +57,7 @@ async def apps_page(request: Request) -> Response:
 
 async def _apps(request: Request, session: Session, refusal: Refusal = NOTHING) -> Response:
     """The applications and the form that creates one (400 with a refused one, as it was typed)."""
-    found = await applications.page(apppages.ctx_of(request), tenant=None, limit=100, iterator=None, descending=True)
+    found = await applications.page(ctx_of(request), tenant=None, limit=100, iterator=None, descending=True)
     apps = [app for app in found.rows if not app.internal]
     return render(
         "apps.html",
@@ -66,7 +66,7 @@ async def _apps(request: Request, session: Session, refusal: Refusal = NOTHING) 
         nav="apps",
         apps=apps,
         more=not found.done,
-        when=apppages.when,
+        when=when,
         refusal=refusal,
     )
 
@@ -79,7 +79,7 @@ async def app_create(request: Request) -> Response:
     session, typed = posted
     try:
         body = ApplicationIn.model_validate({"name": typed.get("name", "").strip(), "uid": typed.get("uid") or None})
-        app, _ = await applications.create(apppages.ctx_of(request), body.model_dump())
+        app, _ = await applications.create(ctx_of(request), body.model_dump())
     except (ValidationError, HooklineError) as exc:
         return await _apps(request, session, refuse(NEW_APPLICATION, typed, exc))
     return redirect(f"/ui/apps/{app.id}/")
@@ -98,7 +98,7 @@ async def _catalogue(
 ) -> Response:
     """The catalogue with its forms (400 with a refused one, as it was typed); ``show_archived``:
     the archived event types too, each with its restore button."""
-    ctx = apppages.ctx_of(request)
+    ctx = ctx_of(request)
     types = await event_types.page(ctx, include_archived=show_archived, limit=250, iterator=None, descending=False)
     examples = {t.name: publishing.example_payload(t.name, t.schemas) for t in types.rows}
     return render(
@@ -108,7 +108,7 @@ async def _catalogue(
         nav="event-types",
         event_types=types.rows,
         examples=examples,
-        pretty=apppages.pretty,
+        pretty=pretty,
         refusal=refusal,
         show_archived=show_archived,
         forms=eventtypeforms,
@@ -134,9 +134,7 @@ async def event_type_create(request: Request) -> Response:
     try:
         body = EventTypeIn.model_validate(eventtypeforms.new_fields(typed))
         # As the API's create: Svix's featureFlags and groupName are the API's, not the form's.
-        created = await event_types.create(
-            apppages.ctx_of(request), body.model_dump(exclude={"feature_flags", "group_name"})
-        )
+        created = await event_types.create(ctx_of(request), body.model_dump(exclude={"feature_flags", "group_name"}))
     except (ValidationError, BadForm, HooklineError) as exc:
         refusal = refuse(eventtypeforms.NEW_EVENT_TYPE, typed, eventtypeforms.explained(exc))
         return await _catalogue(request, session, refusal, show_archived=_archived_shown(typed))
@@ -195,3 +193,4 @@ async def app_root(app_key: str) -> Response:
 
 
 apppages.add_routes(router, "/apps/{app_key}", _viewer)
+appchanges.add_routes(router, "/apps/{app_key}", _viewer)

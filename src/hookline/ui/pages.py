@@ -16,7 +16,6 @@ from hookline.api.errors import ApiError
 from hookline.errors import HooklineError, NotFound
 from hookline.services import dashboard, tokens
 from hookline.services.context import Context
-from hookline.ui.apppages import ctx_of
 from hookline.ui.forms import BadForm, Form, Refusal, refuse
 from hookline.ui.sessions import LoginLimiter, Session, csrf_for
 from hookline.ui.web import (
@@ -26,6 +25,7 @@ from hookline.ui.web import (
     clear_cookie,
     client_address,
     csrf_given,
+    ctx_of,
     error_page,
     new_token,
     read_form,

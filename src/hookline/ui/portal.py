@@ -21,11 +21,12 @@ from hookline.api.auth import Principal
 from hookline.api.errors import ApiError
 from hookline.errors import NotFound
 from hookline.services import applications, tokens
-from hookline.ui import apppages
+from hookline.ui import appchanges, apppages
 from hookline.ui.scope import API_CALLS, Theme, Viewer
 from hookline.ui.web import (
     CSRF_FIELD,
     clear_cookie,
+    ctx_of,
     new_token,
     read_form,
     redirect,
@@ -101,7 +102,7 @@ async def _viewer(request: Request) -> Viewer | Response:
             theme,
         )
     try:
-        app = await applications.get(apppages.ctx_of(request), found.app_id, tenant=found.app_id)
+        app = await applications.get(ctx_of(request), found.app_id, tenant=found.app_id)
     except NotFound:
         return _refusal(request, 404, "Not found", "This application no longer exists.", theme)
     principal = Principal.from_token(found.token)
@@ -186,6 +187,7 @@ async def root() -> Response:
 
 
 apppages.add_routes(router, "", _viewer, _finish)
+appchanges.add_routes(router, "", _viewer, _finish)
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -20,11 +20,10 @@ from hookline.domain.model import Application
 from hookline.errors import HooklineError, NotFound
 from hookline.services import applications, tokens
 from hookline.services.tokens import StoredToken
-from hookline.ui import apppages
 from hookline.ui.forms import NOTHING, BadForm, Field, Form, Refusal, refuse
 from hookline.ui.pages import posted_form, session_of, signed_out
 from hookline.ui.sessions import Session
-from hookline.ui.web import SESSION_COOKIE, error_page, redirect, render
+from hookline.ui.web import SESSION_COOKIE, ctx_of, error_page, redirect, render, when
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -102,7 +101,7 @@ async def _page(
 ) -> Response:
     """The tokens (or sessions) and the form that makes one: 400 with a refused one, as it was
     typed; after making one, the token itself, this once."""
-    ctx = apppages.ctx_of(request)
+    ctx = ctx_of(request)
     found = await applications.page(ctx, tenant=None, limit=_APPS_OFFERED, iterator=None, descending=True)
     apps = [app for app in found.rows if not app.internal]
     by_id = {app.id: app for app in apps}
@@ -138,7 +137,7 @@ async def _page(
         created=created,
         revoked=revoked_token,
         cache_seconds=int(CACHE_SECONDS),
-        when=apppages.when,
+        when=when,
         refusal=refusal,
     )
 

@@ -1,7 +1,10 @@
-"""What every dashboard response shares: templates, security headers, cookies, forms, CSRF."""
+"""What every dashboard response shares: templates, security headers, cookies, forms, CSRF,
+the use-case context of a request, and how times and bodies are shown (``when``, ``pretty``)."""
 
 import hmac
+import json
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -13,6 +16,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from hookline._version import __version__
+from hookline.domain import json_text
+from hookline.domain.json_text import has_lone_surrogate, printable
+from hookline.services.context import Context
 from hookline.ui.sessions import Session
 
 HERE = Path(__file__).parent
@@ -61,6 +67,32 @@ def duration(ms: int) -> str:
 
 
 templates.filters["duration"] = duration
+
+
+def when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def pretty(raw: bytes | str | None) -> str:
+    """JSON shown indented (escaped by the template like any text); anything else as it is."""
+    if raw is None:
+        return ""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        # json_text.loads: exact for integers of any length (Python's own limit is 4,300 digits).
+        shown = json.dumps(json_text.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
+        return text
+    # A received body may escape half a surrogate pair (\ud800), which the page cannot encode:
+    # then it is shown escaped, as it came.
+    return printable(shown) if has_lone_surrogate(shown) else shown
+
+
+def ctx_of(request: Request) -> Context:
+    state = request.app.state
+    return Context(db=state.db, settings=state.settings, engine=state.engine)
 
 
 def secured(response: Response) -> Response:
