@@ -16,7 +16,7 @@ from tests.support.servers import ADMIN_TOKEN, Receiver, wait_until
 
 import hookline.client as hc
 from hookline import AsyncClient, Client, HooklineError
-from hookline.client import _operations as ops
+from hookline.client import _ingest as ops
 
 DEST_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 OTHER_SECRET = "whsec_" + "YW5vdGhlci1zZWNyZXQtZm9yLWluZ2VzdC10ZXN0cyE="

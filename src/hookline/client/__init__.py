@@ -15,6 +15,13 @@ Needs only the core dependencies (httpx)::
 
 from hookline.client._async import AsyncClient
 from hookline.client._calls import Call, HooklineError
+from hookline.client._ingest_models import (
+    IngestDestination,
+    IngestReplay,
+    IngestRequest,
+    IngestRequestDetail,
+    IngestSource,
+)
 from hookline.client._models import (
     Application,
     Attempt,
@@ -23,11 +30,6 @@ from hookline.client._models import (
     EndpointMessage,
     EndpointSecret,
     EventType,
-    IngestDestination,
-    IngestReplay,
-    IngestRequest,
-    IngestRequestDetail,
-    IngestSource,
     Message,
     MessageEndpoint,
     Page,

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, Unpack
 
 import httpx
 
+from hookline.client import _ingest as ingest
 from hookline.client import _operations as ops
 from hookline.client._calls import (
     DEFAULT_TIMEOUT,
@@ -21,6 +22,13 @@ from hookline.client._calls import (
     settings,
     unreachable,
 )
+from hookline.client._ingest_models import (
+    IngestDestination,
+    IngestReplay,
+    IngestRequest,
+    IngestRequestDetail,
+    IngestSource,
+)
 from hookline.client._models import (
     Application,
     Attempt,
@@ -29,11 +37,6 @@ from hookline.client._models import (
     EndpointMessage,
     EndpointSecret,
     EventType,
-    IngestDestination,
-    IngestReplay,
-    IngestRequest,
-    IngestRequestDetail,
-    IngestSource,
     Message,
     MessageEndpoint,
     Page,
@@ -298,64 +301,64 @@ class Ingest:
 
 class Sources(_Resource):
     async def list(self, **options: Unpack[ops.OrderedPaging]) -> Page[IngestSource]:
-        return await self._client.request(ops.list_sources(**options))
+        return await self._client.request(ingest.list_sources(**options))
 
-    async def create(self, name: str, type: str, **options: Unpack[ops.SourceOptions]) -> IngestSource:
+    async def create(self, name: str, type: str, **options: Unpack[ingest.SourceOptions]) -> IngestSource:
         """``type`` is ``generic-webhook`` or a provider (``github``, ``stripe``...), ``config`` its
         settings with the secret (``{"secret": ...}`` for a provider)."""
-        return await self._client.request(ops.create_source(name, type, **options))
+        return await self._client.request(ingest.create_source(name, type, **options))
 
     async def get(self, source_id: str) -> IngestSource:
-        return await self._client.request(ops.get_source(source_id))
+        return await self._client.request(ingest.get_source(source_id))
 
     async def update(
-        self, source_id: str, name: str, type: str, **options: Unpack[ops.SourceUpdateOptions]
+        self, source_id: str, name: str, type: str, **options: Unpack[ingest.SourceUpdateOptions]
     ) -> IngestSource:
         """Replace the source (``PUT``), or create it with ``source_id`` as its uid. The uid, and
         ``allowed_ips`` and ``rate_limit`` unless given (None removes them), stay as they are."""
-        return await self._client.request(ops.update_source(source_id, name, type, **options))
+        return await self._client.request(ingest.update_source(source_id, name, type, **options))
 
-    async def patch(self, source_id: str, **changes: Unpack[ops.SourceChanges]) -> IngestSource:
+    async def patch(self, source_id: str, **changes: Unpack[ingest.SourceChanges]) -> IngestSource:
         """Change only the given fields; None removes one (``rate_limit=None``: no limit,
         ``response=None``: the default answer). The secrets stay unless ``config`` is given."""
-        return await self._client.request(ops.patch_source(source_id, **changes))
+        return await self._client.request(ingest.patch_source(source_id, **changes))
 
     async def delete(self, source_id: str) -> None:
-        await self._client.request(ops.delete_source(source_id))
+        await self._client.request(ingest.delete_source(source_id))
 
     async def rotate_token(self, source_id: str) -> str:
         """A new ingest URL (returned); the previous one keeps working for 24 hours."""
-        return await self._client.request(ops.rotate_source_token(source_id))
+        return await self._client.request(ingest.rotate_source_token(source_id))
 
 
 class Destinations(_Resource):
     async def list(self, source_id: str, **options: Unpack[ops.OrderedPaging]) -> Page[IngestDestination]:
-        return await self._client.request(ops.list_destinations(source_id, **options))
+        return await self._client.request(ingest.list_destinations(source_id, **options))
 
-    async def create(self, source_id: str, url: str, **options: Unpack[ops.DestinationOptions]) -> IngestDestination:
-        return await self._client.request(ops.create_destination(source_id, url, **options))
+    async def create(self, source_id: str, url: str, **options: Unpack[ingest.DestinationOptions]) -> IngestDestination:
+        return await self._client.request(ingest.create_destination(source_id, url, **options))
 
     async def get(self, source_id: str, endpoint_id: str) -> IngestDestination:
-        return await self._client.request(ops.get_destination(source_id, endpoint_id))
+        return await self._client.request(ingest.get_destination(source_id, endpoint_id))
 
     async def update(
-        self, source_id: str, endpoint_id: str, url: str, **options: Unpack[ops.DestinationFields]
+        self, source_id: str, endpoint_id: str, url: str, **options: Unpack[ingest.DestinationFields]
     ) -> IngestDestination:
         """Replace the destination (``PUT``), or create it with ``endpoint_id`` as its uid; ``uid``
         and ``path_forwarding_disabled`` stay unless given."""
-        return await self._client.request(ops.update_destination(source_id, endpoint_id, url, **options))
+        return await self._client.request(ingest.update_destination(source_id, endpoint_id, url, **options))
 
     async def patch(
-        self, source_id: str, endpoint_id: str, **changes: Unpack[ops.DestinationChanges]
+        self, source_id: str, endpoint_id: str, **changes: Unpack[ingest.DestinationChanges]
     ) -> IngestDestination:
         """Change only the given fields, as ``endpoints.patch`` does; None clears one."""
-        return await self._client.request(ops.patch_destination(source_id, endpoint_id, **changes))
+        return await self._client.request(ingest.patch_destination(source_id, endpoint_id, **changes))
 
     async def delete(self, source_id: str, endpoint_id: str) -> None:
-        await self._client.request(ops.delete_destination(source_id, endpoint_id))
+        await self._client.request(ingest.delete_destination(source_id, endpoint_id))
 
     async def get_secret(self, source_id: str, endpoint_id: str) -> EndpointSecret:
-        return await self._client.request(ops.get_destination_secret(source_id, endpoint_id))
+        return await self._client.request(ingest.get_destination_secret(source_id, endpoint_id))
 
     async def rotate_secret(
         self,
@@ -368,24 +371,24 @@ class Destinations(_Resource):
     ) -> None:
         """A new signing secret (``get_secret`` shows it): ``key``, or one generated of ``key_type``;
         the old one keeps signing for ``grace_period_seconds``."""
-        call = ops.rotate_destination_secret(source_id, endpoint_id, key, grace_period_seconds, key_type=key_type)
+        call = ingest.rotate_destination_secret(source_id, endpoint_id, key, grace_period_seconds, key_type=key_type)
         await self._client.request(call)
 
 
 class IngestRequests(_Resource):
-    async def list(self, source_id: str, **options: Unpack[ops.IngestRequestListOptions]) -> Page[IngestRequest]:
+    async def list(self, source_id: str, **options: Unpack[ingest.IngestRequestListOptions]) -> Page[IngestRequest]:
         """Newest first."""
-        return await self._client.request(ops.list_ingest_requests(source_id, **options))
+        return await self._client.request(ingest.list_ingest_requests(source_id, **options))
 
     async def get(self, source_id: str, request_id: str) -> IngestRequestDetail:
         """The request with its headers and body."""
-        return await self._client.request(ops.get_ingest_request(source_id, request_id))
+        return await self._client.request(ingest.get_ingest_request(source_id, request_id))
 
     async def replay(self, source_id: str, request_id: str) -> None:
         """Forward it again to the destinations that take it now; a rejected one once it verifies
         with the source's current config (409 while it does not)."""
-        await self._client.request(ops.replay_ingest_request(source_id, request_id))
+        await self._client.request(ingest.replay_ingest_request(source_id, request_id))
 
     async def replay_range(self, source_id: str, since: datetime, until: datetime) -> IngestReplay:
         """Forward again every request received in [since, until) (duplicates excepted; at most 1000)."""
-        return await self._client.request(ops.replay_ingest_range(source_id, since, until))
+        return await self._client.request(ingest.replay_ingest_range(source_id, since, until))

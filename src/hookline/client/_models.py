@@ -4,32 +4,30 @@ Each model keeps the JSON object it was read from in ``raw`` (camelCase, as the
 API sent it), so fields this client does not know yet are not lost.
 """
 
-import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Literal, TypedDict, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 StatusText = Literal["success", "pending", "fail", "sending"]
 TaskStatus = Literal["running", "finished", "failed"]
-IngestStatus = Literal["accepted", "rejected", "duplicate"]
 T = TypeVar("T")
 JSON = Mapping[str, Any]
 
 
-def _time(value: Any) -> datetime:
+def time_of(value: Any) -> datetime:
     return datetime.fromisoformat(str(value))
 
 
 def _maybe_time(value: Any) -> datetime | None:
-    return None if value is None else _time(value)
+    return None if value is None else time_of(value)
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def dict_of(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def _strings(value: Any) -> list[str] | None:
+def strings_of(value: Any) -> list[str] | None:
     return None if value is None else [str(v) for v in value]
 
 
@@ -115,30 +113,30 @@ class Application:
             id=data["id"],
             uid=data.get("uid"),
             name=data["name"],
-            metadata=_dict(data.get("metadata")),
+            metadata=dict_of(data.get("metadata")),
             throttle_rate=data.get("throttleRate"),
-            created_at=_time(data["createdAt"]),
-            updated_at=_time(data["updatedAt"]),
+            created_at=time_of(data["createdAt"]),
+            updated_at=time_of(data["updatedAt"]),
             raw=dict(data),
         )
 
 
-def _endpoint_fields(data: JSON) -> dict[str, Any]:
+def endpoint_fields(data: JSON) -> dict[str, Any]:
     return {
         "id": data["id"],
         "uid": data.get("uid"),
         "url": data["url"],
         "description": data.get("description", ""),
-        "event_types": _strings(data.get("eventTypes")),
-        "channels": _strings(data.get("channels")),
+        "event_types": strings_of(data.get("eventTypes")),
+        "channels": strings_of(data.get("channels")),
         "disabled": bool(data.get("disabled", False)),
-        "metadata": _dict(data.get("metadata")),
+        "metadata": dict_of(data.get("metadata")),
         "throttle_rate": data.get("throttleRate"),
-        "filter": _dict(data["filter"]) if isinstance(data.get("filter"), Mapping) else None,
+        "filter": dict_of(data["filter"]) if isinstance(data.get("filter"), Mapping) else None,
         "fifo": bool(data.get("fifo", False)),
         "fifo_on_exhausted": str(data.get("fifoOnExhausted", "skip")),
-        "created_at": _time(data["createdAt"]),
-        "updated_at": _time(data["updatedAt"]),
+        "created_at": time_of(data["createdAt"]),
+        "updated_at": time_of(data["updatedAt"]),
         "raw": dict(data),
     }
 
@@ -171,7 +169,7 @@ class Endpoint:
 
     @classmethod
     def from_json(cls, data: JSON) -> "Endpoint":
-        return cls(**_endpoint_fields(data))
+        return cls(**endpoint_fields(data))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,7 +182,7 @@ class MessageEndpoint(Endpoint):
 
     @classmethod
     def from_json(cls, data: JSON) -> "MessageEndpoint":
-        return cls(**_endpoint_fields(data), **_status_fields(data))
+        return cls(**endpoint_fields(data), **_status_fields(data))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,8 +215,8 @@ class EventType:
             deprecated=bool(data.get("deprecated", False)),
             schemas=data.get("schemas"),
             feature_flag=data.get("featureFlag"),
-            created_at=_time(data["createdAt"]),
-            updated_at=_time(data["updatedAt"]),
+            created_at=time_of(data["createdAt"]),
+            updated_at=time_of(data["updatedAt"]),
             raw=dict(data),
         )
 
@@ -228,9 +226,9 @@ def _message_fields(data: JSON) -> dict[str, Any]:
         "id": data["id"],
         "event_type": data["eventType"],
         "event_id": data.get("eventId"),
-        "payload": _dict(data.get("payload")),
-        "channels": _strings(data.get("channels")),
-        "timestamp": _time(data["timestamp"]),
+        "payload": dict_of(data.get("payload")),
+        "channels": strings_of(data.get("channels")),
+        "timestamp": time_of(data["timestamp"]),
         "raw": dict(data),
     }
 
@@ -297,7 +295,7 @@ class Attempt:
             trigger_type=int(data.get("triggerType", 0)),
             attempt_number=int(data.get("attemptNumber", 0)),
             error=data.get("error"),
-            timestamp=_time(data["timestamp"]),
+            timestamp=time_of(data["timestamp"]),
             raw=dict(data),
         )
 
@@ -319,8 +317,8 @@ class BackgroundTask:
             id=data["id"],
             status=cast(TaskStatus, data["status"]),
             task=data["task"],
-            updated_at=_time(data["updatedAt"]),
-            data=_dict(data.get("data")),
+            updated_at=time_of(data["updatedAt"]),
+            data=dict_of(data.get("data")),
             raw=dict(data),
         )
 
@@ -337,164 +335,6 @@ class BackgroundTask:
             done if isinstance(done, int) else 0,
             total if isinstance(total, int) else None,
         )
-
-
-# -- ingest (the receiving side) ---------------------------------------------
-class SourceResponse(TypedDict, total=False):
-    """What a source answers a request it accepts: ``status_code`` (2xx, default 200),
-    ``content_type`` (default ``text/plain``) and ``body`` (default empty)."""
-
-    status_code: int
-    content_type: str
-    body: str
-
-
-def _source_response(value: Any) -> SourceResponse | None:
-    if not isinstance(value, Mapping):
-        return None
-    return SourceResponse(
-        status_code=int(value.get("statusCode", 200)),
-        content_type=str(value.get("contentType", "text/plain")),
-        body=str(value.get("body", "")),
-    )
-
-
-@dataclass(frozen=True, kw_only=True)
-class IngestSource:
-    """An ingest URL providers post to, with how it verifies (``type``, ``config``) and answers."""
-
-    id: str
-    uid: str | None
-    name: str
-    ingest_url: str
-    type: str
-    config: dict[str, Any]  # without its secrets
-    metadata: dict[str, str]
-    response: SourceResponse | None
-    allowed_ips: list[str] | None  # CIDRs requests may come from; None: anywhere
-    rate_limit: int | None  # requests per second (burst the same); None: no limit
-    awaiting_secret: bool  # a provider source without its secret: nothing is forwarded until it is given
-    created_at: datetime
-    updated_at: datetime
-    raw: dict[str, Any] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: JSON) -> "IngestSource":
-        return cls(
-            id=data["id"],
-            uid=data.get("uid"),
-            name=data["name"],
-            ingest_url=data["ingestUrl"],
-            type=data["type"],
-            config=_dict(data.get("config")),
-            metadata=_dict(data.get("metadata")),
-            response=_source_response(data.get("response")),
-            allowed_ips=_strings(data.get("allowedIps")),
-            rate_limit=data.get("rateLimit"),
-            awaiting_secret=bool(data.get("awaitingSecret", False)),
-            created_at=_time(data["createdAt"]),
-            updated_at=_time(data["updatedAt"]),
-            raw=dict(data),
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class IngestDestination(Endpoint):
-    """Where a source forwards what it accepts: an endpoint, and whether the path below the
-    ingest URL is left off (``path_forwarding_disabled``)."""
-
-    path_forwarding_disabled: bool
-
-    @classmethod
-    def from_json(cls, data: JSON) -> "IngestDestination":
-        forwarding = bool(data.get("pathForwardingDisabled", False))
-        return cls(**_endpoint_fields(data), path_forwarding_disabled=forwarding)
-
-
-def _request_fields(data: JSON) -> dict[str, Any]:
-    return {
-        "id": data["id"],
-        "status": cast(IngestStatus, data["status"]),
-        "cause": data.get("cause"),
-        "dedup_key": data.get("dedupKey"),
-        "msg_id": data.get("msgId"),
-        "method": data["method"],
-        "path": data.get("path", ""),
-        "query": data.get("query", ""),
-        "client": data.get("client"),
-        "size": int(data.get("size", 0)),
-        "received_at": _time(data["receivedAt"]),
-        "raw": dict(data),
-    }
-
-
-@dataclass(frozen=True, kw_only=True)
-class IngestRequest:
-    """A request a source received, as stored: accepted (``msg_id`` is what it became),
-    rejected (``cause`` says why) or a duplicate."""
-
-    id: str
-    status: IngestStatus
-    cause: str | None
-    dedup_key: str | None
-    msg_id: str | None
-    method: str
-    path: str
-    query: str
-    client: str | None
-    size: int
-    received_at: datetime
-    raw: dict[str, Any] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: JSON) -> "IngestRequest":
-        return cls(**_request_fields(data))
-
-
-@dataclass(frozen=True, kw_only=True)
-class IngestRequestDetail(IngestRequest):
-    """A received request with its headers (in the order received) and body."""
-
-    headers: list[tuple[str, str]]
-    body: str | None  # the body as text, when it is UTF-8
-    content: bytes  # the body's bytes
-
-    @classmethod
-    def from_json(cls, data: JSON) -> "IngestRequestDetail":
-        return cls(
-            **_request_fields(data),
-            headers=[(str(name), str(value)) for name, value in data["headers"]],
-            body=data.get("body"),
-            content=base64.b64decode(data["bodyBase64"], validate=True),
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class IngestReplay:
-    """What a range replay did: requests sent again to a destination (``forwarded``), passing
-    but taken by none (``unrouted``), and still failing verification (``rejected``, ``causes``)."""
-
-    forwarded: int
-    unrouted: int
-    rejected: int
-    causes: list[str]
-
-    @classmethod
-    def from_json(cls, data: JSON) -> "IngestReplay":
-        return cls(
-            forwarded=int(data["forwarded"]),
-            unrouted=int(data["unrouted"]),
-            rejected=int(data["rejected"]),
-            causes=[str(c) for c in data.get("causes", ())],
-        )
-
-
-def ingest_url(data: JSON) -> str:
-    """The answer to a token rotation: the source's new ingest URL."""
-    url = data["ingestUrl"]
-    if not isinstance(url, str):
-        raise TypeError(f'its "ingestUrl" is {json_kind(url)}, not a string')
-    return url
 
 
 def empty(_: JSON) -> None:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar, Unpack
 
 import httpx
 
+from hookline.client import _ingest as ingest
 from hookline.client import _operations as ops
 from hookline.client._calls import (
     DEFAULT_TIMEOUT,
@@ -20,6 +21,13 @@ from hookline.client._calls import (
     settings,
     unreachable,
 )
+from hookline.client._ingest_models import (
+    IngestDestination,
+    IngestReplay,
+    IngestRequest,
+    IngestRequestDetail,
+    IngestSource,
+)
 from hookline.client._models import (
     Application,
     Attempt,
@@ -28,11 +36,6 @@ from hookline.client._models import (
     EndpointMessage,
     EndpointSecret,
     EventType,
-    IngestDestination,
-    IngestReplay,
-    IngestRequest,
-    IngestRequestDetail,
-    IngestSource,
     Message,
     MessageEndpoint,
     Page,
@@ -284,60 +287,64 @@ class Ingest:
 
 class Sources(_Resource):
     def list(self, **options: Unpack[ops.OrderedPaging]) -> Page[IngestSource]:
-        return self._client.request(ops.list_sources(**options))
+        return self._client.request(ingest.list_sources(**options))
 
-    def create(self, name: str, type: str, **options: Unpack[ops.SourceOptions]) -> IngestSource:
+    def create(self, name: str, type: str, **options: Unpack[ingest.SourceOptions]) -> IngestSource:
         """``type`` is ``generic-webhook`` or a provider (``github``, ``stripe``...), ``config`` its
         settings with the secret (``{"secret": ...}`` for a provider)."""
-        return self._client.request(ops.create_source(name, type, **options))
+        return self._client.request(ingest.create_source(name, type, **options))
 
     def get(self, source_id: str) -> IngestSource:
-        return self._client.request(ops.get_source(source_id))
+        return self._client.request(ingest.get_source(source_id))
 
-    def update(self, source_id: str, name: str, type: str, **options: Unpack[ops.SourceUpdateOptions]) -> IngestSource:
+    def update(
+        self, source_id: str, name: str, type: str, **options: Unpack[ingest.SourceUpdateOptions]
+    ) -> IngestSource:
         """Replace the source (``PUT``), or create it with ``source_id`` as its uid. The uid, and
         ``allowed_ips`` and ``rate_limit`` unless given (None removes them), stay as they are."""
-        return self._client.request(ops.update_source(source_id, name, type, **options))
+        return self._client.request(ingest.update_source(source_id, name, type, **options))
 
-    def patch(self, source_id: str, **changes: Unpack[ops.SourceChanges]) -> IngestSource:
+    def patch(self, source_id: str, **changes: Unpack[ingest.SourceChanges]) -> IngestSource:
         """Change only the given fields; None removes one (``rate_limit=None``: no limit,
         ``response=None``: the default answer). The secrets stay unless ``config`` is given."""
-        return self._client.request(ops.patch_source(source_id, **changes))
+        return self._client.request(ingest.patch_source(source_id, **changes))
 
     def delete(self, source_id: str) -> None:
-        self._client.request(ops.delete_source(source_id))
+        self._client.request(ingest.delete_source(source_id))
 
     def rotate_token(self, source_id: str) -> str:
         """A new ingest URL (returned); the previous one keeps working for 24 hours."""
-        return self._client.request(ops.rotate_source_token(source_id))
+        return self._client.request(ingest.rotate_source_token(source_id))
 
 
 class Destinations(_Resource):
     def list(self, source_id: str, **options: Unpack[ops.OrderedPaging]) -> Page[IngestDestination]:
-        return self._client.request(ops.list_destinations(source_id, **options))
+        return self._client.request(ingest.list_destinations(source_id, **options))
 
-    def create(self, source_id: str, url: str, **options: Unpack[ops.DestinationOptions]) -> IngestDestination:
-        return self._client.request(ops.create_destination(source_id, url, **options))
+    def create(self, source_id: str, url: str, **options: Unpack[ingest.DestinationOptions]) -> IngestDestination:
+        return self._client.request(ingest.create_destination(source_id, url, **options))
 
     def get(self, source_id: str, endpoint_id: str) -> IngestDestination:
-        return self._client.request(ops.get_destination(source_id, endpoint_id))
+        return self._client.request(ingest.get_destination(source_id, endpoint_id))
 
     def update(
-        self, source_id: str, endpoint_id: str, url: str, **options: Unpack[ops.DestinationFields]
+        self, source_id: str, endpoint_id: str, url: str, **options: Unpack[ingest.DestinationFields]
     ) -> IngestDestination:
         """Replace the destination (``PUT``), or create it with ``endpoint_id`` as its uid; ``uid``
         and ``path_forwarding_disabled`` stay unless given."""
-        return self._client.request(ops.update_destination(source_id, endpoint_id, url, **options))
+        return self._client.request(ingest.update_destination(source_id, endpoint_id, url, **options))
 
-    def patch(self, source_id: str, endpoint_id: str, **changes: Unpack[ops.DestinationChanges]) -> IngestDestination:
+    def patch(
+        self, source_id: str, endpoint_id: str, **changes: Unpack[ingest.DestinationChanges]
+    ) -> IngestDestination:
         """Change only the given fields, as ``endpoints.patch`` does; None clears one."""
-        return self._client.request(ops.patch_destination(source_id, endpoint_id, **changes))
+        return self._client.request(ingest.patch_destination(source_id, endpoint_id, **changes))
 
     def delete(self, source_id: str, endpoint_id: str) -> None:
-        self._client.request(ops.delete_destination(source_id, endpoint_id))
+        self._client.request(ingest.delete_destination(source_id, endpoint_id))
 
     def get_secret(self, source_id: str, endpoint_id: str) -> EndpointSecret:
-        return self._client.request(ops.get_destination_secret(source_id, endpoint_id))
+        return self._client.request(ingest.get_destination_secret(source_id, endpoint_id))
 
     def rotate_secret(
         self,
@@ -350,24 +357,24 @@ class Destinations(_Resource):
     ) -> None:
         """A new signing secret (``get_secret`` shows it): ``key``, or one generated of ``key_type``;
         the old one keeps signing for ``grace_period_seconds``."""
-        call = ops.rotate_destination_secret(source_id, endpoint_id, key, grace_period_seconds, key_type=key_type)
+        call = ingest.rotate_destination_secret(source_id, endpoint_id, key, grace_period_seconds, key_type=key_type)
         self._client.request(call)
 
 
 class IngestRequests(_Resource):
-    def list(self, source_id: str, **options: Unpack[ops.IngestRequestListOptions]) -> Page[IngestRequest]:
+    def list(self, source_id: str, **options: Unpack[ingest.IngestRequestListOptions]) -> Page[IngestRequest]:
         """Newest first."""
-        return self._client.request(ops.list_ingest_requests(source_id, **options))
+        return self._client.request(ingest.list_ingest_requests(source_id, **options))
 
     def get(self, source_id: str, request_id: str) -> IngestRequestDetail:
         """The request with its headers and body."""
-        return self._client.request(ops.get_ingest_request(source_id, request_id))
+        return self._client.request(ingest.get_ingest_request(source_id, request_id))
 
     def replay(self, source_id: str, request_id: str) -> None:
         """Forward it again to the destinations that take it now; a rejected one once it verifies
         with the source's current config (409 while it does not)."""
-        self._client.request(ops.replay_ingest_request(source_id, request_id))
+        self._client.request(ingest.replay_ingest_request(source_id, request_id))
 
     def replay_range(self, source_id: str, since: datetime, until: datetime) -> IngestReplay:
         """Forward again every request received in [since, until) (duplicates excepted; at most 1000)."""
-        return self._client.request(ops.replay_ingest_range(source_id, since, until))
+        return self._client.request(ingest.replay_ingest_range(source_id, since, until))
