@@ -18,26 +18,20 @@ from hookline.cli.options import (
     secret_rotation_options,
 )
 from hookline.cli.output import show
-from hookline.cli.sources import ROOT, names_source
-from hookline.client import Call, Endpoint, Page
-from hookline.client._calls import body, creating, query, segment
-from hookline.client._models import fields, page_of
+from hookline.cli.sources import names_source
+from hookline.client import Call, IngestDestination
+from hookline.client import _ingest as ingest
+from hookline.client._calls import body, creating
+from hookline.client._operations import KeyType
 
 DESTINATION_COLUMNS = (*ENDPOINT_COLUMNS, "path forwarding")
-_raw = fields()
-_secret = fields("key")
 
 
-def _destination_row(d: Endpoint) -> tuple[Any, ...]:
-    return (*endpoint_row(d), not d.raw.get("pathForwardingDisabled"))
+def _destination_row(d: IngestDestination) -> tuple[Any, ...]:
+    return (*endpoint_row(d), not d.path_forwarding_disabled)
 
 
-def _destinations(source_id: str, destination_id: str | None = None) -> str:
-    path = f"{ROOT}/{segment(source_id)}/endpoint"
-    return path if destination_id is None else f"{path}/{segment(destination_id)}"
-
-
-def _show_destination(session: Session, destination: Endpoint) -> None:
+def _show_destination(session: Session, destination: IngestDestination) -> None:
     show(session.as_json, destination.raw, DESTINATION_COLUMNS, [_destination_row(destination)])
 
 
@@ -54,13 +48,7 @@ def destination() -> None:
 @names_source
 def destination_list(session: Session, source_id: str, limit: int) -> None:
     """List SOURCE's destinations, oldest first."""
-
-    def page(**options: Any) -> Page[Endpoint]:
-        return session.client.request(
-            Call("GET", _destinations(source_id), page_of(Endpoint.from_json), query(**options))
-        )
-
-    found = session.take(page, limit)
+    found = session.take(session.client.ingest.destinations.list, limit, source_id)
     show(session.as_json, [d.raw for d in found], DESTINATION_COLUMNS, map(_destination_row, found))
 
 
@@ -84,7 +72,10 @@ def destination_add(
     data = {"url": url, **settings, **({"disabled": True} if disabled else {})}
     if no_path_forwarding:
         data["pathForwardingDisabled"] = True
-    added = session.client.request(Call("POST", _destinations(source_id), Endpoint.from_json, {}, data, creating(None)))
+    # endpoint_settings gives the API's names, not the keywords ingest.create_destination takes.
+    added = session.client.request(
+        Call("POST", ingest.source_path(source_id, "endpoint"), IngestDestination.from_json, {}, data, creating(None))
+    )
     _show_destination(session, added)
 
 
@@ -120,8 +111,9 @@ def destination_update(
             f"nothing to change: pass at least one of --destination-url, {ENDPOINT_CHANGES}, --disabled, "
             "--enabled, --path-forwarding, --no-path-forwarding"
         )
-    path = _destinations(source_id, destination_id)
-    _show_destination(session, session.client.request(Call("PATCH", path, Endpoint.from_json, {}, data)))
+    # endpoint_changes gives the API's names, not the keywords ingest.patch_destination takes.
+    path = ingest.source_path(source_id, "endpoint", destination_id)
+    _show_destination(session, session.client.request(Call("PATCH", path, IngestDestination.from_json, {}, data)))
 
 
 @destination.command("remove")
@@ -133,7 +125,7 @@ def destination_update(
 def destination_remove(session: Session, source_id: str, destination_id: str, yes: bool) -> None:
     """Remove DESTINATION from SOURCE; its pending deliveries are dropped."""
     confirm_deletion(f"destination {destination_id} of source {source_id}", yes)
-    session.client.request(Call("DELETE", _destinations(source_id, destination_id), _raw))
+    session.client.ingest.destinations.delete(source_id, destination_id)
     data = {"deleted": True, "id": destination_id}
     show(session.as_json, data, ("destination", "deleted"), [(destination_id, True)])
 
@@ -145,8 +137,8 @@ def destination_remove(session: Session, source_id: str, destination_id: str, ye
 @names_source
 def destination_secret(session: Session, source_id: str, destination_id: str) -> None:
     """Print DESTINATION's current signing secret, which its receiver verifies requests with."""
-    secret = session.client.request(Call("GET", _destinations(source_id, destination_id) + "/secret", _secret))
-    show(session.as_json, {"key": secret["key"]}, ("key",), [(secret["key"],)])
+    secret = session.client.ingest.destinations.get_secret(source_id, destination_id)
+    show(session.as_json, {"key": secret.key}, ("key",), [(secret.key,)])
 
 
 @destination.command("rotate-secret")
@@ -160,14 +152,13 @@ def destination_rotate_secret(
     source_id: str,
     destination_id: str,
     key: str | None,
-    key_type: str | None,
+    key_type: KeyType | None,  # KEY_TYPE's choices
     grace_period: int | None,
 ) -> None:
     """Give DESTINATION a new signing secret and print it, as `endpoint rotate-secret` does."""
     one_of(key is not None, key_type is not None, "--key or --key-type")
-    path = _destinations(source_id, destination_id) + "/secret"
-    data = body(key=key, keyType=key_type, gracePeriodSeconds=grace_period)
-    session.client.request(Call("POST", path + "/rotate", _raw, {}, data, creating(None)))
+    rotation = ingest.rotate_destination_secret(source_id, destination_id, key, grace_period, key_type=key_type)
+    session.client.request(rotation)
     # The API answers 204: the new secret is read back.
-    secret = session.client.request(Call("GET", path, _secret))
-    show(session.as_json, {"key": secret["key"]}, ("key",), [(secret["key"],)])
+    secret = session.client.ingest.destinations.get_secret(source_id, destination_id)
+    show(session.as_json, {"key": secret.key}, ("key",), [(secret.key,)])

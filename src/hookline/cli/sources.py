@@ -3,7 +3,7 @@
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -16,27 +16,22 @@ from hookline.cli.options import (
     parse_metadata,
     when,
 )
-from hookline.cli.output import cell, moment, show
-from hookline.client import Call, HooklineError, Page
-from hookline.client._calls import body, creating, query, segment
-from hookline.client._models import fields, page_of
+from hookline.cli.output import cell, show
+from hookline.client import HooklineError, IngestRequest, IngestSource
+from hookline.client import _ingest as ingest
+from hookline.client._calls import body
+from hookline.client._ingest_models import IngestStatus, SourceResponse
 
 SOURCE_COLUMNS = ("id", "uid", "name", "type", "ingest url")
 REQUEST_COLUMNS = ("id", "received", "status", "method", "size", "cause")
-ROOT = "/ingest/api/v1/source"
-# What each answer must carry to be read (anything else is not hookline: one line, exit 1).
-_raw = fields()
-_source = fields("id", "name", "type", "ingestUrl")
-_request = fields("id", "receivedAt", "status", "method", "size")
-_destination = fields("id", "url", "disabled")
 
 
-def _source_row(s: dict[str, Any]) -> tuple[Any, ...]:
-    return (s["id"], s.get("uid"), s["name"], s["type"], s["ingestUrl"])
+def _source_row(s: IngestSource) -> tuple[Any, ...]:
+    return (s.id, s.uid, s.name, s.type, s.ingest_url)
 
 
-def _request_row(r: dict[str, Any]) -> tuple[Any, ...]:
-    return (r["id"], moment(r["receivedAt"]), r["status"], r["method"], r["size"], r.get("cause") or "")
+def _request_row(r: IngestRequest) -> tuple[Any, ...]:
+    return (r.id, r.received_at, r.status, r.method, r.size, r.cause or "")
 
 
 def _waiting(source_id: str) -> str:
@@ -46,10 +41,6 @@ def _waiting(source_id: str) -> str:
         f"ingest URL into the provider, then 'hookline source update {source_id} --secret ...' and "
         f"'hookline source replay {source_id} --since 1d' for what arrived meanwhile"
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def names_source(func: Callable[..., None]) -> Callable[..., None]:
@@ -102,8 +93,9 @@ def _config(source_type: str | None, secret: str | None, config_json: str | None
     return {"secret": secret}
 
 
-def _response(status: int | None, content_type: str | None, text: str | None) -> dict[str, Any]:
-    return body(statusCode=status, contentType=content_type, body=text)
+def _response(status: int | None, content_type: str | None, text: str | None) -> SourceResponse:
+    """The answer options given (none: empty)."""
+    return cast(SourceResponse, body(status_code=status, content_type=content_type, body=text))
 
 
 def response_options(func: Any) -> Any:
@@ -158,19 +150,26 @@ def source_create(
     if no_path_forwarding and not destinations:
         raise click.UsageError("--no-path-forwarding is about the --destination URLs: pass at least one")
     config = _config(source_type, secret, config_json)
-    data = body(name=name, type=source_type, config=config or {}, uid=uid, rateLimit=rate_limit)
-    data.update(body(response=_response(response_status, response_content_type, response_body) or None))
-    data.update(body(metadata=parse_metadata(metadata)))
-    if allowed_ips:
-        data["allowedIps"] = list(allowed_ips)
-    if destinations:
-        # Made with the source in one request: a refused destination leaves nothing behind.
-        extra = {"pathForwardingDisabled": True} if no_path_forwarding else {}
-        data["destinations"] = [{"url": url, **extra} for url in destinations]
-    created = session.client.request(Call("POST", ROOT, _source, {}, data, creating(None)))
-    show(session.as_json, created, SOURCE_COLUMNS, [_source_row(created)])
-    if created.get("awaitingSecret") and not session.as_json:
-        click.echo(_waiting(created["id"]))
+    response = _response(response_status, response_content_type, response_body)
+    labels = parse_metadata(metadata)
+    # Made with the source in one request: a refused destination leaves nothing behind.
+    made: list[ingest.NewDestination] = [
+        {"url": url, "path_forwarding_disabled": True} if no_path_forwarding else {"url": url} for url in destinations
+    ]
+    created = session.client.ingest.sources.create(
+        name,
+        source_type,
+        config=config or {},
+        uid=uid,
+        metadata=labels,
+        response=response or None,
+        allowed_ips=list(allowed_ips) or None,
+        rate_limit=rate_limit,
+        destinations=made or None,
+    )
+    show(session.as_json, created.raw, SOURCE_COLUMNS, [_source_row(created)])
+    if created.awaiting_secret and not session.as_json:
+        click.echo(_waiting(created.id))
 
 
 @source.command("list")
@@ -178,12 +177,8 @@ def source_create(
 @api_command
 def source_list(session: Session, limit: int) -> None:
     """List sources, oldest first."""
-
-    def page(**options: Any) -> Page[dict[str, Any]]:
-        return session.client.request(Call("GET", ROOT, page_of(_source), query(**options)))
-
-    sources = session.take(page, limit)
-    show(session.as_json, sources, SOURCE_COLUMNS, map(_source_row, sources))
+    sources = session.take(session.client.ingest.sources.list, limit)
+    show(session.as_json, [s.raw for s in sources], SOURCE_COLUMNS, map(_source_row, sources))
 
 
 @source.command("show")
@@ -192,26 +187,22 @@ def source_list(session: Session, limit: int) -> None:
 @names_source
 def source_show(session: Session, source_id: str) -> None:
     """Show a source and its destinations."""
-    found = session.client.request(Call("GET", f"{ROOT}/{segment(source_id)}", _source))
-    dests = session.client.request(
-        Call("GET", f"{ROOT}/{segment(source_id)}/endpoint", page_of(_destination), {"limit": "250"})
-    )
+    found = session.client.ingest.sources.get(source_id)
+    dests = session.client.ingest.destinations.list(source_id, limit=250).data
     if session.as_json:
-        show(True, {**found, "destinations": dests.data}, (), [])
+        show(True, {**found.raw, "destinations": [d.raw for d in dests]}, (), [])
         return
-    show(False, found, SOURCE_COLUMNS, [_source_row(found)])
-    if found.get("awaitingSecret"):
-        click.echo(_waiting(found["id"]))
-    allowed = found.get("allowedIps")
+    show(False, found.raw, SOURCE_COLUMNS, [_source_row(found)])
+    if found.awaiting_secret:
+        click.echo(_waiting(found.id))
+    allowed, rate, answer = found.allowed_ips, found.rate_limit, found.response
     click.echo(f"allowed ips: {', '.join(allowed) if allowed else 'any'}")
-    rate = found.get("rateLimit")
     click.echo(f"rate limit: {f'{rate} requests/s' if rate else 'none'}")
-    answer = found.get("response")
-    said = f"{answer['statusCode']} {answer['contentType']} {cell(answer['body'] or '-')}" if answer else "default"
+    said = f"{answer['status_code']} {answer['content_type']} {cell(answer['body'] or '-')}" if answer else "default"
     click.echo(f"response: {said}")
     click.echo("destinations:")
-    rows = [(d["id"], d["url"], d["disabled"], not d.get("pathForwardingDisabled")) for d in dests.data]
-    show(False, dests.data, ("id", "url", "disabled", "path forwarding"), rows)
+    rows = [(d.id, d.url, d.disabled, not d.path_forwarding_disabled) for d in dests]
+    show(False, [d.raw for d in dests], ("id", "url", "disabled", "path forwarding"), rows)
 
 
 @source.command("update")
@@ -257,26 +248,27 @@ def source_update(
     response = _response(response_status, response_content_type, response_body)
     if response and default_response:
         raise click.UsageError("pass --response-... or --default-response, not both")
-    path = f"{ROOT}/{segment(source_id)}"
-    current: dict[str, Any] = {}
+    read = ingest.get_source(source_id)  # an empty SOURCE fails here, before --metadata and --config are read
+    current = None
     if response or (secret is not None and source_type is None):
-        current = session.client.request(Call("GET", path, _source))  # to keep the rest of the answer, to know the type
-    data = body(name=name, uid=uid, type=source_type, metadata=parse_metadata(metadata))
-    data.update(body(config=_config(source_type or current.get("type"), secret, config_json)))
+        current = session.client.request(read)  # to keep the rest of the answer, to know the type
+    changes = body(name=name, uid=uid, type=source_type, metadata=parse_metadata(metadata))
+    changes.update(body(config=_config(source_type or (current.type if current else None), secret, config_json)))
     if response or default_response:
-        data["response"] = {**(current.get("response") or {}), **response} if response else None
+        kept = current.response if current else None
+        changes["response"] = {**(kept or {}), **response} if response else None
     if allowed_ips or any_ip:
-        data["allowedIps"] = list(allowed_ips) or None
+        changes["allowed_ips"] = list(allowed_ips) or None
     if rate_limit is not None or no_rate_limit:
-        data["rateLimit"] = rate_limit
-    if not data:
+        changes["rate_limit"] = rate_limit
+    if not changes:
         raise click.UsageError(
             "nothing to change: pass at least one of --name, --uid, --type, --secret, --config, --metadata, "
             "--response-status, --response-content-type, --response-body, --default-response, --allowed-ips, "
             "--any-ip, --rate-limit, --no-rate-limit"
         )
-    updated = session.client.request(Call("PATCH", path, _source, {}, data))
-    show(session.as_json, updated, SOURCE_COLUMNS, [_source_row(updated)])
+    updated = session.client.request(ingest.patch_source(source_id, **changes))
+    show(session.as_json, updated.raw, SOURCE_COLUMNS, [_source_row(updated)])
 
 
 @source.command("rotate-token")
@@ -285,10 +277,8 @@ def source_update(
 @names_source
 def source_rotate_token(session: Session, source_id: str) -> None:
     """Give the source a new ingest URL; the old one keeps working for 24 hours."""
-    rotated = session.client.request(
-        Call("POST", f"{ROOT}/{segment(source_id)}/token/rotate", fields("ingestUrl"), {}, None, creating(None))
-    )
-    show(session.as_json, rotated, ("ingest url",), [(rotated["ingestUrl"],)])
+    url = session.client.ingest.sources.rotate_token(source_id)
+    show(session.as_json, {"ingestUrl": url}, ("ingest url",), [(url,)])
 
 
 @source.command("requests")
@@ -302,20 +292,14 @@ def source_rotate_token(session: Session, source_id: str) -> None:
 def source_requests(
     session: Session,
     source_id: str,
-    status: str | None,
+    status: IngestStatus | None,  # the --status choices
     since: datetime | None,
     until: datetime | None,
     limit: int,
 ) -> None:
     """List the requests the source received, newest first."""
-
-    def page(**options: Any) -> Page[dict[str, Any]]:
-        params = query(status=status, since=_iso(since), until=_iso(until), **options)
-        path = f"{ROOT}/{segment(source_id)}/request"
-        return session.client.request(Call("GET", path, page_of(_request), params))
-
-    found = session.take(page, limit)
-    show(session.as_json, found, REQUEST_COLUMNS, map(_request_row, found))
+    found = session.take(session.client.ingest.requests.list, limit, source_id, status=status, since=since, until=until)
+    show(session.as_json, [r.raw for r in found], REQUEST_COLUMNS, map(_request_row, found))
 
 
 @source.command("replay")
@@ -330,17 +314,14 @@ def source_replay(
 ) -> None:
     """Forward one request again (REQUEST_ID), or every request of a time range (--since).
     A rejected request is verified again with the source's current secret first."""
-    if (request_id is None) == (since is None):
-        raise click.UsageError("pass a REQUEST_ID or --since, not both")
-    if request_id is not None:
-        path = f"{ROOT}/{segment(source_id)}/request/{segment(request_id)}/replay"
-        session.client.request(Call("POST", path, _raw, {}, None, creating(None)))
+    if request_id is not None and since is None:
+        again = ingest.replay_ingest_request(source_id, request_id)
+        session.client.request(again)
         show(session.as_json, {"replayed": request_id}, ("replayed",), [(request_id,)])
-        return
-    end = until or datetime.now().astimezone()
-    data = {"since": _iso(since), "until": _iso(end)}
-    path = f"{ROOT}/{segment(source_id)}/replay"
-    parse = fields("forwarded", "unrouted", "rejected")
-    done = session.client.request(Call("POST", path, parse, {}, data, creating(None)))
-    row = (done["forwarded"], done["unrouted"], done["rejected"])
-    show(session.as_json, done, ("forwarded", "unrouted", "rejected"), [row])
+    elif since is not None and request_id is None:
+        replay = ingest.replay_ingest_range(source_id, since, until or datetime.now().astimezone())
+        done = session.client.request(replay)
+        row = (done.forwarded, done.unrouted, done.rejected)
+        show(session.as_json, done.raw, ("forwarded", "unrouted", "rejected"), [row])
+    else:
+        raise click.UsageError("pass a REQUEST_ID or --since, not both")

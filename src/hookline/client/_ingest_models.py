@@ -151,6 +151,7 @@ class IngestReplay:
     unrouted: int
     rejected: int
     causes: list[str]
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: JSON) -> "IngestReplay":
@@ -159,6 +160,7 @@ class IngestReplay:
             unrouted=int(data["unrouted"]),
             rejected=int(data["rejected"]),
             causes=[str(c) for c in data.get("causes", ())],
+            raw=dict(data),
         )
 
 
