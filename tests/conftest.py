@@ -41,6 +41,18 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
+# Tests that run several hookline processes under load (a kill -9, an outage, a scale-out) take
+# both of a CI machine's cores while they run: with ``--dist loadgroup`` they share one xdist
+# worker and run one at a time, instead of starving each other and the tests beside them.
+_MANY_PROCESSES = ("tests/acceptance/", "tests/scale/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(_MANY_PROCESSES):
+            item.add_marker(pytest.mark.xdist_group("many-processes"))
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """A migrated PostgreSQL database that each test copies (fast, and isolated)."""
