@@ -19,9 +19,9 @@ from hookline.cli.options import (
 )
 from hookline.cli.output import show
 from hookline.cli.sources import names_source
-from hookline.client import Call, IngestDestination
+from hookline.client import IngestDestination
 from hookline.client import _ingest as ingest
-from hookline.client._calls import body, creating
+from hookline.client._ingest import DestinationChanges, DestinationOptions
 from hookline.client._operations import KeyType
 
 DESTINATION_COLUMNS = (*ENDPOINT_COLUMNS, "path forwarding")
@@ -65,18 +65,20 @@ def destination_list(session: Session, source_id: str, limit: int) -> None:
 @api_command
 @names_source
 def destination_add(
-    session: Session, source_id: str, url: str, settings: dict[str, Any], disabled: bool, no_path_forwarding: bool
+    session: Session,
+    source_id: str,
+    url: str,
+    settings: DestinationOptions,  # endpoint_settings' EndpointOptions, and path_forwarding_disabled
+    disabled: bool,
+    no_path_forwarding: bool,
 ) -> None:
     """Forward SOURCE's requests to URL too (signed with the destination's own secret), with the
     path below the ingest URL and the query after URL's, unless --no-path-forwarding."""
-    data = {"url": url, **settings, **({"disabled": True} if disabled else {})}
+    if disabled:
+        settings["disabled"] = True
     if no_path_forwarding:
-        data["pathForwardingDisabled"] = True
-    # endpoint_settings gives the API's names, not the keywords ingest.create_destination takes.
-    added = session.client.request(
-        Call("POST", ingest.source_path(source_id, "endpoint"), IngestDestination.from_json, {}, data, creating(None))
-    )
-    _show_destination(session, added)
+        settings["path_forwarding_disabled"] = True
+    _show_destination(session, session.client.ingest.destinations.create(source_id, url, **settings))
 
 
 @destination.command("update")
@@ -97,23 +99,24 @@ def destination_update(
     source_id: str,
     destination_id: str,
     url: str | None,
-    changes: dict[str, Any],
+    changes: DestinationChanges,  # endpoint_changes' EndpointChanges, and path_forwarding_disabled
     disabled: bool | None,
     path_forwarding: bool | None,
 ) -> None:
     """Change DESTINATION of SOURCE: only the options given; it keeps its id, secret, headers
     and attempts. The --any-... and --no-... options remove a restriction."""
-    data = body(url=url, disabled=disabled) | changes
+    if url is not None:
+        changes["url"] = url
+    if disabled is not None:
+        changes["disabled"] = disabled
     if path_forwarding is not None:
-        data["pathForwardingDisabled"] = not path_forwarding
-    if not data:
+        changes["path_forwarding_disabled"] = not path_forwarding
+    if not changes:
         raise click.UsageError(
             f"nothing to change: pass at least one of --destination-url, {ENDPOINT_CHANGES}, --disabled, "
             "--enabled, --path-forwarding, --no-path-forwarding"
         )
-    # endpoint_changes gives the API's names, not the keywords ingest.patch_destination takes.
-    path = ingest.source_path(source_id, "endpoint", destination_id)
-    _show_destination(session, session.client.request(Call("PATCH", path, IngestDestination.from_json, {}, data)))
+    _show_destination(session, session.client.ingest.destinations.patch(source_id, destination_id, **changes))
 
 
 @destination.command("remove")

@@ -16,9 +16,8 @@ from hookline.cli.options import (
 )
 from hookline.cli.options import one_of as one_of  # resources.py's too
 from hookline.cli.output import show
-from hookline.client import Call, Endpoint
-from hookline.client._calls import creating, segment
-from hookline.client._operations import KeyType
+from hookline.client import Endpoint
+from hookline.client._operations import EndpointChanges, EndpointOptions, KeyType
 
 ENDPOINT_COLUMNS = ("id", "uid", "url", "event types", "channels", "disabled", "created")
 
@@ -50,21 +49,17 @@ def endpoint_list(session: Session, app_id: str, limit: int) -> None:
     show(session.as_json, [e.raw for e in endpoints], ENDPOINT_COLUMNS, map(endpoint_row, endpoints))
 
 
-def _path(app_id: str, endpoint_id: str | None = None) -> str:
-    path = f"/api/v1/app/{segment(app_id)}/endpoint"
-    return path if endpoint_id is None else f"{path}/{segment(endpoint_id)}"
-
-
 @endpoint.command("create")
 @click.argument("app_id", metavar="APP")
 @click.argument("url")
 @endpoint_settings
 @click.option("--disabled", is_flag=True, help="Create it disabled: nothing is sent until `endpoint enable`")
 @api_command
-def endpoint_create(session: Session, app_id: str, url: str, settings: dict[str, Any], disabled: bool) -> None:
+def endpoint_create(session: Session, app_id: str, url: str, settings: EndpointOptions, disabled: bool) -> None:
     """Add an endpoint to APP that receives webhooks at URL."""
-    data = {"url": url, **settings, **({"disabled": True} if disabled else {})}
-    created = session.client.request(Call("POST", _path(app_id), Endpoint.from_json, {}, data, creating(None)))
+    if disabled:
+        settings["disabled"] = True
+    created = session.client.endpoints.create(app_id, url, **settings)
     show(session.as_json, created.raw, ENDPOINT_COLUMNS, [endpoint_row(created)])
     warn_about(created)
 
@@ -107,13 +102,14 @@ def endpoint_rotate_secret(
 @click.option("--endpoint-url", "url", help="Where to deliver (--url is the server's)")
 @endpoint_changes
 @api_command
-def endpoint_update(session: Session, app_id: str, endpoint_id: str, url: str | None, changes: dict[str, Any]) -> None:
+def endpoint_update(session: Session, app_id: str, endpoint_id: str, url: str | None, changes: EndpointChanges) -> None:
     """Change ENDPOINT of APP: only the options given. The --any-... and --no-... options
     remove a restriction."""
-    data = {"url": url, **changes} if url is not None else changes
-    if not data:
+    if url is not None:
+        changes["url"] = url
+    if not changes:
         raise click.UsageError(f"nothing to change: pass at least one of --endpoint-url, {ENDPOINT_CHANGES}")
-    updated = session.client.request(Call("PATCH", _path(app_id, endpoint_id), Endpoint.from_json, {}, data))
+    updated = session.client.endpoints.patch(app_id, endpoint_id, **changes)
     show(session.as_json, updated.raw, ENDPOINT_COLUMNS, [endpoint_row(updated)])
     warn_about(updated)
 

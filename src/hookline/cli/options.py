@@ -15,7 +15,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from hookline.client import Client, HooklineError, Page
-from hookline.client._calls import body
+from hookline.client._operations import EndpointChanges, EndpointOptions, FifoOnExhausted, KeyType
 
 T = TypeVar("T")
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
@@ -306,7 +306,7 @@ def _with(options: list[Callable[[Any], Any]], func: Callable[..., None]) -> Cal
 
 def endpoint_settings(func: Callable[..., None]) -> Callable[..., None]:
     """Give a command the options a new endpoint takes (but --disabled, whose help names the way
-    back), and the JSON body they make as its ``settings`` argument."""
+    back), as the client's keyword options: its ``settings`` argument (None: not sent)."""
 
     @functools.wraps(func)
     def command(
@@ -319,27 +319,27 @@ def endpoint_settings(func: Callable[..., None]) -> Callable[..., None]:
         metadata: tuple[str, ...],
         throttle_rate: int | None,
         fifo: bool,
-        fifo_on_exhausted: str | None,
+        fifo_on_exhausted: FifoOnExhausted | None,  # FIFO_EXHAUSTED's choices
         headers: tuple[str, ...],
         secret: str | None,
-        key_type: str | None,
+        key_type: KeyType | None,  # KEY_TYPE's choices
         **kwargs: Any,
     ) -> None:
         one_of(secret is not None, key_type is not None, "--secret or --key-type")
-        settings = body(
-            description=description,
-            uid=uid,
-            eventTypes=list(event_types) or None,
-            channels=list(channels) or None,
-            filter=None if filter_json is None else parse_filter(filter_json),
-            metadata=parse_metadata(metadata),
-            throttleRate=throttle_rate,
-            fifo=fifo or None,
-            fifoOnExhausted=fifo_on_exhausted,
-            headers=parse_headers(headers),
-            secret=secret,
-            keyType=key_type,
-        )
+        settings: EndpointOptions = {
+            "description": description,
+            "uid": uid,
+            "event_types": list(event_types) or None,
+            "channels": list(channels) or None,
+            "filter": None if filter_json is None else parse_filter(filter_json),
+            "metadata": parse_metadata(metadata),
+            "throttle_rate": throttle_rate,
+            "fifo": fifo or None,
+            "fifo_on_exhausted": fifo_on_exhausted,
+            "headers": parse_headers(headers),
+            "secret": secret,
+            "key_type": key_type,
+        }
         func(*args, settings=settings, **kwargs)
 
     return _with(
@@ -369,8 +369,9 @@ def endpoint_settings(func: Callable[..., None]) -> Callable[..., None]:
 
 def endpoint_changes(func: Callable[..., None]) -> Callable[..., None]:
     """Give a command the options that change an endpoint (but its URL) and the ``--any-...`` and
-    ``--no-...`` ones that remove a restriction, and the PATCH body they make as its ``changes``
-    argument: only the options given (``ENDPOINT_CHANGES`` lists them)."""
+    ``--no-...`` ones that remove a restriction, as the keywords of the client's patch: its
+    ``changes`` argument, only the options given (``ENDPOINT_CHANGES`` lists them), None for a
+    restriction removed."""
 
     @functools.wraps(func)
     def command(
@@ -389,23 +390,28 @@ def endpoint_changes(func: Callable[..., None]) -> Callable[..., None]:
         throttle_rate: int | None,
         no_throttle_rate: bool,
         fifo: bool | None,
-        fifo_on_exhausted: str | None,
+        fifo_on_exhausted: FifoOnExhausted | None,  # FIFO_EXHAUSTED's choices
         **kwargs: Any,
     ) -> None:
-        changes = body(description=description, fifo=fifo, fifoOnExhausted=fifo_on_exhausted)
-        # A null in a PATCH removes the field's restriction; body() would drop it, so these are set here.
+        changes: EndpointChanges = {}
+        if description is not None:
+            changes["description"] = description
+        if fifo is not None:
+            changes["fifo"] = fifo
+        if fifo_on_exhausted is not None:
+            changes["fifo_on_exhausted"] = fifo_on_exhausted
         if one_of(uid is not None, no_uid, "--uid or --no-uid"):
             changes["uid"] = uid
         if one_of(bool(metadata), no_metadata, "--metadata or --no-metadata"):
-            changes["metadata"] = parse_metadata(metadata) or {}
+            changes["metadata"] = parse_metadata(metadata)
         if one_of(bool(event_types), any_event_type, "--event-type or --any-event-type"):
-            changes["eventTypes"] = list(event_types) or None
+            changes["event_types"] = list(event_types) or None
         if one_of(bool(channels), any_channel, "--channel or --any-channel"):
             changes["channels"] = list(channels) or None
         if one_of(filter_json is not None, no_filter, "--filter or --no-filter"):
             changes["filter"] = None if filter_json is None else parse_filter(filter_json)
         if one_of(throttle_rate is not None, no_throttle_rate, "--throttle-rate or --no-throttle-rate"):
-            changes["throttleRate"] = throttle_rate
+            changes["throttle_rate"] = throttle_rate
         func(*args, changes=changes, **kwargs)
 
     return _with(
