@@ -138,6 +138,18 @@ def _given(o: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     return {wire: o[name] for name, wire in names.items() if name in o}
 
 
+def _source_body(name: str, type: str, o: Mapping[str, Any]) -> dict[str, Any]:
+    """What a source's create and its PUT both send, without the options left unset."""
+    return body(
+        name=name,
+        type=type,
+        config=o.get("config"),
+        uid=o.get("uid"),
+        metadata=o.get("metadata"),
+        response=_response_body(o.get("response")),
+    )
+
+
 @options_checked
 def list_sources(**o: Unpack[OrderedPaging]) -> Call[Page[IngestSource]]:
     return Call("GET", source_path(), page_of(IngestSource.from_json), query(**o))
@@ -145,16 +157,13 @@ def list_sources(**o: Unpack[OrderedPaging]) -> Call[Page[IngestSource]]:
 
 @options_checked
 def create_source(name: str, type: str, **o: Unpack[SourceOptions]) -> Call[IngestSource]:
-    data = body(
-        name=name,
-        type=type,
-        config=o.get("config"),
-        uid=o.get("uid"),
-        metadata=o.get("metadata"),
-        response=_response_body(o.get("response")),
-        allowedIps=o.get("allowed_ips"),
-        rateLimit=o.get("rate_limit"),
-        destinations=_destinations_body(o.get("destinations")),
+    data = _source_body(name, type, o)
+    data.update(
+        body(
+            allowedIps=o.get("allowed_ips"),
+            rateLimit=o.get("rate_limit"),
+            destinations=_destinations_body(o.get("destinations")),
+        )
     )
     return Call("POST", source_path(), IngestSource.from_json, body=data, headers=creating(o.get("idempotency_key")))
 
@@ -166,14 +175,7 @@ def get_source(source_id: str) -> Call[IngestSource]:
 @options_checked
 def update_source(source_id: str, name: str, type: str, **o: Unpack[SourceUpdateOptions]) -> Call[IngestSource]:
     """Replace the source (``PUT``), or create it with ``source_id`` as its uid."""
-    data = body(
-        name=name,
-        type=type,
-        config=o.get("config"),
-        uid=o.get("uid"),
-        metadata=o.get("metadata"),
-        response=_response_body(o.get("response")),
-    )
+    data = _source_body(name, type, o)
     data.update(_given(o, {"allowed_ips": "allowedIps", "rate_limit": "rateLimit"}))
     return Call("PUT", source_path(source_id), IngestSource.from_json, body=data)
 
