@@ -121,6 +121,18 @@ class StoppableServer(uvicorn.Server):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), 0.1)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.server_state.connections:
+            await super().shutdown(sockets)  # connections to tell: uvicorn's way, with its 0.1 s for them
+            return
+        # None open: uvicorn's steps without that wait, which would add 0.1 s to every test.
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        await self._wait_tasks_to_complete()
+        await self.lifespan.shutdown()
+
     def stop(self) -> None:
         self.should_exit = True
         loop, stopping = self._loop, self._stopping
