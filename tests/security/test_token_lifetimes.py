@@ -69,7 +69,7 @@ def test_portal_access_expiry_session_and_bounds(hookline, receiver: Receiver) -
         assert short["sessionId"] == "s-1" and short["readOnly"]
         assert short["capabilities"] == ["ViewBase", "ViewEndpointSecret"]
         # Never a token's value or hash in a listing.
-        assert all("token" not in t and len(t) == 10 for t in portal)
+        assert all("token" not in t and len(t) == 11 for t in portal)
 
 
 def test_read_only_and_capabilities_limit_what_a_portal_token_may_do(hookline, receiver: Receiver) -> None:
@@ -285,3 +285,41 @@ def test_admin_token_setting_replaces_the_generated_token(hookline_factory, caps
 
     asyncio.run(restart_without())
     assert "generated admin token" not in capsys.readouterr().err
+
+
+def test_a_tokens_last_use_is_kept_to_the_minute(hookline) -> None:
+    with hookline.client() as admin:
+        made = admin.post("/api/v1/auth/token", json={"name": "deploy"}).json()
+        assert admin.post("/api/v1/app", json={"name": "a", "uid": "acme-lastused"}).status_code == 201
+        portal = _portal(admin, "acme-lastused")
+        unused = admin.post("/api/v1/auth/token", json={"name": "spare"}).json()
+        listed = _listed(admin)
+        assert listed[made["id"]]["lastUsedAt"] is None and listed[unused["id"]]["lastUsedAt"] is None
+    before = now_ms()
+    with hookline.client(made["token"]) as deploy:
+        assert deploy.get("/api/v1/app").status_code == 200
+    with hookline.client(portal) as tenant:
+        assert tenant.get("/api/v1/app/acme-lastused/endpoint").status_code == 200
+    with hookline.client() as admin:  # HOOKLINE_ADMIN_TOKEN: a setting, not a stored token
+        listed = _listed(admin)
+        used = datetime.fromisoformat(listed[made["id"]]["lastUsedAt"]).timestamp() * 1000
+        assert before - 1000 <= used <= now_ms()
+        portal_tokens = [t for t in listed.values() if t["origin"] == "portal"]
+        assert [t["lastUsedAt"] is not None for t in portal_tokens] == [True]
+        assert listed[unused["id"]]["lastUsedAt"] is None
+
+    # Kept to the minute: used again within it, the stored time stays (no write per request).
+    async def stored_last_use(token_id: str) -> int | None:
+        db = Database(hookline.settings.database_url)
+        try:
+            async with db.read() as conn:
+                found = await store.find(conn, token_id)
+                return None if found is None else found.last_used_at
+        finally:
+            await db.close()
+
+    first = asyncio.run(stored_last_use(made["id"]))
+    hookline.app.state.token_cache.clear()  # the next request reads the token again
+    with hookline.client(made["token"]) as deploy:
+        assert deploy.get("/api/v1/app").status_code == 200
+    assert asyncio.run(stored_last_use(made["id"])) == first

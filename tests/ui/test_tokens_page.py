@@ -51,6 +51,7 @@ def test_a_token_made_on_the_page_is_shown_once_works_and_stops_when_revoked(hoo
         made = _make(client, csrf, name=HOSTILE, access="admin")
         token = _made(made)
         assert "&lt;b&gt;&#34;ci&#34;&lt;/b&gt;" in made.text and HOSTILE not in made.text
+        assert '<dd data-testid="token-last-used">never</dd>' in client.get("/ui/tokens").text
         with hookline.client(token) as api:
             assert api.get("/api/v1/app").status_code == 200  # an admin token
         [stored] = [t for t in hookline.client().get("/api/v1/auth/token").json()["data"] if t["name"] == HOSTILE]
@@ -61,6 +62,8 @@ def test_a_token_made_on_the_page_is_shown_once_works_and_stops_when_revoked(hoo
         assert token not in again.text and hash_token(token) not in again.text
         assert _TOKEN.findall(again.text) == []
         assert stored["id"] in again.text and "&lt;b&gt;&#34;ci&#34;&lt;/b&gt;" in again.text
+        assert stored["lastUsedAt"] is not None
+        assert re.search(r'<dd data-testid="token-last-used">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</dd>', again.text)
 
         revoked = client.post(f"/ui/tokens/{stored['id']}/revoke", data={"csrf_token": csrf})
         assert revoked.status_code == 303

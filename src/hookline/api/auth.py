@@ -164,6 +164,9 @@ async def _principal(request: HTTPConnection, token: str) -> Principal:
         # A dashboard session (its cookie holds a token) is not an API credential.
         usable = stored is not None and stored.revoked_at is None and stored.origin != "dashboard"
         principal = Principal.from_token(stored) if stored and usable else None
+        refused_anyway = principal is not None and principal.generated and admin
+        if stored is not None and principal is not None and stored.usable_at(now := now_ms()) and not refused_anyway:
+            await tokens.note_use(state.db, stored, now)
         cache.put(key, principal)
     if principal is None:
         raise _refuse("invalid bearer token")

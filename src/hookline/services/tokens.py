@@ -116,6 +116,18 @@ async def check(db: Database, token: str) -> StoredToken | None:
         return await store.lookup(conn, token)
 
 
+USE_NOTED_EVERY_MS = 60_000  # how fresh a token's last_used_at is kept: a write a minute at most
+
+
+async def note_use(db: Database, token: StoredToken, now: int) -> None:
+    """Keep ``token``'s ``last_used_at`` within a minute of ``now``: the API's authentication
+    calls this each time it reads the token (not on every request, which its cache answers),
+    and writes only when the stored time is older than that."""
+    if token.last_used_at is None or now - token.last_used_at >= USE_NOTED_EVERY_MS:
+        async with db.write() as conn:
+            await store.mark_used(conn, token.id, now)
+
+
 DASHBOARD_SESSION = "dashboard session"
 _ENV_OPENER = "env:"
 

@@ -222,6 +222,8 @@ api_token = Table(
     # A dashboard session: what it was opened with, which it lasts no longer than: the id of an
     # admin token, or "env:" and a fingerprint of HOOKLINE_ADMIN_TOKEN (services/tokens.py).
     Column("opened_with", String(80), nullable=True),
+    # When a request last came with it, to the minute (services/tokens.py: note_use); NULL: never.
+    Column("last_used_at", BigInteger, nullable=True),
     Index("ix_api_token_app", "app_id", "session_id"),
 )
 

@@ -36,6 +36,7 @@ class StoredToken:
     capabilities: tuple[str, ...] | None  # None: everything its scope allows
     session_id: str | None
     opened_with: str | None = None  # a dashboard session's admin token (its id, or "env:...")
+    last_used_at: int | None = None  # to the minute; None: never
 
     @classmethod
     def from_row(cls, row: Row) -> "StoredToken":
@@ -52,6 +53,7 @@ class StoredToken:
             capabilities=None if caps is None else tuple(caps),
             session_id=row["session_id"],
             opened_with=row["opened_with"],
+            last_used_at=row["last_used_at"],
         )
 
     def usable_at(self, now: int) -> bool:
@@ -107,6 +109,7 @@ async def insert_token(conn: Conn, new: NewToken) -> tuple[StoredToken, str]:
         "capabilities": None if new.capabilities is None else list(new.capabilities),
         "session_id": new.session_id,
         "opened_with": new.opened_with,
+        "last_used_at": None,
     }
     await conn.execute(insert(t.api_token).values(**values))
     return StoredToken.from_row(values), token
@@ -116,6 +119,10 @@ async def create(conn: Conn, *, app_id: str | None, name: str, origin: Origin = 
     """Store a token that never expires and return its value."""
     _, token = await insert_token(conn, NewToken(app_id=app_id, name=name, origin=origin))
     return token
+
+
+async def mark_used(conn: Conn, token_id: str, at: int) -> None:
+    await conn.execute(update(t.api_token).where(t.api_token.c.id == token_id).values(last_used_at=at))
 
 
 async def lookup(conn: Conn, token: str) -> StoredToken | None:

@@ -81,6 +81,10 @@ class ApiTokenOut(Model):
     read_only: bool
     capabilities: list[str] | None
     session_id: str | None
+    last_used_at: datetime | None = Field(
+        description="When a request last came with it, to the minute; none: never (HOOKLINE_ADMIN_TOKEN is not"
+        " recorded)"
+    )
 
 
 class ApiTokenCreatedOut(ApiTokenOut):
@@ -99,6 +103,7 @@ def _token_out(token: tokens.StoredToken) -> ApiTokenOut:
         read_only=token.read_only,
         capabilities=None if token.capabilities is None else list(token.capabilities),
         session_id=token.session_id,
+        last_used_at=None if token.last_used_at is None else ms_to_datetime(token.last_used_at),
     )
 
 
