@@ -16,6 +16,7 @@ from svix.api import Svix, SvixOptions
 from svix.models import GithubConfig, IngestEndpointIn, IngestEndpointSecretIn, IngestSourceIn
 from svix.models.ingest_endpoint_headers_in import IngestEndpointHeadersIn
 from svix.models.ingest_endpoint_upsert_in import IngestEndpointUpsertIn
+from tests.support.api import github_headers
 from tests.support.servers import ADMIN_TOKEN, Reply, wait_until
 from twilio.request_validator import RequestValidator
 
@@ -45,16 +46,6 @@ def _requests(admin: httpx.Client, source_id: str, **params: str) -> list[dict[s
     resp = admin.get(f"/ingest/api/v1/source/{source_id}/request", params=params)
     assert resp.status_code == 200, resp.text
     return list(resp.json()["data"])
-
-
-def _github(secret: str, body: bytes, delivery: str) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": "application/json",
-        "X-GitHub-Event": "push",
-        "X-GitHub-Delivery": delivery,
-        "X-Hub-Signature-256": f"sha256={digest}",
-    }
 
 
 def test_svix_sdk_manages_sources_and_destinations(hookline, receiver) -> None:
@@ -101,7 +92,7 @@ def test_github_request_is_forwarded_byte_identical_and_signed_then_deduplicated
         _destination(admin, source["id"], receiver.url())
         body = b'{"ref": "refs/heads/main",  "zen":"\xc3\xa9"}'
         resp = httpx.post(
-            source["ingestUrl"] + "/any/path?x=1", content=body, headers=_github("gh-secret", body, "d-1")
+            source["ingestUrl"] + "/any/path?x=1", content=body, headers=github_headers("gh-secret", body, "d-1")
         )
         assert resp.status_code == 200, resp.text
         got = receiver.wait_for(1)[0]
@@ -110,7 +101,7 @@ def test_github_request_is_forwarded_byte_identical_and_signed_then_deduplicated
         assert got.headers["x-github-event"] == "push" and got.headers["x-github-delivery"] == "d-1"
         Webhook(DEST_SECRET).verify(got.body, got.headers)
 
-        again = httpx.post(source["ingestUrl"], content=body, headers=_github("gh-secret", body, "d-1"))
+        again = httpx.post(source["ingestUrl"], content=body, headers=github_headers("gh-secret", body, "d-1"))
         assert again.status_code == 200 and again.json()["status"] == "duplicate"
         listed = _requests(admin, source["id"])
         assert [r["status"] for r in listed] == ["duplicate", "accepted"]
@@ -130,7 +121,7 @@ def test_wrong_signature_is_rejected_stored_and_replayed_once_fixed(hookline, re
         source = _source(admin, "github", {"secret": "wrong"})
         _destination(admin, source["id"], receiver.url())
         body = b'{"action":"opened"}'
-        resp = httpx.post(source["ingestUrl"], content=body, headers=_github("right", body, "d-2"))
+        resp = httpx.post(source["ingestUrl"], content=body, headers=github_headers("right", body, "d-2"))
         assert resp.status_code == 401, resp.text
         (rejected,) = _requests(admin, source["id"])
         assert rejected["status"] == "rejected" and rejected["cause"].startswith("verification_failed")
@@ -329,7 +320,9 @@ def test_destination_payload_filters_choose_what_each_one_gets(hookline, receive
         assert made.json()["filter"] == only_main["filter"]
         for n, ref in enumerate(["refs/heads/main", "refs/heads/dev"]):
             body = json.dumps({"ref": ref}).encode()
-            assert httpx.post(source["ingestUrl"], content=body, headers=_github("gh", body, f"f-{n}")).is_success
+            assert httpx.post(
+                source["ingestUrl"], content=body, headers=github_headers("gh", body, f"f-{n}")
+            ).is_success
         got = receiver.wait_for(3, timeout=30)
         assert sorted(r.path for r in got) == ["/all", "/all", "/main"]
         assert [json.loads(r.body)["ref"] for r in got if r.path == "/main"] == ["refs/heads/main"]

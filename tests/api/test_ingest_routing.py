@@ -1,8 +1,6 @@
 """Which destinations of a source a received request goes to: each destination's event types and
 payload filter decide, for live requests and for replays alike."""
 
-import hashlib
-import hmac
 import json
 import time
 from collections import Counter
@@ -11,6 +9,7 @@ from urllib.parse import urlencode
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
+from tests.support.api import github_headers
 from tests.support.servers import Receiver, wait_until
 
 SECRET = "gh-secret"
@@ -33,13 +32,7 @@ def _github_source(admin: httpx.Client, receiver: Receiver) -> dict[str, Any]:
 
 
 def _send(source: dict[str, Any], event: str, delivery: str, body: bytes, content_type: str) -> None:
-    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    headers = {
-        "Content-Type": content_type,
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": delivery,
-        "X-Hub-Signature-256": f"sha256={digest}",
-    }
+    headers = github_headers(SECRET, body, delivery, event, content_type)
     resp = httpx.post(source["ingestUrl"], content=body, headers=headers)
     assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
 

@@ -4,14 +4,13 @@
 The new names are looked up on ``hookline.client`` inside each test, so that without them each
 test fails on its own rather than the module failing to import."""
 
-import hashlib
-import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from tests.support.api import github_headers
 from tests.support.servers import ADMIN_TOKEN, Receiver, wait_until
 
 import hookline.client as hc
@@ -26,16 +25,6 @@ OTHER_SECRET = "whsec_" + "YW5vdGhlci1zZWNyZXQtZm9yLWluZ2VzdC10ZXN0cyE="
 def client(hookline) -> Client:
     with Client(hookline.url, ADMIN_TOKEN, timeout=10) as c:
         yield c
-
-
-def _github_headers(secret: str, body: bytes, delivery: str) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": "application/json",
-        "X-GitHub-Event": "push",
-        "X-GitHub-Delivery": delivery,
-        "X-Hub-Signature-256": f"sha256={digest}",
-    }
 
 
 def test_sources_create_get_list_patch_update_rotate_delete(client: Client, hookline) -> None:
@@ -167,7 +156,7 @@ def test_a_source_made_with_destinations_verifies_github_and_replays_once_fixed(
     assert destination.uid == "ci" and client.ingest.destinations.get_secret(source.id, "ci").key == DEST_SECRET
 
     body = b'{"ref": "refs/heads/main"}'
-    refused = httpx.post(source.ingest_url, content=body, headers=_github_headers("right", body, "d-1"))
+    refused = httpx.post(source.ingest_url, content=body, headers=github_headers("right", body, "d-1"))
     assert refused.status_code == 401
     [rejected] = client.ingest.requests.list(source.id).data
     assert rejected.status == "rejected" and rejected.cause and rejected.cause.startswith("verification_failed")

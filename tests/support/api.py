@@ -1,5 +1,7 @@
 """Small helpers that set things up through hookline's real API."""
 
+import hashlib
+import hmac
 from typing import Any
 
 import httpx
@@ -44,3 +46,17 @@ def delivery_status(client: httpx.Client, app: str, msg_id: str) -> list[dict[st
     resp = client.get(f"/api/v1/app/{app}/msg/{msg_id}/endpoint")
     assert resp.status_code == 200, resp.text
     return list(resp.json()["data"])
+
+
+def github_headers(
+    secret: str, body: bytes, delivery: str, event: str = "push", content_type: str = "application/json"
+) -> dict[str, str]:
+    """The headers GitHub sends a webhook with: its event, its delivery id and the body's
+    HMAC-SHA256 under the hook's secret (``X-Hub-Signature-256``)."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": content_type,
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": f"sha256={digest}",
+    }
