@@ -36,7 +36,10 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         allowed_cidrs=(ipaddress.ip_network("127.0.0.0/8"),),
         retry_schedule=(0.2, 0.2, 0.2),
         poll_interval=0.05,
-        request_timeout=2.0,
+        # Generous: in a loaded full run a test's process can stall for seconds, and an attempt cut
+        # off by the timeout is a failure no test asked for ("no response" in the attempts log,
+        # seen twice in fresh-clone CI runs at 2 s). Tests of timeouts set their own.
+        request_timeout=8.0,  # below lease_seconds, as the settings require
         lease_seconds=10.0,
         sqlite_synchronous="NORMAL",
     )
