@@ -43,3 +43,14 @@ def test_a_pinned_time_in_the_past_is_kept() -> None:
     at = 1_700_000_000_123  # a replay of a request received long ago
     pinned = new_id("req", now_ms=at)
     assert id_floor("req", at) < pinned < id_floor("req", at + 1)
+
+
+def test_ids_of_one_millisecond_sort_in_order_with_other_milliseconds_made_between() -> None:
+    # As a publish and the engine make them: a message's id pinned to its request's time, an
+    # attempt's id to a later one, then the next message's id, in the same millisecond as the first.
+    at = int(time.time() * 1000) + 5
+    messages = []
+    for n in range(500):
+        messages.append(new_id("msg", at))
+        new_id("atmpt", at + 1 + n % 3)
+    assert messages == sorted(messages)

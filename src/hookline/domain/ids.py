@@ -34,23 +34,27 @@ _TIME_MASK = (1 << 48) - 1
 _RANDOM_BITS = 80
 _STEP_BITS = 32  # the random step past the previous id: ids made in one millisecond stay unguessable
 _lock = threading.Lock()
-_greatest = 0  # the greatest id this process has made, as a number
+_RECENT = 256
+_greatest: dict[int, int] = {}  # millisecond: the greatest id made in it, for the latest few
 
 
 def new_id(prefix: str, now_ms: int | None = None) -> str:
-    """Return a fresh id with ``prefix``; ``now_ms`` pins its time part. An id made in the
-    millisecond of the greatest id this process has made is greater than that one."""
-    global _greatest
+    """Return a fresh id with ``prefix``; ``now_ms`` pins its time part. An id is greater than
+    every id this process made before in the same millisecond, pinned or not (ids of other
+    milliseconds made in between, such as an attempt's, change nothing)."""
     random = secrets.randbits(_RANDOM_BITS)
     with _lock:
         # The clock is read under the lock: one thread cannot make an id of an earlier
         # millisecond after another has made one of a later.
-        millis = int(time.time() * 1000) if now_ms is None else now_ms
-        number = (millis & _TIME_MASK) << _RANDOM_BITS | random
-        if number >> _RANDOM_BITS == _greatest >> _RANDOM_BITS and number <= _greatest:
+        millis = (int(time.time() * 1000) if now_ms is None else now_ms) & _TIME_MASK
+        number = millis << _RANDOM_BITS | random
+        greatest = _greatest.get(millis)
+        if greatest is not None and number <= greatest:
             # Past it by a random step (its time part moves on only past 2**80 steps).
-            number = _greatest + 1 + secrets.randbits(_STEP_BITS)
-        _greatest = max(_greatest, number)
+            number = greatest + 1 + secrets.randbits(_STEP_BITS)
+        _greatest[millis] = number
+        if len(_greatest) > _RECENT:
+            del _greatest[next(iter(_greatest))]  # the millisecond first seen longest ago
     return f"{prefix}_{_encode(number)}"
 
 
